@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the whole repo. Tests import workspace packages through the
+// "source" export condition, so they run against src/ and never a stale dist/.
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'] } },
+  test: {
+    include: ['{shared,edge,core,loadtest,cli,infra}/{src,test}/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration tests bind real sockets and spawn nats-server; two cores.
+    maxWorkers: 2,
+  },
+});
