@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** What a transceiver says about itself on ANNOUNCE_SUBJECT. */
+export const TransceiverAnnounce = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  /** routeIdOf(id): what routing tokens carry. */
+  routeId: z.string().regex(/^[0-9a-f]{12}$/),
+  cluster: z.string().min(1),
+  region: z.string().min(1),
+  /** Private address relays forward to. */
+  address: z.string().min(1),
+  portRange: z.object({ min: z.number().int().min(1).max(65535), max: z.number().int().min(1).max(65535) }),
+  sessions: z.number().int().min(0),
+  capacity: z.number().int().min(0),
+  draining: z.boolean(),
+  version: z.string(),
+  /** Sender's clock, for debugging only: receivers age entries by their own clock. */
+  sentAt: z.number(),
+});
+export type TransceiverAnnounce = z.infer<typeof TransceiverAnnounce>;
+
+export const OfferRequest = z.object({
+  sessionId: z.string().min(1).max(128),
+  offer: z.string().min(1),
+  /** The only ICE candidate the answer may carry: this region's relay. */
+  relay: z.object({ ip: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+  /** Which agent bridge the session talks to; the transceiver's default when absent. */
+  agent: z.string().optional(),
+  /** Subject of the caller's JWT, for logs and per-user limits. */
+  subject: z.string().optional(),
+});
+export type OfferRequest = z.infer<typeof OfferRequest>;
+
+export const ErrorCode = z.enum(['bad_offer', 'no_capacity', 'draining', 'not_found', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+const Failure = z.object({ ok: z.literal(false), code: ErrorCode, message: z.string() });
+
+export const OfferReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), sessionId: z.string(), answer: z.string() }),
+  Failure,
+]);
+export type OfferReply = z.infer<typeof OfferReply>;
+
+export const CloseRequest = z.object({ sessionId: z.string().min(1).max(128) });
+export type CloseRequest = z.infer<typeof CloseRequest>;
+
+export const CloseReply = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), Failure]);
+export type CloseReply = z.infer<typeof CloseReply>;
+
+export const SessionState = z.enum(['created', 'connecting', 'connected', 'closed']);
+export type SessionState = z.infer<typeof SessionState>;
+
+export const SessionInfoReply = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    sessionId: z.string(),
+    state: SessionState,
+    port: z.number().int(),
+    remote: z.string().optional(),
+    packetsIn: z.number().int(),
+    packetsOut: z.number().int(),
+  }),
+  Failure,
+]);
+export type SessionInfoReply = z.infer<typeof SessionInfoReply>;
