@@ -1,0 +1,147 @@
+import type { Logger } from '@parley/shared/log.js';
+import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@parley/shared/nats/schemas.js';
+import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
+import type { AgentFactory } from '../agent/agent.js';
+import { PortAllocator } from './port-allocator.js';
+import { type CloseReason, SessionSetupError, TransceiverSession } from './transceiver-session.js';
+
+export interface SessionManagerOptions {
+  routeId: string;
+  bindAddress: string;
+  portRange: { min: number; max: number };
+  /** Most concurrent sessions; also bounded by the port range. */
+  capacity: number;
+  keyring: TokenKeyring;
+  agents: ReadonlyMap<string, AgentFactory>;
+  defaultAgent: string;
+  maxSessionSeconds: number;
+  iceTimeoutMs: number;
+  consentTimeoutMs: number;
+  now?: () => number;
+  log: Logger;
+  /** Called whenever the session count changes, so the announcer can publish early. */
+  onLoadChange?: () => void;
+}
+
+/** Owns every session on this transceiver: admission, ports, lookup, drain. */
+export class SessionManager {
+  private readonly sessions = new Map<string, TransceiverSession>();
+  private readonly ports: PortAllocator;
+  private readonly closedWaiters = new Set<() => void>();
+  private readonly now: () => number;
+  draining = false;
+  readonly closedByReason = new Map<CloseReason, number>();
+
+  constructor(private readonly opts: SessionManagerOptions) {
+    this.ports = new PortAllocator(opts.portRange.min, opts.portRange.max);
+    this.now = opts.now ?? Date.now;
+    if (!opts.agents.has(opts.defaultAgent)) throw new Error(`default agent "${opts.defaultAgent}" is not registered`);
+  }
+
+  get count(): number {
+    return this.sessions.size;
+  }
+
+  get capacity(): number {
+    return Math.min(this.opts.capacity, this.ports.capacity);
+  }
+
+  get portsInUse(): number {
+    return this.ports.inUse;
+  }
+
+  async create(req: OfferRequest): Promise<OfferReply> {
+    if (this.draining) return { ok: false, code: 'draining', message: 'transceiver is draining' };
+    if (this.sessions.has(req.sessionId)) return { ok: false, code: 'bad_offer', message: 'session id already in use' };
+    if (this.ports.inUse >= this.capacity) return { ok: false, code: 'no_capacity', message: 'transceiver is full' };
+    const agentName = req.agent ?? this.opts.defaultAgent;
+    const agent = this.opts.agents.get(agentName);
+    if (!agent) return { ok: false, code: 'bad_offer', message: `unknown agent "${agentName}"` };
+    const port = this.ports.allocate();
+    if (port === undefined) return { ok: false, code: 'no_capacity', message: 'no free ICE port' };
+
+    try {
+      const { session, answer } = await TransceiverSession.create({
+        sessionId: req.sessionId,
+        offer: req.offer,
+        relay: req.relay,
+        port,
+        bindAddress: this.opts.bindAddress,
+        keyring: this.opts.keyring,
+        routeId: this.opts.routeId,
+        maxSessionSeconds: this.opts.maxSessionSeconds,
+        agent,
+        iceTimeoutMs: this.opts.iceTimeoutMs,
+        consentTimeoutMs: this.opts.consentTimeoutMs,
+        now: this.now,
+        log: this.opts.log,
+        onStateChange: (s, state) => this.opts.log.debug({ session: s.id, state }, 'session state'),
+        onClosed: (s, reason) => this.onClosed(s, reason),
+      });
+      this.sessions.set(session.id, session);
+      this.opts.log.info({ session: session.id, port, agent: agentName, subject: req.subject }, 'session created');
+      this.opts.onLoadChange?.();
+      return { ok: true, sessionId: session.id, answer };
+    } catch (err) {
+      // TransceiverSession.create closed the half-built session; its onClosed freed the port.
+      const e = err as SessionSetupError;
+      this.opts.log.warn({ session: req.sessionId, err: e.message }, 'session setup failed');
+      return { ok: false, code: e.code ?? 'internal', message: e.message };
+    }
+  }
+
+  async close(sessionId: string, reason: CloseReason = 'deleted'): Promise<CloseReply> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return { ok: false, code: 'not_found', message: 'no such session' };
+    await session.close(reason);
+    return { ok: true };
+  }
+
+  info(sessionId: string): SessionInfoReply {
+    const s = this.sessions.get(sessionId);
+    if (!s) return { ok: false, code: 'not_found', message: 'no such session' };
+    return {
+      ok: true,
+      sessionId: s.id,
+      state: s.state,
+      port: s.port,
+      remote: s.remote,
+      packetsIn: s.packetsIn,
+      packetsOut: s.packetsOut,
+    };
+  }
+
+  /** Stops admitting sessions and waits for the current ones to end, up to `timeoutMs`; then closes the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.opts.onLoadChange?.();
+    if (this.sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const waiter = () => {
+          if (this.sessions.size === 0) done();
+        };
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.closedWaiters.add(waiter);
+      });
+      this.closedWaiters.clear();
+    }
+    await this.closeAll('shutdown');
+  }
+
+  async closeAll(reason: CloseReason): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.close(reason)));
+  }
+
+  private onClosed(session: TransceiverSession, reason: CloseReason): void {
+    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    this.ports.release(session.port);
+    this.closedByReason.set(reason, (this.closedByReason.get(reason) ?? 0) + 1);
+    if (reason !== 'setup_failed') this.opts.log.info({ session: session.id, reason }, 'session closed');
+    this.opts.onLoadChange?.();
+    for (const w of this.closedWaiters) w();
+  }
+}

@@ -1,0 +1,86 @@
+import { connectNats } from '@parley/shared/nats/connect.js';
+import type { Logger } from '@parley/shared/log.js';
+import { routeIdOf } from '@parley/shared/token/routing-token.js';
+import type { AgentFactory } from './agent/agent.js';
+import { echoAgent } from './agent/echo-agent.js';
+import type { TransceiverConfig } from './config.js';
+import { Announcer } from './nats/announcer.js';
+import { serveSessions } from './nats/session-service.js';
+import { SessionManager } from './session/session-manager.js';
+
+export const TRANSCEIVER_VERSION = '0.1.0';
+
+export interface TransceiverProcess {
+  id: string;
+  routeId: string;
+  sessions: SessionManager;
+  /** Announce draining, wait for sessions (up to the drain timeout), then disconnect. */
+  drain(): Promise<void>;
+  /** Close everything now. */
+  close(): Promise<void>;
+}
+
+/** Wires a transceiver: NATS connection, session service, announcements. */
+export async function startTransceiver(
+  config: TransceiverConfig,
+  log: Logger,
+  agents: ReadonlyMap<string, AgentFactory> = new Map([['echo', echoAgent]]),
+): Promise<TransceiverProcess> {
+  const id = config.PARLEY_TRANSCEIVER_ID;
+  const routeId = routeIdOf(id);
+  const nc = await connectNats(config.NATS_URL, `transceiver ${id}`, log);
+  let announcer: Announcer | undefined;
+  const sessions = new SessionManager({
+    routeId,
+    bindAddress: config.PARLEY_PRIVATE_ADDRESS,
+    portRange: { min: config.PARLEY_ICE_PORT_MIN, max: config.PARLEY_ICE_PORT_MAX },
+    capacity: config.PARLEY_CAPACITY,
+    keyring: config.PARLEY_TOKEN_KEYS,
+    agents,
+    defaultAgent: config.PARLEY_DEFAULT_AGENT,
+    maxSessionSeconds: config.PARLEY_MAX_SESSION_SECONDS,
+    iceTimeoutMs: config.PARLEY_ICE_TIMEOUT_MS,
+    consentTimeoutMs: config.PARLEY_CONSENT_TIMEOUT_MS,
+    log,
+    onLoadChange: () => announcer?.nudge(),
+  });
+  const stopServing = serveSessions(nc, id, sessions, log);
+  announcer = new Announcer(
+    nc,
+    () => ({
+      id,
+      routeId,
+      cluster: config.PARLEY_CLUSTER,
+      region: config.PARLEY_REGION,
+      address: config.PARLEY_PRIVATE_ADDRESS,
+      portRange: { min: config.PARLEY_ICE_PORT_MIN, max: config.PARLEY_ICE_PORT_MAX },
+      sessions: sessions.count,
+      capacity: sessions.capacity,
+      draining: sessions.draining,
+      version: TRANSCEIVER_VERSION,
+      sentAt: Date.now(),
+    }),
+    config.PARLEY_ANNOUNCE_INTERVAL_MS,
+  );
+  announcer.start();
+  await nc.flush();
+  log.info({ id, routeId, address: config.PARLEY_PRIVATE_ADDRESS }, 'transceiver ready');
+
+  let closed = false;
+  async function shutdown(drainMs: number): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await sessions.drain(drainMs);
+    announcer?.publish();
+    announcer?.stop();
+    stopServing();
+    await nc.drain().catch(() => undefined);
+  }
+  return {
+    id,
+    routeId,
+    sessions,
+    drain: () => shutdown(config.PARLEY_DRAIN_TIMEOUT_MS),
+    close: () => shutdown(0),
+  };
+}

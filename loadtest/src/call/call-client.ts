@@ -1,0 +1,212 @@
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtpHeader,
+  RtpPacket,
+} from 'werift';
+import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe } from './probe-payload.js';
+import { round, summarize } from './stats.js';
+
+export interface CallOptions {
+  /** Edge base URL, e.g. http://127.0.0.1:8080 */
+  edgeUrl: string;
+  token?: string;
+  seconds: number;
+  /** Packets per second each way (50 = 20 ms Opus frames). */
+  packetRate?: number;
+  payloadBytes?: number;
+  /** Give up on setup after this long. */
+  setupTimeoutMs?: number;
+  agent?: string;
+  /** Called while media flows, about once a second. */
+  onProgress?: (p: { sent: number; received: number; lastRttMs?: number }) => void;
+}
+
+export interface CallResult {
+  sessionUrl: string;
+  setupMs: { signaling: number; iceConnected: number; dtlsConnected: number; firstAudio: number };
+  rttMs: { p50: number; p95: number; p99: number };
+  packets: { sent: number; received: number; lost: number };
+  /** Interarrival jitter of the echoes (RFC 3550 style, ms). */
+  jitterMs: number;
+  remoteCandidate: string;
+}
+
+export class CallError extends Error {
+  constructor(
+    readonly stage: 'signaling' | 'ice' | 'dtls' | 'media',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+const CODECS = {
+  audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 })],
+  video: [],
+};
+
+/**
+ * One real WebRTC call through the edge and relay: POST the offer, connect,
+ * send Opus-sized RTP probes, time the echoes, DELETE the session.
+ */
+export async function runCall(opts: CallOptions): Promise<CallResult> {
+  const rate = opts.packetRate ?? 50;
+  const setupTimeoutMs = opts.setupTimeoutMs ?? 15_000;
+  const pc = new RTCPeerConnection({ codecs: CODECS, iceServers: [] });
+  let sessionUrl = '';
+  try {
+    const out = new MediaStreamTrack({ kind: 'audio' });
+    const transceiver = pc.addTransceiver(out, { direction: 'sendrecv' });
+    const t0 = performance.now();
+    const stages = { signaling: Number.NaN, iceConnected: Number.NaN, dtlsConnected: Number.NaN, firstAudio: Number.NaN };
+    const iceUp = new Promise<void>((resolve) => {
+      pc.iceConnectionStateChange.subscribe((s) => {
+        if ((s === 'connected' || s === 'completed') && Number.isNaN(stages.iceConnected)) {
+          stages.iceConnected = performance.now() - t0;
+          resolve();
+        }
+      });
+    });
+    const dtlsUp = new Promise<void>((resolve, reject) => {
+      pc.connectionStateChange.subscribe((s) => {
+        if (s === 'connected') {
+          stages.dtlsConnected = performance.now() - t0;
+          resolve();
+        } else if (s === 'failed') reject(new CallError('dtls', 'connection failed'));
+      });
+    });
+
+    const sentAt = new Map<number, number>();
+    const rtts: number[] = [];
+    const received = new Set<number>();
+    let lastTransit = Number.NaN;
+    let jitter = 0;
+    let firstAudio!: () => void;
+    const firstAudioSeen = new Promise<void>((r) => {
+      firstAudio = r;
+    });
+    transceiver.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        const now = performance.now();
+        if (Number.isNaN(stages.firstAudio)) {
+          stages.firstAudio = now - t0;
+          firstAudio();
+        }
+        const seq = readProbe(rtp.payload);
+        if (seq === undefined || received.has(seq)) return;
+        received.add(seq);
+        const sent = sentAt.get(seq);
+        if (sent !== undefined) {
+          const transit = now - sent;
+          rtts.push(transit);
+          if (!Number.isNaN(lastTransit)) jitter += (Math.abs(transit - lastTransit) - jitter) / 16;
+          lastTransit = transit;
+        }
+      });
+    });
+
+    await pc.setLocalDescription(await pc.createOffer());
+    // werift gathers host candidates during setLocalDescription; the offer is complete now.
+    const offer = pc.localDescription?.sdp as string;
+    const url = new URL('/v1/sessions', opts.edgeUrl);
+    if (opts.agent) url.searchParams.set('agent', opts.agent);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/sdp',
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        },
+        body: offer,
+        signal: AbortSignal.timeout(setupTimeoutMs),
+      });
+    } catch (e) {
+      throw new CallError('signaling', `edge unreachable at ${opts.edgeUrl}: ${(e as Error).message}`);
+    }
+    const body = await res.text();
+    if (res.status !== 201) {
+      let detail = body;
+      try {
+        detail = JSON.parse(body).detail ?? body;
+      } catch {}
+      throw new CallError('signaling', `edge answered ${res.status}: ${detail}`, res.status);
+    }
+    sessionUrl = new URL(res.headers.get('location') ?? '', opts.edgeUrl).toString();
+    stages.signaling = performance.now() - t0;
+    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+
+    await withTimeout(iceUp, setupTimeoutMs, new CallError('ice', `ICE did not connect within ${setupTimeoutMs} ms`));
+    await withTimeout(dtlsUp, setupTimeoutMs, new CallError('dtls', `DTLS did not connect within ${setupTimeoutMs} ms`));
+
+    // Media: probes at a steady rate; timestamps advance 960 (20 ms at 48 kHz).
+    const total = Math.max(1, Math.round(opts.seconds * rate));
+    const interval = 1000 / rate;
+    const payloadBytes = opts.payloadBytes ?? PROBE_PAYLOAD_BYTES;
+    let seq = Math.floor(Math.random() * 0xffff);
+    let ts = Math.floor(Math.random() * 0xffffffff);
+    const start = performance.now();
+    let lastProgress = start;
+    for (let i = 0; i < total; i++) {
+      const due = start + i * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      seq = (seq + 1) & 0xffff;
+      ts = (ts + 960) >>> 0;
+      sentAt.set(i, performance.now());
+      out.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: ts }), makeProbe(i, payloadBytes)));
+      if (opts.onProgress && performance.now() - lastProgress > 1000) {
+        lastProgress = performance.now();
+        opts.onProgress({ sent: i + 1, received: received.size, lastRttMs: rtts.at(-1) });
+      }
+    }
+    await withTimeout(firstAudioSeen, 2_000, new CallError('media', 'no audio came back from the agent'));
+    // Let the last echoes arrive: a couple of RTTs, at least 300 ms.
+    const grace = Math.max(300, 3 * (summarize(rtts).p99 || 100));
+    const waitUntil = performance.now() + grace;
+    while (received.size < total && performance.now() < waitUntil) await sleep(10);
+
+    const pair = pc.iceTransports[0]?.connection.nominated;
+    const remoteCandidate = pair ? `${pair.remoteCandidate.host}:${pair.remoteCandidate.port}` : '';
+    const r = summarize(rtts);
+    return {
+      sessionUrl,
+      setupMs: {
+        signaling: round(stages.signaling),
+        iceConnected: round(stages.iceConnected),
+        dtlsConnected: round(stages.dtlsConnected),
+        firstAudio: round(stages.firstAudio),
+      },
+      rttMs: { p50: round(r.p50), p95: round(r.p95), p99: round(r.p99) },
+      packets: { sent: total, received: received.size, lost: total - received.size },
+      jitterMs: round(jitter),
+      remoteCandidate,
+    };
+  } finally {
+    if (sessionUrl) {
+      await fetch(sessionUrl, {
+        method: 'DELETE',
+        headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+        signal: AbortSignal.timeout(5_000),
+      }).catch(() => undefined);
+    }
+    await pc.close().catch(() => undefined);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, err: Error): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(err), ms);
+    }),
+  ]);
+}
