@@ -23,7 +23,12 @@ function announce(id: string, over: Partial<TransceiverAnnounce> = {}): Transcei
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('TransceiverTable', () => {
