@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeToken,
+  makeKeyring,
+  parseKeyring,
+  type RoutingClaims,
+  routeIdOf,
+  TOKEN_BYTES,
+  TOKEN_CHARS,
+  type TokenKey,
+  verifyToken,
+} from './routing-token.js';
+
+const NOW = 1_800_000_000;
+const key = (id: number, fill?: number): TokenKey => ({
+  id,
+  secret: fill === undefined ? randomBytes(32) : Buffer.alloc(32, fill),
+});
+const claims: RoutingClaims = { routeId: routeIdOf('transceiver-a'), port: 20_123, expiresAt: NOW + 60 };
+/** RFC 8839: ice-char = ALPHA / DIGIT / "+" / "/", ufrag 4..256 of them. */
+const ICE_UFRAG = /^[A-Za-z0-9+/]{4,256}$/;
+
+function toBytes(token: string): Buffer {
+  return Buffer.from(token, 'base64');
+}
+function toToken(bytes: Buffer): string {
+  return bytes.toString('base64').replace(/=+$/, '');
+}
+
+describe('routing token round trip', () => {
+  const keyring = makeKeyring([key(3)]);
+
+  it('verifies what it encodes, with the signing key id', () => {
+    const token = encodeToken(keyring, claims);
+    expect(token).toHaveLength(TOKEN_CHARS);
+    expect(toBytes(token)).toHaveLength(TOKEN_BYTES);
+    expect(verifyToken(keyring, token, NOW)).toEqual({ ok: true, keyId: 3, claims });
+  });
+
+  it('carries port and expiry edge values intact', () => {
+    for (const c of [
+      { ...claims, port: 1 },
+      { ...claims, port: 65535 },
+      { ...claims, routeId: '000000000000' },
+      { ...claims, routeId: 'ffffffffffff', expiresAt: 0xffffffff },
+    ]) {
+      const v = verifyToken(keyring, encodeToken(keyring, c), NOW);
+      expect(v).toEqual({ ok: true, keyId: 3, claims: c });
+    }
+  });
+
+  it('makes every token unique through its random nonce, and deterministic with a fixed one', () => {
+    const tokens = new Set(Array.from({ length: 200 }, () => encodeToken(keyring, claims)));
+    expect(tokens.size).toBe(200);
+    const nonce = Buffer.from([9, 9, 9, 9]);
+    expect(encodeToken(keyring, claims, nonce)).toBe(encodeToken(keyring, claims, nonce));
+  });
+
+  it('refuses to encode a route id that is not 12 hex chars', () => {
+    expect(() => encodeToken(keyring, { ...claims, routeId: 'xyz' })).toThrow(/routeId/);
+    expect(() => encodeToken(keyring, { ...claims, routeId: 'ABCDEFABCDEF' })).toThrow(/routeId/);
+  });
+});
+
+describe('ufrag validity', () => {
+  it('every token is a valid ICE ufrag: only ALPHA/DIGIT/+/ and 4..256 chars, no padding', () => {
+    const keyring = makeKeyring([key(200)]);
+    for (let i = 0; i < 2_000; i++) {
+      const token = encodeToken(keyring, {
+        routeId: randomBytes(6).toString('hex'),
+        port: 1 + (i % 65535),
+        expiresAt: NOW + i,
+      });
+      expect(token).toMatch(ICE_UFRAG);
+    }
+  });
+});
+
+describe('forgery', () => {
+  const keyring = makeKeyring([key(5)]);
+  const token = encodeToken(keyring, claims);
+
+  it('rejects a token with any byte flipped, for the reason that byte controls', () => {
+    const bytes = toBytes(token);
+    for (let i = 0; i < TOKEN_BYTES; i++) {
+      const forged = Buffer.from(bytes);
+      forged[i] = (forged[i] as number) ^ 0xff;
+      const v = verifyToken(keyring, toToken(forged), NOW);
+      const expected = i === 0 ? 'version' : i === 1 ? 'unknown_key' : 'bad_signature';
+      expect(v, `byte ${i}`).toEqual({ ok: false, reason: expected });
+    }
+  });
+
+  it('rejects a token with any single bit flipped', () => {
+    const bytes = toBytes(token);
+    for (let bit = 0; bit < TOKEN_BYTES * 8; bit++) {
+      const forged = Buffer.from(bytes);
+      forged[bit >> 3] = (forged[bit >> 3] as number) ^ (0x80 >> (bit & 7));
+      expect(verifyToken(keyring, toToken(forged), NOW).ok, `bit ${bit}`).toBe(false);
+    }
+  });
+
+  it('never accepts a changed character as different claims', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    for (let i = 0; i < TOKEN_CHARS; i++) {
+      for (const c of alphabet) {
+        if (c === token[i]) continue;
+        const forged = token.slice(0, i) + c + token.slice(i + 1);
+        const v = verifyToken(keyring, forged, NOW);
+        // The last char carries 4 unused bits (28 bytes = 224 of its 228 bits), which
+        // base64 decoding ignores: such a variant may decode to the very same bytes.
+        if (v.ok) {
+          expect(i).toBe(TOKEN_CHARS - 1);
+          expect(toBytes(forged).equals(toBytes(token))).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('rejects a token signed with a different secret under the same key id', () => {
+    const other = makeKeyring([key(5)]);
+    expect(verifyToken(other, token, NOW)).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  it('rejects a token whose key id the verifier does not know', () => {
+    const other = makeKeyring([key(6)]);
+    expect(verifyToken(other, token, NOW)).toEqual({ ok: false, reason: 'unknown_key' });
+  });
+
+  it('rejects another version before looking at the key or signature', () => {
+    const bytes = toBytes(token);
+    bytes[0] = 2;
+    expect(verifyToken(keyring, toToken(bytes), NOW)).toEqual({ ok: false, reason: 'version' });
+  });
+});
+
+describe('expiry', () => {
+  const keyring = makeKeyring([key(1)]);
+  const token = encodeToken(keyring, claims);
+
+  it('is valid strictly before expiresAt and expired from expiresAt on', () => {
+    expect(verifyToken(keyring, token, claims.expiresAt - 1).ok).toBe(true);
+    expect(verifyToken(keyring, token, claims.expiresAt)).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyToken(keyring, token, claims.expiresAt + 3600)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('checks the signature before expiry, so a forged expiry is a bad signature', () => {
+    const bytes = toBytes(token);
+    bytes.writeUInt32BE(claims.expiresAt + 86_400, 14);
+    expect(verifyToken(keyring, toToken(bytes), claims.expiresAt + 10)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+});
+
+describe('key rotation', () => {
+  const oldKey = key(1);
+  const newKey = key(2);
+
+  it('old tokens verify while the new key signs, and stop verifying once the old key is dropped', () => {
+    const before = makeKeyring([oldKey]);
+    const staged = makeKeyring([oldKey, newKey]); // step 1: everyone learns the new key
+    const switched = makeKeyring([newKey, oldKey]); // step 2: the new key signs
+    const after = makeKeyring([newKey]); // step 3: the old key is gone
+
+    const oldToken = encodeToken(before, claims);
+    const stagedToken = encodeToken(staged, claims);
+    const newToken = encodeToken(switched, claims);
+
+    expect(verifyToken(staged, oldToken, NOW)).toMatchObject({ ok: true, keyId: 1 });
+    expect(verifyToken(switched, oldToken, NOW)).toMatchObject({ ok: true, keyId: 1 });
+    expect(verifyToken(switched, stagedToken, NOW)).toMatchObject({ ok: true, keyId: 1 });
+    expect(verifyToken(switched, newToken, NOW)).toMatchObject({ ok: true, keyId: 2 });
+    expect(verifyToken(staged, newToken, NOW)).toMatchObject({ ok: true, keyId: 2 });
+    // A relay still on the old keyring cannot route tokens from the new key.
+    expect(verifyToken(before, newToken, NOW)).toEqual({ ok: false, reason: 'unknown_key' });
+    expect(verifyToken(after, oldToken, NOW)).toEqual({ ok: false, reason: 'unknown_key' });
+    expect(verifyToken(after, newToken, NOW)).toMatchObject({ ok: true, keyId: 2 });
+  });
+});
+
+describe('malformed strings', () => {
+  const keyring = makeKeyring([key(1)]);
+  const token = encodeToken(keyring, claims);
+
+  it('rejects wrong lengths', () => {
+    for (const s of ['', 'abcd', token.slice(0, -1), `${token}A`, `${token}==`, token.repeat(2)]) {
+      expect(verifyToken(keyring, s, NOW), JSON.stringify(s)).toEqual({ ok: false, reason: 'malformed' });
+    }
+  });
+
+  it('rejects non-ice characters in an otherwise right-length string', () => {
+    for (const bad of ['-', '_', '=', ' ', '.', ':', 'é', '\0', '\n']) {
+      const s = bad + token.slice(1);
+      expect(verifyToken(keyring, s, NOW), JSON.stringify(bad)).toEqual({ ok: false, reason: 'malformed' });
+    }
+    // base64url spelling of a real token: same bytes, but "-" and "_" are not ice-chars.
+    const urlSafe = toBytes(token).toString('base64url');
+    if (urlSafe !== token)
+      expect(verifyToken(keyring, urlSafe, NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyToken(keyring, `${'A'.repeat(37)}-`, NOW)).toEqual({ ok: false, reason: 'malformed' });
+  });
+});
+
+describe('parseKeyring and makeKeyring', () => {
+  const b64 = (fill: number, bytes = 32) => Buffer.alloc(bytes, fill).toString('base64');
+
+  it('parses one or more keys, first one signing, whitespace and empty parts tolerated', () => {
+    const kr = parseKeyring(` 2:${b64(2)} , 1:${b64(1)},`);
+    expect(kr.signing.id).toBe(2);
+    expect(kr.signing.secret.equals(Buffer.alloc(32, 2))).toBe(true);
+    expect([...kr.byId.keys()]).toEqual([2, 1]);
+    expect(kr.byId.get(1)?.secret.equals(Buffer.alloc(32, 1))).toBe(true);
+  });
+
+  it('accepts a base64url secret', () => {
+    const secret = Buffer.alloc(32, 0xfb);
+    const kr = parseKeyring(`9:${secret.toString('base64url')}`);
+    expect(kr.signing.secret.equals(secret)).toBe(true);
+  });
+
+  it('signs with a parsed keyring and verifies with another parse of the same spec', () => {
+    const spec = `4:${randomBytes(32).toString('base64')}`;
+    const token = encodeToken(parseKeyring(spec), claims);
+    expect(verifyToken(parseKeyring(spec), token, NOW).ok).toBe(true);
+  });
+
+  it('rejects malformed specs with a readable message', () => {
+    const cases: [string, RegExp][] = [
+      ['', /at least one key/],
+      [' , ', /at least one key/],
+      ['nocolon', /kid:base64secret/],
+      [`:${b64(1)}`, /kid:base64secret/],
+      ['1:', /kid:base64secret/],
+      [`x:${b64(1)}`, /kid:base64secret/],
+      [`1234:${b64(1)}`, /kid:base64secret/],
+      [`1:${b64(1)} extra`, /kid:base64secret/],
+      [`256:${b64(1)}`, /not 0\.\.255/],
+      [`1:${b64(1, 31)}`, /shorter than 32 bytes/],
+      [`1:${b64(1)},1:${b64(2)}`, /appears twice/],
+    ];
+    for (const [spec, msg] of cases) expect(() => parseKeyring(spec), JSON.stringify(spec)).toThrow(msg);
+  });
+
+  it('makeKeyring rejects empty lists, bad ids and short secrets', () => {
+    expect(() => makeKeyring([])).toThrow(/at least one key/);
+    expect(() => makeKeyring([{ id: -1, secret: Buffer.alloc(32) }])).toThrow(/0\.\.255/);
+    expect(() => makeKeyring([{ id: 1.5, secret: Buffer.alloc(32) }])).toThrow(/0\.\.255/);
+    expect(() => makeKeyring([{ id: 1, secret: Buffer.alloc(16) }])).toThrow(/32 bytes/);
+  });
+});
+
+describe('routeIdOf', () => {
+  it('is 12 lowercase hex chars, stable, and differs between ids', () => {
+    expect(routeIdOf('transceiver-a')).toMatch(/^[0-9a-f]{12}$/);
+    expect(routeIdOf('transceiver-a')).toBe(routeIdOf('transceiver-a'));
+    expect(routeIdOf('transceiver-a')).not.toBe(routeIdOf('transceiver-b'));
+  });
+});
