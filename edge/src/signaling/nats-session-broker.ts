@@ -1,0 +1,280 @@
+import { headers, type MsgHdrs, type NatsConnection, TimeoutError } from '@nats-io/transport-node';
+import { chooseTransceiver } from '@parley/shared/discovery/choose-transceiver.js';
+import { newSessionId, routeIdOfSession } from '@parley/shared/discovery/session-id.js';
+import type { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
+import type { Logger } from '@parley/shared/log.js';
+import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
+import {
+  CloseReply,
+  type CloseRequest,
+  OfferReply,
+  type OfferRequest,
+  type TransceiverAnnounce,
+} from '@parley/shared/nats/schemas.js';
+import { closeSubject, offerSubject } from '@parley/shared/nats/subjects.js';
+import type { z } from 'zod';
+import type { CloseResult, CreateResult, CreateSessionRequest, SessionBroker } from './session-broker.js';
+
+export interface NatsSessionBrokerOptions {
+  nc: NatsConnection;
+  table: TransceiverTable;
+  /** Only transceivers of this cluster get offers from this edge. */
+  cluster: string;
+  /** This region's relay, the only ICE candidate answers may carry. */
+  relay: { ip: string; port: number };
+  log: Logger;
+  /** Per NATS request. */
+  timeoutMs?: number;
+  /** Adds trace context (or anything else) to outgoing request headers. */
+  injectHeaders?: (h: MsgHdrs) => void;
+}
+
+export const DEFAULT_OFFER_TIMEOUT_MS = 5_000;
+
+/** Transceiver messages forwarded to HTTP clients are cut to this length. */
+const MAX_DETAIL = 200;
+
+/** A failure worth one more try on another transceiver. */
+interface Retryable {
+  ok: false;
+  code: 'retry';
+  cause: 'timeout' | 'unavailable' | 'no_capacity' | 'draining';
+  detail: string;
+}
+type Attempt = CreateResult | Retryable;
+
+/**
+ * Sessions this edge placed on one transceiver that its announcements may
+ * not count yet, so a burst does not pile onto whichever transceiver looked
+ * emptiest a second ago.
+ *
+ * `inFlight` requests always count. `placed` counts successful replies
+ * received while `basis` was the newest announcement; it is cleared as soon
+ * as a newer announcement is seen. That is exact, not a guess: a transceiver
+ * counts a session before replying, and NATS keeps one publisher's messages
+ * in order, so any announcement received after the reply includes it. The
+ * only error is counting an in-flight request twice for up to one
+ * announcement interval, which spreads load slightly but never overfills.
+ */
+interface PendingEntry {
+  basis: TransceiverAnnounce;
+  inFlight: number;
+  placed: number;
+}
+
+/**
+ * Places sessions on transceivers over NATS request/reply: picks the least
+ * loaded transceiver of the cluster, sends the offer, and retries once on a
+ * different transceiver when the first does not answer or is full.
+ */
+export class NatsSessionBroker implements SessionBroker {
+  private readonly pending = new Map<string, PendingEntry>();
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: NatsSessionBrokerOptions) {
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_OFFER_TIMEOUT_MS;
+  }
+
+  async create(req: CreateSessionRequest): Promise<CreateResult> {
+    const exclude = new Set<string>();
+    const failures: Retryable[] = [];
+    // Two attempts: one retry is enough to route around a dead or full
+    // transceiver whose announcement lagged, without making a client wait
+    // for a chain of timeouts.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const live = this.opts.table.live();
+      const choice = chooseTransceiver(live, {
+        cluster: this.opts.cluster,
+        pending: this.pendingCounts(live),
+        exclude,
+      });
+      if (!choice.ok) {
+        // After a failed first attempt, that failure says more than "nobody else".
+        if (failures.length > 0) break;
+        return choice.reason === 'no_transceivers'
+          ? {
+              ok: false,
+              code: 'no_transceivers',
+              detail: `no transceivers in cluster "${this.opts.cluster}"`,
+            }
+          : { ok: false, code: 'no_capacity', detail: 'all transceivers are full or draining' };
+      }
+      const result = await this.offerTo(choice.transceiver, req);
+      if (result.ok || result.code !== 'retry') return result;
+      exclude.add(choice.transceiver.id);
+      failures.push(result);
+      this.opts.log.info(
+        { transceiver: choice.transceiver.id, cause: result.cause, attempt },
+        'offer attempt failed',
+      );
+    }
+    // Reached only after at least one retryable failure; the first one names the problem.
+    const first = failures[0] as Retryable;
+    return { ok: false, code: first.cause, detail: failures.map((f) => f.detail).join('; then ') };
+  }
+
+  async close(sessionId: string): Promise<CloseResult> {
+    const routeId = routeIdOfSession(sessionId);
+    // A session whose transceiver is gone from discovery is gone with it.
+    const t = routeId === undefined ? undefined : this.opts.table.byRouteId(routeId);
+    if (!t) return { ok: false, code: 'not_found', detail: 'no such session' };
+    const body: CloseRequest = { sessionId };
+    const r = await this.request(closeSubject(t.id), body, CloseReply);
+    if (!r.ok) return { ok: false, code: r.code, detail: r.detail };
+    const reply = r.reply;
+    if (reply.ok) return { ok: true };
+    if (reply.code === 'not_found') return { ok: false, code: 'not_found', detail: 'no such session' };
+    return { ok: false, code: 'transceiver_error', detail: clip(`transceiver failed: ${reply.message}`) };
+  }
+
+  private async offerTo(t: TransceiverAnnounce, req: CreateSessionRequest): Promise<Attempt> {
+    const sessionId = newSessionId(t.routeId);
+    const body: OfferRequest = {
+      sessionId,
+      offer: req.offer,
+      relay: this.opts.relay,
+      ...(req.agent !== undefined && { agent: req.agent }),
+      ...(req.subject !== undefined && { subject: req.subject }),
+    };
+    const entry = this.pendingEntry(t);
+    entry.inFlight++;
+    let placed = false;
+    try {
+      const r = await this.request(offerSubject(t.id), body, OfferReply);
+      if (!r.ok) {
+        if (r.code === 'timeout') this.abandon(t, sessionId);
+        if (r.code === 'transceiver_error') {
+          this.abandon(t, sessionId);
+          return { ok: false, code: 'transceiver_error', detail: r.detail };
+        }
+        return { ok: false, code: 'retry', cause: r.code, detail: r.detail };
+      }
+      const reply = r.reply;
+      if (!reply.ok) {
+        switch (reply.code) {
+          case 'no_capacity':
+          case 'draining':
+            return { ok: false, code: 'retry', cause: reply.code, detail: clip(reply.message) };
+          case 'bad_offer':
+            return { ok: false, code: 'bad_offer', detail: clip(reply.message) };
+          default:
+            return {
+              ok: false,
+              code: 'transceiver_error',
+              detail: clip(`transceiver failed: ${reply.message}`),
+            };
+        }
+      }
+      if (reply.sessionId !== sessionId) {
+        this.opts.log.warn(
+          { transceiver: t.id, sessionId, got: reply.sessionId },
+          'offer reply for another session',
+        );
+        this.abandon(t, sessionId);
+        return { ok: false, code: 'transceiver_error', detail: 'transceiver answered for another session' };
+      }
+      placed = true;
+      return { ok: true, sessionId, answer: reply.answer };
+    } finally {
+      entry.inFlight--;
+      if (placed) {
+        // Announcements received during the request cover earlier placements, not this one.
+        observe(entry, this.opts.table.get(t.id));
+        entry.placed++;
+      }
+    }
+  }
+
+  /**
+   * Best effort: a transceiver that answered too late (or garbled its reply)
+   * may hold a session nobody will use. Transceivers also expire sessions
+   * that never connect, so a lost close costs a little, not a leak.
+   */
+  private abandon(t: TransceiverAnnounce, sessionId: string): void {
+    try {
+      const body: CloseRequest = { sessionId };
+      this.opts.nc.publish(closeSubject(t.id), encodeJson(body));
+    } catch (e) {
+      this.opts.log.debug({ err: (e as Error).message }, 'could not publish close for abandoned session');
+    }
+  }
+
+  private async request<T extends z.ZodType>(
+    subject: string,
+    body: unknown,
+    schema: T,
+  ): Promise<
+    | { ok: true; reply: z.infer<T> }
+    | { ok: false; code: 'timeout' | 'unavailable' | 'transceiver_error'; detail: string }
+  > {
+    let data: Uint8Array;
+    try {
+      const msgHeaders = this.opts.injectHeaders ? headers() : undefined;
+      if (msgHeaders) this.opts.injectHeaders?.(msgHeaders);
+      const msg = await this.opts.nc.request(subject, encodeJson(body), {
+        timeout: this.timeoutMs,
+        ...(msgHeaders && { headers: msgHeaders }),
+      });
+      data = msg.data;
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        this.opts.log.warn({ subject, timeoutMs: this.timeoutMs }, 'transceiver request timed out');
+        return {
+          ok: false,
+          code: 'timeout',
+          detail: `transceiver did not answer within ${this.timeoutMs} ms`,
+        };
+      }
+      // No responders (transceiver gone) or NATS itself is down.
+      this.opts.log.warn({ subject, err: (e as Error).message }, 'transceiver request failed');
+      return { ok: false, code: 'unavailable', detail: 'transceiver unreachable' };
+    }
+    try {
+      return { ok: true, reply: decodeJson(schema, data) };
+    } catch (e) {
+      this.opts.log.warn({ subject, err: (e as Error).message }, 'invalid reply from transceiver');
+      return { ok: false, code: 'transceiver_error', detail: 'transceiver sent an invalid reply' };
+    }
+  }
+
+  private pendingEntry(t: TransceiverAnnounce): PendingEntry {
+    let entry = this.pending.get(t.id);
+    if (!entry) {
+      entry = { basis: t, inFlight: 0, placed: 0 };
+      this.pending.set(t.id, entry);
+    }
+    return entry;
+  }
+
+  private pendingCounts(live: readonly TransceiverAnnounce[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    const liveIds = new Set<string>();
+    for (const t of live) {
+      liveIds.add(t.id);
+      const entry = this.pending.get(t.id);
+      if (!entry) continue;
+      observe(entry, t);
+      const n = entry.inFlight + entry.placed;
+      if (n > 0) counts.set(t.id, n);
+    }
+    // Forget transceivers that left discovery, unless a request to them is still out.
+    for (const [id, entry] of this.pending)
+      if (!liveIds.has(id) && entry.inFlight === 0) this.pending.delete(id);
+    return counts;
+  }
+}
+
+/**
+ * The table stores each announcement as a fresh object, so an object other
+ * than `basis` is a newer announcement, which counts every earlier placement.
+ */
+function observe(entry: PendingEntry, current: TransceiverAnnounce | undefined): void {
+  if (current && current !== entry.basis) {
+    entry.basis = current;
+    entry.placed = 0;
+  }
+}
+
+function clip(s: string): string {
+  return s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL)}…` : s;
+}
