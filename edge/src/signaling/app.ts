@@ -1,0 +1,227 @@
+import type { Logger } from '@parley/shared/log.js';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import type { Authenticator } from './auth.js';
+import { validateOffer } from './offer-validation.js';
+import { type ProblemInit, ProblemType, problemResponse } from './problem.js';
+import type { BrokerErrorCode, SessionBroker } from './session-broker.js';
+
+export interface HealthStatus {
+  ok: boolean;
+  /** Live transceivers this edge can place sessions on. */
+  transceivers: number;
+  /** Why not ok, for humans reading the health endpoint. */
+  detail?: string;
+}
+
+export interface SignalingAppDeps {
+  auth: Authenticator;
+  broker: SessionBroker;
+  log: Logger;
+  /** Largest accepted offer body; default 64 KiB (browser offers are 2-6 KiB). */
+  maxOfferBytes?: number;
+  /** Origins allowed to call the API from a browser; `*` for any. None: no CORS headers. */
+  corsOrigins?: string[];
+  isHealthy?: () => HealthStatus;
+}
+
+export const DEFAULT_MAX_OFFER_BYTES = 64 * 1024;
+export const SESSIONS_PATH = '/v1/sessions';
+const SESSION_PATH = `${SESSIONS_PATH}/:id`;
+const AUTH_REALM = 'parley';
+// Agent names end up in NATS payloads and logs; keep them boring.
+const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+interface BrokerProblem {
+  status: number;
+  type: string;
+  title: string;
+  /** Seconds for Retry-After on 503s: how soon trying again could help. */
+  retryAfter?: number;
+}
+
+/** Every broker error code has an HTTP meaning; the Record type makes a new code fail to compile until mapped. */
+const BROKER_PROBLEMS: Record<BrokerErrorCode, BrokerProblem> = {
+  bad_offer: { status: 400, type: ProblemType.badOffer, title: 'Unusable SDP offer' },
+  not_found: { status: 404, type: ProblemType.sessionNotFound, title: 'Session not found' },
+  no_transceivers: {
+    status: 503,
+    type: ProblemType.noTransceivers,
+    title: 'No transceivers available',
+    retryAfter: 5,
+  },
+  no_capacity: { status: 503, type: ProblemType.noCapacity, title: 'No capacity', retryAfter: 5 },
+  draining: { status: 503, type: ProblemType.draining, title: 'Transceiver draining', retryAfter: 1 },
+  timeout: { status: 503, type: ProblemType.transceiverTimeout, title: 'Transceiver timeout', retryAfter: 2 },
+  unavailable: {
+    status: 503,
+    type: ProblemType.transceiverUnavailable,
+    title: 'Transceiver unavailable',
+    retryAfter: 2,
+  },
+  transceiver_error: { status: 502, type: ProblemType.transceiverError, title: 'Transceiver error' },
+};
+
+type Env = { Variables: { subject: string | undefined; failure: string | undefined } };
+
+/**
+ * The WHIP-style signaling API (RFC 9725): POST an SDP offer, get an SDP
+ * answer and a session URL; DELETE the URL to hang up.
+ *
+ * Only /v1/* and the health endpoints are claimed here. Routes added to the
+ * returned app before it is served (e.g. static files at `/`) work as usual;
+ * anything unmatched gets a problem+json 404.
+ */
+export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
+  const { auth, broker, log } = deps;
+  const maxOfferBytes = deps.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES;
+  // Without a health source (tests, embedding) the app itself being up is all we know.
+  const isHealthy = deps.isHealthy ?? ((): HealthStatus => ({ ok: true, transceivers: 0 }));
+  const app = new Hono<Env>();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const fields = {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+      subject: c.get('subject'),
+      failure: c.get('failure'),
+    };
+    if (c.res.status >= 500) log.error(fields, 'request failed');
+    else log.debug(fields, 'request');
+  });
+
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    const origins = deps.corsOrigins;
+    app.use(
+      '/v1/*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowMethods: ['POST', 'DELETE', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        // A browser client needs Location to learn its session URL.
+        exposeHeaders: ['Location', 'Retry-After', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  // Readiness for load balancers: 200 only if an offer sent here could
+  // succeed, so an edge without NATS or transceivers leaves rotation (see README).
+  app.get('/healthz', (c) => {
+    const h = isHealthy();
+    c.header('Cache-Control', 'no-store');
+    return c.json(
+      {
+        status: h.ok ? 'ok' : 'unavailable',
+        transceivers: h.transceivers,
+        ...(h.detail && { detail: h.detail }),
+      },
+      h.ok ? 200 : 503,
+    );
+  });
+  // Liveness: the process serves HTTP. Restarting an edge cannot fix missing transceivers.
+  app.get('/livez', (c) => c.json({ status: 'ok' }));
+
+  const requireAuth: MiddlewareHandler<Env> = async (c, next) => {
+    const header = c.req.header('Authorization');
+    const result = await auth.verify(header);
+    if (!result.ok) {
+      // RFC 6750 §3.1: no error code when the request carried no credentials at all.
+      const challenge = header?.trim()
+        ? `Bearer realm="${AUTH_REALM}", error="invalid_token"`
+        : `Bearer realm="${AUTH_REALM}"`;
+      return problem(c, 401, { detail: result.detail, headers: { 'WWW-Authenticate': challenge } });
+    }
+    c.set('subject', result.subject);
+    return next();
+  };
+
+  const requireSdp: MiddlewareHandler<Env> = async (c, next) => {
+    const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== 'application/sdp') {
+      return problem(c, 415, {
+        detail: 'the offer must be sent as Content-Type: application/sdp',
+        headers: { 'Accept-Post': 'application/sdp' },
+      });
+    }
+    return next();
+  };
+
+  // Rejects on Content-Length up front, and counts bytes while streaming
+  // otherwise, so an oversized body is never buffered whole.
+  const limitBody = bodyLimit({
+    maxSize: maxOfferBytes,
+    onError: (c) => problem(c, 413, { detail: `the offer must be at most ${maxOfferBytes} bytes` }),
+  });
+
+  app.post(SESSIONS_PATH, requireAuth, requireSdp, limitBody, async (c) => {
+    const agent = c.req.query('agent');
+    if (agent !== undefined && !AGENT_NAME.test(agent)) {
+      return problem(c, 400, { detail: 'agent must be 1-64 characters of A-Z a-z 0-9 _ . -' });
+    }
+    const offer = await c.req.text();
+    const check = validateOffer(offer);
+    if (!check.ok)
+      return problem(c, 400, {
+        type: ProblemType.badOffer,
+        title: 'Unusable SDP offer',
+        detail: check.detail,
+      });
+
+    const subject = c.get('subject');
+    const result = await broker.create({
+      offer,
+      ...(agent !== undefined && { agent }),
+      ...(subject !== undefined && { subject }),
+    });
+    if (!result.ok) return brokerProblem(c, result.code, result.detail);
+    return c.body(result.answer, 201, {
+      'Content-Type': 'application/sdp',
+      Location: `${SESSIONS_PATH}/${result.sessionId}`,
+      'Cache-Control': 'no-store',
+    });
+  });
+
+  app.delete(SESSION_PATH, requireAuth, async (c) => {
+    const result = await broker.close(c.req.param('id'));
+    if (!result.ok) return brokerProblem(c, result.code, result.detail);
+    // RFC 9725 §4.3: the session is torn down with a 200 OK.
+    return c.body(null, 200);
+  });
+
+  // WHIP clients probe with other methods (PATCH for trickle ICE, which we
+  // do not need since the relay is the only candidate): say what is allowed.
+  app.all(SESSIONS_PATH, (c) => problem(c, 405, { detail: 'use POST', headers: { Allow: 'POST' } }));
+  app.all(SESSION_PATH, (c) => problem(c, 405, { detail: 'use DELETE', headers: { Allow: 'DELETE' } }));
+
+  app.notFound((c) => problem(c, 404, { detail: `no route for ${c.req.method} ${c.req.path}` }));
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status < 500) {
+      return problem(c, err.status, { detail: err.message || undefined });
+    }
+    // Details stay in the log; the client gets nothing it could learn internals from.
+    log.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error in signaling request');
+    return problem(c, 500, { detail: 'internal error' });
+  });
+
+  return app;
+}
+
+function problem(c: Context<Env>, status: number, init: ProblemInit): Response {
+  if (status >= 500) c.set('failure', init.detail);
+  return problemResponse(status, init);
+}
+
+function brokerProblem(c: Context<Env>, code: BrokerErrorCode, detail: string): Response {
+  const p = BROKER_PROBLEMS[code];
+  const headers: Record<string, string> = {};
+  if (p.retryAfter !== undefined) headers['Retry-After'] = String(p.retryAfter);
+  return problem(c, p.status, { type: p.type, title: p.title, detail, headers, extensions: { code } });
+}
