@@ -1,0 +1,157 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
+import { watchTransceivers } from '@parley/shared/discovery/watch-transceivers.js';
+import { createLogger, type Logger } from '@parley/shared/log.js';
+import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
+import type { Hono } from 'hono';
+import { createSignalingApp, type HealthStatus } from './app.js';
+import { type Authenticator, createJwtAuthenticator, createNoAuth } from './auth.js';
+import type { SignalingConfig } from './config.js';
+import { NatsSessionBroker } from './nats-session-broker.js';
+
+export interface SignalingServerDeps {
+  log?: Logger;
+  /** An existing connection; the caller then owns it and close() leaves it open. */
+  nc?: NatsConnection;
+  /** Overrides the authenticator the config describes. */
+  auth?: Authenticator;
+  /** Propagates trace context into NATS requests (wired by telemetry). */
+  injectHeaders?: (h: MsgHdrs) => void;
+  /** Adds routes (e.g. the static web page at `/`) before the server starts listening. */
+  mount?: (app: Hono) => void;
+}
+
+export interface SignalingServer {
+  /** Base URL to reach the server, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** The bound port (the real one when configured as 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the signaling service: discovery from NATS announcements, the HTTP
+ * API, and session placement over NATS request/reply.
+ */
+export async function startSignalingServer(
+  config: SignalingConfig,
+  deps: SignalingServerDeps = {},
+): Promise<SignalingServer> {
+  const log = deps.log ?? createLogger('edge-signaling');
+  const ownsNats = deps.nc === undefined;
+  const nc =
+    deps.nc ?? (await connectNats(config.natsServers, `parley-edge-signaling-${config.region}`, log));
+
+  // Track connectivity for health: a disconnected edge cannot place sessions.
+  let natsUp = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') natsUp = false;
+      else if (s.type === 'reconnect') natsUp = true;
+    }
+  })();
+
+  // Monotonic clock: entry expiry must not jump with wall-clock corrections.
+  const table = new TransceiverTable(() => performance.now());
+  const watch = watchTransceivers(nc, table, log);
+
+  let auth = deps.auth;
+  if (!auth) {
+    if (config.auth.mode === 'off') {
+      log.warn('AUTHENTICATION IS OFF (PARLEY_AUTH=off): anyone who can reach this port can start sessions');
+      auth = createNoAuth();
+    } else {
+      auth = createJwtAuthenticator(config.auth);
+    }
+  }
+
+  const broker = new NatsSessionBroker({
+    nc,
+    table,
+    cluster: config.cluster,
+    relay: config.relayAdvertise,
+    log,
+    timeoutMs: config.offerTimeoutMs,
+    ...(deps.injectHeaders && { injectHeaders: deps.injectHeaders }),
+  });
+
+  const isHealthy = (): HealthStatus => {
+    const transceivers = table.live().filter((t) => t.cluster === config.cluster).length;
+    if (!natsUp || nc.isClosed()) return { ok: false, transceivers, detail: 'NATS disconnected' };
+    if (transceivers === 0)
+      return { ok: false, transceivers, detail: `no transceivers in cluster "${config.cluster}"` };
+    return { ok: true, transceivers };
+  };
+
+  const app = createSignalingApp({
+    auth,
+    broker,
+    log,
+    maxOfferBytes: config.maxOfferBytes,
+    corsOrigins: config.corsOrigins,
+    isHealthy,
+  });
+  deps.mount?.(app as unknown as Hono);
+
+  const stopNats = async () => {
+    watch.stop();
+    if (ownsNats && !nc.isClosed()) await nc.drain();
+  };
+
+  let server: Server;
+  let address: AddressInfo;
+  try {
+    ({ server, address } = await listen(app.fetch, config.http.host, config.http.port));
+  } catch (e) {
+    await stopNats();
+    throw e;
+  }
+
+  const url = `http://${urlHost(address)}:${address.port}`;
+  log.info(
+    { url, cluster: config.cluster, region: config.region, auth: config.auth.mode },
+    'signaling listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    close() {
+      closing ??= (async () => {
+        // Stop taking requests first; in-flight ones still need NATS to finish.
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await stopNats();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+): Promise<{ server: Server; address: AddressInfo }> {
+  return new Promise((resolve, reject) => {
+    // serve() only ever builds a node:http server when no TLS/HTTP2 options are given.
+    const server = serve({ fetch, port, hostname }, (address) => {
+      server.off('error', reject);
+      resolve({ server, address });
+    }) as Server;
+    server.once('error', reject);
+  });
+}
+
+/** A host a client can connect to: a wildcard bind is reachable on loopback. */
+function urlHost(address: AddressInfo): string {
+  if (address.address === '0.0.0.0') return '127.0.0.1';
+  if (address.address === '::') return '[::1]';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}
