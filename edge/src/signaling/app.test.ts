@@ -321,6 +321,21 @@ describe('other routes', () => {
     expect((await app.request('/livez')).status).toBe(200);
   });
 
+  it('runs injected middleware around every request, including errors', async () => {
+    const seen: string[] = [];
+    const { app } = makeApp({
+      middleware: [
+        async (c, next) => {
+          await next();
+          seen.push(`${c.req.method} ${c.req.path} ${c.res.status}`);
+        },
+      ],
+    });
+    await post(app);
+    await app.request('/nope');
+    expect(seen).toEqual(['POST /v1/sessions 201', 'GET /nope 404']);
+  });
+
   it('leaves room for more routes added before serving (the web page)', async () => {
     const { app } = makeApp();
     app.get('/', (c) => c.html('<h1>parley</h1>'));

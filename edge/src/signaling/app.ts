@@ -25,6 +25,12 @@ export interface SignalingAppDeps {
   /** Origins allowed to call the API from a browser; `*` for any. None: no CORS headers. */
   corsOrigins?: string[];
   isHealthy?: () => HealthStatus;
+  /**
+   * Runs first on every request, around everything else (e.g. tracing). Hono
+   * runs handlers in registration order, so middleware added to the returned
+   * app afterwards would never wrap the routes defined here.
+   */
+  middleware?: MiddlewareHandler[];
 }
 
 export const DEFAULT_MAX_OFFER_BYTES = 64 * 1024;
@@ -80,6 +86,7 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
   // Without a health source (tests, embedding) the app itself being up is all we know.
   const isHealthy = deps.isHealthy ?? ((): HealthStatus => ({ ok: true, transceivers: 0 }));
   const app = new Hono<Env>();
+  for (const m of deps.middleware ?? []) app.use('*', m);
 
   app.use('*', async (c, next) => {
     const started = performance.now();

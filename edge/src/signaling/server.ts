@@ -6,7 +6,7 @@ import { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js'
 import { watchTransceivers } from '@parley/shared/discovery/watch-transceivers.js';
 import { createLogger, type Logger } from '@parley/shared/log.js';
 import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { createSignalingApp, type HealthStatus } from './app.js';
 import { type Authenticator, createJwtAuthenticator, createNoAuth } from './auth.js';
 import type { SignalingConfig } from './config.js';
@@ -20,6 +20,8 @@ export interface SignalingServerDeps {
   auth?: Authenticator;
   /** Propagates trace context into NATS requests (wired by telemetry). */
   injectHeaders?: (h: MsgHdrs) => void;
+  /** Wraps every request, outermost first (e.g. tracing). */
+  middleware?: MiddlewareHandler[];
   /** Adds routes (e.g. the static web page at `/`) before the server starts listening. */
   mount?: (app: Hono) => void;
 }
@@ -93,6 +95,7 @@ export async function startSignalingServer(
     maxOfferBytes: config.maxOfferBytes,
     corsOrigins: config.corsOrigins,
     isHealthy,
+    ...(deps.middleware && { middleware: deps.middleware }),
   });
   deps.mount?.(app as unknown as Hono);
 
