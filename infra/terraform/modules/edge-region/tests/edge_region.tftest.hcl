@@ -1,0 +1,178 @@
+# Mocked AWS: "apply" creates nothing; it resolves computed values for asserts.
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_eip" {
+    defaults = { public_ip = "203.0.113.10" }
+  }
+  mock_resource "aws_launch_template" {
+    defaults = { id = "lt-0123456789abcdef0" }
+  }
+  mock_resource "aws_lb" {
+    defaults = { arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/x/0123456789abcdef" }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = { arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/0123456789abcdef" }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = {
+      arn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+      domain_validation_options = [
+        { domain_name = "signaling.example.com", resource_record_name = "_a.signaling.example.com.", resource_record_type = "CNAME", resource_record_value = "_a.acm-validations.aws." },
+        { domain_name = "eu-west-1.signaling.example.com", resource_record_name = "_b.eu-west-1.signaling.example.com.", resource_record_type = "CNAME", resource_record_value = "_b.acm-validations.aws." },
+      ]
+    }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/parley/x" }
+  }
+}
+
+variables {
+  name                  = "parley-eu-west-1"
+  vpc_id                = "vpc-0123456789abcdef0"
+  availability_zones    = ["eu-west-1a", "eu-west-1b"]
+  public_subnet_ids     = ["subnet-pa", "subnet-pb"]
+  relay_subnet_ids      = ["subnet-ra", "subnet-rb"]
+  signaling_subnet_ids  = ["subnet-aa", "subnet-ab"]
+  core_private_cidrs    = ["10.20.64.0/20", "10.20.80.0/20"]
+  nats_urls             = ["nats://10.20.64.10:4222", "nats://10.20.80.10:4222"]
+  token_keys_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:parley/token-keys-AbCdEf"
+  auth_jwt_secret_arn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:parley/auth-jwt-AbCdEf"
+  relay_image           = "123456789012.dkr.ecr.us-east-1.amazonaws.com/parley-relay:0.1.0"
+  signaling_image       = "123456789012.dkr.ecr.us-east-1.amazonaws.com/parley-edge:0.1.0"
+  signaling_domain_name = "signaling.example.com"
+  regional_domain_name  = "eu-west-1.signaling.example.com"
+  route53_zone_id       = "Z0123456789ABCDEFGHIJ"
+  metrics_source_cidrs  = ["10.99.0.0/16"]
+}
+
+run "one_public_udp_port" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_udp.cidr_ipv4 == "0.0.0.0/0" &&
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_udp.ip_protocol == "udp" &&
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_udp.from_port == 3478 &&
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_udp.to_port == 3478
+    )
+    error_message = "The relay NLB must expose exactly UDP 3478 to the world."
+  }
+
+  assert {
+    condition     = aws_lb_listener.relay.protocol == "UDP" && aws_lb_listener.relay.port == 3478 && aws_lb_target_group.relay.protocol == "UDP"
+    error_message = "Relay listener and target group must be UDP 3478."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.relay_metrics : r.cidr_ipv4 != "0.0.0.0/0"])
+    error_message = "Relay metrics must never be public."
+  }
+
+  assert {
+    condition     = length(aws_lb.relay.subnet_mapping) == 2 && aws_lb.relay.enable_cross_zone_load_balancing == true
+    error_message = "One static EIP per zone, cross-zone on."
+  }
+}
+
+run "relay_liveness_probe" {
+  command = apply
+
+  assert {
+    condition     = aws_lb_target_group.relay.health_check[0].protocol == "HTTP" && aws_lb_target_group.relay.health_check[0].port == "9465"
+    error_message = "The NLB must probe the relay process on its metrics port."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.relay_nlb_health.from_port == 9465 && aws_vpc_security_group_ingress_rule.relay_health_from_nlb.from_port == 9465
+    error_message = "Security groups must let the liveness probe through."
+  }
+}
+
+run "relay_egress_only_to_core_ice_range" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for r in aws_vpc_security_group_egress_rule.relay_to_transceivers :
+      r.ip_protocol == "udp" && r.from_port == 20000 && r.to_port == 20999 && contains(var.core_private_cidrs, r.cidr_ipv4)
+    ]) && length(aws_vpc_security_group_egress_rule.relay_to_transceivers) == 2
+    error_message = "Relays may send media only to the core CIDRs' ICE range."
+  }
+}
+
+run "https_only_signaling" {
+  command = apply
+
+  assert {
+    condition     = aws_lb_listener.signaling_https.protocol == "HTTPS" && aws_lb_listener.signaling_https.port == 443 && startswith(aws_lb_listener.signaling_https.ssl_policy, "ELBSecurityPolicy-TLS13")
+    error_message = "Signaling must be HTTPS with a TLS 1.3 policy."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.signaling_alb_https.from_port == 443 && aws_vpc_security_group_ingress_rule.signaling_alb_https.ip_protocol == "tcp"
+    error_message = "The ALB may only be public on TCP 443."
+  }
+
+  assert {
+    condition     = aws_lb_target_group.signaling.health_check[0].path == "/healthz"
+    error_message = "Signaling health check must use GET /healthz."
+  }
+}
+
+run "zone_local_relay_advertise" {
+  command = apply
+
+  assert {
+    condition     = length(regexall("PARLEY_RELAY_ADVERTISE=203\\.0\\.113\\.10:3478", module.signaling_fleet.user_data)) == 2
+    error_message = "Each zone's signaling instances must advertise that zone's relay EIP on port 3478."
+  }
+
+  assert {
+    condition     = length(regexall("PARLEY_AUTH=off", module.signaling_fleet.user_data)) == 0
+    error_message = "Auth must stay on when a JWT secret is configured."
+  }
+
+  assert {
+    condition     = output.relay_addresses == ["203.0.113.10:3478", "203.0.113.10:3478"]
+    error_message = "relay_addresses must list every zone's EIP with port 3478."
+  }
+}
+
+run "rejects_world_as_core_cidr" {
+  command = plan
+
+  variables {
+    core_private_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.core_private_cidrs]
+}
+
+run "rejects_public_metrics_scrapers" {
+  command = plan
+
+  variables {
+    metrics_source_cidrs = ["203.0.113.0/24"]
+  }
+
+  expect_failures = [var.metrics_source_cidrs]
+}
+
+run "auth_off_needs_opt_in" {
+  command = plan
+
+  variables {
+    auth_jwt_secret_arn = null
+  }
+
+  expect_failures = [var.allow_unauthenticated]
+}

@@ -1,0 +1,263 @@
+variable "name" {
+  type        = string
+  description = "Name prefix, e.g. parley-eu-west-1. At most 21 characters so load balancer and target group names fit AWS's 32-character limit."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "name must be 2-21 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "cluster_name" {
+  type        = string
+  description = "Logical Parley cluster (PARLEY_CLUSTER) shared by every region of one deployment."
+  default     = "parley"
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "VPC of this edge region."
+}
+
+variable "availability_zones" {
+  type        = list(string)
+  description = "Availability zones of public_subnet_ids, same order; used to hand each signaling instance its zone-local relay address."
+}
+
+variable "public_subnet_ids" {
+  type        = list(string)
+  description = "Public subnets (one per zone) for the relay NLB (one Elastic IP each) and the signaling ALB."
+
+  validation {
+    condition     = length(var.public_subnet_ids) == length(var.availability_zones) && length(var.public_subnet_ids) >= 2
+    error_message = "public_subnet_ids needs one subnet per availability zone, at least two."
+  }
+}
+
+variable "relay_subnet_ids" {
+  type        = list(string)
+  description = "Private subnets for relay instances. Give relays their own tier so core regions can admit exactly these CIDRs to the ICE range."
+}
+
+variable "signaling_subnet_ids" {
+  type        = list(string)
+  description = "Private subnets for signaling instances."
+}
+
+variable "core_private_cidrs" {
+  type        = list(string)
+  description = "Private CIDRs of the core regions' transceiver and NATS subnets (reached over VPC peering). Relays may send the ICE range there; both fleets may reach NATS there."
+
+  validation {
+    condition = length(var.core_private_cidrs) >= 1 && alltrue([
+      for c in var.core_private_cidrs : try(anytrue([
+        for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] :
+        tonumber(split("/", c)[1]) >= tonumber(split("/", p)[1]) && cidrsubnet("${cidrhost(c, 0)}/${split("/", p)[1]}", 0, 0) == p
+      ]), false)
+    ])
+    error_message = "core_private_cidrs must be non-empty and every entry an RFC 1918 CIDR (never 0.0.0.0/0)."
+  }
+}
+
+variable "nats_urls" {
+  type        = list(string)
+  description = "NATS client URLs of the nearest core cluster, e.g. [\"nats://10.20.64.10:4222\", ...]."
+
+  validation {
+    condition     = length(var.nats_urls) >= 1 && alltrue([for u in var.nats_urls : can(regex("^(nats|tls)://[A-Za-z0-9.-]+:[0-9]+$", u))])
+    error_message = "nats_urls must be nats:// or tls:// host:port URLs without credentials."
+  }
+}
+
+variable "ice_port_range" {
+  type = object({
+    min = number
+    max = number
+  })
+  description = "Transceivers' ICE UDP port range (PARLEY_ICE_PORT_MIN/MAX); relays may send only to these ports."
+  default     = { min = 20000, max = 20999 }
+
+  validation {
+    condition     = var.ice_port_range.min >= 1024 && var.ice_port_range.max <= 65535 && var.ice_port_range.min <= var.ice_port_range.max
+    error_message = "ice_port_range must be an unprivileged range with min <= max."
+  }
+}
+
+variable "token_keys_secret_arn" {
+  type        = string
+  description = "Secrets Manager ARN (this region's replica) holding PARLEY_TOKEN_KEYS (kid:base64key,...). Relays verify tokens with it."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.token_keys_secret_arn))
+    error_message = "token_keys_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "auth_jwt_secret_arn" {
+  type        = string
+  description = "Secrets Manager ARN holding PARLEY_AUTH_JWT_SECRET for the signaling service. Null turns auth off and requires allow_unauthenticated = true."
+  default     = null
+
+  validation {
+    condition     = var.auth_jwt_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.auth_jwt_secret_arn))
+    error_message = "auth_jwt_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "allow_unauthenticated" {
+  type        = bool
+  description = "Explicit opt-in for PARLEY_AUTH=off (demos only)."
+  default     = false
+
+  validation {
+    condition     = var.auth_jwt_secret_arn != null || var.allow_unauthenticated
+    error_message = "Set auth_jwt_secret_arn, or allow_unauthenticated = true to run signaling without auth."
+  }
+}
+
+variable "relay_image" {
+  type        = string
+  description = "Container image of the relay (docker/Dockerfile target relay)."
+}
+
+variable "signaling_image" {
+  type        = string
+  description = "Container image of the signaling service (docker/Dockerfile target edge)."
+}
+
+variable "relay_ecr_repository_arn" {
+  type        = string
+  description = "ECR repository of relay_image (pull permission is scoped to it). Null for a public image."
+  default     = null
+}
+
+variable "signaling_ecr_repository_arn" {
+  type        = string
+  description = "ECR repository of signaling_image. Null for a public image."
+  default     = null
+}
+
+variable "signaling_domain_name" {
+  type        = string
+  description = "Global signaling hostname clients use (e.g. signaling.example.com); steered to the nearest region by the global module."
+}
+
+variable "regional_domain_name" {
+  type        = string
+  description = "This region's own signaling hostname (e.g. eu-west-1.signaling.example.com), target of the global health checks."
+}
+
+variable "route53_zone_id" {
+  type        = string
+  description = "Public hosted zone for certificate validation and the regional record."
+}
+
+variable "architecture" {
+  type        = string
+  description = "CPU architecture for both fleets (arm64 or x86_64); images must be built for it."
+  default     = "arm64"
+}
+
+variable "relay_instance_type" {
+  type        = string
+  description = "Instance type of relays (packet forwarding: network-optimised compute)."
+  default     = "c7gn.large"
+}
+
+variable "relay_capacity" {
+  type = object({
+    min        = number
+    max        = number
+    cpu_target = number
+  })
+  description = "Relay Auto Scaling bounds and target average CPU percent."
+  default     = { min = 2, max = 10, cpu_target = 55 }
+
+  validation {
+    condition     = var.relay_capacity.min >= 1 && var.relay_capacity.max >= var.relay_capacity.min && var.relay_capacity.cpu_target > 10 && var.relay_capacity.cpu_target < 90
+    error_message = "relay_capacity needs min >= 1, max >= min and a CPU target between 10 and 90."
+  }
+}
+
+variable "signaling_instance_type" {
+  type        = string
+  description = "Instance type of signaling instances."
+  default     = "c7g.medium"
+}
+
+variable "signaling_capacity" {
+  type = object({
+    min        = number
+    max        = number
+    cpu_target = number
+  })
+  description = "Signaling Auto Scaling bounds and target average CPU percent."
+  default     = { min = 2, max = 6, cpu_target = 60 }
+
+  validation {
+    condition     = var.signaling_capacity.min >= 1 && var.signaling_capacity.max >= var.signaling_capacity.min && var.signaling_capacity.cpu_target > 10 && var.signaling_capacity.cpu_target < 90
+    error_message = "signaling_capacity needs min >= 1, max >= min and a CPU target between 10 and 90."
+  }
+}
+
+variable "relay_idle_timeout_ms" {
+  type        = number
+  description = "PARLEY_RELAY_IDLE_TIMEOUT_MS: a client flow without packets for this long is forgotten."
+  default     = 30000
+}
+
+variable "relay_deregistration_delay_seconds" {
+  type        = number
+  description = "How long a relay leaving the NLB keeps its existing flows (scale-in, rollouts) before termination."
+  default     = 300
+
+  validation {
+    condition     = var.relay_deregistration_delay_seconds >= 0 && var.relay_deregistration_delay_seconds <= 3600
+    error_message = "relay_deregistration_delay_seconds must be between 0 and 3600."
+  }
+}
+
+variable "metrics_source_cidrs" {
+  type        = list(string)
+  description = "Private CIDRs of Prometheus scrapers allowed to the metrics ports (edge 9464, relay 9465). Empty: none."
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for c in var.metrics_source_cidrs : try(anytrue([
+        for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] :
+        tonumber(split("/", c)[1]) >= tonumber(split("/", p)[1]) && cidrsubnet("${cidrhost(c, 0)}/${split("/", p)[1]}", 0, 0) == p
+      ]), false)
+    ])
+    error_message = "metrics_source_cidrs must be RFC 1918 CIDRs: metrics are never public."
+  }
+}
+
+variable "log_level" {
+  type        = string
+  description = "PARLEY_LOG_LEVEL."
+  default     = "info"
+
+  validation {
+    condition     = contains(["trace", "debug", "info", "warn", "error", "fatal"], var.log_level)
+    error_message = "log_level must be one of trace, debug, info, warn, error, fatal."
+  }
+}
+
+variable "alb_access_logs_bucket" {
+  type        = string
+  description = "S3 bucket for ALB access logs. Null disables them."
+  default     = null
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "Protect both load balancers (and so the region's public IPs) from accidental deletion."
+  default     = true
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource."
+  default     = {}
+}
