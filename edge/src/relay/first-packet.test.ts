@@ -1,0 +1,230 @@
+import {
+  FIXTURE_EXPIRES_AT,
+  FIXTURE_KEY_ID,
+  FIXTURE_NAMES,
+  FIXTURE_SECRET_HEX,
+  FIXTURE_TRANSCEIVER_ID,
+  loadFixture,
+} from '@parley/shared/stun/fixtures/fixtures.js';
+import { buildBindingRequest, buildStunMessage } from '@parley/shared/stun/stun-build.js';
+import { messageType, readUsername, StunClass, splitIceUsername } from '@parley/shared/stun/stun-message.js';
+import {
+  encodeToken,
+  makeKeyring,
+  type RoutingClaims,
+  routeIdOf,
+  verifyToken,
+} from '@parley/shared/token/routing-token.js';
+import { describe, expect, it, vi } from 'vitest';
+import { decideFirstPacket, type FirstPacketContext, normalizeIp, type RouteTarget } from './first-packet.js';
+
+const NOW_MS = 1_900_000_000_000;
+const keyring = makeKeyring([{ id: 1, secret: Buffer.alloc(32, 0x11) }]);
+const routeId = routeIdOf('tx-a');
+const route: RouteTarget = { address: '10.1.2.3', portRange: { min: 20_000, max: 20_099 } };
+const routes = new Map<string, RouteTarget>([[routeId, route]]);
+
+function ctx(over: Partial<FirstPacketContext> = {}): FirstPacketContext {
+  return { keyring, nowMs: NOW_MS, resolveRoute: (id) => routes.get(id), family: 4, ...over };
+}
+function token(claims: Partial<RoutingClaims> = {}, kr = keyring): string {
+  return encodeToken(kr, { routeId, port: 20_050, expiresAt: NOW_MS / 1000 + 300, ...claims });
+}
+function check(tok: string, extra: Parameters<typeof buildBindingRequest>[0] = {}): Buffer {
+  return buildBindingRequest({ username: `${tok}:Cl1e`, password: 'transceiverpassword1234', ...extra });
+}
+
+describe('decideFirstPacket: flows that may open', () => {
+  it('forwards a Binding Request with a valid token to the announced address and the token port', () => {
+    expect(decideFirstPacket(check(token()), ctx())).toEqual({
+      forward: { host: '10.1.2.3', port: 20_050, routeId, keyId: 1 },
+    });
+  });
+
+  it('accepts the ends of the port range and a request without FINGERPRINT', () => {
+    for (const port of [20_000, 20_099]) {
+      expect(decideFirstPacket(check(token({ port })), ctx())).toMatchObject({ forward: { port } });
+    }
+    expect(decideFirstPacket(check(token(), { fingerprint: false }), ctx())).toHaveProperty('forward');
+  });
+
+  for (const name of FIXTURE_NAMES) {
+    it(`forwards the real ${name} fixture`, () => {
+      const pkt = loadFixture(name);
+      const fixtureKeyring = makeKeyring([
+        { id: FIXTURE_KEY_ID, secret: Buffer.from(FIXTURE_SECRET_HEX, 'hex') },
+      ]);
+      const user = readUsername(pkt);
+      const tok = user.ok ? splitIceUsername(user.username)?.receiver : undefined;
+      const claims = verifyToken(fixtureKeyring, tok ?? '', 0);
+      if (!claims.ok) throw new Error('fixture token does not verify');
+      const port = claims.claims.port;
+      const resolveRoute = vi.fn((id: string) =>
+        id === routeIdOf(FIXTURE_TRANSCEIVER_ID)
+          ? { address: '127.0.0.1', portRange: { min: port, max: port } }
+          : undefined,
+      );
+      const nowMs = (FIXTURE_EXPIRES_AT - 60) * 1000;
+      expect(decideFirstPacket(pkt, { keyring: fixtureKeyring, nowMs, resolveRoute })).toEqual({
+        forward: {
+          host: '127.0.0.1',
+          port,
+          routeId: routeIdOf(FIXTURE_TRANSCEIVER_ID),
+          keyId: FIXTURE_KEY_ID,
+        },
+      });
+      expect(resolveRoute).toHaveBeenCalledTimes(1);
+      // The same real bytes an hour after expiry: refused.
+      const late = decideFirstPacket(pkt, {
+        keyring: fixtureKeyring,
+        nowMs: FIXTURE_EXPIRES_AT * 1000,
+        resolveRoute,
+      });
+      expect(late).toEqual({ drop: 'token_expired' });
+    });
+  }
+});
+
+describe('decideFirstPacket: everything else is dropped, with a reason', () => {
+  it('forged: one character of the token changed', () => {
+    const t = token();
+    const i = 20;
+    const forged = t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+    expect(decideFirstPacket(check(forged), ctx())).toEqual({ drop: 'token_bad_signature' });
+  });
+
+  it('forged: signed by a key we do not hold under a known key id', () => {
+    const stranger = makeKeyring([{ id: 1, secret: Buffer.alloc(32, 0x22) }]);
+    expect(decideFirstPacket(check(token({}, stranger)), ctx())).toEqual({ drop: 'token_bad_signature' });
+  });
+
+  it('expired, at and after expiry', () => {
+    const t = token({ expiresAt: NOW_MS / 1000 });
+    expect(decideFirstPacket(check(t), ctx())).toEqual({ drop: 'token_expired' });
+    expect(decideFirstPacket(check(t), ctx({ nowMs: NOW_MS - 1000 }))).toHaveProperty('forward');
+  });
+
+  it('unknown key id', () => {
+    const other = makeKeyring([{ id: 9, secret: Buffer.alloc(32, 0x11) }]);
+    expect(decideFirstPacket(check(token({}, other)), ctx())).toEqual({ drop: 'token_unknown_key' });
+  });
+
+  it('unknown route, and the resolver is never asked about forged tokens', () => {
+    const resolveRoute = vi.fn(() => undefined);
+    expect(decideFirstPacket(check(token({ routeId: routeIdOf('tx-gone') })), ctx({ resolveRoute }))).toEqual(
+      {
+        drop: 'route_unknown',
+      },
+    );
+    expect(resolveRoute).toHaveBeenCalledWith(routeIdOf('tx-gone'));
+    resolveRoute.mockClear();
+    const stranger = makeKeyring([{ id: 1, secret: Buffer.alloc(32, 0x33) }]);
+    decideFirstPacket(check(token({}, stranger)), ctx({ resolveRoute }));
+    expect(resolveRoute).not.toHaveBeenCalled();
+  });
+
+  it('port outside the announced range (a signed token cannot aim the relay elsewhere on that host)', () => {
+    for (const port of [19_999, 20_100, 22, 1]) {
+      expect(decideFirstPacket(check(token({ port })), ctx())).toEqual({ drop: 'route_port_out_of_range' });
+    }
+  });
+
+  it('a route whose address is a hostname or of the other family', () => {
+    const named = () => ({ ...route, address: 'transceiver.internal' });
+    expect(decideFirstPacket(check(token()), ctx({ resolveRoute: named }))).toEqual({
+      drop: 'route_bad_address',
+    });
+    const v6 = () => ({ ...route, address: 'fd00::5' });
+    expect(decideFirstPacket(check(token()), ctx({ resolveRoute: v6 }))).toEqual({
+      drop: 'route_bad_address',
+    });
+    expect(decideFirstPacket(check(token()), ctx({ resolveRoute: v6, family: 6 }))).toMatchObject({
+      forward: { host: 'fd00::5' },
+    });
+  });
+
+  it('non-STUN datagrams, by RFC 7983 kind', () => {
+    expect(decideFirstPacket(Buffer.from('16fefd0000000000000000', 'hex'), ctx())).toEqual({
+      drop: 'no_flow_dtls',
+    });
+    expect(decideFirstPacket(Buffer.from('806f00010000006400000001', 'hex'), ctx())).toEqual({
+      drop: 'no_flow_rtp',
+    });
+    expect(decideFirstPacket(Buffer.from('GET / HTTP/1.1\r\n'), ctx())).toEqual({ drop: 'no_flow_unknown' });
+    expect(decideFirstPacket(Buffer.alloc(0), ctx())).toEqual({ drop: 'no_flow_unknown' });
+  });
+
+  it('STUN that is not a Binding Request', () => {
+    const t = token();
+    const attrs = [{ type: 0x0006, value: Buffer.from(`${t}:Cl1e`) }];
+    const response = buildStunMessage({ type: messageType(StunClass.successResponse, 1), attributes: attrs });
+    const indication = buildStunMessage({ type: messageType(StunClass.indication, 1), attributes: attrs });
+    const allocate = buildStunMessage({ type: messageType(StunClass.request, 3), attributes: attrs });
+    for (const pkt of [response, indication, allocate]) {
+      expect(decideFirstPacket(pkt, ctx())).toEqual({ drop: 'stun_not_binding_request' });
+    }
+  });
+
+  it('malformed STUN, missing or malformed USERNAME, bad FINGERPRINT', () => {
+    const good = check(token());
+    const badCookie = Buffer.from(good);
+    badCookie.writeUInt32BE(0xdeadbeef, 4);
+    expect(decideFirstPacket(badCookie, ctx())).toEqual({ drop: 'stun_malformed' });
+    expect(decideFirstPacket(good.subarray(0, good.length - 4), ctx())).toEqual({ drop: 'stun_malformed' });
+    const overflow = Buffer.from(good);
+    overflow.writeUInt16BE(0x0fff, 22);
+    expect(decideFirstPacket(overflow, ctx())).toEqual({ drop: 'stun_malformed' });
+    expect(decideFirstPacket(buildBindingRequest({}), ctx())).toEqual({ drop: 'stun_no_username' });
+    expect(decideFirstPacket(buildBindingRequest({ username: token() }), ctx())).toEqual({
+      drop: 'username_malformed',
+    });
+    expect(decideFirstPacket(buildBindingRequest({ username: 'x'.repeat(600) }), ctx())).toEqual({
+      drop: 'username_malformed',
+    });
+    expect(decideFirstPacket(buildBindingRequest({ username: 'shortufrag:Cl1e' }), ctx())).toEqual({
+      drop: 'token_malformed',
+    });
+    expect(decideFirstPacket(buildBindingRequest({ username: `${'-'.repeat(38)}:Cl1e` }), ctx())).toEqual({
+      drop: 'token_malformed',
+    });
+    const badFp = Buffer.from(good);
+    badFp[good.length - 1] = (badFp[good.length - 1] as number) ^ 1;
+    expect(decideFirstPacket(badFp, ctx())).toEqual({ drop: 'stun_bad_fingerprint' });
+  });
+
+  it('asks admit() only for well-formed candidates, right before the HMAC', () => {
+    const admit = vi.fn(() => false);
+    expect(decideFirstPacket(check(token()), ctx({ admit }))).toEqual({ drop: 'rate_limited' });
+    expect(admit).toHaveBeenCalledTimes(1);
+    decideFirstPacket(Buffer.from('806f0001', 'hex'), ctx({ admit }));
+    decideFirstPacket(buildBindingRequest({ username: 'shortufrag:Cl1e' }), ctx({ admit }));
+    expect(admit).toHaveBeenCalledTimes(1);
+  });
+
+  it('never throws on random bytes, and never forwards them', () => {
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return seed & 0xff;
+    };
+    const good = check(token());
+    for (let i = 0; i < 5_000; i++) {
+      // Half pure noise, half a real request with a few bytes mutated.
+      const pkt = i % 2 === 0 ? Buffer.from(Array.from({ length: rand() }, rand)) : Buffer.from(good);
+      if (i % 2 === 1) for (let k = 0; k < 3; k++) pkt[20 + (rand() % (pkt.length - 20))] = rand();
+      const d = decideFirstPacket(pkt, ctx());
+      if ('forward' in d) expect(d.forward).toEqual({ host: '10.1.2.3', port: 20_050, routeId, keyId: 1 });
+    }
+  });
+});
+
+describe('normalizeIp', () => {
+  it('returns IPv4 as is, IPv6 in RFC 5952 form, and nothing for names and zone ids', () => {
+    expect(normalizeIp('10.0.0.1')).toBe('10.0.0.1');
+    expect(normalizeIp('FD00:0:0:0:0:0:0:2')).toBe('fd00::2');
+    expect(normalizeIp('::ffff:10.0.0.1', 6)).toBe('::ffff:a00:1');
+    expect(normalizeIp('10.0.0.1', 6)).toBeUndefined();
+    expect(normalizeIp('localhost')).toBeUndefined();
+    expect(normalizeIp('fe80::1%eth0')).toBeUndefined();
+  });
+});

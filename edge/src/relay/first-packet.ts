@@ -1,0 +1,101 @@
+import { isIP } from 'node:net';
+import { classifyPacket } from '@parley/shared/stun/demux.js';
+import {
+  checkFingerprint,
+  parseHeader,
+  readUsername,
+  STUN_METHOD_BINDING,
+  StunClass,
+  splitIceUsername,
+} from '@parley/shared/stun/stun-message.js';
+import { TOKEN_CHARS, type TokenKeyring, verifyToken } from '@parley/shared/token/routing-token.js';
+import type { DropReason } from './relay-counters.js';
+
+/** What the relay needs to know about a transceiver (a TransceiverAnnounce fits). */
+export interface RouteTarget {
+  /** Private IP address; must be a literal so replies can be matched to it exactly. */
+  address: string;
+  portRange: { min: number; max: number };
+}
+
+export type RouteResolver = (routeId: string) => RouteTarget | undefined;
+
+export interface FirstPacketContext {
+  keyring: TokenKeyring;
+  /** Wall clock in ms; tokens carry unix seconds. */
+  nowMs: number;
+  resolveRoute: RouteResolver;
+  /** Family of the relay's upstream sockets: a target of the other family is unreachable. */
+  family?: 4 | 6;
+  /** Asked just before the HMAC (the only costly step); false drops as 'rate_limited'. */
+  admit?: () => boolean;
+}
+
+export interface ForwardTarget {
+  host: string;
+  port: number;
+  routeId: string;
+  keyId: number;
+}
+
+export type FirstPacketDecision = { forward: ForwardTarget } | { drop: DropReason };
+
+/**
+ * Decides what to do with a datagram from a source that has no flow. Only
+ * an ICE connectivity check (STUN Binding Request) whose USERNAME starts
+ * with a valid, unexpired routing token signed by a key we hold, naming a
+ * live transceiver and a port inside its announced range, may open a flow:
+ * this is what keeps the relay from being an open proxy. Cheap checks run
+ * first so floods of junk never reach the HMAC.
+ */
+export function decideFirstPacket(msg: Uint8Array, ctx: FirstPacketContext): FirstPacketDecision {
+  const kind = classifyPacket(msg);
+  if (kind !== 'stun') {
+    // DTLS or RTP from an unknown source is typically a live call after a relay restart, until its next consent check.
+    return { drop: kind === 'dtls' ? 'no_flow_dtls' : kind === 'rtp' ? 'no_flow_rtp' : 'no_flow_unknown' };
+  }
+  const header = parseHeader(msg);
+  if (!header.ok) return { drop: 'stun_malformed' };
+  if (header.cls !== StunClass.request || header.method !== STUN_METHOD_BINDING) {
+    return { drop: 'stun_not_binding_request' };
+  }
+  const user = readUsername(msg);
+  if (!user.ok) {
+    if (user.reason === 'no_username') return { drop: 'stun_no_username' };
+    if (user.reason === 'username_too_long') return { drop: 'username_malformed' };
+    return { drop: 'stun_malformed' };
+  }
+  // FINGERPRINT is optional in STUN, but a wrong one means the bytes are not what the client sent.
+  if (checkFingerprint(msg) === 'bad') return { drop: 'stun_bad_fingerprint' };
+  const parts = splitIceUsername(user.username);
+  if (!parts) return { drop: 'username_malformed' };
+  if (parts.receiver.length !== TOKEN_CHARS) return { drop: 'token_malformed' };
+  if (ctx.admit && !ctx.admit()) return { drop: 'rate_limited' };
+
+  const verified = verifyToken(ctx.keyring, parts.receiver, Math.floor(ctx.nowMs / 1000));
+  if (!verified.ok) return { drop: `token_${verified.reason}` };
+  const { routeId, port } = verified.claims;
+
+  const route = ctx.resolveRoute(routeId);
+  if (!route) return { drop: 'route_unknown' };
+  if (port < route.portRange.min || port > route.portRange.max) return { drop: 'route_port_out_of_range' };
+  const host = normalizeIp(route.address, ctx.family);
+  if (host === undefined) return { drop: 'route_bad_address' };
+  return { forward: { host, port, routeId, keyId: verified.keyId } };
+}
+
+/**
+ * One canonical spelling of an IP literal (IPv6 as the WHATWG URL parser
+ * prints it: RFC 5952 compression, lowercase), so two spellings of one
+ * address compare equal; undefined for hostnames and for the wrong family.
+ */
+export function normalizeIp(address: string, family?: 4 | 6): string | undefined {
+  const f = isIP(address);
+  if (f === 0 || (family !== undefined && f !== family)) return undefined;
+  if (f === 4) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined; // zone ids ("fe80::1%eth0") and the like: not a routable private address
+  }
+}
