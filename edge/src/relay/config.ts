@@ -1,0 +1,40 @@
+import { loadConfig, logLevel, millis, natsServers, port } from '@parley/shared/config/load-config.js';
+import { parseKeyring } from '@parley/shared/token/routing-token.js';
+import { z } from 'zod';
+
+/**
+ * Relay process configuration, from the environment. PARLEY_TOKEN_KEYS holds
+ * secrets: the parsed config must never be logged whole.
+ */
+export const RelayConfigSchema = z.object({
+  PARLEY_RELAY_HOST: z.string().min(1).default('0.0.0.0'),
+  PARLEY_RELAY_PORT: port(3478),
+  /** Local address of the per-flow upstream sockets (the interface facing the transceivers). */
+  PARLEY_RELAY_UPSTREAM_HOST: z.string().min(1).default('0.0.0.0'),
+  PARLEY_RELAY_IDLE_TIMEOUT_MS: millis(30_000),
+  PARLEY_RELAY_MAX_FLOWS: z.coerce.number().int().min(1).default(100_000),
+  /** Token verifications per source IP per second; 0 disables the limit. */
+  PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: z.coerce.number().int().min(0).default(200),
+  PARLEY_TOKEN_KEYS: z
+    .string({ error: 'PARLEY_TOKEN_KEYS is required (kid:base64secret)' })
+    .transform((s, ctx) => {
+      try {
+        return parseKeyring(s);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  NATS_URL: natsServers,
+  PARLEY_METRICS_PORT: port(9467),
+  PARLEY_LOG_LEVEL: logLevel,
+});
+
+export type RelayConfig = z.infer<typeof RelayConfigSchema>;
+
+export function loadRelayConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Record<string, string | undefined> = {},
+): RelayConfig {
+  return loadConfig(RelayConfigSchema, env, overrides);
+}
