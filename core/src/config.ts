@@ -9,21 +9,28 @@ export const TransceiverConfigSchema = z
     PARLEY_TRANSCEIVER_ID: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 chars of A-Z a-z 0-9 _ -')
-      .default(() => `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`),
+      .default(
+        () =>
+          `${hostname()
+            .replace(/[^A-Za-z0-9_-]/g, '-')
+            .slice(0, 40)}-${process.pid}`,
+      ),
     PARLEY_CLUSTER: z.string().min(1).default('local'),
     PARLEY_REGION: z.string().min(1).default('local'),
     PARLEY_PRIVATE_ADDRESS: z.string().min(1).default('127.0.0.1'),
     PARLEY_ICE_PORT_MIN: port(20_000),
     PARLEY_ICE_PORT_MAX: port(20_999),
     PARLEY_CAPACITY: z.coerce.number().int().min(0).default(500),
-    PARLEY_TOKEN_KEYS: z.string({ error: 'PARLEY_TOKEN_KEYS is required (kid:base64secret)' }).transform((s, ctx) => {
-      try {
-        return parseKeyring(s);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
+    PARLEY_TOKEN_KEYS: z
+      .string({ error: 'PARLEY_TOKEN_KEYS is required (kid:base64secret)' })
+      .transform((s, ctx) => {
+        try {
+          return parseKeyring(s);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          return z.NEVER;
+        }
+      }),
     PARLEY_DEFAULT_AGENT: z.string().default('echo'),
     PARLEY_MAX_SESSION_SECONDS: z.coerce.number().int().min(10).default(7_200),
     PARLEY_ICE_TIMEOUT_MS: millis(10_000),

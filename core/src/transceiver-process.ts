@@ -1,5 +1,5 @@
-import { connectNats } from '@parley/shared/nats/connect.js';
 import type { Logger } from '@parley/shared/log.js';
+import { connectNats } from '@parley/shared/nats/connect.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from './agent/agent.js';
 import { echoAgent } from './agent/echo-agent.js';

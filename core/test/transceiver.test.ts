@@ -1,19 +1,31 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
-import { CloseReply, OfferReply, SessionInfoReply, TransceiverAnnounce } from '@parley/shared/nats/schemas.js';
-import { ANNOUNCE_SUBJECT, closeSubject, offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
+import {
+  CloseReply,
+  OfferReply,
+  SessionInfoReply,
+  TransceiverAnnounce,
+} from '@parley/shared/nats/schemas.js';
+import {
+  ANNOUNCE_SUBJECT,
+  closeSubject,
+  offerSubject,
+  sessionStateSubject,
+} from '@parley/shared/nats/subjects.js';
 import { freeUdpRange } from '@parley/shared/testing/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { verifyToken } from '@parley/shared/token/routing-token.js';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { loadTransceiverConfig } from '../src/config.js';
 import { startTransceiver, type TransceiverProcess } from '../src/transceiver-process.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const codecs = {
-  audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 })],
+  audio: [
+    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
+  ],
   video: [],
 };
 
@@ -65,7 +77,11 @@ describe('transceiver over NATS (client talks to the transceiver port directly)'
       (
         await nc.request(
           offerSubject('tx-test-1'),
-          encodeJson({ sessionId, offer: client.localDescription?.sdp, relay: { ip: '198.51.100.7', port: 3478 } }),
+          encodeJson({
+            sessionId,
+            offer: client.localDescription?.sdp,
+            relay: { ip: '198.51.100.7', port: 3478 },
+          }),
           { timeout: 5_000 },
         )
       ).data,
@@ -76,14 +92,18 @@ describe('transceiver over NATS (client talks to the transceiver port directly)'
     expect(candidates[0]).toContain('198.51.100.7 3478 typ host');
     const ufrag = /a=ice-ufrag:(\S+)/.exec(reply.answer)?.[1] as string;
     const verified = verifyToken(
-      { signing: { id: 3, secret: Buffer.from(KEY, 'base64') }, byId: new Map([[3, { id: 3, secret: Buffer.from(KEY, 'base64') }]]) },
+      {
+        signing: { id: 3, secret: Buffer.from(KEY, 'base64') },
+        byId: new Map([[3, { id: 3, secret: Buffer.from(KEY, 'base64') }]]),
+      },
       ufrag,
       Math.floor(Date.now() / 1000),
     );
     expect(verified.ok).toBe(true);
     const info = decodeJson(
       SessionInfoReply,
-      (await nc.request(sessionStateSubject('tx-test-1'), encodeJson({ sessionId }), { timeout: 2_000 })).data,
+      (await nc.request(sessionStateSubject('tx-test-1'), encodeJson({ sessionId }), { timeout: 2_000 }))
+        .data,
     );
     if (!info.ok) throw new Error(info.message);
     expect(verified.ok && verified.claims.port).toBe(info.port);
@@ -91,21 +111,35 @@ describe('transceiver over NATS (client talks to the transceiver port directly)'
     // No relay in this test: point the client straight at the session port.
     const direct = reply.answer.replace('198.51.100.7 3478', `127.0.0.1 ${info.port}`);
     const echoes: number[] = [];
-    t.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => echoes.push(rtp.payload.readUInt32BE(0))));
-    const connected = new Promise<void>((r) => client.connectionStateChange.subscribe((s) => s === 'connected' && r()));
+    t.onTrack.subscribe((track) =>
+      track.onReceiveRtp.subscribe((rtp) => echoes.push(rtp.payload.readUInt32BE(0))),
+    );
+    const connected = new Promise<void>((r) =>
+      client.connectionStateChange.subscribe((s) => s === 'connected' && r()),
+    );
     await client.setRemoteDescription({ type: 'answer', sdp: direct });
     await connected;
     for (let i = 0; i < 25; i++) {
       const p = Buffer.alloc(100);
       p.writeUInt32BE(i, 0);
-      out.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: i, timestamp: i * 960 }), p));
+      out.writeRtp(
+        new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: i, timestamp: i * 960 }), p),
+      );
       await new Promise((r) => setTimeout(r, 20));
     }
     await new Promise((r) => setTimeout(r, 200));
     expect(new Set(echoes).size).toBe(25);
-    expect(tx.sessions.info(sessionId)).toMatchObject({ ok: true, state: 'connected', packetsIn: 25, packetsOut: 25 });
+    expect(tx.sessions.info(sessionId)).toMatchObject({
+      ok: true,
+      state: 'connected',
+      packetsIn: 25,
+      packetsOut: 25,
+    });
 
-    const closed = decodeJson(CloseReply, (await nc.request(closeSubject('tx-test-1'), encodeJson({ sessionId }), { timeout: 2_000 })).data);
+    const closed = decodeJson(
+      CloseReply,
+      (await nc.request(closeSubject('tx-test-1'), encodeJson({ sessionId }), { timeout: 2_000 })).data,
+    );
     expect(closed.ok).toBe(true);
     expect(tx.sessions.count).toBe(0);
     expect(tx.sessions.portsInUse).toBe(0);
@@ -113,7 +147,10 @@ describe('transceiver over NATS (client talks to the transceiver port directly)'
   });
 
   it('answers a request that is not an offer with bad_offer instead of silence', async () => {
-    const bad = decodeJson(OfferReply, (await nc.request(offerSubject('tx-test-1'), encodeJson({ nope: 1 }), { timeout: 2_000 })).data);
+    const bad = decodeJson(
+      OfferReply,
+      (await nc.request(offerSubject('tx-test-1'), encodeJson({ nope: 1 }), { timeout: 2_000 })).data,
+    );
     expect(bad).toMatchObject({ ok: false, code: 'bad_offer' });
   });
 });

@@ -1,4 +1,4 @@
-import type { Agent, AgentFactory, AudioFrame, AgentOutput } from './agent.js';
+import type { Agent, AgentFactory, AgentOutput, AudioFrame } from './agent.js';
 
 /**
  * Reflects the caller's audio straight back, so a client can measure the

@@ -38,7 +38,11 @@ export interface IceGuardEvents {
  * ice-lite agent keeps its first nominated pair forever (RFC 8445 7.3.1.5),
  * which would leave the answer path pointing at a dead socket.
  */
-export function guardIce(conn: GuardedConnection, transport: GuardedTransport, events: IceGuardEvents): () => void {
+export function guardIce(
+  conn: GuardedConnection,
+  transport: GuardedTransport,
+  events: IceGuardEvents,
+): () => void {
   const deliver = transport.onData;
   let password = Buffer.from(conn.localPassword, 'utf8');
   let passwordFor = conn.localPassword;

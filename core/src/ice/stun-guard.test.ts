@@ -1,5 +1,5 @@
-import { Message, classes, methods } from 'werift';
 import { describe, expect, it } from 'vitest';
+import { classes, Message, methods } from 'werift';
 import { checkBindingRequest, isStunPacket } from './stun-guard.js';
 
 const LOCAL = 'AQP6lLHM9LfCqJVvOzFrAZ1HVc464cjyBgtB4g';
@@ -19,7 +19,10 @@ function request(opts: { username?: string; key?: Buffer; useCandidate?: boolean
 
 describe('checkBindingRequest', () => {
   it('accepts a request signed with our password for our ufrag, and reports USE-CANDIDATE', () => {
-    expect(checkBindingRequest(request(), LOCAL, REMOTE, PASSWORD)).toEqual({ ok: true, useCandidate: false });
+    expect(checkBindingRequest(request(), LOCAL, REMOTE, PASSWORD)).toEqual({
+      ok: true,
+      useCandidate: false,
+    });
     expect(checkBindingRequest(request({ useCandidate: true }), LOCAL, REMOTE, PASSWORD)).toEqual({
       ok: true,
       useCandidate: true,
@@ -27,7 +30,9 @@ describe('checkBindingRequest', () => {
   });
 
   it('rejects a request signed with another password', () => {
-    expect(checkBindingRequest(request({ key: Buffer.from('x'.repeat(24)) }), LOCAL, REMOTE, PASSWORD)).toEqual({
+    expect(
+      checkBindingRequest(request({ key: Buffer.from('x'.repeat(24)) }), LOCAL, REMOTE, PASSWORD),
+    ).toEqual({
       ok: false,
       reason: 'bad_integrity',
     });
@@ -50,6 +55,9 @@ describe('checkBindingRequest', () => {
     expect(isStunPacket(request())).toBe(true);
     expect(isStunPacket(Buffer.from([22, 254, 253, ...new Array(30).fill(0)]))).toBe(false);
     expect(isStunPacket(Buffer.from([0x80, 111, ...new Array(30).fill(0)]))).toBe(false);
-    expect(checkBindingRequest(Buffer.alloc(10), LOCAL, REMOTE, PASSWORD)).toEqual({ ok: false, reason: 'not_stun' });
+    expect(checkBindingRequest(Buffer.alloc(10), LOCAL, REMOTE, PASSWORD)).toEqual({
+      ok: false,
+      reason: 'not_stun',
+    });
   });
 });

@@ -28,6 +28,7 @@ export function checkBindingRequest(
   // parseMessage with a key returns undefined unless MESSAGE-INTEGRITY is present and valid.
   const msg = parseMessage(data, localPassword);
   if (!msg) return { ok: false, reason: 'bad_integrity' };
-  if (msg.getAttributeValue('USERNAME') !== `${localUfrag}:${remoteUfrag}`) return { ok: false, reason: 'bad_username' };
+  if (msg.getAttributeValue('USERNAME') !== `${localUfrag}:${remoteUfrag}`)
+    return { ok: false, reason: 'bad_username' };
   return { ok: true, useCandidate: msg.attributesKeys.includes('USE-CANDIDATE') };
 }

@@ -3,6 +3,7 @@ import type { Logger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import { CloseRequest, OfferRequest } from '@parley/shared/nats/schemas.js';
 import { closeSubject, offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
+import { withServerSpan } from '@parley/shared/telemetry/nats-trace.js';
 import type { SessionManager } from '../session/session-manager.js';
 
 /**
@@ -10,7 +11,12 @@ import type { SessionManager } from '../session/session-manager.js';
  * session lookups. Invalid requests get a `bad_offer` reply, never silence,
  * so the edge can fail fast instead of waiting for its timeout.
  */
-export function serveSessions(nc: NatsConnection, id: string, sessions: SessionManager, log: Logger): () => void {
+export function serveSessions(
+  nc: NatsConnection,
+  id: string,
+  sessions: SessionManager,
+  log: Logger,
+): () => void {
   const subs: Subscription[] = [
     nc.subscribe(offerSubject(id), {
       queue: id,
@@ -39,7 +45,14 @@ export function serveSessions(nc: NatsConnection, id: string, sessions: SessionM
       msg.respond(encodeJson({ ok: false, code: 'bad_offer', message: (e as Error).message }));
       return;
     }
-    msg.respond(encodeJson(await sessions.create(req)));
+    // Continues the edge's trace: signaling request → NATS request → answer.
+    const reply = await withServerSpan('transceiver.offer', msg.headers, async (span) => {
+      span.setAttribute('parley.session_id', req.sessionId);
+      const r = await sessions.create(req);
+      if (!r.ok) span.setAttribute('parley.error', r.code);
+      return r;
+    });
+    msg.respond(encodeJson(reply));
   }
 
   async function handleClose(msg: Msg): Promise<void> {

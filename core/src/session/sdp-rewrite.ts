@@ -37,7 +37,8 @@ export function answerWithRelayCandidate(answer: string, relay: { ip: string; po
     // The connection line should name the address media really goes to.
     m.connection = { version: relay.ip.includes(':') ? 6 : 4, ip: relay.ip };
     m.port = relay.port;
-    if (m.rtcp) m.rtcp = { port: relay.port, netType: 'IN', ipVer: relay.ip.includes(':') ? 6 : 4, address: relay.ip };
+    if (m.rtcp)
+      m.rtcp = { port: relay.port, netType: 'IN', ipVer: relay.ip.includes(':') ? 6 : 4, address: relay.ip };
   }
   return write(sdp);
 }

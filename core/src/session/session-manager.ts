@@ -3,7 +3,7 @@ import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@pa
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
 import { PortAllocator } from './port-allocator.js';
-import { type CloseReason, SessionSetupError, TransceiverSession } from './transceiver-session.js';
+import { type CloseReason, type SessionSetupError, TransceiverSession } from './transceiver-session.js';
 
 export interface SessionManagerOptions {
   routeId: string;
@@ -35,7 +35,8 @@ export class SessionManager {
   constructor(private readonly opts: SessionManagerOptions) {
     this.ports = new PortAllocator(opts.portRange.min, opts.portRange.max);
     this.now = opts.now ?? Date.now;
-    if (!opts.agents.has(opts.defaultAgent)) throw new Error(`default agent "${opts.defaultAgent}" is not registered`);
+    if (!opts.agents.has(opts.defaultAgent))
+      throw new Error(`default agent "${opts.defaultAgent}" is not registered`);
   }
 
   get count(): number {
@@ -52,8 +53,10 @@ export class SessionManager {
 
   async create(req: OfferRequest): Promise<OfferReply> {
     if (this.draining) return { ok: false, code: 'draining', message: 'transceiver is draining' };
-    if (this.sessions.has(req.sessionId)) return { ok: false, code: 'bad_offer', message: 'session id already in use' };
-    if (this.ports.inUse >= this.capacity) return { ok: false, code: 'no_capacity', message: 'transceiver is full' };
+    if (this.sessions.has(req.sessionId))
+      return { ok: false, code: 'bad_offer', message: 'session id already in use' };
+    if (this.ports.inUse >= this.capacity)
+      return { ok: false, code: 'no_capacity', message: 'transceiver is full' };
     const agentName = req.agent ?? this.opts.defaultAgent;
     const agent = this.opts.agents.get(agentName);
     if (!agent) return { ok: false, code: 'bad_offer', message: `unknown agent "${agentName}"` };
@@ -79,7 +82,10 @@ export class SessionManager {
         onClosed: (s, reason) => this.onClosed(s, reason),
       });
       this.sessions.set(session.id, session);
-      this.opts.log.info({ session: session.id, port, agent: agentName, subject: req.subject }, 'session created');
+      this.opts.log.info(
+        { session: session.id, port, agent: agentName, subject: req.subject },
+        'session created',
+      );
       this.opts.onLoadChange?.();
       return { ok: true, sessionId: session.id, answer };
     } catch (err) {

@@ -6,13 +6,13 @@ import {
   type Address,
   MediaStreamTrack,
   RTCPeerConnection,
-  type RTCRtpTransceiver,
   RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
   RtpHeader,
   RtpPacket,
 } from 'werift';
 import type { Agent, AgentFactory } from '../agent/agent.js';
-import { guardIce, type GuardedConnection, type GuardedTransport } from '../ice/ice-guard.js';
+import { type GuardedConnection, type GuardedTransport, guardIce } from '../ice/ice-guard.js';
 import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
 
 export type CloseReason =
@@ -60,7 +60,9 @@ export class SessionSetupError extends Error {
 // Opus only: the transceiver exists to carry voice. Clients that offer no
 // Opus get an answer with the audio section rejected, which the edge reports.
 const CODECS = {
-  audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 })],
+  audio: [
+    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
+  ],
   video: [],
 };
 
@@ -134,7 +136,11 @@ export class TransceiverSession {
       if (remote.kind !== 'audio') return;
       remote.onReceiveRtp.subscribe((rtp) => {
         this.packetsIn++;
-        this.agent?.onAudio({ payload: rtp.payload, timestamp: rtp.header.timestamp, receivedAt: performance.now() });
+        this.agent?.onAudio({
+          payload: rtp.payload,
+          timestamp: rtp.header.timestamp,
+          receivedAt: performance.now(),
+        });
       });
     });
 
@@ -176,7 +182,10 @@ export class TransceiverSession {
     const protocol = ice.protocols.find((p) => p.localCandidate?.port === this.opts.port);
     if (!protocol?.transport) {
       const bound = ice.protocols.map((p) => p.localCandidate?.port).join(',');
-      throw new SessionSetupError('internal', `ICE port ${this.opts.port} was not bound (bound: ${bound || 'none'})`);
+      throw new SessionSetupError(
+        'internal',
+        `ICE port ${this.opts.port} was not bound (bound: ${bound || 'none'})`,
+      );
     }
     const conn = this.conn as GuardedConnection;
     this.unguard = guardIce(conn, protocol.transport, {
@@ -186,7 +195,10 @@ export class TransceiverSession {
       },
       onRejected: (reason, addr) => this.opts.log.debug({ session: this.id, reason, addr }, 'stun rejected'),
       onPathChange: (from, to) =>
-        this.opts.log.info({ session: this.id, from: fmt(from), to: fmt(to) }, 'media path moved to a new relay flow'),
+        this.opts.log.info(
+          { session: this.id, from: fmt(from), to: fmt(to) },
+          'media path moved to a new relay flow',
+        ),
     });
   }
 
@@ -211,7 +223,11 @@ export class TransceiverSession {
   private sendAudio(payload: Buffer, timestamp: number): void {
     if (this.state !== 'connected' || !this.outTrack) return;
     this.outSeq = (this.outSeq + 1) & 0xffff;
-    const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.outSeq, timestamp: timestamp >>> 0 });
+    const header = new RtpHeader({
+      payloadType: 111,
+      sequenceNumber: this.outSeq,
+      timestamp: timestamp >>> 0,
+    });
     this.outTrack.writeRtp(new RtpPacket(header, payload));
     this.packetsOut++;
   }
@@ -239,7 +255,8 @@ export class TransceiverSession {
 
   private onConnectionState(s: string): void {
     if (s === 'connected' && this.state !== 'closed') this.setState('connected');
-    else if ((s === 'failed' || s === 'closed') && this.state !== 'closed') void this.close('transport_failed');
+    else if ((s === 'failed' || s === 'closed') && this.state !== 'closed')
+      void this.close('transport_failed');
   }
 
   private setState(state: SessionState): void {
@@ -259,7 +276,10 @@ export class TransceiverSession {
     try {
       await this.pc?.close();
     } catch (err) {
-      this.opts.log.warn({ session: this.id, err: (err as Error).message }, 'error while closing peer connection');
+      this.opts.log.warn(
+        { session: this.id, err: (err as Error).message },
+        'error while closing peer connection',
+      );
     }
     this.opts.onStateChange?.(this, 'closed');
     this.opts.onClosed(this, reason);

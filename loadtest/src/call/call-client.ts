@@ -1,10 +1,4 @@
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RTCRtpCodecParameters,
-  RtpHeader,
-  RtpPacket,
-} from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe } from './probe-payload.js';
 import { round, summarize } from './stats.js';
 
@@ -30,6 +24,8 @@ export interface CallResult {
   packets: { sent: number; received: number; lost: number };
   /** Interarrival jitter of the echoes (RFC 3550 style, ms). */
   jitterMs: number;
+  /** Longest silence between two echoes while media flowed (a relay restart shows here). */
+  maxGapMs: number;
   remoteCandidate: string;
 }
 
@@ -44,7 +40,9 @@ export class CallError extends Error {
 }
 
 const CODECS = {
-  audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 })],
+  audio: [
+    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
+  ],
   video: [],
 };
 
@@ -61,10 +59,16 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const out = new MediaStreamTrack({ kind: 'audio' });
     const transceiver = pc.addTransceiver(out, { direction: 'sendrecv' });
     const t0 = performance.now();
-    const stages = { signaling: Number.NaN, iceConnected: Number.NaN, dtlsConnected: Number.NaN, firstAudio: Number.NaN };
+    const stages = {
+      signaling: Number.NaN,
+      iceConnected: Number.NaN,
+      dtlsConnected: Number.NaN,
+      firstAudio: Number.NaN,
+    };
     const iceUp = new Promise<void>((resolve) => {
       pc.iceConnectionStateChange.subscribe((s) => {
-        if ((s === 'connected' || s === 'completed') && Number.isNaN(stages.iceConnected)) {
+        // werift also reports 'completed' when local gathering ends, so only 'connected' counts.
+        if (s === 'connected' && Number.isNaN(stages.iceConnected)) {
           stages.iceConnected = performance.now() - t0;
           resolve();
         }
@@ -83,6 +87,8 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const rtts: number[] = [];
     const received = new Set<number>();
     let lastTransit = Number.NaN;
+    let lastArrival = Number.NaN;
+    let maxGap = 0;
     let jitter = 0;
     let firstAudio!: () => void;
     const firstAudioSeen = new Promise<void>((r) => {
@@ -98,6 +104,8 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
         const seq = readProbe(rtp.payload);
         if (seq === undefined || received.has(seq)) return;
         received.add(seq);
+        if (!Number.isNaN(lastArrival)) maxGap = Math.max(maxGap, now - lastArrival);
+        lastArrival = now;
         const sent = sentAt.get(seq);
         if (sent !== undefined) {
           const transit = now - sent;
@@ -139,8 +147,16 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     stages.signaling = performance.now() - t0;
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
 
-    await withTimeout(iceUp, setupTimeoutMs, new CallError('ice', `ICE did not connect within ${setupTimeoutMs} ms`));
-    await withTimeout(dtlsUp, setupTimeoutMs, new CallError('dtls', `DTLS did not connect within ${setupTimeoutMs} ms`));
+    await withTimeout(
+      iceUp,
+      setupTimeoutMs,
+      new CallError('ice', `ICE did not connect within ${setupTimeoutMs} ms`),
+    );
+    await withTimeout(
+      dtlsUp,
+      setupTimeoutMs,
+      new CallError('dtls', `DTLS did not connect within ${setupTimeoutMs} ms`),
+    );
 
     // Media: probes at a steady rate; timestamps advance 960 (20 ms at 48 kHz).
     const total = Math.max(1, Math.round(opts.seconds * rate));
@@ -157,7 +173,12 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       seq = (seq + 1) & 0xffff;
       ts = (ts + 960) >>> 0;
       sentAt.set(i, performance.now());
-      out.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: ts }), makeProbe(i, payloadBytes)));
+      out.writeRtp(
+        new RtpPacket(
+          new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: ts }),
+          makeProbe(i, payloadBytes),
+        ),
+      );
       if (opts.onProgress && performance.now() - lastProgress > 1000) {
         lastProgress = performance.now();
         opts.onProgress({ sent: i + 1, received: received.size, lastRttMs: rtts.at(-1) });
@@ -183,6 +204,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       rttMs: { p50: round(r.p50), p95: round(r.p95), p99: round(r.p99) },
       packets: { sent: total, received: received.size, lost: total - received.size },
       jitterMs: round(jitter),
+      maxGapMs: round(maxGap),
       remoteCandidate,
     };
   } finally {

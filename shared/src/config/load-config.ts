@@ -10,8 +10,11 @@ export function loadConfig<T extends z.ZodType>(
   env: Record<string, string | undefined>,
   overrides: Record<string, string | undefined> = {},
 ): z.infer<T> {
+  // Unset flags arrive as undefined overrides and must not hide the environment.
   const merged: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...env, ...overrides })) if (v !== undefined && v !== '') merged[k] = v;
+  for (const source of [env, overrides]) {
+    for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') merged[k] = v;
+  }
   const parsed = schema.safeParse(merged);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);

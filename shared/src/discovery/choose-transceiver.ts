@@ -13,7 +13,9 @@ export interface ChoiceContext {
   exclude?: ReadonlySet<string>;
 }
 
-export type Choice = { ok: true; transceiver: TransceiverAnnounce } | { ok: false; reason: 'no_transceivers' | 'no_capacity' };
+export type Choice =
+  | { ok: true; transceiver: TransceiverAnnounce }
+  | { ok: false; reason: 'no_transceivers' | 'no_capacity' };
 
 /**
  * Picks the least-loaded, non-draining transceiver with room, by fraction of

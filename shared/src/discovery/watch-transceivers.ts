@@ -16,7 +16,11 @@ export interface TransceiverWatch {
  * transceiver to announce at once so a fresh edge or relay is useful
  * immediately instead of after the next periodic announcement.
  */
-export function watchTransceivers(nc: NatsConnection, table: TransceiverTable, log: Logger): TransceiverWatch {
+export function watchTransceivers(
+  nc: NatsConnection,
+  table: TransceiverTable,
+  log: Logger,
+): TransceiverWatch {
   let invalid = 0;
   const sub: Subscription = nc.subscribe(ANNOUNCE_SUBJECT, {
     callback: (err, msg) => {

@@ -1,0 +1,61 @@
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  /** Prometheus scrape port; 0 picks a free one, undefined disables the endpoint. */
+  metricsPort?: number;
+  metricsHost?: string;
+}
+
+export interface Telemetry {
+  /** Where Prometheus can scrape this process, when enabled. */
+  metricsUrl?: string;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry SDK. Call it before anything else in a process so
+ * the global tracer and meter providers exist when services create their
+ * instruments.
+ *
+ * Metrics: a Prometheus scrape endpoint per process. Traces: exported over
+ * OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is
+ * set, so a dev stack does not spend time retrying a collector that is not there.
+ */
+export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
+  if (!process.env.OTEL_TRACES_EXPORTER) {
+    process.env.OTEL_TRACES_EXPORTER =
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+        ? 'otlp'
+        : 'none';
+  }
+  // Metrics go to Prometheus below; do not also push them over OTLP by default.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+
+  let exporter: PrometheusExporter | undefined;
+  let metricsUrl: string | undefined;
+  if (opts.metricsPort !== undefined) {
+    const host = opts.metricsHost ?? '0.0.0.0';
+    exporter = await new Promise<PrometheusExporter>((resolve, reject) => {
+      const e = new PrometheusExporter({ port: opts.metricsPort, host }, (err) =>
+        err ? reject(err) : resolve(e),
+      );
+    });
+    // The exporter's server knows the real port when 0 was asked for.
+    const server = (exporter as unknown as { _server?: import('node:http').Server })._server;
+    const addr = server?.address();
+    const port = typeof addr === 'object' && addr ? addr.port : opts.metricsPort;
+    metricsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;
+  }
+
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({ 'service.name': opts.serviceName, 'service.namespace': 'parley' }),
+    ...(exporter ? { metricReaders: [exporter] } : {}),
+    instrumentations: [],
+  });
+  sdk.start();
+  return { metricsUrl, shutdown: () => sdk.shutdown() };
+}
