@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { configOrExit, runService } from '../service-runner.js';
+
+export function registerEdge(program: Command): void {
+  program
+    .command('edge')
+    .description('run the signaling edge: WHIP-style HTTP API that places sessions on transceivers over NATS')
+    .option('--port <port>', 'HTTP port (PARLEY_HTTP_PORT, default 8080)')
+    .option('--host <ip>', 'HTTP bind address (PARLEY_HTTP_HOST, default 0.0.0.0)')
+    .option('--relay <ip:port>', 'relay address put in answers (PARLEY_RELAY_ADVERTISE, required)')
+    .option('--metrics-port <port>', 'Prometheus scrape port (PARLEY_METRICS_PORT, default 9464)')
+    .addHelpText(
+      'after',
+      '\nEnvironment: NATS_URL, PARLEY_CLUSTER, PARLEY_REGION, PARLEY_AUTH (jwt|off), PARLEY_AUTH_JWT_SECRET,\n' +
+        'PARLEY_AUTH_JWT_ISSUER, PARLEY_AUTH_JWT_AUDIENCE, PARLEY_OFFER_TIMEOUT_MS, PARLEY_MAX_OFFER_BYTES,\n' +
+        'PARLEY_CORS_ORIGINS. API: POST /v1/sessions (application/sdp), DELETE /v1/sessions/{id}, GET /healthz.',
+    )
+    .action(async (o: { port?: string; host?: string; relay?: string; metricsPort?: string }) => {
+      const { loadSignalingConfig } = await import('@parley/edge/signaling/config.js');
+      const config = configOrExit(() =>
+        loadSignalingConfig(process.env, {
+          PARLEY_HTTP_PORT: o.port,
+          PARLEY_HTTP_HOST: o.host,
+          PARLEY_RELAY_ADVERTISE: o.relay,
+        }),
+      );
+      const metricsPort = Number(o.metricsPort ?? process.env.PARLEY_METRICS_PORT ?? 9464);
+      await runService('edge', metricsPort, async () => {
+        const { createLogger } = await import('@parley/shared/log.js');
+        const { startSignalingServer } = await import('@parley/edge/signaling/server.js');
+        const { injectTraceContext, traceRequests } = await import('@parley/edge/signaling/tracing.js');
+        const server = await startSignalingServer(config, {
+          log: createLogger('edge', process.env.PARLEY_LOG_LEVEL ?? 'info'),
+          injectHeaders: injectTraceContext,
+          middleware: [traceRequests()],
+        });
+        return { info: { url: server.url }, stop: () => server.close() };
+      });
+    });
+}

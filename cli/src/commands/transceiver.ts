@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { configOrExit, runService } from '../service-runner.js';
+
+export function registerTransceiver(program: Command): void {
+  program
+    .command('transceiver')
+    .description('run a transceiver: werift ICE-lite/DTLS/SRTP sessions behind relays, announced on NATS')
+    .option('--id <id>', 'transceiver id (PARLEY_TRANSCEIVER_ID)')
+    .option('--address <ip>', 'private address to bind and announce (PARLEY_PRIVATE_ADDRESS)')
+    .option('--ports <min-max>', 'ICE UDP port range, e.g. 20000-20999 (PARLEY_ICE_PORT_MIN/MAX)')
+    .option('--capacity <n>', 'most concurrent sessions (PARLEY_CAPACITY)')
+    .option('--metrics-port <port>', 'Prometheus scrape port (PARLEY_METRICS_PORT, default 9466)')
+    .addHelpText(
+      'after',
+      '\nEnvironment: NATS_URL, PARLEY_TOKEN_KEYS (required), PARLEY_CLUSTER, PARLEY_REGION, PARLEY_DEFAULT_AGENT,\n' +
+        'PARLEY_MAX_SESSION_SECONDS, PARLEY_ICE_TIMEOUT_MS, PARLEY_CONSENT_TIMEOUT_MS, PARLEY_DRAIN_TIMEOUT_MS.\n' +
+        'SIGTERM drains: announces draining, waits for sessions up to PARLEY_DRAIN_TIMEOUT_MS, then exits.',
+    )
+    .action(
+      async (o: {
+        id?: string;
+        address?: string;
+        ports?: string;
+        capacity?: string;
+        metricsPort?: string;
+      }) => {
+        const [min, max] = o.ports?.split('-') ?? [];
+        const overrides = {
+          PARLEY_TRANSCEIVER_ID: o.id,
+          PARLEY_PRIVATE_ADDRESS: o.address,
+          PARLEY_ICE_PORT_MIN: min,
+          PARLEY_ICE_PORT_MAX: max,
+          PARLEY_CAPACITY: o.capacity,
+          PARLEY_METRICS_PORT: o.metricsPort,
+        };
+        const { loadTransceiverConfig } = await import('@parley/core/config.js');
+        const config = configOrExit(() => loadTransceiverConfig(process.env, overrides));
+        await runService('transceiver', config.PARLEY_METRICS_PORT, async () => {
+          const { createLogger } = await import('@parley/shared/log.js');
+          const { startTransceiver } = await import('@parley/core/transceiver-process.js');
+          const tx = await startTransceiver(config, createLogger('transceiver', config.PARLEY_LOG_LEVEL));
+          return {
+            info: {
+              id: tx.id,
+              routeId: tx.routeId,
+              address: config.PARLEY_PRIVATE_ADDRESS,
+              ports: `${config.PARLEY_ICE_PORT_MIN}-${config.PARLEY_ICE_PORT_MAX}`,
+            },
+            stop: () => tx.drain(),
+          };
+        });
+      },
+    );
+}

@@ -1,0 +1,222 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from '@parley/shared/testing/free-port.js';
+import type { ReadyMessage } from './service-runner.js';
+
+export type ServiceName = 'transceiver' | 'relay' | 'edge';
+
+export interface DevStackOptions {
+  httpPort: number;
+  relayPort: number;
+  /** Loopback by default: the dev stack is not meant to be reachable from elsewhere. */
+  host?: string;
+  icePorts?: { min: number; max: number };
+  /** Use this NATS instead of spawning nats-server. */
+  natsUrl?: string;
+  /** Child output goes here, each line prefixed with its service name. */
+  output?: (line: string) => void;
+  /** Extra environment for every child (log level, timeouts). */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+export interface DevStack {
+  edgeUrl: string;
+  token: string;
+  natsUrl: string;
+  relay: { host: string; port: number };
+  /** What each service reported when it became ready (ids, metrics URLs). */
+  info: Record<ServiceName, Record<string, unknown>>;
+  /** Stop one service and start it again with the same configuration. */
+  restart(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves with the service name if a child exits unexpectedly. */
+  crashed: Promise<ServiceName | 'nats'>;
+}
+
+// The built CLI, whether this module runs from src/ (tests) or dist/.
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/**
+ * The whole local stack as separate processes, as in production: nats-server,
+ * one transceiver, one relay, one signaling edge, wired with fresh random
+ * secrets for this run only.
+ */
+export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+  const host = opts.host ?? '127.0.0.1';
+  const out = opts.output ?? (() => {});
+  const tokenKeys = `1:${randomBytes(32).toString('base64')}`;
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const children = new Map<ServiceName | 'nats', ChildProcess>();
+  let stopping = false;
+  let reportCrash!: (name: ServiceName | 'nats') => void;
+  const crashed = new Promise<ServiceName | 'nats'>((r) => {
+    reportCrash = r;
+  });
+
+  let natsUrl = opts.natsUrl;
+  if (!natsUrl) {
+    const port = await freeTcpPort(host);
+    natsUrl = `nats://${host}:${port}`;
+    const nats = spawn('nats-server', ['-a', host, '-p', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.set('nats', nats);
+    pipeLines(nats, 'nats', out);
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error) =>
+        reject(
+          new Error(
+            `cannot start nats-server (${e.message}); install it (apt-get install -y nats-server) or set NATS_URL`,
+          ),
+        );
+      nats.once('error', onErr);
+      // nats-server logs "Server is ready" on stderr when it accepts clients.
+      let seen = '';
+      nats.stderr?.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('Server is ready')) resolve();
+      });
+      nats.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${seen.slice(-300)}`)));
+    });
+    nats.removeAllListeners('exit');
+    nats.once('exit', () => !stopping && reportCrash('nats'));
+  }
+
+  const common: Record<string, string> = {
+    NATS_URL: natsUrl,
+    PARLEY_TOKEN_KEYS: tokenKeys,
+    PARLEY_CLUSTER: 'local',
+    PARLEY_REGION: 'local',
+    ...opts.env,
+  };
+  const envFor = async (name: ServiceName): Promise<Record<string, string>> => {
+    const metrics = String(await freeTcpPort(host));
+    switch (name) {
+      case 'transceiver':
+        return {
+          ...common,
+          PARLEY_TRANSCEIVER_ID: 'dev-transceiver-1',
+          PARLEY_PRIVATE_ADDRESS: host,
+          PARLEY_ICE_PORT_MIN: String(opts.icePorts?.min ?? 20_000),
+          PARLEY_ICE_PORT_MAX: String(opts.icePorts?.max ?? 20_999),
+          PARLEY_METRICS_PORT: metrics,
+        };
+      case 'relay':
+        return {
+          ...common,
+          PARLEY_RELAY_HOST: host,
+          PARLEY_RELAY_PORT: String(opts.relayPort),
+          PARLEY_RELAY_UPSTREAM_HOST: host,
+          PARLEY_METRICS_PORT: metrics,
+        };
+      case 'edge':
+        return {
+          ...common,
+          PARLEY_HTTP_HOST: host,
+          PARLEY_HTTP_PORT: String(opts.httpPort),
+          PARLEY_RELAY_ADVERTISE: `${host}:${opts.relayPort}`,
+          PARLEY_AUTH: 'jwt',
+          PARLEY_AUTH_JWT_SECRET: jwtSecret,
+          PARLEY_METRICS_PORT: metrics,
+        };
+    }
+  };
+  const envs = new Map<ServiceName, Record<string, string>>();
+  const info = {} as Record<ServiceName, Record<string, unknown>>;
+
+  async function startChild(name: ServiceName): Promise<void> {
+    let env = envs.get(name);
+    if (!env) {
+      env = await envFor(name);
+      envs.set(name, env);
+    }
+    const child = fork(MAIN, [name], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    children.set(name, child);
+    pipeLines(child, name, out);
+    const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name} not ready after ${opts.readyTimeoutMs ?? 20_000} ms`)),
+        opts.readyTimeoutMs ?? 20_000,
+      );
+      child.once('message', (m: ReadyMessage) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited with status ${code} before it was ready (see its output above)`));
+      });
+    });
+    child.removeAllListeners('exit');
+    child.once('exit', () => {
+      if (!stopping && children.get(name) === child) reportCrash(name);
+    });
+    info[name] = ready.info;
+  }
+
+  async function stopChild(name: ServiceName | 'nats'): Promise<void> {
+    const child = children.get(name);
+    children.delete(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    });
+  }
+
+  const stop = async () => {
+    stopping = true;
+    // Edge first (no new sessions), transceiver last (it drains), then NATS.
+    await stopChild('edge');
+    await stopChild('relay');
+    await stopChild('transceiver');
+    await stopChild('nats');
+  };
+
+  try {
+    // Transceiver first so the edge finds it on its first discovery request.
+    await startChild('transceiver');
+    await startChild('relay');
+    await startChild('edge');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const { mintDevToken } = await import('@parley/edge/signaling/auth.js');
+  const token = await mintDevToken(jwtSecret, { subject: 'dev', ttlSeconds: 24 * 3600 });
+  return {
+    edgeUrl: `http://${host}:${opts.httpPort}`,
+    token,
+    natsUrl,
+    relay: { host, port: opts.relayPort },
+    info,
+    crashed,
+    restart: async (name) => {
+      await stopChild(name);
+      await startChild(name);
+    },
+    stop,
+  };
+}
+
+function pipeLines(child: ChildProcess, name: string, out: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = '';
+    stream?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i = buf.indexOf('\n');
+      while (i >= 0) {
+        out(`[${name}] ${buf.slice(0, i)}`);
+        buf = buf.slice(i + 1);
+        i = buf.indexOf('\n');
+      }
+    });
+  }
+}
