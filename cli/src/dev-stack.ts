@@ -135,9 +135,17 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const child = fork(MAIN, [name], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Not the parent's flags: a test runner's loader conditions would point children at src/.
+      execArgv: [],
     });
     children.set(name, child);
-    pipeLines(child, name, out);
+    // Keep the last lines so a failed start can say why, even when output is not shown.
+    const tail: string[] = [];
+    pipeLines(child, name, (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      out(line);
+    });
     const ready = await new Promise<ReadyMessage>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${name} not ready after ${opts.readyTimeoutMs ?? 20_000} ms`)),
@@ -149,7 +157,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${name} exited with status ${code} before it was ready (see its output above)`));
+        reject(new Error(`${name} exited with status ${code} before it was ready:\n${tail.join('\n')}`));
       });
     });
     child.removeAllListeners('exit');
