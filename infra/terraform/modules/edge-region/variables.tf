@@ -10,8 +10,12 @@ variable "name" {
 
 variable "cluster_name" {
   type        = string
-  description = "Logical Parley cluster (PARLEY_CLUSTER) shared by every region of one deployment."
-  default     = "parley"
+  description = "PARLEY_CLUSTER: the core cluster this region's signaling places sessions in, normally the nearest core region's. /healthz fails when that cluster has no transceivers, which takes the region out of DNS."
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,62}$", var.cluster_name))
+    error_message = "cluster_name must be lowercase letters, digits and dashes."
+  }
 }
 
 variable "vpc_id" {

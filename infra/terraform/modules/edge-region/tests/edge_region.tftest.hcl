@@ -37,6 +37,7 @@ mock_provider "aws" {
 
 variables {
   name                  = "parley-eu-west-1"
+  cluster_name          = "core-eu-central-1"
   vpc_id                = "vpc-0123456789abcdef0"
   availability_zones    = ["eu-west-1a", "eu-west-1b"]
   public_subnet_ids     = ["subnet-pa", "subnet-pb"]

@@ -1,0 +1,94 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "eu-central-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+variables {
+  name         = "parley-eu-central-1-nats"
+  cluster_name = "core-eu-central-1"
+  vpc_id       = "vpc-0123456789abcdef0"
+  subnets = [
+    { id = "subnet-a", cidr_block = "10.21.64.0/20" },
+    { id = "subnet-b", cidr_block = "10.21.80.0/20" },
+    { id = "subnet-c", cidr_block = "10.21.96.0/20" },
+  ]
+  client_security_groups = { transceivers = "sg-0123456789abcdef0" }
+  client_cidrs           = ["10.11.64.0/18"]
+  leafnode_cidrs         = ["10.11.64.0/18"]
+  gateway_peers = {
+    core-us-east-2 = { urls = ["nats://10.20.64.10:7222", "nats://10.20.80.10:7222"], cidr = "10.20.0.0/16" }
+  }
+}
+
+run "fixed_addresses_and_routes" {
+  command = plan
+
+  assert {
+    condition     = output.node_ips == ["10.21.64.10", "10.21.80.10", "10.21.96.10"]
+    error_message = "Each node must get host 10 of its subnet."
+  }
+
+  assert {
+    condition = alltrue([
+      for i, conf in output.rendered_config :
+      length(regexall("nats-route://", conf)) == 2 && length(regexall("nats-route://${output.node_ips[i]}:", conf)) == 0
+    ])
+    error_message = "Each node must route to the two other nodes and not to itself."
+  }
+
+  assert {
+    condition     = alltrue([for conf in output.rendered_config : length(regexall("name: \"core-us-east-2\", urls: \\[\"nats://10.20.64.10:7222\"", conf)) == 1])
+    error_message = "Gateway peers must be rendered into every node's config."
+  }
+
+  assert {
+    condition     = alltrue([for n in aws_instance.node : n.metadata_options[0].http_tokens == "required" && n.root_block_device[0].encrypted])
+    error_message = "Nodes need IMDSv2 and encrypted root volumes."
+  }
+}
+
+run "private_ports_only" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.client_from_cidr : r.cidr_ipv4 != "0.0.0.0/0" && r.from_port == 4222])
+    error_message = "Client port only from listed private CIDRs."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.client_from_sg["transceivers"].referenced_security_group_id == "sg-0123456789abcdef0"
+    error_message = "Same-VPC clients are admitted by security group, not CIDR."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.gateway["core-us-east-2"].cidr_ipv4 == "10.20.0.0/16" && aws_vpc_security_group_ingress_rule.gateway["core-us-east-2"].from_port == 7222
+    error_message = "Gateway port only from peer core VPCs."
+  }
+}
+
+run "rejects_public_clients" {
+  command = plan
+
+  variables {
+    client_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.client_cidrs]
+}
+
+run "rejects_two_nodes" {
+  command = plan
+
+  variables {
+    subnets = [
+      { id = "subnet-a", cidr_block = "10.21.64.0/20" },
+      { id = "subnet-b", cidr_block = "10.21.80.0/20" },
+    ]
+  }
+
+  expect_failures = [var.subnets]
+}
