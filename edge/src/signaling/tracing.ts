@@ -15,7 +15,7 @@ export function traceRequests(): MiddlewareHandler {
       keys: (h) => [...h.keys()],
     });
     const span = tracer.startSpan(
-      `${c.req.method} ${c.req.routePath || c.req.path}`,
+      `${c.req.method} ${routeName(c.req.path)}`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': c.req.method, 'url.path': c.req.path } },
       parent,
     );
@@ -29,6 +29,11 @@ export function traceRequests(): MiddlewareHandler {
       }
     });
   };
+}
+
+/** Span names must stay low-cardinality: session ids become `:id`. */
+function routeName(path: string): string {
+  return path.replace(/^\/v1\/sessions\/[^/]+$/, '/v1/sessions/:id');
 }
 
 /** Puts the active trace context (W3C traceparent) into NATS message headers. */

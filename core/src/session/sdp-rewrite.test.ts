@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'sdp-transform';
+import { describe, expect, it } from 'vitest';
+import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../edge/src/signaling/__fixtures__/${name}`, import.meta.url), 'utf8');
+const chromeOffer = fixture('chrome-offer.sdp');
+const weriftOffer = fixture('werift-offer.sdp');
+
+describe('stripCandidates', () => {
+  it('removes every candidate and keeps credentials, fingerprint and codecs', () => {
+    expect(weriftOffer).toContain('a=candidate');
+    const out = stripCandidates(weriftOffer);
+    expect(out).not.toContain('a=candidate');
+    const before = parse(weriftOffer);
+    const after = parse(out);
+    expect(after.media.map((m) => [m.type, m.mid, m.iceUfrag, m.iceUfrag ?? before.iceUfrag])).toEqual(
+      before.media.map((m) => [m.type, m.mid, m.iceUfrag, m.iceUfrag ?? before.iceUfrag]),
+    );
+    expect(after.media[0]?.rtp.map((r) => r.codec)).toEqual(before.media[0]?.rtp.map((r) => r.codec));
+    expect(after.fingerprint ?? after.media[0]?.fingerprint).toEqual(
+      before.fingerprint ?? before.media[0]?.fingerprint,
+    );
+  });
+});
+
+describe('answerWithRelayCandidate', () => {
+  it('leaves exactly one candidate per section: the relay, IPv4', () => {
+    const out = parse(answerWithRelayCandidate(chromeOffer, { ip: '203.0.113.9', port: 3478 }));
+    for (const m of out.media) {
+      expect(m.candidates).toEqual([
+        expect.objectContaining({
+          ip: '203.0.113.9',
+          port: 3478,
+          transport: 'udp',
+          type: 'host',
+          component: 1,
+        }),
+      ]);
+      expect(m.connection).toEqual({ version: 4, ip: '203.0.113.9' });
+      expect(m.port).toBe(3478);
+    }
+  });
+
+  it('writes an IPv6 relay with IP6 connection lines', () => {
+    const out = parse(answerWithRelayCandidate(chromeOffer, { ip: '2001:db8::7', port: 3478 }));
+    expect(out.media[0]?.connection).toEqual({ version: 6, ip: '2001:db8::7' });
+    expect(out.media[0]?.candidates?.[0]?.ip).toBe('2001:db8::7');
+  });
+});
