@@ -12,6 +12,11 @@ export const RelayConfigSchema = z.object({
   /** Local address of the per-flow upstream sockets (the interface facing the transceivers). */
   PARLEY_RELAY_UPSTREAM_HOST: z.string().min(1).default('0.0.0.0'),
   PARLEY_RELAY_IDLE_TIMEOUT_MS: millis(30_000),
+  /**
+   * Each flow holds one upstream socket: one file descriptor and one ephemeral
+   * port of PARLEY_RELAY_UPSTREAM_HOST. Raise RLIMIT_NOFILE and
+   * net.ipv4.ip_local_port_range (28k ports by default) to really reach 100k.
+   */
   PARLEY_RELAY_MAX_FLOWS: z.coerce.number().int().min(1).default(100_000),
   /** Token verifications per source IP per second; 0 disables the limit. */
   PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: z.coerce.number().int().min(0).default(200),

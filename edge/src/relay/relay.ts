@@ -1,4 +1,5 @@
 import type { RemoteInfo } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Logger } from '@parley/shared/log.js';
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
@@ -42,6 +43,22 @@ function sameHost(flow: Flow<Upstream>, address: string): boolean {
   if (normalizeIp(address) !== normalizeIp(flow.targetHost)) return false;
   flow.targetHost = address;
   return true;
+}
+
+/**
+ * Size of Linux's ephemeral port range, which bounds the flows one upstream
+ * address can hold (one socket each); undefined where it cannot be read.
+ */
+export function ephemeralPortCount(): number | undefined {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return lo !== undefined && hi !== undefined && hi >= lo ? hi - lo + 1 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Relay {
@@ -212,6 +229,14 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const sweepEvery = opts.sweepIntervalMs ?? Math.min(5_000, Math.max(50, Math.floor(idleTimeoutMs / 4)));
   const timer = setInterval(sweep, sweepEvery);
   timer.unref();
+
+  const ports = ephemeralPortCount();
+  if (ports !== undefined && table.maxFlows > ports) {
+    log.warn(
+      { maxFlows: table.maxFlows, ephemeralPorts: ports },
+      'maxFlows exceeds the ephemeral port range: each flow holds one upstream port, so binds will fail first',
+    );
+  }
 
   const bound = pub.address();
   log.info(
