@@ -43,6 +43,13 @@ export const hostPort = z.string().transform((s, ctx) => {
 export const natsServers = z
   .string()
   .default('nats://127.0.0.1:4222')
-  .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+  );
 
-export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');

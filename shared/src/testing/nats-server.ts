@@ -25,7 +25,9 @@ export class NatsServerProcess {
 
   async restart(): Promise<void> {
     if (this.child) await this.stop();
-    const child = spawn(this.bin, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.bin, ['-a', '127.0.0.1', '-p', String(this.port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (d) => {
@@ -35,7 +37,9 @@ export class NatsServerProcess {
       child.once('error', (e) =>
         reject(new Error(`cannot start ${this.bin}: ${e.message} (apt-get install -y nats-server)`)),
       );
-      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${stderr.slice(-500)}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`nats-server exited with ${code}: ${stderr.slice(-500)}`)),
+      );
     });
     await Promise.race([waitForTcp(this.port, 10_000), spawnError]);
     child.removeAllListeners('exit');

@@ -60,7 +60,8 @@ export function makeKeyring(keys: readonly TokenKey[]): TokenKeyring {
   if (!first) throw new Error('token keyring needs at least one key');
   const byId = new Map<number, TokenKey>();
   for (const k of keys) {
-    if (!Number.isInteger(k.id) || k.id < 0 || k.id > 255) throw new Error(`token key id ${k.id} is not 0..255`);
+    if (!Number.isInteger(k.id) || k.id < 0 || k.id > 255)
+      throw new Error(`token key id ${k.id} is not 0..255`);
     if (k.secret.length < 32) throw new Error(`token key ${k.id} is shorter than 32 bytes`);
     if (byId.has(k.id)) throw new Error(`token key id ${k.id} appears twice`);
     byId.set(k.id, k);
@@ -109,7 +110,8 @@ export function encodeToken(
  * the relay, which must survive floods of forged first packets.
  */
 export function verifyToken(keyring: TokenKeyring, token: string, nowSeconds: number): VerifyResult {
-  if (token.length !== TOKEN_CHARS || !/^[A-Za-z0-9+/]+$/.test(token)) return { ok: false, reason: 'malformed' };
+  if (token.length !== TOKEN_CHARS || !/^[A-Za-z0-9+/]+$/.test(token))
+    return { ok: false, reason: 'malformed' };
   const buf = Buffer.from(token, 'base64');
   if (buf.length !== TOKEN_BYTES) return { ok: false, reason: 'malformed' };
   if (buf[0] !== TOKEN_VERSION) return { ok: false, reason: 'version' };
