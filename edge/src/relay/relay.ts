@@ -114,6 +114,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     counters.socketErrors++;
     log.warn({ err: err.message, where }, 'relay socket error');
   };
+  const onUpstreamError = onSocketError('upstream');
 
   const closeUpstream = (up: Upstream): Promise<void> => {
     up.socket.removeAllListeners('message');
@@ -178,7 +179,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     }
     counters.flowsOpened++;
     up.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
-    up.socket.on('error', onSocketError('upstream'));
+    up.socket.on('error', onUpstreamError);
     // Sends issued before the bind completes are queued by node:dgram, so the
     // Binding Request that opened the flow goes out as soon as the port exists.
     up.bind(0, upstreamHost).catch(() => {
