@@ -15,7 +15,7 @@ describe('relay config', () => {
       PARLEY_RELAY_MAX_FLOWS: 100_000,
       PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: 200,
       NATS_URL: ['nats://127.0.0.1:4222'],
-      PARLEY_METRICS_PORT: 9467,
+      PARLEY_METRICS_PORT: 9465,
       PARLEY_LOG_LEVEL: 'info',
     });
     expect(c.PARLEY_TOKEN_KEYS.signing.id).toBe(3);

@@ -31,7 +31,7 @@ export const RelayConfigSchema = z.object({
       }
     }),
   NATS_URL: natsServers,
-  PARLEY_METRICS_PORT: port(9467),
+  PARLEY_METRICS_PORT: port(9465),
   PARLEY_LOG_LEVEL: logLevel,
 });
 

@@ -101,19 +101,13 @@ describe('forgery', () => {
     }
   });
 
-  it('never accepts a changed character as different claims', () => {
+  it('rejects every token with any single character changed, including the padding bits of the last one', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
     for (let i = 0; i < TOKEN_CHARS; i++) {
       for (const c of alphabet) {
         if (c === token[i]) continue;
         const forged = token.slice(0, i) + c + token.slice(i + 1);
-        const v = verifyToken(keyring, forged, NOW);
-        // The last char carries 4 unused bits (28 bytes = 224 of its 228 bits), which
-        // base64 decoding ignores: such a variant may decode to the very same bytes.
-        if (v.ok) {
-          expect(i).toBe(TOKEN_CHARS - 1);
-          expect(toBytes(forged).equals(toBytes(token))).toBe(true);
-        }
+        expect(verifyToken(keyring, forged, NOW).ok, `char ${i} -> ${c}`).toBe(false);
       }
     }
   });

@@ -25,6 +25,7 @@ export const TOKEN_BYTES = 28;
 export const TOKEN_CHARS = 38;
 const SIGNED_BYTES = 18;
 const MAC_BYTES = 10;
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 export interface RoutingClaims {
   /** 12 hex chars: see routeIdOf(). */
@@ -114,6 +115,10 @@ export function verifyToken(keyring: TokenKeyring, token: string, nowSeconds: nu
     return { ok: false, reason: 'malformed' };
   const buf = Buffer.from(token, 'base64');
   if (buf.length !== TOKEN_BYTES) return { ok: false, reason: 'malformed' };
+  // The last character carries 4 unused bits; only the canonical spelling is
+  // accepted, so one token has exactly one ufrag.
+  if (BASE64_ALPHABET.indexOf(token.charAt(TOKEN_CHARS - 1)) & 0x0f)
+    return { ok: false, reason: 'malformed' };
   if (buf[0] !== TOKEN_VERSION) return { ok: false, reason: 'version' };
   const key = keyring.byId.get(buf[1] as number);
   if (!key) return { ok: false, reason: 'unknown_key' };
