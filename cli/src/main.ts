@@ -6,6 +6,7 @@ import { registerCall } from './commands/call.js';
 import { registerDev } from './commands/dev.js';
 import { registerEdge } from './commands/edge.js';
 import { registerKeys } from './commands/keys.js';
+import { registerLoadtest } from './commands/loadtest.js';
 import { registerRelay } from './commands/relay.js';
 import { registerTransceiver } from './commands/transceiver.js';
 
@@ -23,6 +24,7 @@ registerEdge(program);
 registerRelay(program);
 registerTransceiver(program);
 registerCall(program);
+registerLoadtest(program);
 registerKeys(program);
 
 await program.parseAsync(process.argv);

@@ -15,6 +15,10 @@ export interface CallOptions {
   agent?: string;
   /** Called while media flows, about once a second. */
   onProgress?: (p: { sent: number; received: number; lastRttMs?: number }) => void;
+  /** Called once when DTLS is up, with the setup stages so far (ms from the start of the call). */
+  onConnected?: (setupMs: { signaling: number; iceConnected: number; dtlsConnected: number }) => void;
+  /** Called with every echo's round-trip time (ms), for load tools that pool samples across calls. */
+  onEcho?: (rttMs: number) => void;
 }
 
 export interface CallResult {
@@ -110,6 +114,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
         if (sent !== undefined) {
           const transit = now - sent;
           rtts.push(transit);
+          opts.onEcho?.(transit);
           if (!Number.isNaN(lastTransit)) jitter += (Math.abs(transit - lastTransit) - jitter) / 16;
           lastTransit = transit;
         }
@@ -157,6 +162,11 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       setupTimeoutMs,
       new CallError('dtls', `DTLS did not connect within ${setupTimeoutMs} ms`),
     );
+    opts.onConnected?.({
+      signaling: stages.signaling,
+      iceConnected: stages.iceConnected,
+      dtlsConnected: stages.dtlsConnected,
+    });
 
     // Media: probes at a steady rate; timestamps advance 960 (20 ms at 48 kHz).
     const total = Math.max(1, Math.round(opts.seconds * rate));
