@@ -16,7 +16,7 @@ export class LatencyHistogram {
   constructor(
     private readonly floor = 0.001,
     private readonly ceiling = 600_000,
-    private readonly growth = 1.01,
+    growth = 1.01,
   ) {
     if (!(floor > 0 && ceiling > floor && growth > 1)) throw new Error('histogram needs 0 < floor < ceiling');
     this.logBase = Math.log(growth);
