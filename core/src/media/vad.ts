@@ -1,0 +1,120 @@
+/**
+ * Voice activity detection on 20 ms PCM16 frames: frame energy against an
+ * adaptive noise floor, plus the zero-crossing rate to keep broadband noise
+ * (high ZCR at modest energy) from counting as speech. Onset needs a couple of
+ * speech frames in a row (so a click does not start a turn); the end of
+ * speech waits out a hangover (so pauses between words do not end it).
+ *
+ * Pure and synchronous: frames in, at most one event out per frame.
+ */
+export interface VadOptions {
+  /** Speech frames in a row before speech_started. 2 x 20 ms = 40 ms. */
+  startFrames?: number;
+  /** Silence that ends a turn. */
+  hangoverMs?: number;
+  /** A frame is speech when it is this far above the noise floor... */
+  marginDb?: number;
+  /** ...and above this absolute level. */
+  minDbfs?: number;
+  /** Frames whose ZCR exceeds this need `noisyExtraDb` more energy (fricatives are loud enough). */
+  maxVoicedZcr?: number;
+  noisyExtraDb?: number;
+  /** Frames the noise floor looks back over (100 x 20 ms = 2 s). */
+  floorWindow?: number;
+}
+
+export type VadEvent =
+  | { type: 'speech_started'; at: number }
+  /** `lastSpeechAt` is when the turn's last speech frame came in (the hangover ran after it). */
+  | { type: 'speech_stopped'; at: number; lastSpeechAt: number };
+
+export interface FrameFeatures {
+  dbfs: number;
+  zcr: number;
+}
+
+export function frameFeatures(pcm: Int16Array): FrameFeatures {
+  let energy = 0;
+  let crossings = 0;
+  let prev = pcm[0] ?? 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const v = pcm[i] as number;
+    energy += v * v;
+    if (v >= 0 !== prev >= 0) crossings++;
+    prev = v;
+  }
+  const rms = Math.sqrt(energy / Math.max(1, pcm.length));
+  return {
+    dbfs: rms > 0 ? 20 * Math.log10(rms / 32768) : -120,
+    zcr: crossings / Math.max(1, pcm.length - 1),
+  };
+}
+
+export class VoiceActivityDetector {
+  speaking = false;
+  /** Noise floor estimate, dBFS. */
+  floorDb = -90;
+  private run = 0;
+  private readonly window: Float32Array;
+  private windowPos = 0;
+  private windowFill = 0;
+  private lastSpeechAt = 0;
+  private readonly startFrames: number;
+  private readonly hangoverMs: number;
+  private readonly marginDb: number;
+  private readonly minDbfs: number;
+  private readonly maxVoicedZcr: number;
+  private readonly noisyExtraDb: number;
+
+  constructor(opts: VadOptions = {}) {
+    this.startFrames = opts.startFrames ?? 2;
+    this.hangoverMs = opts.hangoverMs ?? 500;
+    this.marginDb = opts.marginDb ?? 12;
+    this.minDbfs = opts.minDbfs ?? -50;
+    this.maxVoicedZcr = opts.maxVoicedZcr ?? 0.25;
+    this.noisyExtraDb = opts.noisyExtraDb ?? 10;
+    this.window = new Float32Array(opts.floorWindow ?? 100);
+  }
+
+  /** Classifies one frame received at `now` (ms); returns a state change, if any. */
+  process(pcm: Int16Array, now: number): VadEvent | undefined {
+    const f = frameFeatures(pcm);
+    const speech = this.windowFill > 0 && this.isSpeech(f);
+    this.trackFloor(f.dbfs);
+    if (speech) {
+      this.run++;
+      this.lastSpeechAt = now;
+      if (!this.speaking && this.run >= this.startFrames) {
+        this.speaking = true;
+        return { type: 'speech_started', at: now };
+      }
+      return undefined;
+    }
+    this.run = 0;
+    if (this.speaking && now - this.lastSpeechAt >= this.hangoverMs) {
+      this.speaking = false;
+      return { type: 'speech_stopped', at: now, lastSpeechAt: this.lastSpeechAt };
+    }
+    return undefined;
+  }
+
+  isSpeech(f: FrameFeatures): boolean {
+    const needed = this.floorDb + this.marginDb + (f.zcr > this.maxVoicedZcr ? this.noisyExtraDb : 0);
+    return f.dbfs > this.minDbfs && f.dbfs > needed;
+  }
+
+  /**
+   * Minimum statistics: the floor is the quietest frame of the last
+   * `floorWindow` frames. Speech always has dips between syllables, so the
+   * floor follows steady background noise within that window while a talker
+   * does not drag it up.
+   */
+  private trackFloor(db: number): void {
+    this.window[this.windowPos] = Math.max(db, -90);
+    this.windowPos = (this.windowPos + 1) % this.window.length;
+    this.windowFill = Math.min(this.windowFill + 1, this.window.length);
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.windowFill; i++) min = Math.min(min, this.window[i] as number);
+    this.floorDb = min;
+  }
+}
