@@ -19,6 +19,7 @@ module "nats" {
   client_cidrs           = var.edge_private_cidrs
   leafnode_cidrs         = var.edge_private_cidrs
   gateway_peers          = var.gateway_peers
+  gateway_cidrs          = var.gateway_cidrs
   metrics_source_cidrs   = var.metrics_source_cidrs
   tags                   = local.tags
 }

@@ -67,12 +67,15 @@ variable "edge_private_cidrs" {
 }
 
 variable "gateway_peers" {
-  type = map(object({
-    urls = list(string)
-    cidr = string
-  }))
-  description = "Other core clusters to join as NATS gateways: cluster name => gateway URLs and VPC CIDR (see nats-cluster)."
+  type        = map(list(string))
+  description = "Other core clusters to dial as NATS gateways: cluster name => gateway URLs (from their nats_gateway_urls output). The first core region lists none."
   default     = {}
+}
+
+variable "gateway_cidrs" {
+  type        = list(string)
+  description = "VPC CIDRs of all other core regions (gateway port 7222 both ways)."
+  default     = []
 }
 
 variable "ice_port_range" {

@@ -69,6 +69,6 @@ variable "health_check" {
 
 variable "name" {
   type        = string
-  description = "Free-text note stored on the health checks' Name tag suffix (e.g. the deployment name)."
+  description = "Deployment name, used in the health checks' Name tags."
   default     = "parley"
 }

@@ -61,25 +61,25 @@ resource "aws_vpc_security_group_egress_rule" "cluster" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "gateway" {
-  for_each = var.gateway_peers
+  for_each = toset(var.gateway_cidrs)
 
   security_group_id = aws_security_group.this.id
-  description       = "Gateway connections from core cluster ${each.key}"
+  description       = "Gateway connections from other core clusters"
   ip_protocol       = "tcp"
   from_port         = local.ports.gateway
   to_port           = local.ports.gateway
-  cidr_ipv4         = each.value.cidr
+  cidr_ipv4         = each.value
 }
 
 resource "aws_vpc_security_group_egress_rule" "gateway" {
-  for_each = var.gateway_peers
+  for_each = toset(var.gateway_cidrs)
 
   security_group_id = aws_security_group.this.id
-  description       = "Gateway connections to core cluster ${each.key}"
+  description       = "Gateway connections to other core clusters"
   ip_protocol       = "tcp"
   from_port         = local.ports.gateway
   to_port           = local.ports.gateway
-  cidr_ipv4         = each.value.cidr
+  cidr_ipv4         = each.value
 }
 
 resource "aws_vpc_security_group_ingress_rule" "monitoring" {

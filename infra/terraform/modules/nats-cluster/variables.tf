@@ -121,23 +121,31 @@ variable "leafnode_cidrs" {
 }
 
 variable "gateway_peers" {
-  type = map(object({
-    urls = list(string)
-    cidr = string
-  }))
-  description = "Other core clusters: cluster name => their gateway URLs and VPC CIDR. One side listing the other is enough; NATS gossips the reverse connection, which is why every peer CIDR is also admitted inbound."
+  type        = map(list(string))
+  description = "Other core clusters this cluster dials as NATS gateways: cluster name => gateway URLs. One side listing the other is enough; NATS gossips the reverse connection."
   default     = {}
 
   validation {
     condition = alltrue([
-      for n, p in var.gateway_peers : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", n)) && length(p.urls) >= 1 &&
-      alltrue([for u in p.urls : can(regex("^nats://[0-9.]+:7222$", u))]) &&
-      try(anytrue([
-        for r in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] :
-        tonumber(split("/", p.cidr)[1]) >= tonumber(split("/", r)[1]) && cidrsubnet("${cidrhost(p.cidr, 0)}/${split("/", r)[1]}", 0, 0) == r
+      for n, urls in var.gateway_peers : can(regex("^[a-z0-9][a-z0-9-]{0,62}$", n)) && length(urls) >= 1 && alltrue([for u in urls : can(regex("^nats://[0-9.]+:7222$", u))])
+    ])
+    error_message = "gateway_peers: keys are cluster names, values non-empty lists of nats://<ip>:7222."
+  }
+}
+
+variable "gateway_cidrs" {
+  type        = list(string)
+  description = "VPC CIDRs of every other core region, admitted to and reachable on the gateway port 7222 (both directions: peers also dial back)."
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for c in var.gateway_cidrs : try(anytrue([
+        for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] :
+        tonumber(split("/", c)[1]) >= tonumber(split("/", p)[1]) && cidrsubnet("${cidrhost(c, 0)}/${split("/", p)[1]}", 0, 0) == p
       ]), false)
     ])
-    error_message = "gateway_peers: names are cluster names, urls are nats://<ip>:7222, cidr is an RFC 1918 CIDR."
+    error_message = "gateway_cidrs must be RFC 1918 CIDRs."
   }
 }
 

@@ -36,7 +36,7 @@ variables {
   transceiver_image     = "123456789012.dkr.ecr.us-east-1.amazonaws.com/parley-transceiver:0.1.0"
 }
 
-run "ice_range_only_from_relays" {
+run "core_cluster_rules" {
   command = apply
 
   assert {
@@ -59,10 +59,6 @@ run "ice_range_only_from_relays" {
     condition     = module.nats.security_group_id == aws_vpc_security_group_egress_rule.to_nats.referenced_security_group_id
     error_message = "Transceivers reach NATS by security group."
   }
-}
-
-run "scales_on_sessions_per_transceiver" {
-  command = apply
 
   assert {
     condition = (
@@ -77,10 +73,6 @@ run "scales_on_sessions_per_transceiver" {
     condition     = length(regexall("\\^parley_transceiver_sessions\\$", module.transceiver_fleet.user_data)) == 1
     error_message = "The CloudWatch agent must publish the sessions gauge the policy tracks."
   }
-}
-
-run "drains_before_termination" {
-  command = apply
 
   assert {
     condition     = length(regexall("PARLEY_DRAIN_TIMEOUT_MS=885000", module.transceiver_fleet.user_data)) == 1 && length(regexall("docker stop --time 900 parley", module.transceiver_fleet.user_data)) == 1
@@ -93,16 +85,6 @@ run "drains_before_termination" {
   }
 }
 
-run "rejects_world_relay_source" {
-  command = plan
-
-  variables {
-    relay_source_cidrs = ["0.0.0.0/0"]
-  }
-
-  expect_failures = [var.relay_source_cidrs]
-}
-
 run "rejects_ipv6_world_relay_source" {
   command = plan
 
@@ -113,12 +95,14 @@ run "rejects_ipv6_world_relay_source" {
   expect_failures = [var.relay_source_cidrs]
 }
 
-run "rejects_target_at_capacity" {
+# Each invalid input below must be rejected by its own validation.
+run "rejects_invalid_inputs" {
   command = plan
 
   variables {
+    relay_source_cidrs  = ["0.0.0.0/0"]
     transceiver_scaling = { min = 2, max = 20, capacity_per_instance = 500, target_sessions_per_instance = 500 }
   }
 
-  expect_failures = [var.transceiver_scaling]
+  expect_failures = [var.relay_source_cidrs, var.transceiver_scaling]
 }

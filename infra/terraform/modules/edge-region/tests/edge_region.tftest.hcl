@@ -55,7 +55,7 @@ variables {
   metrics_source_cidrs  = ["10.99.0.0/16"]
 }
 
-run "one_public_udp_port" {
+run "edge_region_rules" {
   command = apply
 
   assert {
@@ -82,10 +82,6 @@ run "one_public_udp_port" {
     condition     = length(aws_lb.relay.subnet_mapping) == 2 && aws_lb.relay.enable_cross_zone_load_balancing == true
     error_message = "One static EIP per zone, cross-zone on."
   }
-}
-
-run "relay_liveness_probe" {
-  command = apply
 
   assert {
     condition     = aws_lb_target_group.relay.health_check[0].protocol == "HTTP" && aws_lb_target_group.relay.health_check[0].port == "9465"
@@ -96,10 +92,6 @@ run "relay_liveness_probe" {
     condition     = aws_vpc_security_group_egress_rule.relay_nlb_health.from_port == 9465 && aws_vpc_security_group_ingress_rule.relay_health_from_nlb.from_port == 9465
     error_message = "Security groups must let the liveness probe through."
   }
-}
-
-run "relay_egress_only_to_core_ice_range" {
-  command = apply
 
   assert {
     condition = alltrue([
@@ -108,10 +100,6 @@ run "relay_egress_only_to_core_ice_range" {
     ]) && length(aws_vpc_security_group_egress_rule.relay_to_transceivers) == 2
     error_message = "Relays may send media only to the core CIDRs' ICE range."
   }
-}
-
-run "https_only_signaling" {
-  command = apply
 
   assert {
     condition     = aws_lb_listener.signaling_https.protocol == "HTTPS" && aws_lb_listener.signaling_https.port == 443 && startswith(aws_lb_listener.signaling_https.ssl_policy, "ELBSecurityPolicy-TLS13")
@@ -127,10 +115,6 @@ run "https_only_signaling" {
     condition     = aws_lb_target_group.signaling.health_check[0].path == "/healthz"
     error_message = "Signaling health check must use GET /healthz."
   }
-}
-
-run "zone_local_relay_advertise" {
-  command = apply
 
   assert {
     condition     = length(regexall("PARLEY_RELAY_ADVERTISE=203\\.0\\.113\\.10:3478", module.signaling_fleet.user_data)) == 2
@@ -148,32 +132,15 @@ run "zone_local_relay_advertise" {
   }
 }
 
-run "rejects_world_as_core_cidr" {
+# Each invalid input below must be rejected by its own validation.
+run "rejects_invalid_inputs" {
   command = plan
 
   variables {
-    core_private_cidrs = ["0.0.0.0/0"]
-  }
-
-  expect_failures = [var.core_private_cidrs]
-}
-
-run "rejects_public_metrics_scrapers" {
-  command = plan
-
-  variables {
+    core_private_cidrs   = ["0.0.0.0/0"]
     metrics_source_cidrs = ["203.0.113.0/24"]
+    auth_jwt_secret_arn  = null # auth off without allow_unauthenticated
   }
 
-  expect_failures = [var.metrics_source_cidrs]
-}
-
-run "auth_off_needs_opt_in" {
-  command = plan
-
-  variables {
-    auth_jwt_secret_arn = null
-  }
-
-  expect_failures = [var.allow_unauthenticated]
+  expect_failures = [var.core_private_cidrs, var.metrics_source_cidrs, var.allow_unauthenticated]
 }

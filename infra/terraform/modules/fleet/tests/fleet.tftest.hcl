@@ -40,7 +40,7 @@ variables {
   prometheus_metrics    = { port = 9466, metric_names = ["parley_transceiver_sessions"] }
 }
 
-run "hardened_launch_template" {
+run "fleet_rules" {
   command = apply
 
   assert {
@@ -67,10 +67,6 @@ run "hardened_launch_template" {
     condition     = length(regexall("docker stop --time 600 parley", output.user_data)) == 1
     error_message = "Stopping the service must give the process the full drain timeout."
   }
-}
-
-run "least_privilege_policy" {
-  command = apply
 
   assert {
     condition = one([
@@ -92,10 +88,6 @@ run "least_privilege_policy" {
     ]) == "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/parley-test-transceiver"
     error_message = "CompleteLifecycleAction must be scoped to this fleet's ASG."
   }
-}
-
-run "drain_hook_follows_timeout" {
-  command = plan
 
   assert {
     condition     = [for h in aws_autoscaling_group.this.initial_lifecycle_hook : h.heartbeat_timeout] == [720]
@@ -119,22 +111,14 @@ run "no_hook_without_drain" {
   }
 }
 
-run "rejects_untagged_image" {
+# Each invalid input below must be rejected by its own validation.
+run "rejects_invalid_inputs" {
   command = plan
 
   variables {
-    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/parley-transceiver"
-  }
-
-  expect_failures = [var.image]
-}
-
-run "rejects_plaintext_secret" {
-  command = plan
-
-  variables {
+    image              = "123456789012.dkr.ecr.us-east-1.amazonaws.com/parley-transceiver"
     secret_environment = { PARLEY_TOKEN_KEYS = "k1:c2VjcmV0" }
   }
 
-  expect_failures = [var.secret_environment]
+  expect_failures = [var.image, var.secret_environment]
 }

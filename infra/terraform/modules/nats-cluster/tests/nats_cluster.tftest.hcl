@@ -20,11 +20,12 @@ variables {
   client_cidrs           = ["10.11.64.0/18"]
   leafnode_cidrs         = ["10.11.64.0/18"]
   gateway_peers = {
-    core-us-east-2 = { urls = ["nats://10.20.64.10:7222", "nats://10.20.80.10:7222"], cidr = "10.20.0.0/16" }
+    core-us-east-2 = ["nats://10.20.64.10:7222", "nats://10.20.80.10:7222"]
   }
+  gateway_cidrs = ["10.20.0.0/16"]
 }
 
-run "fixed_addresses_and_routes" {
+run "nats_cluster_rules" {
   command = plan
 
   assert {
@@ -49,10 +50,6 @@ run "fixed_addresses_and_routes" {
     condition     = alltrue([for n in aws_instance.node : n.metadata_options[0].http_tokens == "required" && n.root_block_device[0].encrypted])
     error_message = "Nodes need IMDSv2 and encrypted root volumes."
   }
-}
-
-run "private_ports_only" {
-  command = plan
 
   assert {
     condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.client_from_cidr : r.cidr_ipv4 != "0.0.0.0/0" && r.from_port == 4222])
@@ -65,30 +62,22 @@ run "private_ports_only" {
   }
 
   assert {
-    condition     = aws_vpc_security_group_ingress_rule.gateway["core-us-east-2"].cidr_ipv4 == "10.20.0.0/16" && aws_vpc_security_group_ingress_rule.gateway["core-us-east-2"].from_port == 7222
+    condition     = aws_vpc_security_group_ingress_rule.gateway["10.20.0.0/16"].from_port == 7222 && length(aws_vpc_security_group_ingress_rule.gateway) == 1
     error_message = "Gateway port only from peer core VPCs."
   }
 }
 
-run "rejects_public_clients" {
+# Each invalid input below must be rejected by its own validation.
+run "rejects_invalid_inputs" {
   command = plan
 
   variables {
     client_cidrs = ["0.0.0.0/0"]
-  }
-
-  expect_failures = [var.client_cidrs]
-}
-
-run "rejects_two_nodes" {
-  command = plan
-
-  variables {
     subnets = [
       { id = "subnet-a", cidr_block = "10.21.64.0/20" },
       { id = "subnet-b", cidr_block = "10.21.80.0/20" },
     ]
   }
 
-  expect_failures = [var.subnets]
+  expect_failures = [var.client_cidrs, var.subnets]
 }

@@ -64,16 +64,6 @@ run "single_nat_gateway" {
   }
 }
 
-run "rejects_public_vpc_cidr" {
-  command = plan
-
-  variables {
-    cidr_block = "8.8.0.0/16"
-  }
-
-  expect_failures = [var.cidr_block]
-}
-
 run "rejects_single_zone" {
   command = plan
 
@@ -86,12 +76,14 @@ run "rejects_single_zone" {
   expect_failures = [var.availability_zones]
 }
 
-run "rejects_tier_missing_a_zone" {
+# Each invalid input below must be rejected by its own validation.
+run "rejects_invalid_inputs" {
   command = plan
 
   variables {
+    cidr_block           = "8.8.0.0/16"
     private_subnet_cidrs = { relay = ["10.11.64.0/20"] }
   }
 
-  expect_failures = [var.private_subnet_cidrs]
+  expect_failures = [var.cidr_block, var.private_subnet_cidrs]
 }
