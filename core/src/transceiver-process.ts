@@ -2,7 +2,7 @@ import type { Logger } from '@parley/shared/log.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from './agent/agent.js';
-import { echoAgent } from './agent/echo-agent.js';
+import { echoAgent, rtpEchoAgent } from './agent/echo-agent.js';
 import type { TransceiverConfig } from './config.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
@@ -24,7 +24,10 @@ export interface TransceiverProcess {
 export async function startTransceiver(
   config: TransceiverConfig,
   log: Logger,
-  agents: ReadonlyMap<string, AgentFactory> = new Map([['echo', echoAgent]]),
+  agents: ReadonlyMap<string, AgentFactory> = new Map([
+    ['echo', echoAgent],
+    ['rtp-echo', rtpEchoAgent],
+  ]),
 ): Promise<TransceiverProcess> {
   const id = config.PARLEY_TRANSCEIVER_ID;
   const routeId = routeIdOf(id);

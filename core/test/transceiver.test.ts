@@ -81,6 +81,8 @@ describe('transceiver over NATS (client talks to the transceiver port directly)'
             sessionId,
             offer: client.localDescription?.sdp,
             relay: { ip: '198.51.100.7', port: 3478 },
+            // The transport reflector: payloads come back byte for byte.
+            agent: 'rtp-echo',
           }),
           { timeout: 5_000 },
         )

@@ -1,31 +1,68 @@
 /**
- * The seam between a WebRTC session and a voice model. Transport-neutral:
- * the session hands the agent encoded audio frames as they arrive, and the
- * agent hands back frames to play. A real model bridge (gRPC, Realtime-style
- * WebSocket) implements the same interface.
+ * The seam between a WebRTC session and a voice model. Transport-neutral and
+ * small: decoded audio frames in, audio and events out, `interrupt()`,
+ * `close()`. The session owns everything codec- and network-shaped (jitter
+ * buffer, Opus, resampling, pacing, VAD); an agent sees mono PCM16 at the
+ * rate it asks for. Bridges to real models (gRPC, Realtime-style WebSocket)
+ * implement the same interface.
  */
-export interface AudioFrame {
-  /** Opus payload of one RTP packet. */
-  payload: Buffer;
-  /** Media time of the frame on a 48 kHz clock, as in the RTP timestamp. */
-  timestamp: number;
-  /** Local receive time (ms, monotonic), for latency accounting. */
-  receivedAt: number;
+export interface UserAudio {
+  /** Mono PCM16 at the agent's `sampleRate`, normally 20 ms. */
+  pcm: Int16Array;
+  /** Media time of the first sample, ms since the session's first frame. */
+  mediaMs: number;
+  /** Whether our VAD counts the user as speaking. */
+  speech: boolean;
 }
 
+export type AgentEvent =
+  /** The agent began producing a reply. */
+  | { type: 'response_started'; id?: string }
+  /** The reply is complete (or was cancelled by an interrupt). */
+  | { type: 'response_done'; id?: string; status: 'completed' | 'cancelled' }
+  | { type: 'transcript'; role: 'user' | 'agent'; text: string; final: boolean }
+  /** The agent's own turn detection heard the user start (e.g. Realtime server VAD): a barge-in signal. */
+  | { type: 'user_speech_started' }
+  | { type: 'user_speech_stopped' };
+
 export interface AgentOutput {
-  /** Queue one frame for the client. `timestamp` is on the same 48 kHz clock. */
-  sendAudio(frame: { payload: Buffer; timestamp: number }): void;
-  /** The agent failed or ended; the session closes with this reason. */
+  /** Audio to play to the user: mono PCM16 at `sampleRate` (any Opus-independent rate), any length. */
+  audio(pcm: Int16Array, sampleRate: number): void;
+  event(e: AgentEvent): void;
+  /** The agent failed or ended; the session tells the client why and closes. */
   end(reason: string): void;
 }
 
 export interface Agent {
   readonly name: string;
-  onAudio(frame: AudioFrame): void;
-  /** The user interrupted: drop anything queued. */
+  /** Rate of the PCM this agent wants from us (the pipeline resamples to it). */
+  readonly sampleRate: number;
+  /** Whether user speech over this agent's audio stops it (false for a mirror such as echo). */
+  readonly bargeIn: boolean;
+  /**
+   * For audio made in step with the user's (echo): the most 20 ms frames that
+   * may wait to go out; staler ones are dropped so a burst of inbound packets
+   * cannot become a standing delay. Default 3.
+   */
+  readonly maxLiveQueue?: number;
+  onAudio(frame: UserAudio): void;
+  /** Our VAD's view of the user's turn. */
+  onSpeech(e: { type: 'speech_started' | 'speech_stopped'; mediaMs: number }): void;
+  /** The user barged in: drop anything queued and stop the current reply. */
   interrupt(): void;
   close(): void;
+  /**
+   * Only for agents that work on encoded audio (the transport RTT reflector):
+   * when present, the session hands over each RTP payload unchanged and
+   * skips the PCM pipeline.
+   */
+  onRtpPayload?(payload: Buffer, timestamp: number): void;
 }
 
-export type AgentFactory = (output: AgentOutput, ctx: { sessionId: string }) => Agent;
+export interface AgentContext {
+  sessionId: string;
+  /** Encoded output for `onRtpPayload` agents; ignored otherwise. */
+  sendRtpPayload(payload: Buffer, timestamp: number): void;
+}
+
+export type AgentFactory = (output: AgentOutput, ctx: AgentContext) => Agent;

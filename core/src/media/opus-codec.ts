@@ -11,8 +11,15 @@ import { createRequire } from 'node:module';
  * and scratch buffers inside that module's memory. Calls are synchronous.
  */
 
+// The ES lib and @types/node 20 do not declare the WebAssembly global; this is the part we use.
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+};
+
 interface OpusExports {
-  memory: WebAssembly.Memory;
+  memory: { buffer: ArrayBuffer };
   malloc(size: number): number;
   free(ptr: number): void;
   opus_strerror(code: number): number;

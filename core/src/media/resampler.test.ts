@@ -79,6 +79,28 @@ describe('Resampler', () => {
     expect(peak).toBe(800);
   });
 
+  it('primed: every 20 ms chunk yields exactly its share, the content delayed by `latency` samples', () => {
+    const down = new Resampler(48_000, 16_000, { prime: true });
+    const up = new Resampler(16_000, 48_000, { prime: true });
+    expect(down.latency).toBe(16);
+    expect(up.latency).toBe(48);
+    const x = new Int16Array(4_800);
+    x[2_400] = 30_000;
+    const lens: number[] = [];
+    const parts: Int16Array[] = [];
+    for (let i = 0; i < x.length; i += 960) {
+      const y = up.process(down.process(x.subarray(i, i + 960)));
+      lens.push(y.length);
+      parts.push(y);
+    }
+    expect(lens).toEqual([960, 960, 960, 960, 960]);
+    const y = Int16Array.from(parts.flatMap((p) => [...p]));
+    let peak = 0;
+    for (let i = 1; i < y.length; i++) if (Math.abs(y[i] as number) > Math.abs(y[peak] as number)) peak = i;
+    // 16 samples at 16 kHz + 48 at 48 kHz = 96 samples = 2 ms.
+    expect(peak).toBe(2_400 + 96);
+  });
+
   it('handles 44.1 <-> 48 kHz and passes equal rates through', () => {
     const y = feed(new Resampler(44_100, 48_000), tone(1000, 44_100, 44_100), 441);
     expect(level(y, 1000, 48_000)).toBeGreaterThan(9_500);

@@ -23,8 +23,17 @@ export class Resampler {
   /** Input index (within buf) of the sample at or before the next output instant, and its phase. */
   private base: number;
   private phase = 0;
+  /** Zeros still to put in front of the output (see `prime`). */
+  private primeLeft = 0;
 
-  constructor(from: number, to: number, zeroCrossings = 16) {
+  /**
+   * With `prime`, the output starts with `latency` zeros so every input chunk
+   * yields its full share of output at once (20 ms in, 20 ms out): the content
+   * is delayed by `latency` samples instead of the last frame waiting for the
+   * next chunk. The pipeline uses this; without it the first chunk is short.
+   */
+  constructor(from: number, to: number, opts: { zeroCrossings?: number; prime?: boolean } = {}) {
+    const zeroCrossings = opts.zeroCrossings ?? 16;
     if (!Number.isInteger(from) || !Number.isInteger(to) || from <= 0 || to <= 0)
       throw new RangeError(`bad sample rates ${from} -> ${to}`);
     const g = gcd(from, to);
@@ -42,6 +51,12 @@ export class Resampler {
     // `half` zeros of history before the first sample; the first output instant is that sample.
     this.bufLen = this.half;
     this.base = this.half;
+    if (opts.prime) this.primeLeft = this.latency;
+  }
+
+  /** Output samples by which a primed resampler delays its content. */
+  get latency(): number {
+    return this.passthrough ? 0 : Math.round((this.half * this.up) / this.down);
   }
 
   get passthrough(): boolean {
@@ -81,6 +96,12 @@ export class Resampler {
       base -= keepFrom;
     }
     this.base = base;
+    if (this.primeLeft > 0) {
+      const primed = new Int16Array(this.primeLeft + n);
+      primed.set(out.subarray(0, n), this.primeLeft);
+      this.primeLeft = 0;
+      return primed;
+    }
     return out.subarray(0, n);
   }
 

@@ -5,14 +5,17 @@ import { encodeToken, type TokenKeyring } from '@parley/shared/token/routing-tok
 import {
   type Address,
   MediaStreamTrack,
+  type RTCDataChannel,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
   RtpHeader,
   RtpPacket,
 } from 'werift';
-import type { Agent, AgentFactory } from '../agent/agent.js';
+import type { AgentFactory } from '../agent/agent.js';
 import { type GuardedConnection, type GuardedTransport, guardIce } from '../ice/ice-guard.js';
+import type { ClientEvent, ClientEventBody } from '../media/client-events.js';
+import { VoicePipeline } from '../media/voice-pipeline.js';
 import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
 
 export type CloseReason =
@@ -77,8 +80,14 @@ export class TransceiverSession {
   packetsOut = 0;
   readonly createdAt: number;
   private pc!: RTCPeerConnection;
-  private agent?: Agent;
+  private pipeline?: VoicePipeline;
   private outTrack?: MediaStreamTrack;
+  /** The client's `events` data channel, when it opened one. */
+  private events?: RTCDataChannel;
+  /** Events raised before the channel opened (bounded). */
+  private readonly eventBacklog: string[] = [];
+  eventsSent = 0;
+  eventsDropped = 0;
   private outSeq = randomBytes(2).readUInt16BE(0);
   private lastConsentAt = 0;
   private unguard?: () => void;
@@ -136,12 +145,18 @@ export class TransceiverSession {
       if (remote.kind !== 'audio') return;
       remote.onReceiveRtp.subscribe((rtp) => {
         this.packetsIn++;
-        this.agent?.onAudio({
-          payload: rtp.payload,
-          timestamp: rtp.header.timestamp,
-          receivedAt: performance.now(),
-        });
+        this.pipeline?.onRtp(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload);
       });
+    });
+    // The client may open an `events` channel; sessions without one work the same.
+    this.pc.onDataChannel.subscribe((dc) => {
+      if (dc.label !== 'events' || this.events) return;
+      this.events = dc;
+      const flush = () => {
+        for (const e of this.eventBacklog.splice(0)) this.sendOnChannel(e);
+      };
+      if (dc.readyState === 'open') flush();
+      else dc.stateChanged.subscribe((s) => s === 'open' && flush());
     });
 
     try {
@@ -207,26 +222,45 @@ export class TransceiverSession {
     this.outTrack = track;
     audio.setDirection('sendrecv');
     audio.sender.replaceTrack(track);
-    this.agent = this.opts.agent(
-      {
-        sendAudio: (frame) => this.sendAudio(frame.payload, frame.timestamp),
-        end: (reason) => {
-          this.opts.log.warn({ session: this.id, reason }, 'agent ended the session');
-          void this.close('agent_ended');
-        },
+    this.pipeline = new VoicePipeline({
+      sessionId: this.id,
+      agent: this.opts.agent,
+      sendRtp: (payload, timestamp, marker) => this.sendAudio(payload, timestamp, marker),
+      emit: (e) => this.sendEvent(e),
+      onAgentEnd: (reason) => {
+        this.opts.log.warn({ session: this.id, reason }, 'agent ended the session');
+        void this.close('agent_ended');
       },
-      { sessionId: this.id },
-    );
+      log: this.opts.log,
+    });
+  }
+
+  /** JSON on the `events` channel; held (bounded) until it opens, dropped and counted past that. */
+  private sendEvent(e: ClientEventBody): void {
+    const json = JSON.stringify({ ...e, t: Math.round(this.opts.now() - this.createdAt) } as ClientEvent);
+    if (this.events?.readyState === 'open') this.sendOnChannel(json);
+    else if (this.eventBacklog.length < 32) this.eventBacklog.push(json);
+    else this.eventsDropped++;
+  }
+
+  private sendOnChannel(json: string): void {
+    try {
+      this.events?.send(json);
+      this.eventsSent++;
+    } catch {
+      this.eventsDropped++;
+    }
   }
 
   /** Our own sequence numbers; werift's sender stamps our own SSRC. */
-  private sendAudio(payload: Buffer, timestamp: number): void {
+  private sendAudio(payload: Buffer, timestamp: number, marker = false): void {
     if (this.state !== 'connected' || !this.outTrack) return;
     this.outSeq = (this.outSeq + 1) & 0xffff;
     const header = new RtpHeader({
       payloadType: 111,
       sequenceNumber: this.outSeq,
       timestamp: timestamp >>> 0,
+      marker,
     });
     this.outTrack.writeRtp(new RtpPacket(header, payload));
     this.packetsOut++;
@@ -271,7 +305,9 @@ export class TransceiverSession {
     this.state = 'closed';
     for (const t of this.timers) clearTimeout(t);
     this.unguard?.();
-    this.agent?.close();
+    if (reason !== 'agent_ended' && reason !== 'setup_failed')
+      this.sendEvent({ type: 'session.ended', reason });
+    this.pipeline?.close();
     this.outTrack?.stop();
     try {
       await this.pc?.close();

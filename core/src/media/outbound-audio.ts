@@ -1,0 +1,130 @@
+import type { AgentState } from './client-events.js';
+import { OpusEncoder } from './opus-codec.js';
+import { Resampler } from './resampler.js';
+import { FrameAssembler, RtpPacer } from './rtp-pacer.js';
+
+const RATE = 48_000;
+const FRAME = 960;
+
+export interface FrameTag {
+  /** When the agent's audio for this frame reached us. */
+  producedAt: number;
+  /** For audio produced synchronously from a user frame (echo): when that frame arrived. */
+  rxAt?: number;
+}
+
+export interface OutboundOptions {
+  now: () => number;
+  setTimer: (ms: number, fn: () => void) => () => void;
+  sendRtp: (payload: Buffer, timestamp: number, marker: boolean) => void;
+  /** Called for each packet sent, with the frame's tag. */
+  onSent: (tag: FrameTag, sentAt: number) => void;
+  onState: (state: AgentState) => void;
+  initialTimestamp: number;
+  /** An unfinished last frame is padded and sent after the agent is quiet this long. */
+  tailFlushMs?: number;
+  /** Agent audio stopped this long ago → back to listening. */
+  idleMs?: number;
+  maxLiveQueue?: number;
+}
+
+/**
+ * Agent PCM → resample to 48 kHz → 20 ms frames → pacer → Opus → RTP.
+ * `stop()` is the barge-in: everything queued is dropped at once.
+ */
+export class OutboundAudio {
+  state: AgentState = 'listening';
+  private readonly encoder = new OpusEncoder({ sampleRate: RATE });
+  private readonly resamplers = new Map<number, Resampler>();
+  private readonly assembler = new FrameAssembler<FrameTag>(FRAME);
+  private readonly pacer: RtpPacer<{ pcm: Int16Array; tag: FrameTag }>;
+  private cancelTail?: () => void;
+  private cancelIdle?: () => void;
+  lastSentAt = Number.NaN;
+  /** Most live (echo-style) frames allowed to wait; older ones are dropped. */
+  maxLiveQueue: number;
+
+  constructor(private readonly opts: OutboundOptions) {
+    this.maxLiveQueue = opts.maxLiveQueue ?? 3;
+    this.pacer = new RtpPacer({
+      now: opts.now,
+      schedule: (at, fn) => opts.setTimer(Math.max(0, at - opts.now()), fn),
+      initialTimestamp: opts.initialTimestamp,
+      send: ({ frame, timestamp, marker, sentAt }) => {
+        this.opts.sendRtp(this.encoder.encode(frame.pcm), timestamp, marker);
+        this.lastSentAt = sentAt;
+        this.opts.onSent(frame.tag, sentAt);
+        if (this.pacer.queued === 0 && this.assembler.partial === 0) this.armIdle();
+      },
+    });
+  }
+
+  /** Frames waiting to go out, the unfinished one included. */
+  get queued(): number {
+    return this.pacer.queued + (this.assembler.partial > 0 ? 1 : 0);
+  }
+
+  get stats(): { sent: number; dropped: number; lateSlots: number } {
+    return { sent: this.pacer.sent, dropped: this.pacer.dropped, lateSlots: this.pacer.lateSlots };
+  }
+
+  /** Queues agent audio (mono PCM16 at `sampleRate`). */
+  push(pcm: Int16Array, sampleRate: number, tag: FrameTag): void {
+    let r = this.resamplers.get(sampleRate);
+    if (!r) {
+      r = new Resampler(sampleRate, RATE, { prime: true });
+      this.resamplers.set(sampleRate, r);
+    }
+    const frames = this.assembler.push(r.process(pcm), tag);
+    this.cancelIdle?.();
+    this.setState('speaking');
+    for (const f of frames) {
+      // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
+      // turn into a standing queue that delays everything after it, so the stalest frame goes.
+      if (tag.rxAt !== undefined) while (this.pacer.queued >= this.maxLiveQueue) this.pacer.dropOldest();
+      this.pacer.enqueue(f);
+    }
+    this.cancelTail?.();
+    this.cancelTail = undefined;
+    if (this.assembler.partial > 0) {
+      this.cancelTail = this.opts.setTimer(this.opts.tailFlushMs ?? 60, () => {
+        this.cancelTail = undefined;
+        const tail = this.assembler.flush();
+        if (tail) this.pacer.enqueue(tail);
+      });
+    }
+  }
+
+  /** Barge-in: drops queued and partial audio; returns the frames dropped. */
+  stop(): number {
+    const dropped = this.pacer.clear() + (this.assembler.partial > 0 ? 1 : 0);
+    this.assembler.clear();
+    this.cancelTail?.();
+    this.cancelTail = undefined;
+    // Resampler history belongs to the cancelled audio.
+    this.resamplers.clear();
+    this.setState('listening');
+    return dropped;
+  }
+
+  setState(state: AgentState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.opts.onState(state);
+  }
+
+  close(): void {
+    this.pacer.close();
+    this.cancelTail?.();
+    this.cancelIdle?.();
+    this.encoder.close();
+  }
+
+  private armIdle(): void {
+    this.cancelIdle?.();
+    this.cancelIdle = this.opts.setTimer(this.opts.idleMs ?? 100, () => {
+      this.cancelIdle = undefined;
+      if (this.queued === 0 && this.state === 'speaking') this.setState('listening');
+    });
+  }
+}

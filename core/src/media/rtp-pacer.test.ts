@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { FrameAssembler, type PacerSend, RtpPacer } from './rtp-pacer.js';
+
+/** A manual clock and scheduler: `advance` runs due callbacks in time order. */
+function fakeTime(start = 1_000) {
+  let t = start;
+  let timers: { at: number; fn: () => void; id: number }[] = [];
+  let nextId = 0;
+  return {
+    now: () => t,
+    schedule: (at: number, fn: () => void) => {
+      const id = nextId++;
+      timers.push({ at, fn, id });
+      return () => {
+        timers = timers.filter((x) => x.id !== id);
+      };
+    },
+    advance(ms: number, lateBy = 0) {
+      const end = t + ms;
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers[0];
+        if (!next || next.at > end) break;
+        timers.shift();
+        t = Math.max(t, next.at + lateBy);
+        next.fn();
+      }
+      t = Math.max(t, end);
+    },
+    pending: () => timers.length,
+  };
+}
+
+function setup(initialTimestamp = 5_000) {
+  const time = fakeTime();
+  const sent: PacerSend<number>[] = [];
+  const pacer = new RtpPacer<number>({ ...time, send: (p) => sent.push(p), initialTimestamp });
+  return { time, sent, pacer };
+}
+
+describe('RtpPacer', () => {
+  it('sends a burst of queued frames one per 20 ms on a drift-free grid with continuous timestamps', () => {
+    const { time, sent, pacer } = setup();
+    for (let i = 0; i < 50; i++) pacer.enqueue(i);
+    expect(sent).toHaveLength(1); // the first goes out at once
+    time.advance(1_000);
+    expect(sent.map((s) => s.frame)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    const gaps = sent.slice(1).map((s, i) => s.sentAt - (sent[i] as PacerSend<number>).sentAt);
+    expect(new Set(gaps)).toEqual(new Set([20]));
+    expect(sent.map((s) => s.timestamp - 5_000)).toEqual(Array.from({ length: 50 }, (_, i) => i * 960));
+    expect(sent[0]?.marker).toBe(true); // a talkspurt begins
+    expect(sent.slice(1).some((s) => s.marker)).toBe(false);
+    expect(time.pending()).toBe(0);
+  });
+
+  it('goes idle when the queue runs dry and resumes with the timestamp advanced by the silence, marker set', () => {
+    const { time, sent, pacer } = setup();
+    pacer.enqueue(1);
+    pacer.enqueue(2);
+    time.advance(500);
+    pacer.enqueue(3);
+    expect(sent).toHaveLength(3);
+    const [, b, c] = sent as [PacerSend<number>, PacerSend<number>, PacerSend<number>];
+    expect(c.sentAt).toBe(1_500);
+    // 480 ms after the previous packet = 24 frames of media time.
+    expect(c.timestamp - b.timestamp).toBe(24 * 960);
+    expect(c.marker).toBe(true);
+  });
+
+  it('never sends two packets within one period, even when a frame arrives just after one went out', () => {
+    const { time, sent, pacer } = setup();
+    pacer.enqueue(1);
+    time.advance(5);
+    pacer.enqueue(2);
+    expect(sent).toHaveLength(1);
+    time.advance(20);
+    expect(sent.map((s) => s.sentAt)).toEqual([1_000, 1_020]);
+    expect((sent[1] as PacerSend<number>).timestamp - (sent[0] as PacerSend<number>).timestamp).toBe(960);
+  });
+
+  it('skips slots after a stalled timer instead of bursting to catch up', () => {
+    const { time, sent, pacer } = setup();
+    for (let i = 0; i < 10; i++) pacer.enqueue(i);
+    time.advance(20, 45); // the second firing comes 45 ms late
+    time.advance(100);
+    const gaps = sent.slice(1).map((s, i) => s.sentAt - (sent[i] as PacerSend<number>).sentAt);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(15);
+    expect(pacer.lateSlots).toBeGreaterThan(0);
+    // Timestamps still follow wall time: the late packet's reflects the slot it went out in.
+    expect(((sent[1] as PacerSend<number>).timestamp - 5_000) / 960).toBe(3);
+  });
+
+  it('clear() drops the queue at once (barge-in), and nothing more goes out', () => {
+    const { time, sent, pacer } = setup();
+    for (let i = 0; i < 100; i++) pacer.enqueue(i);
+    time.advance(100);
+    const before = sent.length;
+    expect(pacer.clear()).toBe(100 - before);
+    time.advance(1_000);
+    expect(sent.length).toBe(before);
+    expect(pacer.queued).toBe(0);
+  });
+
+  it('bounds the queue and counts what it drops', () => {
+    const time = fakeTime();
+    const pacer = new RtpPacer<number>({ ...time, send: () => {}, maxQueue: 5 });
+    for (let i = 0; i < 10; i++) pacer.enqueue(i);
+    expect(pacer.dropped).toBe(4); // one went out at once, five wait
+  });
+});
+
+describe('FrameAssembler', () => {
+  it('cuts arbitrary chunks into 960-sample frames tagged by the chunk that completed them, and pads the tail', () => {
+    const a = new FrameAssembler<string>(960);
+    expect(a.push(new Int16Array(500).fill(1), 'a')).toEqual([]);
+    const out = a.push(new Int16Array(1500).fill(2), 'b');
+    expect(out).toHaveLength(2);
+    expect(out[0]?.tag).toBe('b');
+    expect(out[0]?.pcm[499]).toBe(1);
+    expect(out[0]?.pcm[500]).toBe(2);
+    expect(a.partial).toBe(2000 - 1920);
+    const tail = a.flush();
+    expect(tail?.pcm.length).toBe(960);
+    expect(tail?.pcm[79]).toBe(2);
+    expect(tail?.pcm[80]).toBe(0);
+    expect(a.flush()).toBeUndefined();
+  });
+});

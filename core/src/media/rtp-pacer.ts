@@ -1,0 +1,194 @@
+/**
+ * Sends queued audio frames on a clock: at most one packet per frame period,
+ * never a burst, whatever rate the agent produces audio at (models often
+ * stream faster than real time).
+ *
+ * While frames are queued, packets go out on a grid anchored at the start of
+ * the talkspurt (drift-free: each due time is computed from the anchor, not
+ * from the previous timer). When the queue runs dry the pacer goes idle and
+ * sends nothing; the next frame starts a new talkspurt whose RTP timestamp
+ * advances by the elapsed time, with the marker bit set (RFC 3551 section
+ * 4.1), so receivers see continuous media time across silence. A late timer
+ * skips grid slots rather than catching up with a burst.
+ *
+ * Pure apart from the injected clock and scheduler.
+ */
+export interface PacerSend<T> {
+  frame: T;
+  /** RTP timestamp (uint32) on the media clock. */
+  timestamp: number;
+  /** First packet of a talkspurt. */
+  marker: boolean;
+  sentAt: number;
+}
+
+export interface PacerOptions<T> {
+  now: () => number;
+  /** Runs `fn` at `at` (ms on the same clock); returns a cancel function. */
+  schedule: (at: number, fn: () => void) => () => void;
+  send: (p: PacerSend<T>) => void;
+  frameMs?: number;
+  /** Media clock ticks per frame: 960 for 20 ms at 48 kHz. */
+  frameTicks?: number;
+  initialTimestamp?: number;
+  /** Most frames queued (60 s at 20 ms); beyond it new frames are dropped and counted. */
+  maxQueue?: number;
+}
+
+export class RtpPacer<T> {
+  sent = 0;
+  dropped = 0;
+  /** Timer firings that came a whole slot late (event-loop stalls). */
+  lateSlots = 0;
+  private readonly queue: T[] = [];
+  private head = 0;
+  private cancel?: () => void;
+  private anchorAt = 0;
+  private anchorTs = 0;
+  private lastK = -1;
+  private lastSentAt?: number;
+  private lastTs: number;
+  private readonly frameMs: number;
+  private readonly frameTicks: number;
+  private readonly maxQueue: number;
+  private closed = false;
+
+  constructor(private readonly opts: PacerOptions<T>) {
+    this.frameMs = opts.frameMs ?? 20;
+    this.frameTicks = opts.frameTicks ?? 960;
+    this.maxQueue = opts.maxQueue ?? 3_000;
+    this.lastTs = (opts.initialTimestamp ?? 0) >>> 0;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  enqueue(frame: T): void {
+    if (this.closed) return;
+    if (this.queued >= this.maxQueue) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(frame);
+    if (!this.cancel) this.start();
+  }
+
+  /** Drops the oldest queued frame (a stale live frame is worth less than a late one). */
+  dropOldest(): boolean {
+    if (this.queued === 0) return false;
+    this.head++;
+    this.dropped++;
+    return true;
+  }
+
+  /** Drops everything queued (barge-in); returns how many frames were dropped. */
+  clear(): number {
+    const n = this.queued;
+    this.queue.length = 0;
+    this.head = 0;
+    this.cancel?.();
+    this.cancel = undefined;
+    return n;
+  }
+
+  close(): void {
+    this.clear();
+    this.closed = true;
+  }
+
+  /** Idle → sending: send now, or at the next slot if the last packet was too recent. */
+  private start(): void {
+    const now = this.opts.now();
+    if (this.lastSentAt !== undefined && now < this.lastSentAt + this.frameMs) {
+      // Still inside the previous packet's period: continue that grid.
+      this.wait(this.anchorAt + (this.lastK + 1) * this.frameMs);
+      return;
+    }
+    const gap =
+      this.lastSentAt === undefined ? 0 : Math.max(1, Math.round((now - this.lastSentAt) / this.frameMs));
+    this.anchorAt = now;
+    this.anchorTs = (this.lastTs + gap * this.frameTicks) >>> 0;
+    this.lastK = -1;
+    this.emit(0, now, gap !== 1);
+  }
+
+  private onTimer(): void {
+    this.cancel = undefined;
+    if (this.queued === 0) return;
+    const now = this.opts.now();
+    const slot = Math.floor((now - this.anchorAt) / this.frameMs + 1e-6);
+    const k = Math.max(this.lastK + 1, slot);
+    if (k > this.lastK + 1) this.lateSlots += k - this.lastK - 1;
+    this.emit(k, now, false);
+  }
+
+  private emit(k: number, now: number, marker: boolean): void {
+    const frame = this.queue[this.head++] as T;
+    if (this.head > 256 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    const timestamp = (this.anchorTs + k * this.frameTicks) >>> 0;
+    this.lastK = k;
+    this.lastTs = timestamp;
+    this.lastSentAt = now;
+    this.sent++;
+    this.opts.send({ frame, timestamp, marker, sentAt: now });
+    if (this.queued > 0 && !this.closed) this.wait(this.anchorAt + (k + 1) * this.frameMs);
+  }
+
+  private wait(at: number): void {
+    this.cancel = this.opts.schedule(at, () => this.onTimer());
+  }
+}
+
+/**
+ * Cuts a PCM stream of any chunk sizes into fixed frames. Each frame keeps
+ * the tag of the chunk that completed it (used for latency accounting).
+ */
+export class FrameAssembler<Tag> {
+  private buf: Int16Array;
+  private fill = 0;
+  private lastTag?: Tag;
+
+  constructor(readonly frameSamples: number) {
+    this.buf = new Int16Array(frameSamples);
+  }
+
+  get partial(): number {
+    return this.fill;
+  }
+
+  push(pcm: Int16Array, tag: Tag): { pcm: Int16Array; tag: Tag }[] {
+    const out: { pcm: Int16Array; tag: Tag }[] = [];
+    let i = 0;
+    this.lastTag = tag;
+    while (i < pcm.length) {
+      const n = Math.min(this.frameSamples - this.fill, pcm.length - i);
+      this.buf.set(pcm.subarray(i, i + n), this.fill);
+      this.fill += n;
+      i += n;
+      if (this.fill === this.frameSamples) {
+        out.push({ pcm: this.buf, tag });
+        this.buf = new Int16Array(this.frameSamples);
+        this.fill = 0;
+      }
+    }
+    return out;
+  }
+
+  /** The incomplete frame padded with silence (end of an utterance), if any. */
+  flush(): { pcm: Int16Array; tag: Tag } | undefined {
+    if (this.fill === 0 || this.lastTag === undefined) return undefined;
+    const frame = { pcm: this.buf, tag: this.lastTag };
+    this.buf = new Int16Array(this.frameSamples);
+    this.fill = 0;
+    return frame;
+  }
+
+  clear(): void {
+    this.buf.fill(0);
+    this.fill = 0;
+  }
+}

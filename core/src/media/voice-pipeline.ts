@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@parley/shared/log.js';
+import type { Agent, AgentEvent, AgentFactory } from '../agent/agent.js';
+import type { ClientEventBody } from './client-events.js';
+import { JitterBuffer, type JitterBufferOptions, type JitterOutput } from './jitter-buffer.js';
+import { RecentSamples, TurnLatencyTracker } from './latency.js';
+import { OpusDecoder, OpusError } from './opus-codec.js';
+import { OutboundAudio } from './outbound-audio.js';
+import { Resampler } from './resampler.js';
+import { FrameAssembler } from './rtp-pacer.js';
+import { type VadOptions, VoiceActivityDetector } from './vad.js';
+
+const RATE = 48_000;
+const FRAME = 960;
+
+export interface VoicePipelineOptions {
+  sessionId: string;
+  agent: AgentFactory;
+  /** Sends one RTP packet (the session stamps sequence number and SSRC). */
+  sendRtp: (payload: Buffer, timestamp: number, marker: boolean) => void;
+  /** A JSON event for the client (the session forwards it on the data channel). */
+  emit: (e: ClientEventBody) => void;
+  /** The agent ended; the session closes. */
+  onAgentEnd: (reason: string) => void;
+  log: Logger;
+  /** Monotonic ms. */
+  now?: () => number;
+  setTimer?: (ms: number, fn: () => void) => () => void;
+  jitter?: JitterBufferOptions;
+  vad?: VadOptions;
+  /** How often echo-style pipeline latency is summarised to the client. */
+  latencyReportMs?: number;
+}
+
+export interface PipelineStats {
+  framesIn: number;
+  concealed: number;
+  fecRecovered: number;
+  malformed: number;
+  bargeIns: number;
+  packetsOut: number;
+}
+
+/**
+ * One session's media path: RTP in → jitter buffer → Opus decode (PLC/FEC)
+ * → VAD → resample → agent; agent audio → outbound (resample, 20 ms frames,
+ * pacer, Opus, RTP). Barge-in, turn latency and client events live here.
+ */
+export class VoicePipeline {
+  readonly agent: Agent;
+  readonly stats: PipelineStats = {
+    framesIn: 0,
+    concealed: 0,
+    fecRecovered: 0,
+    malformed: 0,
+    bargeIns: 0,
+    packetsOut: 0,
+  };
+  readonly jitter: JitterBuffer;
+  private readonly decoder = new OpusDecoder(RATE, 1);
+  private readonly toAgent: Resampler;
+  private readonly framer = new FrameAssembler<number>(FRAME);
+  private readonly vad: VoiceActivityDetector;
+  private readonly out: OutboundAudio;
+  private readonly turn = new TurnLatencyTracker();
+  private readonly residence = new RecentSamples();
+  private readonly now: () => number;
+  private readonly setTimer: (ms: number, fn: () => void) => () => void;
+  private cancelJitter?: () => void;
+  private cancelReport?: () => void;
+  private lastFrameSamples = FRAME;
+  private mediaMs = 0;
+  private speechOnsetRx = Number.NaN;
+  /** Inside agent.onAudio: audio the agent returns now was made from this frame. */
+  private syncRxAt?: number;
+  /** After a barge-in, agent audio is dropped until it starts a new response or the user's turn ends. */
+  private muted = false;
+  private responseActive = false;
+  private closed = false;
+
+  constructor(private readonly opts: VoicePipelineOptions) {
+    this.now = opts.now ?? (() => performance.now());
+    this.setTimer =
+      opts.setTimer ??
+      ((ms, fn) => {
+        // Media timers never keep a process alive on their own: sockets do that.
+        const t = setTimeout(fn, ms).unref();
+        return () => clearTimeout(t);
+      });
+    this.jitter = new JitterBuffer(opts.jitter);
+    this.vad = new VoiceActivityDetector(opts.vad);
+    this.out = new OutboundAudio({
+      now: this.now,
+      setTimer: this.setTimer,
+      initialTimestamp: randomBytes(4).readUInt32BE(0),
+      sendRtp: (payload, ts, marker) => {
+        this.stats.packetsOut++;
+        opts.sendRtp(payload, ts, marker);
+      },
+      onSent: (tag, sentAt) => {
+        if (tag.rxAt !== undefined) this.residence.add(sentAt - tag.rxAt);
+        const turn = this.turn.packetSent(sentAt);
+        if (turn) opts.emit({ type: 'latency.turn', ...turn });
+      },
+      onState: (state) => opts.emit({ type: 'agent.state', state }),
+    });
+    this.agent = opts.agent(
+      {
+        audio: (pcm, rate) => this.onAgentAudio(pcm, rate),
+        event: (e) => this.onAgentEvent(e),
+        end: (reason) => {
+          if (this.closed) return;
+          opts.emit({ type: 'session.ended', reason: `agent: ${reason}` });
+          opts.onAgentEnd(reason);
+        },
+      },
+      {
+        sessionId: opts.sessionId,
+        sendRtpPayload: (payload, ts) => {
+          this.stats.packetsOut++;
+          opts.sendRtp(payload, ts, false);
+        },
+      },
+    );
+    this.toAgent = new Resampler(RATE, this.agent.sampleRate, { prime: true });
+    if (this.agent.maxLiveQueue !== undefined) this.out.maxLiveQueue = this.agent.maxLiveQueue;
+    opts.emit({
+      type: 'session.ready',
+      sessionId: opts.sessionId,
+      agent: this.agent.name,
+      agentSampleRate: this.agent.sampleRate,
+    });
+    this.scheduleReport(opts.latencyReportMs ?? 5_000);
+  }
+
+  /** One inbound RTP packet (already SRTP-decrypted). */
+  onRtp(seq: number, timestamp: number, payload: Buffer): void {
+    if (this.closed) return;
+    if (this.agent.onRtpPayload) {
+      this.agent.onRtpPayload(payload, timestamp);
+      return;
+    }
+    const arrivedAt = this.now();
+    this.handle(this.jitter.push({ seq, timestamp, payload, arrivedAt }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelJitter?.();
+    this.cancelReport?.();
+    this.out.close();
+    this.decoder.close();
+    try {
+      this.agent.close();
+    } catch (err) {
+      this.opts.log.warn({ session: this.opts.sessionId, err: (err as Error).message }, 'agent close failed');
+    }
+  }
+
+  private handle(outputs: JitterOutput[]): void {
+    for (const o of outputs) this.decode(o);
+    this.cancelJitter?.();
+    this.cancelJitter = undefined;
+    const due = this.jitter.nextDeadline();
+    if (due !== undefined) {
+      this.cancelJitter = this.setTimer(Math.max(0, due - this.now()), () => {
+        this.cancelJitter = undefined;
+        if (!this.closed) this.handle(this.jitter.poll(this.now()));
+      });
+    }
+  }
+
+  private decode(o: JitterOutput): void {
+    const rxAt = o.kind === 'packet' ? o.packet.arrivedAt : this.now();
+    let pcm: Int16Array;
+    try {
+      if (o.kind === 'packet') {
+        pcm = this.decoder.decode(o.packet.payload);
+        this.lastFrameSamples = pcm.length;
+      } else if (o.next) {
+        pcm = this.decoder.decodeFec(o.next.payload, this.lastFrameSamples);
+        this.stats.fecRecovered++;
+      } else {
+        pcm = this.decoder.conceal(this.lastFrameSamples);
+        this.stats.concealed++;
+      }
+    } catch (err) {
+      if (!(err instanceof OpusError)) throw err;
+      // A malformed packet is dropped and counted; its slot is concealed so media time stays right.
+      this.stats.malformed++;
+      pcm = this.decoder.conceal(this.lastFrameSamples);
+    }
+    for (const f of this.framer.push(pcm, rxAt)) this.onFrame(f.pcm, f.tag);
+  }
+
+  private onFrame(pcm: Int16Array, rxAt: number): void {
+    this.stats.framesIn++;
+    const ev = this.vad.process(pcm, rxAt);
+    const mediaMs = this.mediaMs;
+    this.mediaMs += 20;
+    if (ev?.type === 'speech_started') {
+      // The VAD fires on its second speech frame; the turn began one frame earlier.
+      this.speechOnsetRx = rxAt - 20;
+      this.opts.emit({ type: 'speech.started' });
+      this.turn.turnResumed();
+      if (this.agent.bargeIn && this.out.queued > 0) this.bargeIn();
+      this.agent.onSpeech({ type: 'speech_started', mediaMs });
+    }
+    const agentPcm = this.toAgent.process(pcm);
+    this.syncRxAt = rxAt;
+    try {
+      this.agent.onAudio({ pcm: agentPcm, mediaMs, speech: this.vad.speaking });
+    } finally {
+      this.syncRxAt = undefined;
+    }
+    if (this.vad.speaking) this.turn.speechFrame(rxAt, this.now());
+    if (ev?.type === 'speech_stopped') {
+      this.opts.emit({ type: 'speech.stopped' });
+      this.muted = false;
+      this.turn.turnEnded(this.now());
+      if (this.agent.bargeIn && this.out.state === 'listening') this.out.setState('thinking');
+      this.agent.onSpeech({ type: 'speech_stopped', mediaMs });
+    }
+  }
+
+  private bargeIn(): void {
+    const detectedAt = this.now();
+    const dropped = this.out.stop();
+    this.muted = true;
+    this.responseActive = false;
+    this.stats.bargeIns++;
+    this.agent.interrupt();
+    this.opts.emit({
+      type: 'barge_in',
+      droppedFrames: dropped,
+      detectMs: Math.round((detectedAt - this.speechOnsetRx) * 100) / 100,
+    });
+  }
+
+  private onAgentAudio(pcm: Int16Array, rate: number): void {
+    if (this.closed || this.muted || pcm.length === 0) return;
+    const at = this.now();
+    this.turn.agentAudio(at);
+    this.out.push(pcm, rate, { producedAt: at, rxAt: this.syncRxAt });
+  }
+
+  private onAgentEvent(e: AgentEvent): void {
+    if (this.closed) return;
+    switch (e.type) {
+      case 'response_started':
+        this.muted = false;
+        this.responseActive = true;
+        this.opts.emit({ type: 'response.started' });
+        break;
+      case 'response_done':
+        this.responseActive = false;
+        this.opts.emit({ type: 'response.done', status: e.status });
+        break;
+      case 'transcript':
+        this.opts.emit({ type: 'transcript', role: e.role, text: e.text, final: e.final });
+        break;
+      case 'user_speech_started':
+        // The agent's own turn detection heard the user: same barge-in rule as ours.
+        if (this.agent.bargeIn && (this.out.queued > 0 || this.responseActive)) {
+          this.speechOnsetRx = this.now();
+          this.bargeIn();
+        }
+        break;
+      case 'user_speech_stopped':
+        break;
+    }
+  }
+
+  private scheduleReport(everyMs: number): void {
+    this.cancelReport = this.setTimer(everyMs, () => {
+      if (this.closed) return;
+      if (this.residence.count > 0) {
+        this.opts.emit({
+          type: 'latency.pipeline',
+          frames: this.residence.count,
+          p50Ms: Math.round(this.residence.percentile(50) * 100) / 100,
+          p95Ms: Math.round(this.residence.percentile(95) * 100) / 100,
+        });
+      }
+      this.scheduleReport(everyMs);
+    });
+  }
+
+  /** What one echoed frame spends inside the transceiver (arrival → packet out), recent p50/p95. */
+  residenceMs(): { p50: number; p95: number; count: number } {
+    return {
+      p50: this.residence.percentile(50),
+      p95: this.residence.percentile(95),
+      count: this.residence.count,
+    };
+  }
+}
