@@ -9,6 +9,10 @@ import { rel, terraformConfigDirs, terraformDir } from './lib/paths.js';
 import { findAwsProviderMirror, findExecutable, limiter, notRun, type RunResult, run } from './lib/tools.js';
 
 const terraform = findExecutable('terraform', ['/usr/local/bin/terraform', '/usr/bin/terraform']);
+// Validation is CPU-heavy (the AWS provider loads a large schema per command):
+// run it at low priority so timing-sensitive tests elsewhere in the suite are
+// not starved.
+const nice = findExecutable('nice', ['/usr/bin/nice']);
 const mirror = findAwsProviderMirror();
 const { modules, examples } = terraformConfigDirs();
 const configs = [...modules, ...examples];
@@ -67,7 +71,11 @@ if (!terraform) {
     const inCopy = (dir: string) => join(copy, relative(terraformDir, dir));
     const inits = new Map<string, Promise<RunResult>>();
     const tf = (dir: string, args: string[]) =>
-      limit(() => run(terraform, [...args, '-no-color'], { cwd: inCopy(dir), env }));
+      limit(() =>
+        nice
+          ? run(nice, ['-n', '10', terraform, ...args, '-no-color'], { cwd: inCopy(dir), env })
+          : run(terraform, [...args, '-no-color'], { cwd: inCopy(dir), env }),
+      );
     const init = (dir: string) => {
       if (!inits.has(dir))
         inits.set(dir, tf(dir, ['init', '-backend=false', '-input=false', `-plugin-dir=${mirror.dir}`]));
