@@ -1,0 +1,200 @@
+import './styles.css';
+import { EventLog } from './event-log.js';
+import { asCallFailure, CallFailure, describeFailure } from './failures.js';
+import { closeMicrophone, openMicrophone } from './microphone.js';
+import { plotRtt, RttHistory } from './rtt-history.js';
+import { TokenSource, takeTokenFromUrl } from './token-source.js';
+import {
+  findElements,
+  type PageState,
+  renderEvents,
+  renderFacts,
+  renderFailure,
+  renderQuality,
+  renderState,
+  renderTokenOrigin,
+  renderWaterfall,
+} from './view.js';
+import { VoiceCall } from './voice-call.js';
+import { Waterfall } from './waterfall.js';
+
+// The page's wiring: DOM events in, VoiceCall out, and the view kept current.
+
+const PLOT_SIZE = { width: 300, height: 90 };
+const STATS_INTERVAL_MS = 1_000;
+
+const el = findElements(document);
+const edgeUrl = window.location.origin;
+const agent = new URL(window.location.href).searchParams.get('agent') ?? undefined;
+const tokens = new TokenSource({
+  fetch: (input, init) => fetch(input, init),
+  edgeUrl,
+  storage: window.sessionStorage,
+});
+
+const fromUrl = takeTokenFromUrl(window.location.href);
+if (fromUrl.token) {
+  tokens.setProvided(fromUrl.token);
+  window.history.replaceState(null, '', fromUrl.cleanedUrl);
+}
+
+const rtt = new RttHistory();
+const events = new EventLog();
+let waterfall = new Waterfall();
+let state: PageState = 'idle';
+let call: VoiceCall | undefined;
+let mic: MediaStream | undefined;
+let setupAbort: AbortController | undefined;
+let statsTimer: ReturnType<typeof setInterval> | undefined;
+let relay: string | undefined;
+
+function setState(next: PageState): void {
+  state = next;
+  renderState(el, next);
+}
+
+async function talk(): Promise<void> {
+  renderFailure(el, undefined);
+  waterfall = new Waterfall();
+  renderWaterfall(el, waterfall.rows());
+  rtt.clear();
+  events.clear();
+  renderEvents(el, events);
+  relay = undefined;
+  renderFacts(el, { ...(agent && { agent }) });
+  renderQuality(el, undefined, plotRtt([], performance.now(), PLOT_SIZE), undefined);
+  setState('connecting');
+  const abort = new AbortController();
+  setupAbort = abort;
+  try {
+    mic = await openMicrophone({
+      mediaDevices: navigator.mediaDevices,
+      isSecureContext: window.isSecureContext,
+    });
+    if (abort.signal.aborted) throw new CallFailure('cancelled');
+    const { token, origin } = await tokens.get();
+    renderTokenOrigin(el, origin);
+    call = await VoiceCall.start({
+      fetch: (input, init) => fetch(input, init),
+      edgeUrl,
+      ...(token && { token }),
+      ...(agent && { agent }),
+      microphone: mic,
+      signal: abort.signal,
+      onStage: (stage, ms) => {
+        if (waterfall.mark(stage, ms)) renderWaterfall(el, waterfall.rows());
+      },
+      onSession: (s) => {
+        relay = s.relay;
+        renderFacts(el, {
+          session: s.sessionUrl,
+          ...(s.relay && { relay: s.relay }),
+          ...(agent && { agent }),
+        });
+      },
+      onRemoteStream: (stream) => {
+        el.audio.srcObject = stream;
+        // Talk was a click, so autoplay is allowed; a refusal just means silence, not a failed call.
+        el.audio.play().catch(() => undefined);
+      },
+      onEvent: (data) => {
+        events.receive(data, Date.now());
+        renderEvents(el, events);
+      },
+      onStatus: (s) => {
+        if (s === 'reconnecting' && state === 'connected') setState('reconnecting');
+        else if (s === 'connected' && state === 'reconnecting') setState('connected');
+      },
+      onDropped: (failure) => ended(failure),
+    });
+    setupAbort = undefined;
+    setState('connected');
+    statsTimer = setInterval(() => void sampleQuality(), STATS_INTERVAL_MS);
+    void sampleQuality();
+  } catch (err) {
+    setupAbort = undefined;
+    call = undefined;
+    const failure = asCallFailure(err);
+    if (failure.kind === 'unauthorized') {
+      tokens.invalidate();
+      el.tokenForm.closest('details')?.setAttribute('open', '');
+    }
+    ended(failure.kind === 'cancelled' ? undefined : failure);
+  }
+}
+
+async function sampleQuality(): Promise<void> {
+  const current = call;
+  if (!current) return;
+  const sample = await current.quality().catch(() => undefined);
+  if (call !== current) return;
+  const now = performance.now();
+  if (sample?.rttMs !== undefined) rtt.add(now, sample.rttMs);
+  renderQuality(el, sample, plotRtt(rtt.window(now), now, PLOT_SIZE), relay);
+}
+
+async function hangUp(): Promise<void> {
+  const current = call;
+  if (!current) return;
+  setState('ending');
+  await sampleQuality();
+  stopStats();
+  await current.hangUp();
+  ended(undefined);
+}
+
+/** Back to idle (or failed): the last call's figures stay on screen to read. */
+function ended(failure: CallFailure | undefined): void {
+  stopStats();
+  call = undefined;
+  closeMicrophone(mic);
+  mic = undefined;
+  el.audio.srcObject = null;
+  renderFailure(el, failure && describeFailure(failure));
+  setState(failure ? 'failed' : 'idle');
+}
+
+function stopStats(): void {
+  if (statsTimer !== undefined) clearInterval(statsTimer);
+  statsTimer = undefined;
+}
+
+el.talk.addEventListener('click', () => {
+  const action = el.talk.dataset.action;
+  if (action === 'talk') void talk();
+  else if (action === 'cancel') setupAbort?.abort();
+  else if (action === 'hangup') void hangUp();
+});
+
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape') return;
+  if (state === 'connecting') setupAbort?.abort();
+  else if (state === 'connected' || state === 'reconnecting') void hangUp();
+});
+
+// Closing or leaving the tab ends the session right away instead of after the transceiver's timeouts.
+window.addEventListener('pagehide', () => {
+  setupAbort?.abort();
+  call?.hangUpOnUnload();
+  closeMicrophone(mic);
+});
+
+el.tokenForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  tokens.setProvided(el.tokenInput.value);
+  el.tokenInput.value = '';
+  void showTokenOrigin();
+});
+el.tokenClear.addEventListener('click', () => {
+  tokens.setProvided(undefined);
+  void showTokenOrigin();
+});
+
+async function showTokenOrigin(): Promise<void> {
+  renderTokenOrigin(el, (await tokens.get()).origin);
+}
+
+renderFacts(el, { ...(agent && { agent }) });
+renderWaterfall(el, waterfall.rows());
+renderEvents(el, events);
+void showTokenOrigin();

@@ -1,0 +1,227 @@
+import type { QualitySample } from './call-stats.js';
+import type { EventLog } from './event-log.js';
+import type { FailureMessage } from './failures.js';
+import type { Plot } from './rtt-history.js';
+import type { TokenOrigin } from './token-source.js';
+import type { WaterfallRow } from './waterfall.js';
+
+/** What the page shows; `body[data-call-state]` carries it too, for styling and tests. */
+export type PageState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ending' | 'failed';
+
+export interface Elements {
+  body: HTMLElement;
+  talk: HTMLButtonElement;
+  talkLabel: HTMLElement;
+  pill: HTMLElement;
+  status: HTMLElement;
+  error: HTMLElement;
+  errorTitle: HTMLElement;
+  errorHint: HTMLElement;
+  relay: HTMLElement;
+  agent: HTMLElement;
+  session: HTMLElement;
+  audio: HTMLAudioElement;
+  waterfall: HTMLElement;
+  rttPath: SVGPathElement;
+  rttMax: HTMLElement;
+  rtt: HTMLElement;
+  jitter: HTMLElement;
+  received: HTMLElement;
+  lost: HTMLElement;
+  remote: HTMLElement;
+  events: HTMLElement;
+  eventsEmpty: HTMLElement;
+  eventsMalformed: HTMLElement;
+  tokenForm: HTMLFormElement;
+  tokenInput: HTMLInputElement;
+  tokenClear: HTMLButtonElement;
+  tokenOrigin: HTMLElement;
+}
+
+export function findElements(doc: Document): Elements {
+  const get = <T extends Element>(id: string): T => {
+    const el = doc.getElementById(id);
+    if (!el) throw new Error(`page is missing #${id}`);
+    return el as unknown as T;
+  };
+  return {
+    body: doc.body,
+    talk: get('talk'),
+    talkLabel: get('talk-label'),
+    pill: get('status-pill'),
+    status: get('status'),
+    error: get('error'),
+    errorTitle: get('error-title'),
+    errorHint: get('error-hint'),
+    relay: get('relay'),
+    agent: get('agent'),
+    session: get('session'),
+    audio: get('remote-audio'),
+    waterfall: get('waterfall'),
+    rttPath: get('rtt-path'),
+    rttMax: get('rtt-max'),
+    rtt: get('m-rtt'),
+    jitter: get('m-jitter'),
+    received: get('m-received'),
+    lost: get('m-lost'),
+    remote: get('m-remote'),
+    events: get('events'),
+    eventsEmpty: get('events-empty'),
+    eventsMalformed: get('events-malformed'),
+    tokenForm: get('token-form'),
+    tokenInput: get('token-input'),
+    tokenClear: get('token-clear'),
+    tokenOrigin: get('token-origin'),
+  };
+}
+
+const STATES: Record<
+  PageState,
+  { pill: string; tone: string; button: string; action: string; status: string }
+> = {
+  idle: {
+    pill: 'Idle',
+    tone: 'idle',
+    button: 'Talk',
+    action: 'talk',
+    status: 'Press Talk and speak: the echo agent plays your voice back through the relay.',
+  },
+  connecting: {
+    pill: 'Connecting',
+    tone: 'busy',
+    button: 'Cancel',
+    action: 'cancel',
+    status: 'Connecting through the relay…',
+  },
+  connected: {
+    pill: 'Connected',
+    tone: 'ok',
+    button: 'Hang up',
+    action: 'hangup',
+    status: 'Connected. Speak, and you will hear the agent.',
+  },
+  reconnecting: {
+    pill: 'Reconnecting',
+    tone: 'warn',
+    button: 'Hang up',
+    action: 'hangup',
+    status: 'The media path paused; waiting for it to come back…',
+  },
+  ending: { pill: 'Hanging up', tone: 'busy', button: 'Talk', action: 'none', status: 'Hanging up…' },
+  failed: { pill: 'Not connected', tone: 'bad', button: 'Talk', action: 'talk', status: '' },
+};
+
+export function renderState(el: Elements, state: PageState): void {
+  const s = STATES[state];
+  el.body.dataset.callState = state;
+  el.pill.textContent = s.pill;
+  el.pill.dataset.tone = s.tone;
+  el.talkLabel.textContent = s.button;
+  el.talk.dataset.action = s.action;
+  el.talk.disabled = s.action === 'none';
+  el.status.textContent = s.status;
+  el.status.hidden = s.status === '';
+}
+
+export function renderFailure(el: Elements, message: FailureMessage | undefined): void {
+  el.error.hidden = message === undefined;
+  el.errorTitle.textContent = message?.title ?? '';
+  el.errorHint.textContent = message?.hint ?? '';
+}
+
+export function renderFacts(el: Elements, facts: { relay?: string; session?: string; agent?: string }): void {
+  el.relay.textContent = facts.relay ?? '—';
+  el.agent.textContent = facts.agent ?? 'default';
+  // The id is long; its tail is enough to match it with server logs.
+  const id = facts.session ? (facts.session.split('/').pop() ?? '') : '';
+  el.session.textContent = id ? `…${id.slice(-8)}` : '—';
+  el.session.title = id;
+}
+
+export function renderWaterfall(el: Elements, rows: readonly WaterfallRow[]): void {
+  // Scale to the slowest stage, at least half a second, so fast setups still read as fast.
+  const scale = Math.max(500, ...rows.map((r) => r.endMs ?? 0));
+  for (const row of rows) {
+    const li = el.waterfall.querySelector<HTMLElement>(`[data-stage="${row.stage}"]`);
+    if (!li) continue;
+    const bar = li.querySelector<HTMLElement>('.wf-bar');
+    const ms = li.querySelector<HTMLElement>('.wf-ms');
+    if (row.endMs === undefined || row.startMs === undefined) {
+      delete li.dataset.ms;
+      delete li.dataset.reached;
+      bar?.style.setProperty('--start', '0%');
+      bar?.style.setProperty('--width', '0%');
+      if (ms) ms.textContent = '—';
+      continue;
+    }
+    li.dataset.ms = String(Math.round(row.endMs));
+    li.dataset.reached = '';
+    bar?.style.setProperty('--start', `${(row.startMs / scale) * 100}%`);
+    bar?.style.setProperty('--width', `${((row.endMs - row.startMs) / scale) * 100}%`);
+    if (ms) ms.textContent = `${Math.round(row.endMs)} ms`;
+  }
+}
+
+export function renderQuality(
+  el: Elements,
+  sample: QualitySample | undefined,
+  plot: Plot,
+  relay: string | undefined,
+): void {
+  el.rttPath.setAttribute('d', plot.path);
+  el.rttMax.textContent = String(plot.maxMs);
+  el.rtt.textContent = sample?.rttMs !== undefined ? `${formatMs(sample.rttMs)} ms` : '—';
+  el.jitter.textContent = sample?.jitterMs !== undefined ? `${formatMs(sample.jitterMs)} ms` : '—';
+  el.received.textContent = sample?.packetsReceived?.toLocaleString('en-US') ?? '—';
+  el.lost.textContent = sample?.packetsLost?.toLocaleString('en-US') ?? '—';
+  el.remote.replaceChildren();
+  const remote = sample?.remoteCandidate;
+  el.remote.dataset.address = remote ?? '';
+  if (!remote) {
+    el.remote.textContent = '—';
+    return;
+  }
+  const badge = document.createElement('span');
+  const viaRelay = relay !== undefined && remote === relay;
+  badge.className = `badge ${viaRelay ? 'ok' : 'warn'}`;
+  badge.textContent = viaRelay ? 'relay' : 'not the relay';
+  el.remote.append(remote, badge);
+}
+
+export function renderEvents(el: Elements, log: EventLog): void {
+  const items = log.items();
+  el.eventsEmpty.hidden = items.length > 0;
+  el.events.replaceChildren(
+    ...items.map((e) => {
+      const li = document.createElement('li');
+      const time = document.createElement('time');
+      time.className = 'ev-time';
+      time.dateTime = new Date(e.at).toISOString();
+      time.textContent = new Date(e.at).toLocaleTimeString([], { hour12: false });
+      const type = document.createElement('span');
+      type.className = 'ev-type';
+      type.textContent = e.type;
+      const summary = document.createElement('span');
+      summary.className = 'ev-summary';
+      summary.textContent = e.summary;
+      li.append(time, type, summary);
+      return li;
+    }),
+  );
+  el.eventsMalformed.hidden = log.malformed === 0;
+  el.eventsMalformed.textContent = `${log.malformed} unreadable message${log.malformed === 1 ? '' : 's'} ignored.`;
+}
+
+const TOKEN_ORIGINS: Record<TokenOrigin, string> = {
+  provided: '· your token',
+  dev: '· development token from this edge',
+  none: '· none set',
+};
+
+export function renderTokenOrigin(el: Elements, origin: TokenOrigin): void {
+  el.tokenOrigin.textContent = TOKEN_ORIGINS[origin];
+}
+
+function formatMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
+}
