@@ -13,28 +13,52 @@ export function registerEdge(program: Command): void {
       'after',
       '\nEnvironment: NATS_URL, PARLEY_CLUSTER, PARLEY_REGION, PARLEY_AUTH (jwt|off), PARLEY_AUTH_JWT_SECRET,\n' +
         'PARLEY_AUTH_JWT_ISSUER, PARLEY_AUTH_JWT_AUDIENCE, PARLEY_OFFER_TIMEOUT_MS, PARLEY_MAX_OFFER_BYTES,\n' +
-        'PARLEY_CORS_ORIGINS. API: POST /v1/sessions (application/sdp), DELETE /v1/sessions/{id}, GET /healthz.',
+        'PARLEY_CORS_ORIGINS, PARLEY_WEB_CLIENT (on|off: the voice page at /), PARLEY_DEV_TOKEN_ENDPOINT (1: GET /dev/token\n' +
+        'mints tokens for the page; loopback listeners only). API: POST /v1/sessions (application/sdp),\n' +
+        'DELETE /v1/sessions/{id}, GET /healthz.',
     )
     .action(async (o: { port?: string; host?: string; relay?: string; metricsPort?: string }) => {
       const { loadSignalingConfig } = await import('@parley/edge/signaling/config.js');
-      const config = configOrExit(() =>
-        loadSignalingConfig(process.env, {
-          PARLEY_HTTP_PORT: o.port,
-          PARLEY_HTTP_HOST: o.host,
-          PARLEY_RELAY_ADVERTISE: o.relay,
-        }),
-      );
+      const { loadWebConfig } = await import('@parley/edge/web/config.js');
+      const overrides = {
+        PARLEY_HTTP_PORT: o.port,
+        PARLEY_HTTP_HOST: o.host,
+        PARLEY_RELAY_ADVERTISE: o.relay,
+      };
+      const config = configOrExit(() => loadSignalingConfig(process.env, overrides));
+      const web = configOrExit(() => loadWebConfig(process.env, overrides));
       const metricsPort = Number(o.metricsPort ?? process.env.PARLEY_METRICS_PORT ?? 9464);
       await runService('edge', metricsPort, async () => {
         const { createLogger } = await import('@parley/shared/log.js');
         const { startSignalingServer } = await import('@parley/edge/signaling/server.js');
         const { injectTraceContext, traceRequests } = await import('@parley/edge/signaling/tracing.js');
+        const { mountWebClient } = await import('@parley/edge/web/mount.js');
+        const { mountDevTokenEndpoint } = await import('@parley/edge/web/dev-token.js');
+        const log = createLogger('edge', process.env.PARLEY_LOG_LEVEL ?? 'info');
+        const auth = config.auth;
         const server = await startSignalingServer(config, {
-          log: createLogger('edge', process.env.PARLEY_LOG_LEVEL ?? 'info'),
+          log,
           injectHeaders: injectTraceContext,
           middleware: [traceRequests()],
+          mount: (app) => {
+            if (web.client) mountWebClient(app);
+            // With auth off the page needs no token, so there is nothing to hand out.
+            if (web.devTokenEndpoint && auth.mode === 'jwt') {
+              log.warn(
+                'DEV TOKEN ENDPOINT IS ON (PARLEY_DEV_TOKEN_ENDPOINT=1): GET /dev/token mints signaling tokens',
+              );
+              mountDevTokenEndpoint(app, {
+                secret: auth.secret,
+                ...(auth.issuer !== undefined && { issuer: auth.issuer }),
+                ...(auth.audience !== undefined && { audience: auth.audience }),
+              });
+            }
+          },
         });
-        return { info: { url: server.url }, stop: () => server.close() };
+        return {
+          info: { url: server.url, ...(web.client && { page: `${server.url}/` }) },
+          stop: () => server.close(),
+        };
       });
     });
 }
