@@ -61,6 +61,11 @@ describe('full stack on loopback', () => {
     expect(info).toMatchObject({ ok: false, code: 'not_found' });
     const sub = nc.subscribe(ANNOUNCE_SUBJECT, { max: 1 });
     for await (const m of sub) expect(decodeJson(TransceiverAnnounce, m.data).sessions).toBe(0);
+    const txMetrics = stack.info.transceiver.metrics as string;
+    expect(await scrape(txMetrics, 'parley_transceiver_sessions')).toBe(0);
+    expect(
+      await scrape(txMetrics, 'parley_transceiver_sessions_closed_total', { reason: 'deleted' }),
+    ).toBeGreaterThanOrEqual(1);
     // A second DELETE of the same URL is a 404 problem.
     const again = await fetch(r.sessionUrl, {
       method: 'DELETE',

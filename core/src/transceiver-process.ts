@@ -7,6 +7,7 @@ import type { TransceiverConfig } from './config.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
 import { SessionManager } from './session/session-manager.js';
+import { registerTransceiverMetrics } from './transceiver-metrics.js';
 
 export const TRANSCEIVER_VERSION = '0.1.0';
 
@@ -47,6 +48,7 @@ export async function startTransceiver(
     log,
     onLoadChange: () => announcer?.nudge(),
   });
+  registerTransceiverMetrics(sessions);
   const stopServing = serveSessions(nc, id, sessions, log);
   announcer = new Announcer(
     nc,

@@ -1,0 +1,31 @@
+import { metrics } from '@opentelemetry/api';
+import type { SessionManager } from './session/session-manager.js';
+
+/**
+ * Transceiver gauges for Prometheus. `parley_transceiver_sessions` is the
+ * scale-out signal the Terraform and Kubernetes autoscalers read.
+ */
+export function registerTransceiverMetrics(sessions: SessionManager): void {
+  const meter = metrics.getMeter('parley.transceiver');
+  const current = meter.createObservableGauge('parley_transceiver_sessions', {
+    description: 'Sessions open on this transceiver',
+  });
+  const capacity = meter.createObservableGauge('parley_transceiver_capacity', {
+    description: 'Most sessions this transceiver admits',
+  });
+  const draining = meter.createObservableGauge('parley_transceiver_draining', {
+    description: '1 while the transceiver drains before shutdown',
+  });
+  const closed = meter.createObservableCounter('parley_transceiver_sessions_closed', {
+    description: 'Sessions ended, by reason',
+  });
+  meter.addBatchObservableCallback(
+    (r) => {
+      r.observe(current, sessions.count);
+      r.observe(capacity, sessions.capacity);
+      r.observe(draining, sessions.draining ? 1 : 0);
+      for (const [reason, n] of sessions.closedByReason) r.observe(closed, n, { reason });
+    },
+    [current, capacity, draining, closed],
+  );
+}
