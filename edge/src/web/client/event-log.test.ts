@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { EventLog, parseAgentEvent } from './event-log.js';
 
 describe('parseAgentEvent', () => {
-  it('uses the type field and leads the summary with transcript text, then the rest', () => {
-    expect(
-      parseAgentEvent(JSON.stringify({ type: 'transcript', final: true, text: 'hello there' }), 5),
-    ).toEqual({ at: 5, type: 'transcript', summary: '“hello there” · final: true' });
-    expect(
-      parseAgentEvent(JSON.stringify({ type: 'latency', ms: 412, stage: 'first-audio' }), 0)?.summary,
-    ).toBe('ms: 412 · stage: first-audio');
+  it('uses the type field, keeps the sender time stamp apart, and leads with who said what', () => {
+    const msg = { type: 'transcript', final: true, text: 'hello there', role: 'user', t: 1520 };
+    expect(parseAgentEvent(JSON.stringify(msg), 5)).toEqual({
+      at: 5,
+      t: 1520,
+      type: 'transcript',
+      summary: 'role: user · “hello there” · final: true',
+      fields: { final: true, text: 'hello there', role: 'user' },
+    });
+    const latency = { type: 'latency.turn', pipelineMs: 9, totalMs: 412 };
+    expect(parseAgentEvent(JSON.stringify(latency), 0)?.summary).toBe('totalMs: 412 · pipelineMs: 9');
   });
 
   it('a message without a type is still shown', () => {
@@ -16,6 +20,7 @@ describe('parseAgentEvent', () => {
       at: 0,
       type: 'message',
       summary: 'state: listening',
+      fields: { state: 'listening' },
     });
   });
 

@@ -2,15 +2,19 @@
 export interface AgentEvent {
   /** Wall-clock time it arrived, ms. */
   at: number;
+  /** The sender's own time stamp (`t`, ms since the session started), when it sent one. */
+  t?: number;
   /** The message's `type` field, or `message` when it has none. */
   type: string;
   /** A one-line summary for the list. */
   summary: string;
+  /** Every other field, as sent. */
+  fields: Record<string, unknown>;
 }
 
 const MAX_SUMMARY = 160;
-// Fields worth showing first when present, as the voice agent sends them.
-const LEADING_FIELDS = ['text', 'transcript', 'state', 'ms', 'latencyMs'];
+// Fields worth showing first when present, as the transceiver sends them.
+const LEADING_FIELDS = ['role', 'text', 'transcript', 'state', 'reason', 'totalMs', 'ms'];
 
 /**
  * Parses a data channel message: a JSON object as text. Anything else
@@ -25,8 +29,14 @@ export function parseAgentEvent(data: unknown, at: number): AgentEvent | undefin
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { type, ...rest } = value as Record<string, unknown>;
-  return { at, type: typeof type === 'string' && type !== '' ? type : 'message', summary: summarize(rest) };
+  const { type, t, ...rest } = value as Record<string, unknown>;
+  return {
+    at,
+    ...(typeof t === 'number' && Number.isFinite(t) && { t }),
+    type: typeof type === 'string' && type !== '' ? type : 'message',
+    summary: summarize(rest),
+    fields: rest,
+  };
 }
 
 function summarize(fields: Record<string, unknown>): string {

@@ -47,6 +47,8 @@ let mic: MediaStream | undefined;
 let setupAbort: AbortController | undefined;
 let statsTimer: ReturnType<typeof setInterval> | undefined;
 let relay: string | undefined;
+/** What the call card shows under the button. */
+let facts: { relay?: string; session?: string; agent?: string } = agent ? { agent } : {};
 
 function setState(next: PageState): void {
   state = next;
@@ -61,7 +63,8 @@ async function talk(): Promise<void> {
   events.clear();
   renderEvents(el, events);
   relay = undefined;
-  renderFacts(el, { ...(agent && { agent }) });
+  facts = agent ? { agent } : {};
+  renderFacts(el, facts);
   renderQuality(el, undefined, plotRtt([], performance.now(), PLOT_SIZE), undefined);
   setState('connecting');
   const abort = new AbortController();
@@ -86,11 +89,8 @@ async function talk(): Promise<void> {
       },
       onSession: (s) => {
         relay = s.relay;
-        renderFacts(el, {
-          session: s.sessionUrl,
-          ...(s.relay && { relay: s.relay }),
-          ...(agent && { agent }),
-        });
+        facts = { ...facts, session: s.sessionUrl, ...(s.relay && { relay: s.relay }) };
+        renderFacts(el, facts);
       },
       onRemoteStream: (stream) => {
         el.audio.srcObject = stream;
@@ -98,8 +98,13 @@ async function talk(): Promise<void> {
         el.audio.play().catch(() => undefined);
       },
       onEvent: (data) => {
-        events.receive(data, Date.now());
+        const e = events.receive(data, Date.now());
         renderEvents(el, events);
+        // The transceiver names the agent it actually runs (the default one when none was asked for).
+        if (e?.type === 'session.ready' && typeof e.fields.agent === 'string') {
+          facts = { ...facts, agent: e.fields.agent };
+          renderFacts(el, facts);
+        }
       },
       onStatus: (s) => {
         if (s === 'reconnecting' && state === 'connected') setState('reconnecting');
@@ -194,7 +199,7 @@ async function showTokenOrigin(): Promise<void> {
   renderTokenOrigin(el, (await tokens.get()).origin);
 }
 
-renderFacts(el, { ...(agent && { agent }) });
+renderFacts(el, facts);
 renderWaterfall(el, waterfall.rows());
 renderEvents(el, events);
 void showTokenOrigin();

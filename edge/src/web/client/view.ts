@@ -197,7 +197,11 @@ export function renderEvents(el: Elements, log: EventLog): void {
       const time = document.createElement('time');
       time.className = 'ev-time';
       time.dateTime = new Date(e.at).toISOString();
-      time.textContent = new Date(e.at).toLocaleTimeString([], { hour12: false });
+      // Call time when the sender stamps it, which reads better than the clock.
+      time.textContent =
+        e.t !== undefined
+          ? `+${(e.t / 1000).toFixed(2)} s`
+          : new Date(e.at).toLocaleTimeString([], { hour12: false });
       const type = document.createElement('span');
       type.className = 'ev-type';
       type.textContent = e.type;
