@@ -7,11 +7,15 @@ export function registerCall(program: Command): void {
     .argument('<edge-url>', 'edge base URL, e.g. http://127.0.0.1:8080')
     .option('--token <jwt>', 'bearer token (or PARLEY_TOKEN)')
     .option('--seconds <n>', 'seconds of audio to send', '5')
-    .option('--agent <name>', 'agent to talk to (default: the transceiver default)')
+    .option(
+      '--agent <name>',
+      'agent to talk to: rtp-echo (default; reflects packets, transport RTT) or echo (through the voice pipeline)',
+    )
     .option('--json', 'print one JSON object instead of text')
     .addHelpText(
       'after',
-      '\nSends Opus-sized RTP at 50 packets/s and times the echo of each packet.\n' +
+      '\nSends Opus packets (silence carrying a probe number) at 50 packets/s and times the echo of each.\n' +
+        'With --agent echo the reply is re-encoded audio, matched to probes by arrival order.\n' +
         'JSON fields: setupMs {signaling, iceConnected, dtlsConnected, firstAudio} (from the start of the call),\n' +
         'rttMs {p50, p95, p99}, packets {sent, received, lost}, jitterMs, remoteCandidate "ip:port".\n' +
         'Exit status: 0 when the call completed, 1 when it failed (the reason is printed).',

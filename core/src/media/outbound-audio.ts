@@ -9,8 +9,10 @@ const FRAME = 960;
 export interface FrameTag {
   /** When the agent's audio for this frame reached us. */
   producedAt: number;
-  /** For audio produced synchronously from a user frame (echo): when that frame arrived. */
+  /** For audio produced synchronously from a user frame (echo): when that frame arrived... */
   rxAt?: number;
+  /** ...and its index in the inbound frame sequence. */
+  liveIndex?: number;
 }
 
 export interface OutboundOptions {
@@ -50,6 +52,7 @@ export class OutboundAudio {
       now: opts.now,
       schedule: (at, fn) => opts.setTimer(Math.max(0, at - opts.now()), fn),
       initialTimestamp: opts.initialTimestamp,
+      liveIndex: (f) => f.tag.liveIndex,
       send: ({ frame, timestamp, marker, sentAt }) => {
         this.opts.sendRtp(this.encoder.encode(frame.pcm), timestamp, marker);
         this.lastSentAt = sentAt;
@@ -64,8 +67,9 @@ export class OutboundAudio {
     return this.pacer.queued + (this.assembler.partial > 0 ? 1 : 0);
   }
 
-  get stats(): { sent: number; dropped: number; lateSlots: number } {
-    return { sent: this.pacer.sent, dropped: this.pacer.dropped, lateSlots: this.pacer.lateSlots };
+  get stats(): { sent: number; dropped: number; lateSlots: number; hurried: number } {
+    const p = this.pacer;
+    return { sent: p.sent, dropped: p.dropped, lateSlots: p.lateSlots, hurried: p.hurried };
   }
 
   /** Queues agent audio (mono PCM16 at `sampleRate`). */
@@ -81,7 +85,7 @@ export class OutboundAudio {
     for (const f of frames) {
       // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
       // turn into a standing queue that delays everything after it, so the stalest frame goes.
-      if (tag.rxAt !== undefined) while (this.pacer.queued >= this.maxLiveQueue) this.pacer.dropOldest();
+      if (tag.liveIndex !== undefined) while (this.pacer.queued >= this.maxLiveQueue) this.pacer.dropOldest();
       this.pacer.enqueue(f);
     }
     this.cancelTail?.();

@@ -126,3 +126,58 @@ describe('FrameAssembler', () => {
     expect(a.flush()).toBeUndefined();
   });
 });
+
+describe('RtpPacer backlog of live frames', () => {
+  it('works off a live backlog 4 ms per packet (never closer than 16 ms), but never hurries model speech', () => {
+    for (const live of [true, false]) {
+      const time = fakeTime();
+      const sent: PacerSend<number>[] = [];
+      const pacer = new RtpPacer<number>({
+        ...time,
+        send: (p) => sent.push(p),
+        liveIndex: (f) => (live ? f : undefined),
+      });
+      // A burst of three, then one frame every 20 ms: a standing backlog of two.
+      for (let i = 0; i < 3; i++) pacer.enqueue(i);
+      for (let i = 3; i < 40; i++) {
+        time.advance(20);
+        pacer.enqueue(i);
+      }
+      time.advance(200);
+      const gaps = sent.slice(1).map((s, i) => s.sentAt - (sent[i] as PacerSend<number>).sentAt);
+      // Residence of the last frame: enqueued at 1000 + 37*20.
+      const lastDelay = (sent.at(-1)?.sentAt as number) - (1_000 + 37 * 20);
+      if (live) {
+        expect(Math.min(...gaps)).toBeGreaterThanOrEqual(16);
+        expect(lastDelay).toBeLessThanOrEqual(20);
+        expect(pacer.hurried).toBeGreaterThan(0);
+      } else {
+        expect(Math.min(...gaps)).toBe(20);
+        expect(lastDelay).toBe(40);
+        expect(pacer.hurried).toBe(0);
+      }
+      // Timestamps are media time either way: 960 apart.
+      expect(
+        new Set(sent.slice(1).map((s, i) => s.timestamp - (sent[i] as PacerSend<number>).timestamp)),
+      ).toEqual(new Set([960]));
+    }
+  });
+
+  it('a dropped live frame leaves a timestamp gap (marker set), so receivers see the loss', () => {
+    const time = fakeTime();
+    const sent: PacerSend<number>[] = [];
+    const pacer = new RtpPacer<number>({ ...time, send: (p) => sent.push(p), liveIndex: (f) => f });
+    pacer.enqueue(0);
+    time.advance(20);
+    pacer.enqueue(1);
+    pacer.enqueue(2);
+    expect(pacer.dropOldest()).toBe(true); // frame 2 waited behind 1... drop the stalest waiting
+    time.advance(20);
+    pacer.enqueue(3);
+    time.advance(40);
+    const idx = sent.map((s) => ((s.timestamp - (sent[0] as PacerSend<number>).timestamp) >>> 0) / 960);
+    expect(sent.map((s) => s.frame)).toEqual(idx);
+    expect(sent.at(-1)?.marker).toBe(true);
+    expect(pacer.dropped).toBe(1);
+  });
+});

@@ -33,6 +33,15 @@ export interface PacerOptions<T> {
   initialTimestamp?: number;
   /** Most frames queued (60 s at 20 ms); beyond it new frames are dropped and counted. */
   maxQueue?: number;
+  /**
+   * For live frames (echo: made in step with the user's audio), their index in
+   * the inbound frame sequence; undefined for model speech. Live frames are
+   * sent as they arrive, at most `hurryMs` ahead of the frame period, so an
+   * inbound burst cannot leave a standing delay, and their timestamps follow
+   * the inbound media clock, so a dropped frame shows as a gap.
+   */
+  liveIndex?: (frame: T) => number | undefined;
+  hurryMs?: number;
 }
 
 export class RtpPacer<T> {
@@ -40,6 +49,8 @@ export class RtpPacer<T> {
   dropped = 0;
   /** Timer firings that came a whole slot late (event-loop stalls). */
   lateSlots = 0;
+  /** Packets sent early to work off a live backlog. */
+  hurried = 0;
   private readonly queue: T[] = [];
   private head = 0;
   private cancel?: () => void;
@@ -51,12 +62,15 @@ export class RtpPacer<T> {
   private readonly frameMs: number;
   private readonly frameTicks: number;
   private readonly maxQueue: number;
+  private readonly hurryMs: number;
+  private lastLiveIndex?: number;
   private closed = false;
 
   constructor(private readonly opts: PacerOptions<T>) {
     this.frameMs = opts.frameMs ?? 20;
     this.frameTicks = opts.frameTicks ?? 960;
     this.maxQueue = opts.maxQueue ?? 3_000;
+    this.hurryMs = opts.hurryMs ?? 4;
     this.lastTs = (opts.initialTimestamp ?? 0) >>> 0;
   }
 
@@ -74,7 +88,7 @@ export class RtpPacer<T> {
     if (!this.cancel) this.start();
   }
 
-  /** Drops the oldest queued frame (a stale live frame is worth less than a late one). */
+  /** Drops the oldest queued frame (for live audio a stale frame is worth less than a gap). */
   dropOldest(): boolean {
     if (this.queued === 0) return false;
     this.head++;
@@ -100,6 +114,12 @@ export class RtpPacer<T> {
   /** Idle → sending: send now, or at the next slot if the last packet was too recent. */
   private start(): void {
     const now = this.opts.now();
+    if (this.lastSentAt !== undefined && this.headIsLive() && this.lastLiveIndex !== undefined) {
+      const earliest = this.lastSentAt + this.frameMs - this.hurryMs;
+      if (now >= earliest) this.sendLive(now);
+      else this.wait(earliest);
+      return;
+    }
     if (this.lastSentAt !== undefined && now < this.lastSentAt + this.frameMs) {
       // Still inside the previous packet's period: continue that grid.
       this.wait(this.anchorAt + (this.lastK + 1) * this.frameMs);
@@ -117,14 +137,38 @@ export class RtpPacer<T> {
     this.cancel = undefined;
     if (this.queued === 0) return;
     const now = this.opts.now();
+    if (this.headIsLive()) {
+      this.sendLive(now);
+      return;
+    }
     const slot = Math.floor((now - this.anchorAt) / this.frameMs + 1e-6);
     const k = Math.max(this.lastK + 1, slot);
     if (k > this.lastK + 1) this.lateSlots += k - this.lastK - 1;
     this.emit(k, now, false);
   }
 
+  /**
+   * Live audio follows its arrival instead of a fixed grid: the next packet
+   * continues the media clock (+1 frame) and goes as soon as it is here, but
+   * never closer than frameMs - hurryMs to the previous one. A backlog drains
+   * by hurryMs per packet, and the send phase converges on the arrival phase.
+   */
+  private sendLive(now: number): void {
+    if (this.lastSentAt !== undefined && now < this.lastSentAt + this.frameMs) this.hurried++;
+    const index = this.opts.liveIndex?.(this.queue[this.head] as T) as number;
+    const step = this.lastLiveIndex === undefined ? 1 : Math.max(1, index - this.lastLiveIndex);
+    const k = this.lastK + step;
+    this.anchorAt = now - k * this.frameMs;
+    this.emit(k, now, step > 1);
+  }
+
+  private headIsLive(): boolean {
+    return this.queued > 0 && this.opts.liveIndex?.(this.queue[this.head] as T) !== undefined;
+  }
+
   private emit(k: number, now: number, marker: boolean): void {
     const frame = this.queue[this.head++] as T;
+    this.lastLiveIndex = this.opts.liveIndex?.(frame);
     if (this.head > 256 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
@@ -135,7 +179,10 @@ export class RtpPacer<T> {
     this.lastSentAt = now;
     this.sent++;
     this.opts.send({ frame, timestamp, marker, sentAt: now });
-    if (this.queued > 0 && !this.closed) this.wait(this.anchorAt + (k + 1) * this.frameMs);
+    if (this.queued > 0 && !this.closed)
+      this.wait(
+        this.headIsLive() ? now + this.frameMs - this.hurryMs : this.anchorAt + (k + 1) * this.frameMs,
+      );
   }
 
   private wait(at: number): void {

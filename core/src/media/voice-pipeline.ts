@@ -72,7 +72,7 @@ export class VoicePipeline {
   private mediaMs = 0;
   private speechOnsetRx = Number.NaN;
   /** Inside agent.onAudio: audio the agent returns now was made from this frame. */
-  private syncRxAt?: number;
+  private syncFrame?: { rxAt: number; index: number };
   /** After a barge-in, agent audio is dropped until it starts a new response or the user's turn ends. */
   private muted = false;
   private responseActive = false;
@@ -208,11 +208,11 @@ export class VoicePipeline {
       this.agent.onSpeech({ type: 'speech_started', mediaMs });
     }
     const agentPcm = this.toAgent.process(pcm);
-    this.syncRxAt = rxAt;
+    this.syncFrame = { rxAt, index: this.stats.framesIn };
     try {
       this.agent.onAudio({ pcm: agentPcm, mediaMs, speech: this.vad.speaking });
     } finally {
-      this.syncRxAt = undefined;
+      this.syncFrame = undefined;
     }
     if (this.vad.speaking) this.turn.speechFrame(rxAt, this.now());
     if (ev?.type === 'speech_stopped') {
@@ -242,7 +242,11 @@ export class VoicePipeline {
     if (this.closed || this.muted || pcm.length === 0) return;
     const at = this.now();
     this.turn.agentAudio(at);
-    this.out.push(pcm, rate, { producedAt: at, rxAt: this.syncRxAt });
+    this.out.push(pcm, rate, {
+      producedAt: at,
+      rxAt: this.syncFrame?.rxAt,
+      liveIndex: this.syncFrame?.index,
+    });
   }
 
   private onAgentEvent(e: AgentEvent): void {

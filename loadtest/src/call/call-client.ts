@@ -12,6 +12,11 @@ export interface CallOptions {
   payloadBytes?: number;
   /** Give up on setup after this long. */
   setupTimeoutMs?: number;
+  /**
+   * Default `rtp-echo`: the transceiver reflects each probe byte for byte, so
+   * RTT is the transport's (relay + transceiver). A PCM agent such as `echo`
+   * re-encodes audio; its echoes are then matched to probes by arrival order.
+   */
   agent?: string;
   /** Called while media flows, about once a second. */
   onProgress?: (p: { sent: number; received: number; lastRttMs?: number }) => void;
@@ -52,7 +57,8 @@ const CODECS = {
 
 /**
  * One real WebRTC call through the edge and relay: POST the offer, connect,
- * send Opus-sized RTP probes, time the echoes, DELETE the session.
+ * send RTP probes (valid Opus silence with a sequence number in the padding),
+ * time the echoes, DELETE the session.
  */
 export async function runCall(opts: CallOptions): Promise<CallResult> {
   const rate = opts.packetRate ?? 50;
@@ -90,6 +96,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const sentAt = new Map<number, number>();
     const rtts: number[] = [];
     const received = new Set<number>();
+    let firstEchoTs: number | undefined;
     let lastTransit = Number.NaN;
     let lastArrival = Number.NaN;
     let maxGap = 0;
@@ -105,8 +112,15 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
           stages.firstAudio = now - t0;
           firstAudio();
         }
-        const seq = readProbe(rtp.payload);
-        if (seq === undefined || received.has(seq)) return;
+        // A reflected probe names itself. Re-encoded audio (a PCM agent) carries the media clock of
+        // the audio it echoes, 960 ticks per probe, counted from the first echo (probe 0's).
+        let seq = readProbe(rtp.payload);
+        if (seq === undefined) {
+          firstEchoTs ??= rtp.header.timestamp;
+          seq = ((rtp.header.timestamp - firstEchoTs) >>> 0) / 960;
+          if (!Number.isInteger(seq) || seq > 0x7fffffff) return;
+        }
+        if (received.has(seq)) return;
         received.add(seq);
         if (!Number.isNaN(lastArrival)) maxGap = Math.max(maxGap, now - lastArrival);
         lastArrival = now;
@@ -125,7 +139,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     // werift gathers host candidates during setLocalDescription; the offer is complete now.
     const offer = pc.localDescription?.sdp as string;
     const url = new URL('/v1/sessions', opts.edgeUrl);
-    if (opts.agent) url.searchParams.set('agent', opts.agent);
+    url.searchParams.set('agent', opts.agent ?? 'rtp-echo');
     let res: Response;
     try {
       res = await fetch(url, {
