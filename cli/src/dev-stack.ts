@@ -119,6 +119,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           PARLEY_RELAY_ADVERTISE: `${host}:${opts.relayPort}`,
           PARLEY_AUTH: 'jwt',
           PARLEY_AUTH_JWT_SECRET: jwtSecret,
+          // The page at / fetches a token from the loopback-only /dev/token, so opening the URL just works.
+          PARLEY_DEV_TOKEN_ENDPOINT: '1',
           PARLEY_METRICS_PORT: metrics,
         };
     }

@@ -47,6 +47,7 @@ export function registerDev(program: Command): void {
       process.stdout.write(
         [
           `edge: ${stack.edgeUrl}`,
+          `page: ${stack.edgeUrl}/   (open it, press Talk, hear yourself through the echo agent)`,
           `relay: udp://${stack.relay.host}:${stack.relay.port}`,
           `nats: ${stack.natsUrl}`,
           ...Object.entries(stack.info).map(

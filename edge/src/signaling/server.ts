@@ -129,6 +129,9 @@ export async function startSignalingServer(
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          // Keep-alive connections that go idle later (browsers hold them) would
+          // keep close() waiting for the socket timeout; give requests 2 s, then cut.
+          setTimeout(() => server.closeAllConnections(), 2_000).unref();
         });
         await stopNats();
       })();
