@@ -211,6 +211,32 @@ describe('browser voice client in headless Chromium, through the local stack', (
     expect(errors).toEqual([]);
   });
 
+  it('keeps a Chromium call going across a relay restart: audio resumes after the next consent check', async () => {
+    const { page, errors } = await openPage();
+    await page.click('#talk');
+    await waitForCallState(page, 'connected');
+    await page.waitForTimeout(500);
+    const restartStarted = performance.now();
+    await stack.restart('relay');
+    const restartMs = performance.now() - restartStarted;
+    const before = (await browserStats(page)).inbound?.packetsReceived ?? 0;
+    // Resumed = a second's worth of the echo's packets arrived after the new relay came up.
+    let resumedMs: number | undefined;
+    while (performance.now() - restartStarted < 15_000) {
+      if (((await browserStats(page)).inbound?.packetsReceived ?? 0) > before + 50) {
+        resumedMs = performance.now() - restartStarted;
+        break;
+      }
+      await page.waitForTimeout(100);
+    }
+    console.log(
+      `chromium relay restart: restart took ${restartMs.toFixed(0)} ms, audio back after ${resumedMs?.toFixed(0)} ms`,
+    );
+    expect(resumedMs).toBeDefined();
+    expect((await browserStats(page)).pair?.remote).toBe(relay());
+    expect(errors).toEqual([]);
+  }, 40_000);
+
   it(
     `connects ${CONNECT_RUNS} times in a row; logs each waterfall and the medians`,
     async () => {
