@@ -32,6 +32,16 @@ export const TransceiverConfigSchema = z
         }
       }),
     PARLEY_DEFAULT_AGENT: z.string().default('echo'),
+    // Agent bridges: each is registered (selectable per session with ?agent=) when its URL is set.
+    PARLEY_AGENT_GRPC_URL: z.string().min(1).optional(),
+    PARLEY_AGENT_GRPC_SAMPLE_RATE: z.coerce.number().int().min(8_000).max(48_000).default(16_000),
+    PARLEY_REALTIME_URL: z
+      .string()
+      .regex(/^wss?:\/\/\S+$/, 'use a ws:// or wss:// URL')
+      .optional(),
+    // A secret: only ever from the environment, never a flag.
+    PARLEY_REALTIME_API_KEY: z.string().min(1).optional(),
+    PARLEY_AGENT_CONNECT_TIMEOUT_MS: millis(5_000),
     PARLEY_MAX_SESSION_SECONDS: z.coerce.number().int().min(10).default(7_200),
     PARLEY_ICE_TIMEOUT_MS: millis(10_000),
     PARLEY_CONSENT_TIMEOUT_MS: millis(30_000),
@@ -44,6 +54,14 @@ export const TransceiverConfigSchema = z
   .refine((c) => c.PARLEY_ICE_PORT_MIN < c.PARLEY_ICE_PORT_MAX && c.PARLEY_ICE_PORT_MAX < 65535, {
     message: 'PARLEY_ICE_PORT_MIN must be below PARLEY_ICE_PORT_MAX, and MAX below 65535',
     path: ['PARLEY_ICE_PORT_MAX'],
+  })
+  .refine((c) => c.PARLEY_DEFAULT_AGENT !== 'grpc' || c.PARLEY_AGENT_GRPC_URL, {
+    message: 'PARLEY_DEFAULT_AGENT=grpc needs PARLEY_AGENT_GRPC_URL (host:port of the model server)',
+    path: ['PARLEY_AGENT_GRPC_URL'],
+  })
+  .refine((c) => c.PARLEY_DEFAULT_AGENT !== 'realtime' || c.PARLEY_REALTIME_URL, {
+    message: 'PARLEY_DEFAULT_AGENT=realtime needs PARLEY_REALTIME_URL (ws:// or wss://)',
+    path: ['PARLEY_REALTIME_URL'],
   });
 
 export type TransceiverConfig = z.infer<typeof TransceiverConfigSchema>;

@@ -2,7 +2,7 @@ import type { Logger } from '@parley/shared/log.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from './agent/agent.js';
-import { echoAgent, rtpEchoAgent } from './agent/echo-agent.js';
+import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
@@ -25,12 +25,12 @@ export interface TransceiverProcess {
 export async function startTransceiver(
   config: TransceiverConfig,
   log: Logger,
-  agents: ReadonlyMap<string, AgentFactory> = new Map([
-    ['echo', echoAgent],
-    ['rtp-echo', rtpEchoAgent],
-  ]),
+  /** Defaults to the agents the configuration enables (see buildAgentRegistry). */
+  agentsOverride?: ReadonlyMap<string, AgentFactory>,
 ): Promise<TransceiverProcess> {
   const id = config.PARLEY_TRANSCEIVER_ID;
+  const registry = agentsOverride ? undefined : buildAgentRegistry(config, log);
+  const agents = agentsOverride ?? (registry?.agents as ReadonlyMap<string, AgentFactory>);
   const routeId = routeIdOf(id);
   const nc = await connectNats(config.NATS_URL, `transceiver ${id}`, log);
   let announcer: Announcer | undefined;
@@ -79,6 +79,7 @@ export async function startTransceiver(
     announcer?.publish();
     announcer?.stop();
     stopServing();
+    registry?.close();
     await nc.drain().catch(() => undefined);
   }
   return {

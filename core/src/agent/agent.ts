@@ -45,6 +45,12 @@ export interface Agent {
    * cannot become a standing delay. Default 3.
    */
   readonly maxLiveQueue?: number;
+  /**
+   * Resolves when the agent can take audio (a bridge has connected); session
+   * setup waits for it, so an unreachable model fails the offer instead of
+   * the call. Rejects with a message for the client.
+   */
+  ready?(): Promise<void>;
   onAudio(frame: UserAudio): void;
   /** Our VAD's view of the user's turn. */
   onSpeech(e: { type: 'speech_started' | 'speech_stopped'; mediaMs: number }): void;

@@ -52,6 +52,8 @@ export function frameFeatures(pcm: Int16Array): FrameFeatures {
 
 export class VoiceActivityDetector {
   speaking = false;
+  /** Whether the last frame processed was classified as speech (a turn's hangover frames are not). */
+  lastFrameWasSpeech = false;
   /** Noise floor estimate, dBFS. */
   floorDb = -90;
   private run = 0;
@@ -80,6 +82,7 @@ export class VoiceActivityDetector {
   process(pcm: Int16Array, now: number): VadEvent | undefined {
     const f = frameFeatures(pcm);
     const speech = this.windowFill > 0 && this.isSpeech(f);
+    this.lastFrameWasSpeech = speech;
     this.trackFloor(f.dbfs);
     if (speech) {
       this.run++;

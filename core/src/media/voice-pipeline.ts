@@ -133,6 +133,11 @@ export class VoicePipeline {
     this.scheduleReport(opts.latencyReportMs ?? 5_000);
   }
 
+  /** Waits for the agent to connect (bridges); rejects with why it could not. */
+  async ready(): Promise<void> {
+    await this.agent.ready?.();
+  }
+
   /** One inbound RTP packet (already SRTP-decrypted). */
   onRtp(seq: number, timestamp: number, payload: Buffer): void {
     if (this.closed) return;
@@ -214,7 +219,7 @@ export class VoicePipeline {
     } finally {
       this.syncFrame = undefined;
     }
-    if (this.vad.speaking) this.turn.speechFrame(rxAt, this.now());
+    if (this.vad.lastFrameWasSpeech) this.turn.speechFrame(rxAt, this.now());
     if (ev?.type === 'speech_stopped') {
       this.opts.emit({ type: 'speech.stopped' });
       this.muted = false;

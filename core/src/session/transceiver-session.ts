@@ -184,6 +184,11 @@ export class TransceiverSession {
     conn.localPassword = randomBytes(18).toString('base64');
 
     this.attachAgent(audio);
+    try {
+      await this.pipeline?.ready();
+    } catch (err) {
+      throw new SessionSetupError('internal', `agent unavailable: ${(err as Error).message}`);
+    }
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     this.installGuard(iceTransport.connection as unknown as { protocols: GuardProtocol[] });
 
@@ -252,6 +257,16 @@ export class TransceiverSession {
     }
   }
 
+  /** Gives the last events (session.ended) a moment to leave before the transport goes. */
+  private async flushEvents(maxMs: number): Promise<void> {
+    const dc = this.events;
+    if (!dc || dc.readyState !== 'open' || this.eventsSent === 0) return;
+    const until = performance.now() + maxMs;
+    // werift queues sends; one turn of the loop starts them, a few ms sees them out on loopback.
+    do await new Promise((r) => setTimeout(r, 10));
+    while (dc.bufferedAmount > 0 && performance.now() < until);
+  }
+
   /** Our own sequence numbers; werift's sender stamps our own SSRC. */
   private sendAudio(payload: Buffer, timestamp: number, marker = false): void {
     if (this.state !== 'connected' || !this.outTrack) return;
@@ -309,6 +324,7 @@ export class TransceiverSession {
       this.sendEvent({ type: 'session.ended', reason });
     this.pipeline?.close();
     this.outTrack?.stop();
+    await this.flushEvents(150);
     try {
       await this.pc?.close();
     } catch (err) {

@@ -82,6 +82,12 @@ export interface TestCall {
   /** Sends one raw RTP payload (for malformed-input tests). */
   sendRaw(payload: Buffer): void;
   waitForEvent(type: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Waits for the first event matching `pred` after `skip` events. */
+  waitFor(
+    pred: (e: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+    skip?: number,
+  ): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -173,14 +179,17 @@ export async function openCall(
       }
     },
     sendRaw: writeRtp,
-    async waitForEvent(type, timeoutMs = 3_000) {
+    waitForEvent(type, timeoutMs = 3_000) {
+      return this.waitFor((e) => e.type === type, timeoutMs);
+    },
+    async waitFor(pred, timeoutMs = 3_000, skip = 0) {
       const until = performance.now() + timeoutMs;
       for (;;) {
-        const e = events.find((x) => x.type === type);
+        const e = events.slice(skip).find(pred);
         if (e) return e;
         if (performance.now() > until)
           throw new Error(
-            `no ${type} event within ${timeoutMs} ms; got ${events.map((x) => x.type).join(', ')}`,
+            `no matching event within ${timeoutMs} ms; got ${events.map((x) => x.type).join(', ')}`,
           );
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -270,4 +279,39 @@ export function findByCorrelation(
     if (c > fine.score) fine = { index: lag, score: c };
   }
   return fine;
+}
+
+/** Voiced, speech-like audio at 48 kHz: harmonics of a gliding pitch with a syllable-rate envelope. */
+export function speechLike(ms: number, amp = 6_000): Int16Array {
+  const n = (48_000 * ms) / 1000;
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i / 48_000;
+    const f0 = 150 + 40 * Math.sin(2 * Math.PI * 1.5 * t);
+    let s = 0;
+    for (let h = 1; h <= 8; h++) s += Math.sin(2 * Math.PI * f0 * h * t) / h;
+    out[i] = Math.round(amp * 0.5 * s * (0.65 + 0.35 * Math.sin(2 * Math.PI * 4 * t)));
+  }
+  return out;
+}
+
+export function concat(...parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Level of a frequency in a signal (single-bin DFT amplitude). */
+export function toneLevel(x: Int16Array, freq: number, rate = 48_000): number {
+  let re = 0;
+  let im = 0;
+  for (let i = 0; i < x.length; i++) {
+    re += (x[i] as number) * Math.cos((2 * Math.PI * freq * i) / rate);
+    im += (x[i] as number) * Math.sin((2 * Math.PI * freq * i) / rate);
+  }
+  return (2 * Math.hypot(re, im)) / Math.max(1, x.length);
 }

@@ -1,0 +1,174 @@
+import * as grpc from '@grpc/grpc-js';
+import { createLogger } from '@parley/shared/log.js';
+import { freeTcpPort } from '@parley/shared/testing/free-port.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { voiceAgentProto, type WireServerMessage } from '../src/agent/grpc/agent-proto.js';
+import {
+  type ReferenceServer,
+  startGrpcReferenceServer,
+} from '../src/agent/reference/grpc-reference-server.js';
+import {
+  concat,
+  decodeReceived,
+  type Harness,
+  openCall,
+  speechLike,
+  startHarness,
+  toneLevel,
+} from './support/call-harness.js';
+
+const log = createLogger('test', 'silent');
+const silence = (ms: number) => new Int16Array(48 * ms);
+
+/** A real gRPC server whose Converse handler the test scripts (for failure cases). */
+async function scriptedServer(handler: (call: grpc.ServerDuplexStream<unknown, WireServerMessage>) => void) {
+  const server = new grpc.Server();
+  server.addService(voiceAgentProto().service, { Converse: handler });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  return { port, close: () => server.forceShutdown() };
+}
+
+describe('gRPC agent bridge against the reference model server (real gRPC, real werift call)', () => {
+  let ref: ReferenceServer;
+  let h: Harness;
+  beforeAll(async () => {
+    ref = await startGrpcReferenceServer({ log, responder: { replyMs: 1_000 } });
+    h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${ref.port}` });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await ref?.close();
+  });
+
+  it('answers a spoken turn with the chime, with turn events, transcripts and a latency split', async () => {
+    const call = await openCall(h, { agent: 'grpc', dataChannel: true });
+    await call.sendPcm(concat(silence(200), speechLike(800), silence(700)));
+    const done = await call.waitForEvent('response.done', 5_000);
+    expect(done).toMatchObject({ status: 'completed' });
+    // The server is done producing (at twice real time); wait for the pacer to finish playing it.
+    const speaking = call.events.findIndex((e) => e.type === 'agent.state' && e.state === 'speaking');
+    await call.waitFor((e) => e.type === 'agent.state' && e.state === 'listening', 3_000, speaking + 1);
+
+    const types = call.events.map((e) => e.type);
+    for (const t of ['session.ready', 'speech.started', 'speech.stopped', 'response.started', 'latency.turn'])
+      expect(types).toContain(t);
+    expect(types.indexOf('speech.stopped')).toBeLessThan(types.indexOf('response.started'));
+    expect(call.events).toContainEqual(
+      expect.objectContaining({ type: 'transcript', role: 'user', final: true }),
+    );
+    expect(call.events).toContainEqual(expect.objectContaining({ type: 'transcript', role: 'agent' }));
+    expect(call.events).toContainEqual(expect.objectContaining({ type: 'agent.state', state: 'speaking' }));
+
+    // The reply: about 1 s of audio, the chime's two notes audible after decoding.
+    expect(call.received.length).toBeGreaterThanOrEqual(48);
+    expect(call.received.length).toBeLessThanOrEqual(54);
+    const { pcm } = decodeReceived(call.received);
+    expect(toneLevel(pcm.subarray(0, 20_000), 440)).toBeGreaterThan(3_000);
+    expect(toneLevel(pcm.subarray(28_000, 46_000), 659.25)).toBeGreaterThan(3_000);
+
+    const lat = call.events.find((e) => e.type === 'latency.turn') as Record<string, number>;
+    console.log('grpc turn latency', JSON.stringify(lat));
+    expect(lat.totalMs).toBeCloseTo(
+      (lat.inboundMs as number) + (lat.agentMs as number) + (lat.outboundMs as number),
+      0,
+    );
+    expect(lat.endpointMs).toBeGreaterThanOrEqual(400); // the VAD's 500 ms hangover, give or take a frame
+    expect(lat.pipelineMs).toBeLessThan(lat.totalMs as number);
+    await call.close();
+  }, 20_000);
+
+  it('barge-in: user speech over the reply stops agent audio within 100 ms (packet timestamps) and interrupts the agent', async () => {
+    const call = await openCall(h, { agent: 'grpc', dataChannel: true });
+    await call.sendPcm(concat(speechLike(600), silence(600)));
+    await call.waitForEvent('response.started', 5_000);
+    // Let the reply play for a while, then talk over it.
+    await new Promise((r) => setTimeout(r, 300));
+    const before = call.received.length;
+    expect(before).toBeGreaterThan(5);
+    const firstSpeechFrame = call.sentAt.length;
+    await call.sendPcm(speechLike(400));
+    const bargeIn = await call.waitForEvent('barge_in', 2_000);
+    await call.waitForEvent('response.done', 2_000);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const speechSentAt = call.sentAt[firstSpeechFrame] as number;
+    const lastAgentPacket = Math.max(...call.received.map((r) => r.at));
+    const stopMs = lastAgentPacket - speechSentAt;
+    console.log(
+      `barge-in: agent audio stopped ${stopMs.toFixed(1)} ms after the user's first speech packet was sent; event ${JSON.stringify(bargeIn)}`,
+    );
+    expect(stopMs).toBeLessThan(100);
+    expect(bargeIn.droppedFrames).toBeGreaterThan(0);
+    expect(call.events).toContainEqual(
+      expect.objectContaining({ type: 'response.done', status: 'cancelled' }),
+    );
+    // Without the barge-in the 1 s reply would have gone on: far fewer than 50 packets came.
+    expect(call.received.length).toBeLessThan(40);
+    await call.close();
+  }, 20_000);
+});
+
+describe('gRPC agent failures end the session cleanly with a clear event', () => {
+  it('a malformed message (sample_rate 0) ends the session with the reason', async () => {
+    const srv = await scriptedServer((call) => {
+      call.on('data', () => {});
+      setTimeout(() => call.write({ audio: { pcm: Buffer.alloc(640), sampleRate: 0, mediaMs: 0 } }), 300);
+    });
+    const h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${srv.port}` });
+    try {
+      const call = await openCall(h, { agent: 'grpc', dataChannel: true });
+      const ended = await call.waitForEvent('session.ended', 3_000);
+      expect(ended.reason).toBe('agent: gRPC agent sent a malformed message: audio chunk with sample_rate 0');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(h.tx.sessions.count).toBe(0);
+      expect(h.tx.sessions.closedByReason.get('agent_ended')).toBe(1);
+      await call.close();
+    } finally {
+      await h.close();
+      srv.close();
+    }
+  }, 20_000);
+
+  it('a server that goes away mid-call ends the session; the transceiver carries on', async () => {
+    const srv = await scriptedServer((call) => {
+      call.on('data', () => {});
+      setTimeout(() => srv.close(), 300);
+    });
+    const h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${srv.port}` });
+    try {
+      const call = await openCall(h, { agent: 'grpc', dataChannel: true });
+      const ended = await call.waitForEvent('session.ended', 3_000);
+      expect(String(ended.reason)).toMatch(/^agent: gRPC agent (stream failed|closed the stream)/);
+      await call.close();
+      // Still serving: an echo session works.
+      const echo = await openCall(h, { agent: 'echo' });
+      await echo.sendPcm(speechLike(200));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(echo.received.length).toBeGreaterThan(5);
+      await echo.close();
+    } finally {
+      await h.close();
+    }
+  }, 20_000);
+
+  it('an unreachable model server fails the offer with "agent unavailable" instead of a dead call', async () => {
+    const port = await freeTcpPort();
+    const h = await startHarness(undefined, {
+      PARLEY_AGENT_GRPC_URL: `127.0.0.1:${port}`,
+      PARLEY_AGENT_CONNECT_TIMEOUT_MS: '300',
+    });
+    try {
+      await expect(openCall(h, { agent: 'grpc' })).rejects.toThrow(
+        /agent unavailable: gRPC agent at 127.0.0.1:\d+ unreachable/,
+      );
+      expect(h.tx.sessions.count).toBe(0);
+      expect(h.tx.sessions.portsInUse).toBe(0);
+    } finally {
+      await h.close();
+    }
+  }, 20_000);
+});
