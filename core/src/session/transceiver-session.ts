@@ -260,7 +260,7 @@ export class TransceiverSession {
   /** Gives the last events (session.ended) a moment to leave before the transport goes. */
   private async flushEvents(maxMs: number): Promise<void> {
     const dc = this.events;
-    if (!dc || dc.readyState !== 'open' || this.eventsSent === 0) return;
+    if (dc?.readyState !== 'open' || this.eventsSent === 0) return;
     const until = performance.now() + maxMs;
     // werift queues sends; one turn of the loop starts them, a few ms sees them out on loopback.
     do await new Promise((r) => setTimeout(r, 10));
