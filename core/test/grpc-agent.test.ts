@@ -36,7 +36,7 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
   let ref: ReferenceServer;
   let h: Harness;
   beforeAll(async () => {
-    ref = await startGrpcReferenceServer({ log, responder: { replyMs: 1_000 } });
+    ref = await startGrpcReferenceServer({ log, responder: { replyMs: 1_000, speed: 1 } });
     h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${ref.port}` });
   });
   afterAll(async () => {
@@ -123,7 +123,7 @@ describe('gRPC agent failures end the session cleanly with a clear event', () =>
       const call = await openCall(h, { agent: 'grpc', dataChannel: true });
       const ended = await call.waitForEvent('session.ended', 3_000);
       expect(ended.reason).toBe('agent: gRPC agent sent a malformed message: audio chunk with sample_rate 0');
-      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && h.tx.sessions.count > 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(h.tx.sessions.count).toBe(0);
       expect(h.tx.sessions.closedByReason.get('agent_ended')).toBe(1);
       await call.close();

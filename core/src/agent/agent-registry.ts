@@ -3,6 +3,7 @@ import type { TransceiverConfig } from '../config.js';
 import type { AgentFactory } from './agent.js';
 import { echoAgent, rtpEchoAgent } from './echo-agent.js';
 import { grpcAgent } from './grpc/grpc-agent.js';
+import { realtimeAgent } from './realtime/realtime-agent.js';
 
 export interface AgentRegistry {
   agents: ReadonlyMap<string, AgentFactory>;
@@ -31,6 +32,17 @@ export function buildAgentRegistry(config: TransceiverConfig, log: Logger): Agen
     });
     agents.set('grpc', grpc);
     closers.push(() => grpc.close());
+  }
+  if (config.PARLEY_REALTIME_URL) {
+    agents.set(
+      'realtime',
+      realtimeAgent({
+        url: config.PARLEY_REALTIME_URL,
+        apiKey: config.PARLEY_REALTIME_API_KEY,
+        connectTimeoutMs: config.PARLEY_AGENT_CONNECT_TIMEOUT_MS,
+        log,
+      }),
+    );
   }
   return {
     agents,

@@ -209,7 +209,7 @@ export class VoicePipeline {
       this.speechOnsetRx = rxAt - 20;
       this.opts.emit({ type: 'speech.started' });
       this.turn.turnResumed();
-      if (this.agent.bargeIn && this.out.queued > 0) this.bargeIn();
+      if (this.agent.bargeIn && this.agentTalking()) this.bargeIn();
       this.agent.onSpeech({ type: 'speech_started', mediaMs });
     }
     const agentPcm = this.toAgent.process(pcm);
@@ -227,6 +227,11 @@ export class VoicePipeline {
       if (this.agent.bargeIn && this.out.state === 'listening') this.out.setState('thinking');
       this.agent.onSpeech({ type: 'speech_stopped', mediaMs });
     }
+  }
+
+  /** Agent audio is queued or playing, or a response is under way (a real-time producer's queue runs dry between chunks). */
+  private agentTalking(): boolean {
+    return this.out.queued > 0 || this.out.state === 'speaking' || this.responseActive;
   }
 
   private bargeIn(): void {
@@ -271,7 +276,7 @@ export class VoicePipeline {
         break;
       case 'user_speech_started':
         // The agent's own turn detection heard the user: same barge-in rule as ours.
-        if (this.agent.bargeIn && (this.out.queued > 0 || this.responseActive)) {
+        if (this.agent.bargeIn && this.agentTalking()) {
           this.speechOnsetRx = this.now();
           this.bargeIn();
         }
