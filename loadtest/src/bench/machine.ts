@@ -1,5 +1,5 @@
-import { availableParallelism, cpus, freemem, loadavg, release, totalmem } from 'node:os';
-import { canPin } from './proc/cpu-pin.js';
+import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
+import { canPin, coreCount } from './proc/cpu-pin.js';
 
 /** The machine a result was measured on; stored with every result. */
 export interface MachineInfo {
@@ -17,7 +17,7 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   const list = cpus();
   return {
-    cores: availableParallelism(),
+    cores: coreCount(),
     cpuModel: list[0]?.model.trim() ?? 'unknown',
     node: process.version,
     kernel: release(),

@@ -26,6 +26,8 @@ export interface LoadOptions {
   deadlineMs?: number;
   progressIntervalMs?: number;
   onProgress?: (p: LoadProgress) => void;
+  /** Every echo's RTT as it arrives, for callers that window samples themselves (the capacity bench). */
+  onEcho?: (rttMs: number) => void;
   /** Monotonic ms; injectable for tests. */
   now?: () => number;
 }
@@ -116,6 +118,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
         onEcho: (rtt) => {
           agg.recordEcho(rtt);
           window.record(rtt);
+          opts.onEcho?.(rtt);
         },
       });
       agg.recordSuccess(r);

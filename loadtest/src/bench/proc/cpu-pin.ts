@@ -1,5 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
+
+/** Cores on the machine, not the ones this process may run on (pinning the bench itself shrinks that). */
+export function coreCount(): number {
+  return Math.max(1, cpus().length);
+}
 
 let tasksetPath: string | null | undefined;
 
@@ -17,7 +22,7 @@ function taskset(): string | null {
 
 /** Whether processes can be pinned to one core: util-linux taskset present and more than one core. */
 export function canPin(): boolean {
-  return taskset() !== null && availableParallelism() > 1;
+  return taskset() !== null && coreCount() > 1;
 }
 
 /**
@@ -27,7 +32,7 @@ export function canPin(): boolean {
  */
 export function pinToCpu(pid: number, cpu: number): boolean {
   const bin = taskset();
-  if (bin === null || cpu >= availableParallelism()) return false;
+  if (bin === null || cpu >= coreCount()) return false;
   try {
     execFileSync(bin, ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
     return true;
@@ -45,7 +50,7 @@ export interface CpuPlan {
 
 /** CPU roles on this machine: the process under test gets the last core, load generators the rest. */
 export function cpuPlan(): CpuPlan {
-  const n = availableParallelism();
+  const n = coreCount();
   if (!canPin()) return { underTest: undefined, load: [] };
   return { underTest: n - 1, load: Array.from({ length: n - 1 }, (_, i) => i) };
 }

@@ -3,7 +3,8 @@ import { CpuMeter, cpuSecondsOf, parseProcStat, parseRssBytes, rssBytesOf } from
 
 describe('/proc readers', () => {
   it('reads utime + stime even when the command name has spaces and parentheses', () => {
-    const line = '4242 (node (bench) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 731 69 0 0 20 0 11 0 555 1000 2000';
+    const line =
+      '4242 (node (bench) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 731 69 0 0 20 0 11 0 555 1000 2000';
     expect(parseProcStat(line)).toEqual({ ticks: 800 });
     expect(() => parseProcStat('garbage')).toThrow(/stat/);
   });

@@ -1,0 +1,208 @@
+import { LatencyHistogram } from '../../load/latency-histogram.js';
+import { runLoad } from '../../load/load-runner.js';
+import { CoreMeter } from '../proc/core-usage.js';
+import type { CpuPlan } from '../proc/cpu-pin.js';
+import { CpuMeter, rssBytesOf } from '../proc/proc-stats.js';
+import { startBenchStack } from '../stack/bench-stack.js';
+
+export interface CapacityBenchOptions {
+  quick: boolean;
+  cpus: CpuPlan;
+  progress: (line: string) => void;
+  /** Agent for the sessions (`?agent=`); the transceiver default when absent. */
+  agent?: string;
+}
+
+export interface CapacityStep {
+  sessions: number;
+  completed: number;
+  failed: number;
+  failures: Record<string, number>;
+  /** Echo RTT while every session was up (the ramp excluded). */
+  holdRttMs: { p50: number; p99: number; max: number; samples: number };
+  lostPackets: number;
+  /** Transceiver process during the hold: share of one core, and over idle per session. */
+  transceiverCpuShare: number;
+  cpuPercentPerSession: number;
+  rssMiB: number;
+  rssKiBPerSession: number;
+  /** The load generator (this process) during the hold, as a share of one core. */
+  generatorCpuShare: number;
+  loadCoreBusyShare?: number;
+  pass: boolean;
+}
+
+export interface CapacityBenchResult {
+  packetRate: number;
+  payloadBytes: number;
+  holdSeconds: number;
+  transceiverPinned: boolean;
+  agent: string;
+  idle: { cpuShare: number; rssMiB: number };
+  steps: CapacityStep[];
+  /** Largest count that passed (p99 ≤ 20 ms, no loss, no failures). */
+  maxSessions: number;
+  /** What ended the search. */
+  limitedBy: 'transceiver' | 'generator' | 'step cap';
+}
+
+export const RTT_P99_LIMIT_MS = 20;
+const SETTLE_MS = 1_000;
+
+/**
+ * Transceiver capacity: concurrent echo sessions through the relay on one
+ * transceiver pinned to one core, 50 packets/s each way with Opus-sized
+ * payloads; counts grow until echo RTT p99 exceeds 20 ms or a packet is lost.
+ */
+export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBenchResult> {
+  const counts = o.quick ? [20, 50, 100] : [25, 50, 100, 150, 200, 250, 300, 400, 500, 600];
+  const holdSeconds = o.quick ? 3 : 8;
+  const rampPerSecond = o.quick ? 25 : 30;
+  const stack = await startBenchStack({
+    icePorts: Math.max(...counts) + 10,
+    transceiverCpu: o.cpus.underTest,
+    otherCpu: o.cpus.load[0],
+  });
+  try {
+    const tx = stack.transceiver;
+    // Idle baseline: what the process costs with no sessions.
+    await new Promise((r) => setTimeout(r, 500));
+    const idleMeter = new CpuMeter(tx.pid).start();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const idle = { cpuShare: idleMeter.read().coreShare, rssMiB: rssBytesOf(tx.pid) / 2 ** 20 };
+    const steps: CapacityStep[] = [];
+    let limitedBy: CapacityBenchResult['limitedBy'] = 'step cap';
+    for (const n of counts) {
+      const step = await runStep(stack.edgeUrl, stack.token, tx.pid, n, rampPerSecond, holdSeconds, idle, o);
+      steps.push(step);
+      o.progress(
+        `  ${n} sessions: hold rtt p50 ${step.holdRttMs.p50} p99 ${step.holdRttMs.p99} ms, lost ${step.lostPackets}, ` +
+          `failed ${step.failed}; transceiver ${pct(step.transceiverCpuShare)} of a core ` +
+          `(${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session); generator ${pct(step.generatorCpuShare)} → ${step.pass ? 'pass' : 'fail'}`,
+      );
+      if (!step.pass) {
+        limitedBy =
+          step.generatorCpuShare >= 0.9 && step.transceiverCpuShare < 0.9 ? 'generator' : 'transceiver';
+        break;
+      }
+      if (step.generatorCpuShare >= 0.95) {
+        // The next step would measure the load generator, not the transceiver.
+        limitedBy = 'generator';
+        break;
+      }
+    }
+    return {
+      packetRate: 50,
+      payloadBytes: 120,
+      holdSeconds,
+      transceiverPinned: tx.pinned,
+      agent: o.agent ?? 'default',
+      idle: { cpuShare: round(idle.cpuShare, 3), rssMiB: round(idle.rssMiB, 1) },
+      steps,
+      maxSessions: steps.filter((s) => s.pass).reduce((m, s) => Math.max(m, s.sessions), 0),
+      limitedBy,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function runStep(
+  edgeUrl: string,
+  token: string,
+  txPid: number,
+  sessions: number,
+  rampPerSecond: number,
+  holdSeconds: number,
+  idle: { cpuShare: number; rssMiB: number },
+  o: CapacityBenchOptions,
+): Promise<CapacityStep> {
+  o.progress(`transceiver: ${sessions} sessions (ramp ${rampPerSecond}/s, hold ${holdSeconds} s)`);
+  const rampSeconds = sessions / rampPerSecond;
+  const hold = new LatencyHistogram();
+  let holding = false;
+  let holdStarted = false;
+  let txMeter: CpuMeter | undefined;
+  let core: CoreMeter | undefined;
+  let genCpu0 = process.cpuUsage();
+  let genT0 = 0;
+  let reading: { tx: number; gen: number; rss: number; core?: number } | undefined;
+  const endHold = () => {
+    if (!holding || !txMeter) return;
+    holding = false;
+    const g = process.cpuUsage(genCpu0);
+    reading = {
+      tx: txMeter.read().coreShare,
+      gen: (g.user + g.system) / 1000 / (performance.now() - genT0),
+      rss: rssBytesOf(txPid),
+      ...(core && { core: core.busyShare() }),
+    };
+  };
+  const startHold = () => {
+    holding = true;
+    txMeter = new CpuMeter(txPid).start();
+    core = o.cpus.load[0] !== undefined ? new CoreMeter(o.cpus.load[0]).begin() : undefined;
+    genCpu0 = process.cpuUsage();
+    genT0 = performance.now();
+    setTimeout(endHold, holdSeconds * 1000);
+  };
+  const summary = await runLoad({
+    edgeUrl,
+    token,
+    sessions,
+    rampPerSecond,
+    // Every session stays up through the ramp and the hold.
+    durationSeconds: rampSeconds + holdSeconds + SETTLE_MS / 1000 + 2,
+    setupTimeoutMs: 20_000,
+    agent: o.agent,
+    progressIntervalMs: 250,
+    onEcho: (rtt) => {
+      if (holding) hold.record(rtt);
+    },
+    onProgress: (p) => {
+      if (!holdStarted && p.up === sessions) {
+        holdStarted = true;
+        // Let the last handshakes and first packets settle before measuring steady state.
+        setTimeout(startHold, SETTLE_MS);
+      }
+      if (holding && (p.completed > 0 || p.failed > 0)) endHold();
+    },
+  });
+
+  endHold();
+  const txShare = reading?.tx ?? Number.NaN;
+  const failures = summary.failures;
+  const step: CapacityStep = {
+    sessions,
+    completed: summary.sessions.completed,
+    failed: summary.sessions.failed,
+    failures,
+    holdRttMs: {
+      p50: round(hold.percentile(50)),
+      p99: round(hold.percentile(99)),
+      max: round(hold.max),
+      samples: hold.count,
+    },
+    lostPackets: summary.packets.lost,
+    transceiverCpuShare: round(txShare, 3),
+    cpuPercentPerSession: round((100 * (txShare - idle.cpuShare)) / sessions, 3),
+    rssMiB: round((reading?.rss ?? Number.NaN) / 2 ** 20, 1),
+    rssKiBPerSession: round(((reading?.rss ?? Number.NaN) / 2 ** 20 - idle.rssMiB) * (1024 / sessions), 1),
+    generatorCpuShare: round(reading?.gen ?? Number.NaN, 3),
+    ...(reading?.core !== undefined && { loadCoreBusyShare: round(reading.core, 3) }),
+    pass: false,
+  };
+  step.pass =
+    hold.count > 0 && step.holdRttMs.p99 <= RTT_P99_LIMIT_MS && step.lostPackets === 0 && step.failed === 0;
+  return step;
+}
+
+function round(n: number, digits = 2): number {
+  if (!Number.isFinite(n)) return Number.NaN;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 100)} %`;
+}

@@ -1,0 +1,271 @@
+import { CoreMeter } from '../proc/core-usage.js';
+import { CpuMeter } from '../proc/proc-stats.js';
+import { udpDrops } from '../proc/udp-drops.js';
+import type { Worker } from '../proc/worker-rpc.js';
+import type { RunResult } from './udp-generator.js';
+import type { SinkReading } from './udp-sink.js';
+
+export interface PathPlan {
+  /** Rates for the latency measurement. */
+  fixedRates: number[];
+  fixedMs: number;
+  /** Throughput search: start, multiply by `growth` until a step fails, then bisect `refine` times. */
+  startRate: number;
+  growth: number;
+  maxRate: number;
+  stepMs: number;
+  refine: number;
+}
+
+export interface StepResult {
+  ratePps: number;
+  sent: number;
+  achievedPps: number;
+  received: number;
+  lossPercent: number;
+  forwardedPps: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  /** The process under test (relay or coturn): CPU as a share of one core, and per forwarded packet. */
+  targetCpuShare?: number;
+  cpuUsPerPacket?: number;
+  /** The pinned core's busy share, including softirq time and anything else that ran there. */
+  coreBusyShare?: number;
+  generatorCpuShare: number;
+  sinkCpuShare: number;
+  /** Receive-buffer drops during the step at the process under test and at the sink. */
+  targetDrops?: number;
+  sinkDrops?: number;
+  /** ok: < 1 % loss at the asked rate; loss: ≥ 1 %; generator: the generator could not send at the rate. */
+  verdict: 'ok' | 'loss' | 'generator';
+}
+
+export interface PathMeasurement {
+  path: 'direct' | 'parley' | 'coturn';
+  pinned: boolean;
+  fixed: StepResult[];
+  steps: StepResult[];
+  /** Highest rate forwarded with < 1 % loss in each round. */
+  roundMaxPps: number[];
+  /** Median of roundMaxPps. */
+  maxForwardedPps: number;
+  /** CPU of the process under test per forwarded packet (median over the busier good steps). */
+  cpuUsPerPacket?: number;
+  /** What stopped the search: the process under test, the load harness (generator or sink), or the rate cap. */
+  limitedBy: 'target' | 'generator' | 'sink' | 'rate cap';
+}
+
+export interface PathContext {
+  gen: Worker;
+  sink: Worker;
+  sinkPort: number;
+  target?: { pid: number; port: number; pinned: boolean };
+  /** The core the process under test is pinned to. */
+  coreCpu?: number;
+}
+
+const DRAIN_MS = 150;
+
+export async function measureStep(
+  ctx: PathContext,
+  ratePps: number,
+  durationMs: number,
+): Promise<StepResult> {
+  const sinkDrops0 = udpDrops(ctx.sinkPort);
+  const targetDrops0 = ctx.target ? udpDrops(ctx.target.port) : undefined;
+  await ctx.sink.call('reset');
+  const meter = ctx.target ? new CpuMeter(ctx.target.pid).start() : undefined;
+  const core = ctx.coreCpu !== undefined ? new CoreMeter(ctx.coreCpu).begin() : undefined;
+  const run = await ctx.gen.call<RunResult>('run', { rate: ratePps, durationMs }, durationMs * 3 + 10_000);
+  await new Promise((r) => setTimeout(r, DRAIN_MS));
+  const cpu = meter?.read();
+  const coreBusy = core?.busyShare();
+  const got = await ctx.sink.call<SinkReading>('read');
+  const runSeconds = Math.max(run.elapsedMs, durationMs) / 1000;
+  const lossPercent = run.sent === 0 ? 0 : (100 * Math.max(0, run.sent - got.received)) / run.sent;
+  const sinkDrops1 = udpDrops(ctx.sinkPort);
+  const targetDrops1 = ctx.target ? udpDrops(ctx.target.port) : undefined;
+  const step: StepResult = {
+    ratePps,
+    sent: run.sent,
+    achievedPps: Math.round(run.achievedRate),
+    received: got.received,
+    lossPercent: round(lossPercent, 3),
+    forwardedPps: Math.round(got.received / runSeconds),
+    latencyMs: {
+      p50: round(got.latencyMs.p50),
+      p99: round(got.latencyMs.p99),
+      max: round(got.latencyMs.max),
+    },
+    generatorCpuShare: round(run.cpuShare, 2),
+    sinkCpuShare: round(got.cpuShare * ((runSeconds * 1000 + DRAIN_MS) / (runSeconds * 1000)), 2),
+    verdict: run.achievedRate < 0.95 * ratePps ? 'generator' : lossPercent >= 1 ? 'loss' : 'ok',
+  };
+  if (cpu) {
+    step.targetCpuShare = round(cpu.cpuSeconds / runSeconds, 2);
+    if (got.received > 0) step.cpuUsPerPacket = round((cpu.cpuSeconds * 1e6) / got.received, 2);
+  }
+  if (coreBusy !== undefined) step.coreBusyShare = round(coreBusy, 2);
+  if (sinkDrops0 !== undefined && sinkDrops1 !== undefined) step.sinkDrops = sinkDrops1 - sinkDrops0;
+  if (targetDrops0 !== undefined && targetDrops1 !== undefined)
+    step.targetDrops = targetDrops1 - targetDrops0;
+  return step;
+}
+
+export type PathName = PathMeasurement['path'];
+
+function describeStep(path: PathName, s: StepResult): string {
+  return (
+    `  ${path} ${fmtRate(s.ratePps)}: forwarded ${fmtRate(s.forwardedPps)}, loss ${s.lossPercent.toFixed(2)} %, ` +
+    `one-way p50 ${s.latencyMs.p50} ms p99 ${s.latencyMs.p99} ms` +
+    (s.targetCpuShare !== undefined ? `, ${path} cpu ${pct(s.targetCpuShare)}` : '') +
+    (s.coreBusyShare !== undefined ? ` (core ${pct(s.coreBusyShare)} busy)` : '') +
+    `, generator ${pct(s.generatorCpuShare)}, sink ${pct(s.sinkCpuShare)} → ${s.verdict}`
+  );
+}
+
+/** Warms a path up (JIT, flow setup through the relay) and checks it carries anything at all. */
+export async function warmUp(path: PathName, ctx: PathContext): Promise<void> {
+  const warm = await measureStep(ctx, 2_000, 400);
+  if (warm.received < warm.sent * 0.5)
+    throw new Error(
+      `${path}: only ${warm.received} of ${warm.sent} warm-up packets arrived; the path does not work`,
+    );
+}
+
+/** Latency at fixed rates, the paths taking turns at each rate so they share the machine's conditions. */
+export async function measureFixed(
+  paths: { path: PathName; ctx: PathContext }[],
+  plan: PathPlan,
+  progress: (line: string) => void,
+): Promise<Map<PathName, StepResult[]>> {
+  const out = new Map<PathName, StepResult[]>(paths.map((p) => [p.path, []]));
+  for (const rate of plan.fixedRates) {
+    for (const { path, ctx } of paths) {
+      const s = await measureStep(ctx, rate, plan.fixedMs);
+      progress(describeStep(path, s));
+      out.get(path)?.push(s);
+    }
+  }
+  return out;
+}
+
+/**
+ * The highest rate each path forwards with < 1 % loss. Rates grow
+ * geometrically and the paths take turns at each rate (a path drops out at
+ * its first failed step), then each bisects between its last good and first
+ * bad rate. Repeated `rounds` times; the median of the rounds is reported,
+ * because a shared machine's other work moves single runs a lot.
+ */
+export async function searchMax(
+  paths: { path: PathName; ctx: PathContext }[],
+  plan: PathPlan,
+  rounds: number,
+  progress: (line: string) => void,
+): Promise<Map<PathName, { steps: StepResult[]; roundMax: number[]; best?: StepResult; fail?: StepResult }>> {
+  const out = new Map(
+    paths.map((p) => [
+      p.path,
+      {
+        steps: [] as StepResult[],
+        roundMax: [] as number[],
+        best: undefined as StepResult | undefined,
+        fail: undefined as StepResult | undefined,
+      },
+    ]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    const state = new Map(
+      paths.map((p) => [
+        p.path,
+        { pass: undefined as StepResult | undefined, fail: undefined as StepResult | undefined },
+      ]),
+    );
+    const step = async (path: PathName, ctx: PathContext, rate: number) => {
+      const s = await measureStep(ctx, Math.round(rate), plan.stepMs);
+      progress(describeStep(path, s));
+      const o = out.get(path);
+      const st = state.get(path);
+      if (!o || !st) return;
+      o.steps.push(s);
+      if (s.verdict === 'ok') {
+        if (!st.pass || s.ratePps > st.pass.ratePps) st.pass = s;
+      } else if (!st.fail || s.ratePps < st.fail.ratePps) st.fail = s;
+    };
+    for (let rate = plan.startRate; rate <= plan.maxRate; rate *= plan.growth) {
+      const live = paths.filter((p) => state.get(p.path)?.fail === undefined);
+      if (live.length === 0) break;
+      for (const { path, ctx } of live) await step(path, ctx, rate);
+    }
+    for (let i = 0; i < plan.refine; i++) {
+      for (const { path, ctx } of paths) {
+        const st = state.get(path);
+        if (st?.pass && st.fail) await step(path, ctx, (st.pass.ratePps + st.fail.ratePps) / 2);
+      }
+    }
+    for (const { path } of paths) {
+      const st = state.get(path);
+      const o = out.get(path);
+      if (!st || !o) continue;
+      o.roundMax.push(st.pass?.forwardedPps ?? 0);
+      if (st.pass && (!o.best || st.pass.forwardedPps > o.best.forwardedPps)) o.best = st.pass;
+      if (st.fail) o.fail = st.fail;
+    }
+  }
+  return out;
+}
+
+/** Puts a path's fixed-rate and search results together. */
+export function pathResult(
+  path: PathName,
+  pinned: boolean,
+  fixed: StepResult[],
+  search: { steps: StepResult[]; roundMax: number[]; best?: StepResult; fail?: StepResult },
+  hasTarget: boolean,
+): PathMeasurement {
+  const okSteps = search.steps.filter((s) => s.verdict === 'ok' && s.cpuUsPerPacket !== undefined);
+  // CPU per packet from the busier half of the good steps: at low rates fixed costs (timers, GC) dominate.
+  const busy = okSteps.filter((s) => s.ratePps >= (search.best?.ratePps ?? 0) / 2);
+  return {
+    path,
+    pinned,
+    fixed,
+    steps: search.steps,
+    roundMaxPps: search.roundMax,
+    maxForwardedPps: median(search.roundMax),
+    ...(busy.length > 0 && { cpuUsPerPacket: round(median(busy.map((s) => s.cpuUsPerPacket as number)), 2) }),
+    limitedBy: limitOf(search.fail, hasTarget),
+  };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Where a failed step's trouble was: the generator fell behind, or whose socket dropped the packets. */
+export function limitOf(fail: StepResult | undefined, hasTarget: boolean): PathMeasurement['limitedBy'] {
+  if (!fail) return 'rate cap';
+  if (fail.verdict === 'generator') return 'generator';
+  const atTarget = fail.targetDrops ?? 0;
+  const atSink = fail.sinkDrops ?? 0;
+  if (hasTarget && atTarget >= atSink) return 'target';
+  if (atSink > 0) return 'sink';
+  // No socket dropped anything: the loss happened inside a process; a saturated one is the suspect.
+  if (hasTarget && (fail.targetCpuShare ?? 0) >= 0.9) return 'target';
+  return fail.sinkCpuShare >= fail.generatorCpuShare ? 'sink' : 'generator';
+}
+
+function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function fmtRate(pps: number): string {
+  return pps >= 1000 ? `${(pps / 1000).toFixed(1)}k pps` : `${pps} pps`;
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 100)} %`;
+}

@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '@parley/shared/log.js';
+import { encodeJson } from '@parley/shared/nats/codec.js';
+import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
+import type { TransceiverAnnounce } from '@parley/shared/nats/schemas.js';
+import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT } from '@parley/shared/nats/subjects.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/testing/free-port.js';
+import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
+import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
+import type { CpuPlan } from '../proc/cpu-pin.js';
+import { pinToCpu } from '../proc/cpu-pin.js';
+import { startService } from '../proc/service-launcher.js';
+import { startWorker, type Worker } from '../proc/worker-rpc.js';
+import { detectCoturn, startCoturn } from '../turn/coturn-server.js';
+import type { Address } from '../turn/turn-codec.js';
+import {
+  fmtRate,
+  measureFixed,
+  type PathContext,
+  type PathMeasurement,
+  type PathName,
+  type PathPlan,
+  pathResult,
+  searchMax,
+  warmUp,
+} from './measure-path.js';
+import type { FlowMode } from './udp-generator.js';
+import { PROBE_BYTES } from './udp-probe.js';
+
+export interface RelayBenchOptions {
+  quick: boolean;
+  flows: number;
+  /** Compare with coturn when it is installed. */
+  coturn: boolean;
+  cpus: CpuPlan;
+  progress: (line: string) => void;
+}
+
+export interface RelayBenchResult {
+  flows: number;
+  payloadBytes: number;
+  plan: PathPlan;
+  rounds: number;
+  paths: PathMeasurement[];
+  coturn: { version: string } | { skipped: string };
+  /** Parley relay over coturn at the highest rate each forwarded with < 1 % loss. */
+  relayOverCoturn?: number;
+  /** Parley relay CPU per packet over coturn's (below 1 means the relay is cheaper per packet). */
+  cpuPerPacketRelayOverCoturn?: number;
+  /** Added one-way latency (relay minus direct, ms) at each fixed rate. */
+  addedLatencyMs: { path: string; ratePps: number; p50: number; p99: number }[];
+}
+
+const ROUTE_NAME = 'bench-sink';
+
+/**
+ * Relay forwarding: the same flows and rates straight to a sink, through
+ * the Parley relay process (pinned to one core) and, when installed,
+ * through coturn (pinned to the same core) with TURN ChannelData.
+ */
+export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult> {
+  const plan: PathPlan = o.quick
+    ? {
+        fixedRates: [10_000, 50_000],
+        fixedMs: 1_500,
+        startRate: 25_000,
+        growth: 1.5,
+        maxRate: 400_000,
+        stepMs: 1_000,
+        refine: 1,
+      }
+    : {
+        fixedRates: [10_000, 50_000],
+        fixedMs: 4_000,
+        startRate: 20_000,
+        growth: 1.25,
+        maxRate: 500_000,
+        stepMs: 2_000,
+        refine: 2,
+      };
+  const rounds = o.quick ? 1 : 3;
+  const here = import.meta.url;
+  const loadCpu = (i: number) => (o.cpus.load.length ? o.cpus.load[i % o.cpus.load.length] : undefined);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const worker = async (file: string, name: string, cpu: number | undefined) => {
+    const w = await startWorker(new URL(file, here), { name, cpu });
+    cleanups.push(() => w.stop());
+    return w;
+  };
+  let coturn: RelayBenchResult['coturn'] = { skipped: 'disabled with --no-coturn' };
+  const results: PathMeasurement[] = [];
+  try {
+    const sink = await worker('./udp-sink-worker.js', 'sink', loadCpu(1));
+    const { port: sinkPort } = await sink.call<{ port: number }>('bind');
+    const sinkAddr: Address = { ip: '127.0.0.1', port: sinkPort };
+    const paths: { path: PathName; ctx: PathContext; pinned: boolean }[] = [];
+
+    // The direct path measures the load harness itself: its ceiling bounds every other path.
+    const direct = await worker('./udp-generator-worker.js', 'generator-direct', loadCpu(0));
+    await openFlows(direct, sinkAddr, o.flows, { kind: 'direct' });
+    paths.push({ path: 'direct', ctx: { gen: direct, sink, sinkPort }, pinned: false });
+
+    // The Parley relay: the real relay process, discovery over a real NATS, tokens for the sink's port.
+    const nats = await NatsServerProcess.start();
+    cleanups.push(() => nats.stop());
+    const keyring = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
+    const nc = await connectNats([nats.url], 'bench-relay', createLogger('bench', 'silent'));
+    cleanups.push(() => nc.close());
+    const stopAnnouncing = announceSink(nc, sinkPort);
+    cleanups.push(async () => stopAnnouncing());
+    const relayPort = await freeUdpPort();
+    const relay = await startService('relay', {
+      env: {
+        NATS_URL: nats.url,
+        PARLEY_TOKEN_KEYS: `1:${keyring.signing.secret.toString('base64')}`,
+        PARLEY_RELAY_HOST: '127.0.0.1',
+        PARLEY_RELAY_PORT: String(relayPort),
+        PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+        PARLEY_METRICS_PORT: String(await freeTcpPort()),
+        // The per-IP limiter would throttle opening this many flows from one address; it is not what is measured.
+        PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
+      },
+      cpu: o.cpus.underTest,
+    });
+    cleanups.push(() => relay.stop());
+    await new Promise((r) => setTimeout(r, 300));
+    const expiresAt = Math.floor(Date.now() / 1000) + 3_600;
+    const usernames = Array.from(
+      { length: o.flows },
+      (_, i) =>
+        `${encodeToken(keyring, { routeId: routeIdOf(ROUTE_NAME), port: sinkPort, expiresAt })}:bn${i}`,
+    );
+    o.progress(
+      `relay: Parley relay pid ${relay.pid}${relay.pinned ? ` pinned to cpu ${o.cpus.underTest}` : ' (not pinned)'}`,
+    );
+    const viaRelay = await worker('./udp-generator-worker.js', 'generator-parley', loadCpu(0));
+    await openFlows(viaRelay, { ip: '127.0.0.1', port: relayPort }, o.flows, { kind: 'parley', usernames });
+    paths.push({
+      path: 'parley',
+      ctx: {
+        gen: viaRelay,
+        sink,
+        sinkPort,
+        target: { pid: relay.pid, port: relayPort, pinned: relay.pinned },
+        coreCpu: relay.pinned ? o.cpus.underTest : undefined,
+      },
+      pinned: relay.pinned,
+    });
+
+    const found = o.coturn ? detectCoturn() : undefined;
+    if (o.coturn && !found) coturn = { skipped: 'coturn (turnserver) is not installed' };
+    if (found) {
+      const turn = await startCoturn({ relayPorts: o.flows + 64, threads: 1 });
+      cleanups.push(() => turn.stop());
+      const pinned = o.cpus.underTest !== undefined && pinToCpu(turn.pid, o.cpus.underTest);
+      coturn = { version: turn.version };
+      o.progress(
+        `relay: coturn ${turn.version} pid ${turn.pid}${pinned ? ` pinned to cpu ${o.cpus.underTest}` : ' (not pinned)'}, 1 relay thread`,
+      );
+      const viaTurn = await worker('./udp-generator-worker.js', 'generator-coturn', loadCpu(0));
+      await openFlows(viaTurn, turn.address, o.flows, {
+        kind: 'turn',
+        username: turn.username,
+        password: turn.password,
+        peer: sinkAddr,
+      });
+      paths.push({
+        path: 'coturn',
+        ctx: {
+          gen: viaTurn,
+          sink,
+          sinkPort,
+          target: { pid: turn.pid, port: turn.address.port, pinned },
+          coreCpu: pinned ? o.cpus.underTest : undefined,
+        },
+        pinned,
+      });
+    }
+
+    for (const p of paths) await warmUp(p.path, p.ctx);
+    o.progress(`relay: one-way latency at ${plan.fixedRates.map(fmtRate).join(' and ')}, ${o.flows} flows`);
+    const fixed = await measureFixed(paths, plan, o.progress);
+    o.progress(`relay: highest rate with < 1 % loss, ${rounds} round${rounds > 1 ? 's' : ''}`);
+    const search = await searchMax(paths, plan, rounds, o.progress);
+    for (const p of paths) {
+      const s = search.get(p.path);
+      if (s) results.push(pathResult(p.path, p.pinned, fixed.get(p.path) ?? [], s, p.path !== 'direct'));
+    }
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  }
+
+  const direct = results.find((p) => p.path === 'direct');
+  const addedLatencyMs: RelayBenchResult['addedLatencyMs'] = [];
+  for (const p of results) {
+    if (p.path === 'direct' || !direct) continue;
+    for (const l of p.fixed) {
+      const base = direct.fixed.find((d) => d.ratePps === l.ratePps);
+      if (!base) continue;
+      addedLatencyMs.push({
+        path: p.path,
+        ratePps: l.ratePps,
+        p50: round(l.latencyMs.p50 - base.latencyMs.p50),
+        p99: round(l.latencyMs.p99 - base.latencyMs.p99),
+      });
+    }
+  }
+  const parley = results.find((p) => p.path === 'parley');
+  const turnPath = results.find((p) => p.path === 'coturn');
+  return {
+    flows: o.flows,
+    payloadBytes: PROBE_BYTES,
+    plan,
+    rounds,
+    paths: results,
+    coturn,
+    ...(parley && turnPath && turnPath.maxForwardedPps > 0
+      ? { relayOverCoturn: round(parley.maxForwardedPps / turnPath.maxForwardedPps, 3) }
+      : {}),
+    ...(parley?.cpuUsPerPacket && turnPath?.cpuUsPerPacket
+      ? { cpuPerPacketRelayOverCoturn: round(parley.cpuUsPerPacket / turnPath.cpuUsPerPacket, 3) }
+      : {}),
+    addedLatencyMs,
+  };
+}
+
+async function openFlows(gen: Worker, target: Address, flows: number, mode: FlowMode): Promise<void> {
+  await gen.call('open', { target, flows, mode }, 60_000);
+}
+
+/** Announces the sink as a transceiver whose one-port range is the sink's port, as discovery expects. */
+function announceSink(nc: NatsConnection, port: number): () => void {
+  const announce = (): void => {
+    const a: TransceiverAnnounce = {
+      id: ROUTE_NAME,
+      routeId: routeIdOf(ROUTE_NAME),
+      cluster: 'local',
+      region: 'local',
+      address: '127.0.0.1',
+      portRange: { min: port, max: port },
+      sessions: 0,
+      capacity: 100_000,
+      draining: false,
+      version: 'bench',
+      sentAt: Date.now(),
+    };
+    nc.publish(ANNOUNCE_SUBJECT, encodeJson(a));
+  };
+  const sub = nc.subscribe(DISCOVER_SUBJECT, { callback: announce });
+  const timer = setInterval(announce, 500);
+  announce();
+  return () => {
+    clearInterval(timer);
+    sub.unsubscribe();
+  };
+}
+
+function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

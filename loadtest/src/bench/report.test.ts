@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import type { CapacityBenchResult } from './capacity/capacity-bench.js';
+import type { RelayBenchResult } from './relay/relay-bench.js';
+import { type BenchReport, renderReport } from './report.js';
+import type { SetupBenchResult } from './setup/setup-bench.js';
+import { evaluateTargets } from './targets.js';
+
+const stage = (p50: number, p95: number) => ({ p50, p95 });
+const stages = (f: number) => ({
+  signaling: stage(10 * f, 20 * f),
+  iceConnected: stage(30 * f, 40 * f),
+  dtlsConnected: stage(90 * f, 120 * f),
+  firstAudio: stage(95 * f, 130 * f),
+});
+
+const setup: SetupBenchResult = {
+  transceiverPinned: true,
+  sequential: {
+    calls: 20,
+    full: { stages: stages(1.05), failures: {} },
+    direct: { stages: stages(1), failures: {} },
+    ratio: Object.fromEntries(
+      Object.keys(stages(1)).map((k) => [k, { p50: 1.05, p95: 1.05 }]),
+    ) as SetupBenchResult['sequential']['ratio'],
+    transceiverCpuMsPerCall: 18,
+  },
+  bursts: [
+    {
+      admission: 'on',
+      calls: 50,
+      completionMs: { p50: 400, p95: 600, max: 650 },
+      stages: stages(3),
+      failures: {},
+      transceiverCpuMs: 700,
+    },
+    {
+      admission: 'off',
+      calls: 50,
+      completionMs: { p50: 900, p95: 9000, max: 10_000 },
+      stages: stages(9),
+      failures: { dtls: 2 },
+      transceiverCpuMs: 900,
+    },
+  ],
+};
+
+const path = (name: 'direct' | 'parley' | 'coturn', max: number, us?: number) => ({
+  path: name,
+  pinned: name !== 'direct',
+  fixed: [],
+  steps: [],
+  roundMaxPps: [max],
+  maxForwardedPps: max,
+  ...(us !== undefined && { cpuUsPerPacket: us }),
+  limitedBy: 'target' as const,
+});
+
+const relay: RelayBenchResult = {
+  flows: 200,
+  payloadBytes: 200,
+  plan: {
+    fixedRates: [10_000, 50_000],
+    fixedMs: 1,
+    startRate: 1,
+    growth: 2,
+    maxRate: 2,
+    stepMs: 1,
+    refine: 0,
+  },
+  rounds: 1,
+  paths: [path('direct', 100_000), path('parley', 80_000, 10), path('coturn', 100_000, 6)],
+  coturn: { version: '4.6.1' },
+  relayOverCoturn: 0.8,
+  cpuPerPacketRelayOverCoturn: 1.667,
+  addedLatencyMs: [{ path: 'parley', ratePps: 10_000, p50: 0.1, p99: 1.5 }],
+};
+
+const transceiver: CapacityBenchResult = {
+  packetRate: 50,
+  payloadBytes: 120,
+  holdSeconds: 3,
+  transceiverPinned: true,
+  agent: 'default',
+  idle: { cpuShare: 0.01, rssMiB: 100 },
+  steps: [],
+  maxSessions: 40,
+  limitedBy: 'transceiver',
+};
+
+describe('targets', () => {
+  it('gives each target its measured figure and ratio, and whether it is met', () => {
+    const rows = evaluateTargets({ relay, transceiver, setup });
+    expect(rows.map((r) => [r.ratio, r.met])).toEqual([
+      [0.8, false],
+      [0.08, false],
+      [1, true],
+      [0.68, true],
+      [1.05, true],
+    ]);
+    expect(rows[0]?.measured).toBe('80000 vs 100000 pps');
+    expect(rows[2]?.measured).toBe('99.75 ms');
+  });
+
+  it('says "not run" with no ratio for benches that did not run, and why coturn is missing', () => {
+    const rows = evaluateTargets({
+      relay: {
+        ...relay,
+        paths: relay.paths.slice(0, 2),
+        coturn: { skipped: 'coturn (turnserver) is not installed' },
+      },
+    });
+    expect(rows[0]?.measured).toContain('not installed');
+    expect(rows.slice(1).every((r) => r.measured === 'not run' && r.ratio === null && r.met === null)).toBe(
+      true,
+    );
+  });
+});
+
+describe('renderReport', () => {
+  it('prints the machine, the command and a table per bench that ran', () => {
+    const report: BenchReport = {
+      schema: 'parley-bench/1',
+      mode: 'quick',
+      command: 'npm run bench -- --quick',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      elapsedSeconds: 95,
+      git: { commit: 'abc1234', dirty: false },
+      machine: {
+        cores: 2,
+        cpuModel: 'AMD EPYC',
+        node: 'v20.20.2',
+        kernel: '6.1',
+        memoryGiB: 8,
+        loadAverage1m: 0.5,
+        pinning: true,
+      },
+      relay,
+      setup,
+      errors: { signaling: 'edge not healthy' },
+      targets: evaluateTargets({ relay, setup }),
+    };
+    const md = renderReport(report, 'results/x.json');
+    expect(md).toContain('2 cores × AMD EPYC, Node v20.20.2');
+    expect(md).toContain('`npm run bench -- --quick` (95 s, commit abc1234)');
+    expect(md).toContain('| Parley relay | 80.0k pps | 10 µs |');
+    expect(md).toContain('Parley relay / coturn: **0.8×** packets/s, 1.667× CPU per packet.');
+    expect(md).toMatch(/\| first audio \| 99\.8 \| 136\.5 \| 95 \| 130 \| 1\.05× \| 1\.05× \|/);
+    expect(md).toContain('| 50 | off | 900 ms | 9000 ms | 10000 ms |');
+    expect(md).toContain('**signaling bench failed:** edge not healthy');
+    expect(md).not.toContain('## Transceiver capacity');
+    expect(md).toMatch(/\| Transceiver: .* \| 500 sessions \| not run \| – \| – \|/);
+  });
+});

@@ -1,0 +1,253 @@
+import type { CapacityBenchResult } from './capacity/capacity-bench.js';
+import { describeMachine, type MachineInfo } from './machine.js';
+import type { RelayBenchResult } from './relay/relay-bench.js';
+import type { SetupBenchResult } from './setup/setup-bench.js';
+import type { SignalingBenchResult } from './signaling/signaling-bench.js';
+import type { TargetRow } from './targets.js';
+
+export interface BenchReport {
+  schema: 'parley-bench/1';
+  mode: 'quick' | 'full';
+  command: string;
+  startedAt: string;
+  elapsedSeconds: number;
+  git: { commit: string; dirty: boolean };
+  machine: MachineInfo;
+  relay?: RelayBenchResult;
+  transceiver?: CapacityBenchResult;
+  setup?: SetupBenchResult;
+  signaling?: SignalingBenchResult;
+  /** Benches that failed to run, with why. */
+  errors: Record<string, string>;
+  targets: TargetRow[];
+}
+
+const n = (v: number | undefined, digits = 2): string =>
+  v === undefined || !Number.isFinite(v) ? '–' : String(Math.round(v * 10 ** digits) / 10 ** digits);
+const kpps = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(v));
+const pct = (share: number | undefined): string =>
+  share === undefined || !Number.isFinite(share) ? '–' : `${Math.round(share * 100)} %`;
+
+function table(head: string[], rows: string[][]): string[] {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+function relaySection(r: RelayBenchResult): string[] {
+  const label = {
+    direct: 'direct (the load harness alone)',
+    parley: 'Parley relay',
+    coturn: 'coturn, TURN ChannelData',
+  };
+  const out = [
+    `## Relay forwarding: ${r.payloadBytes}-byte packets, ${r.flows} flows, process under test pinned to one core`,
+    '',
+    ...table(
+      [
+        'path',
+        'max forwarded, < 1 % loss',
+        'CPU per packet',
+        ...r.plan.fixedRates.map((x) => `one-way p50 / p99 at ${kpps(x)} pps`),
+        'search stopped by',
+      ],
+      r.paths.map((p) => [
+        label[p.path],
+        `${kpps(p.maxForwardedPps)} pps${p.roundMaxPps.length > 1 ? ` (median of ${p.roundMaxPps.length})` : ''}`,
+        p.cpuUsPerPacket !== undefined ? `${n(p.cpuUsPerPacket, 1)} µs` : '–',
+        ...r.plan.fixedRates.map((rate) => {
+          const s = p.fixed.find((f) => f.ratePps === rate);
+          return s
+            ? `${n(s.latencyMs.p50, 3)} / ${n(s.latencyMs.p99, 3)} ms${s.lossPercent >= 1 ? ` (loss ${n(s.lossPercent, 1)} %)` : ''}`
+            : '–';
+        }),
+        p.limitedBy === 'target'
+          ? p.path === 'direct'
+            ? '–'
+            : 'the process under test'
+          : p.limitedBy === 'rate cap'
+            ? 'rate cap'
+            : `load harness (${p.limitedBy})`,
+      ]),
+    ),
+    '',
+  ];
+  if (r.relayOverCoturn !== undefined)
+    out.push(
+      `Parley relay / coturn: **${r.relayOverCoturn}×** packets/s` +
+        (r.cpuPerPacketRelayOverCoturn !== undefined
+          ? `, ${r.cpuPerPacketRelayOverCoturn}× CPU per packet`
+          : '') +
+        '.',
+    );
+  else out.push(`coturn: ${'skipped' in r.coturn ? r.coturn.skipped : 'no result'}.`);
+  if (r.addedLatencyMs.length)
+    out.push(
+      `Added one-way latency over the direct path: ${r.addedLatencyMs
+        .map(
+          (a) =>
+            `${a.path} at ${kpps(a.ratePps)} pps p50 ${a.p50 >= 0 ? '+' : ''}${n(a.p50, 3)} ms, p99 ${a.p99 >= 0 ? '+' : ''}${n(a.p99, 3)} ms`,
+        )
+        .join('; ')}.`,
+    );
+  return [...out, ''];
+}
+
+function capacitySection(c: CapacityBenchResult): string[] {
+  return [
+    `## Transceiver capacity: echo sessions through the relay, ${c.packetRate} packets/s each way, ${c.payloadBytes}-byte payloads, transceiver ${c.transceiverPinned ? 'pinned to one core' : 'not pinned'}`,
+    '',
+    ...table(
+      [
+        'sessions',
+        'echo RTT p50 / p99 (hold)',
+        'lost',
+        'failed',
+        'transceiver CPU',
+        'CPU per session',
+        'RSS per session',
+        'generator CPU',
+        'pass',
+      ],
+      c.steps.map((s) => [
+        String(s.sessions),
+        `${n(s.holdRttMs.p50)} / ${n(s.holdRttMs.p99)} ms`,
+        String(s.lostPackets),
+        String(s.failed),
+        pct(s.transceiverCpuShare),
+        `${n(s.cpuPercentPerSession, 3)} % of a core`,
+        `${n(s.rssKiBPerSession, 0)} KiB`,
+        pct(s.generatorCpuShare),
+        s.pass ? 'yes' : 'no',
+      ]),
+    ),
+    '',
+    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}**; the search stopped at the ${c.limitedBy}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. RTT is measured over a ${c.holdSeconds} s hold with every session up.`,
+    '',
+  ];
+}
+
+function setupSection(s: SetupBenchResult): string[] {
+  const q = s.sequential;
+  const stages = [
+    ['signaling', 'signaling'],
+    ['iceConnected', 'ICE'],
+    ['dtlsConnected', 'DTLS'],
+    ['firstAudio', 'first audio'],
+  ] as const;
+  const fails = (f: Record<string, number>) => (Object.keys(f).length ? JSON.stringify(f) : 'none');
+  return [
+    `## Setup latency: ${q.calls} sequential calls each way (ms from the start of the call)`,
+    '',
+    ...table(
+      [
+        'stage',
+        'full stack p50',
+        'full stack p95',
+        'direct werift p50',
+        'direct werift p95',
+        'ratio p50',
+        'ratio p95',
+      ],
+      stages.map(([k, label]) => [
+        label,
+        n(q.full.stages[k].p50, 1),
+        n(q.full.stages[k].p95, 1),
+        n(q.direct.stages[k].p50, 1),
+        n(q.direct.stages[k].p95, 1),
+        `${n(q.ratio[k].p50)}×`,
+        `${n(q.ratio[k].p95)}×`,
+      ]),
+    ),
+    '',
+    `Full stack = edge (JWT) + NATS + transceiver + relay; direct = the same werift client against a bare werift peer configured like a transceiver session. Transceiver CPU per call (setup, 5 echoed packets, close): ${n(q.transceiverCpuMsPerCall, 1)} ms. Failures: full ${fails(q.full.failures)}, direct ${fails(q.direct.failures)}.`,
+    '',
+    ...table(
+      [
+        'burst of simultaneous calls',
+        'setup admission',
+        'completion p50',
+        'p95',
+        'max',
+        'DTLS p95',
+        'transceiver CPU',
+        'failures',
+      ],
+      s.bursts.map((b) => [
+        String(b.calls),
+        b.admission,
+        `${n(b.completionMs.p50, 0)} ms`,
+        `${n(b.completionMs.p95, 0)} ms`,
+        `${n(b.completionMs.max, 0)} ms`,
+        `${n(b.stages.dtlsConnected.p95, 0)} ms`,
+        `${n(b.transceiverCpuMs, 0)} ms`,
+        fails(b.failures),
+      ]),
+    ),
+    '',
+  ];
+}
+
+function signalingSection(s: SignalingBenchResult): string[] {
+  return [
+    `## Signaling: session creations against an instant transceiver (edge ${s.edgePinned ? 'pinned to one core' : 'not pinned'}, JWT auth, ${s.offerBytes}-byte werift offer)`,
+    '',
+    ...table(
+      [
+        'concurrency',
+        'creates/s',
+        'latency p50 / p99',
+        'edge CPU',
+        'edge CPU per create',
+        'client CPU',
+        'errors',
+      ],
+      s.levels.map((l) => [
+        String(l.concurrency),
+        String(l.createsPerSecond),
+        `${n(l.latencyMs.p50)} / ${n(l.latencyMs.p99)} ms`,
+        pct(l.edgeCpuShare),
+        `${n(l.edgeCpuUsPerCreate, 0)} µs`,
+        pct(l.clientCpuShare),
+        Object.keys(l.errors).length ? JSON.stringify(l.errors) : 'none',
+      ]),
+    ),
+    '',
+    `Sustained: **${s.maxCreatesPerSecond} creations/s** (limited by the ${s.limitedBy}).`,
+    '',
+  ];
+}
+
+/** The markdown `npm run bench` prints. */
+export function renderReport(r: BenchReport, jsonPath?: string): string {
+  const out = [
+    `# Parley benchmarks (${r.mode}), ${r.startedAt}`,
+    '',
+    `Machine: ${describeMachine(r.machine)}.`,
+    `Command: \`${r.command}\` (${Math.round(r.elapsedSeconds)} s, commit ${r.git.commit}${r.git.dirty ? ' + local changes' : ''})${jsonPath ? `; JSON: ${jsonPath}` : ''}.`,
+    '',
+  ];
+  if (r.relay) out.push(...relaySection(r.relay));
+  if (r.transceiver) out.push(...capacitySection(r.transceiver));
+  if (r.setup) out.push(...setupSection(r.setup));
+  if (r.signaling) out.push(...signalingSection(r.signaling));
+  for (const [bench, err] of Object.entries(r.errors)) out.push(`**${bench} bench failed:** ${err}`, '');
+  out.push(
+    '## Targets',
+    '',
+    ...table(
+      ['target', 'goal', 'measured', 'ratio', 'met'],
+      r.targets.map((t) => [
+        t.target,
+        t.goal,
+        t.measured,
+        t.ratio === null ? '–' : `${t.ratio}`,
+        t.met === null ? '–' : t.met ? 'yes' : 'no',
+      ]),
+    ),
+    '',
+  );
+  return out.join('\n');
+}

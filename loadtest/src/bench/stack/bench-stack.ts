@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
+import { CLI_MAIN, type RunningService, startService } from '../proc/service-launcher.js';
+
+export interface BenchStackOptions {
+  /** ICE ports for the transceiver: one per concurrent session. */
+  icePorts: number;
+  /** Extra transceiver environment (capacity, setup admission). */
+  transceiverEnv?: Record<string, string>;
+  /** Pin the transceiver to this core. */
+  transceiverCpu?: number;
+  /** Pin relay, edge and NATS-side work to these cores' first entry, away from the transceiver. */
+  otherCpu?: number;
+}
+
+export interface BenchStack {
+  edgeUrl: string;
+  token: string;
+  natsUrl: string;
+  transceiver: RunningService;
+  relay: RunningService;
+  edge: RunningService;
+  /** Stops the transceiver and starts it again with extra environment (same id, ports and keys). */
+  restartTransceiver(env: Record<string, string>): Promise<RunningService>;
+  stop(): Promise<void>;
+}
+
+const run = promisify(execFile);
+
+/**
+ * The full stack as `parley dev` runs it (nats-server, transceiver, relay,
+ * edge as separate processes of the built CLI, real JWT auth), with the
+ * bench's pins and environment, and the transceiver restartable with
+ * different settings for A/B runs in the same bench.
+ */
+export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack> {
+  const nats = await NatsServerProcess.start();
+  const services: RunningService[] = [];
+  const stopAll = async () => {
+    for (const s of services.reverse()) await s.stop().catch(() => undefined);
+    await nats.stop();
+  };
+  try {
+    const ice = await freeUdpRange(o.icePorts + 2);
+    const relayPort = await freeUdpPort();
+    const httpPort = await freeTcpPort();
+    const jwtSecret = randomBytes(32).toString('base64url');
+    const common = {
+      NATS_URL: nats.url,
+      PARLEY_TOKEN_KEYS: `1:${randomBytes(32).toString('base64')}`,
+      PARLEY_CLUSTER: 'bench',
+      PARLEY_REGION: 'bench',
+    };
+    const txEnv = async (extra: Record<string, string>) => ({
+      ...common,
+      PARLEY_TRANSCEIVER_ID: 'bench-transceiver',
+      PARLEY_PRIVATE_ADDRESS: '127.0.0.1',
+      PARLEY_ICE_PORT_MIN: String(ice.min),
+      PARLEY_ICE_PORT_MAX: String(ice.max),
+      PARLEY_CAPACITY: String(o.icePorts),
+      PARLEY_METRICS_PORT: String(await freeTcpPort()),
+      ...o.transceiverEnv,
+      ...extra,
+    });
+    let transceiver = await startService('transceiver', { env: await txEnv({}), cpu: o.transceiverCpu });
+    services.push(transceiver);
+    const relay = await startService('relay', {
+      env: {
+        ...common,
+        PARLEY_RELAY_HOST: '127.0.0.1',
+        PARLEY_RELAY_PORT: String(relayPort),
+        PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+        PARLEY_METRICS_PORT: String(await freeTcpPort()),
+        // Every bench call comes from 127.0.0.1; the per-IP flow limiter is not under test.
+        PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
+      },
+      cpu: o.otherCpu,
+    });
+    services.push(relay);
+    const edge = await startService('edge', {
+      env: {
+        ...common,
+        PARLEY_HTTP_HOST: '127.0.0.1',
+        PARLEY_HTTP_PORT: String(httpPort),
+        PARLEY_RELAY_ADVERTISE: `127.0.0.1:${relayPort}`,
+        PARLEY_AUTH: 'jwt',
+        PARLEY_AUTH_JWT_SECRET: jwtSecret,
+        PARLEY_METRICS_PORT: String(await freeTcpPort()),
+      },
+      cpu: o.otherCpu,
+    });
+    services.push(edge);
+    const { stdout } = await run(
+      process.execPath,
+      [CLI_MAIN, 'token', '--subject', 'bench', '--ttl', '86400'],
+      {
+        env: { ...process.env, PARLEY_AUTH_JWT_SECRET: jwtSecret },
+      },
+    );
+    const edgeUrl = `http://127.0.0.1:${httpPort}`;
+    await waitHealthy(edgeUrl);
+    return {
+      edgeUrl,
+      token: stdout.trim(),
+      natsUrl: nats.url,
+      get transceiver() {
+        return transceiver;
+      },
+      relay,
+      edge,
+      restartTransceiver: async (env) => {
+        await transceiver.stop();
+        services.splice(services.indexOf(transceiver), 1);
+        transceiver = await startService('transceiver', { env: await txEnv(env), cpu: o.transceiverCpu });
+        services.unshift(transceiver);
+        // The edge learns of it from its first announcement.
+        await waitHealthy(edgeUrl);
+        await new Promise((r) => setTimeout(r, 300));
+        return transceiver;
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The edge's readiness: NATS connected and a transceiver known. */
+async function waitHealthy(edgeUrl: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(new URL('/healthz', edgeUrl))
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`edge at ${edgeUrl} not healthy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,111 @@
+import type { CapacityBenchResult } from './capacity/capacity-bench.js';
+import type { RelayBenchResult } from './relay/relay-bench.js';
+import type { SetupBenchResult } from './setup/setup-bench.js';
+
+/** One of issue 4's targets, with where this run stands against it. */
+export interface TargetRow {
+  target: string;
+  goal: string;
+  measured: string;
+  /** measured / goal, oriented so that ≥ 1 meets a "higher is better" goal and ≤ 1 a "lower is better" one. */
+  ratio: number | null;
+  met: boolean | null;
+}
+
+export interface BenchSections {
+  relay?: RelayBenchResult;
+  transceiver?: CapacityBenchResult;
+  setup?: SetupBenchResult;
+}
+
+const r2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Each target, measured figure and ratio; null where the bench did not run. */
+export function evaluateTargets(s: BenchSections): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const parley = s.relay?.paths.find((p) => p.path === 'parley');
+  const turn = s.relay?.paths.find((p) => p.path === 'coturn');
+  if (parley && turn && turn.maxForwardedPps > 0) {
+    const ratio = r2(parley.maxForwardedPps / turn.maxForwardedPps);
+    rows.push({
+      target: 'Relay: forwarded packets/s on one core vs coturn, same run',
+      goal: '≥ 1.0× coturn',
+      measured: `${parley.maxForwardedPps} vs ${turn.maxForwardedPps} pps`,
+      ratio,
+      met: ratio >= 1,
+    });
+  } else {
+    rows.push({
+      target: 'Relay: forwarded packets/s on one core vs coturn, same run',
+      goal: '≥ 1.0× coturn',
+      measured: parley ? `${parley.maxForwardedPps} pps (no coturn: ${coturnSkipped(s.relay)})` : 'not run',
+      ratio: null,
+      met: null,
+    });
+  }
+  if (s.transceiver) {
+    const n = s.transceiver.maxSessions;
+    rows.push({
+      target: 'Transceiver: concurrent voice sessions on one core at echo RTT p99 ≤ 20 ms',
+      goal: '500 sessions',
+      measured: `${n} sessions (limited by ${s.transceiver.limitedBy})`,
+      ratio: r2(n / 500),
+      met: n >= 500,
+    });
+  } else
+    rows.push({
+      target: 'Transceiver: concurrent voice sessions on one core at echo RTT p99 ≤ 20 ms',
+      goal: '500 sessions',
+      measured: 'not run',
+      ratio: null,
+      met: null,
+    });
+  const seq = s.setup?.sequential;
+  if (seq) {
+    const fa = seq.full.stages.firstAudio;
+    rows.push({
+      target: 'Setup through the full stack, p50 (first audio)',
+      goal: '≤ 100 ms',
+      measured: `${fa.p50} ms`,
+      ratio: r2(fa.p50 / 100),
+      met: fa.p50 <= 100,
+    });
+    rows.push({
+      target: 'Setup through the full stack, p95 (first audio)',
+      goal: '≤ 200 ms',
+      measured: `${fa.p95} ms`,
+      ratio: r2(fa.p95 / 200),
+      met: fa.p95 <= 200,
+    });
+    const d = seq.direct.stages.firstAudio;
+    rows.push({
+      target: 'Setup through the full stack vs direct werift, same run (p50 first audio)',
+      goal: '≤ 1.1× direct',
+      measured: `${fa.p50} vs ${d.p50} ms`,
+      ratio: seq.ratio.firstAudio.p50,
+      met: seq.ratio.firstAudio.p50 <= 1.1,
+    });
+  } else {
+    for (const t of ['p50 (first audio)', 'p95 (first audio)'])
+      rows.push({
+        target: `Setup through the full stack, ${t}`,
+        goal: t.startsWith('p50') ? '≤ 100 ms' : '≤ 200 ms',
+        measured: 'not run',
+        ratio: null,
+        met: null,
+      });
+    rows.push({
+      target: 'Setup through the full stack vs direct werift, same run (p50 first audio)',
+      goal: '≤ 1.1× direct',
+      measured: 'not run',
+      ratio: null,
+      met: null,
+    });
+  }
+  return rows;
+}
+
+function coturnSkipped(relay: RelayBenchResult | undefined): string {
+  const c = relay?.coturn;
+  return c && 'skipped' in c ? c.skipped : 'no result';
+}
