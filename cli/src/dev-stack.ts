@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { freeTcpPort } from '@parley/shared/testing/free-port.js';
 import type { ReadyMessage } from './service-runner.js';
 
-export type ServiceName = 'transceiver' | 'relay' | 'edge';
+export type ServiceName = 'transceiver' | 'relay' | 'edge' | 'agent';
+
+export type DevAgent = 'echo' | 'grpc' | 'realtime';
 
 export interface DevStackOptions {
   httpPort: number;
@@ -18,6 +20,13 @@ export interface DevStackOptions {
   output?: (line: string) => void;
   /** Extra environment for every child (log level, timeouts). */
   env?: Record<string, string>;
+  /** The transceiver's default agent (default echo). */
+  agent?: DevAgent;
+  /**
+   * The model server for grpc (host:port) or realtime (ws[s]:// URL). Without
+   * it, the reference model server is started as one more child.
+   */
+  agentUrl?: string;
   readyTimeoutMs?: number;
 }
 
@@ -26,8 +35,10 @@ export interface DevStack {
   token: string;
   natsUrl: string;
   relay: { host: string; port: number };
-  /** What each service reported when it became ready (ids, metrics URLs). */
+  /** What each service reported when it became ready (ids, metrics URLs; `agent` only when started). */
   info: Record<ServiceName, Record<string, unknown>>;
+  /** The default agent and where it is served. */
+  agent: { name: DevAgent; url?: string };
   /** Stop one service and start it again with the same configuration. */
   restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
@@ -91,12 +102,28 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     PARLEY_REGION: 'local',
     ...opts.env,
   };
+  const agentName = opts.agent ?? 'echo';
+  let agentUrl = opts.agentUrl;
+  const agentEnv = (): Record<string, string> => {
+    if (agentName === 'grpc')
+      return { PARLEY_DEFAULT_AGENT: 'grpc', PARLEY_AGENT_GRPC_URL: agentUrl as string };
+    if (agentName === 'realtime')
+      return { PARLEY_DEFAULT_AGENT: 'realtime', PARLEY_REALTIME_URL: agentUrl as string };
+    return { PARLEY_DEFAULT_AGENT: 'echo' };
+  };
+  const argsFor = async (name: ServiceName): Promise<string[]> =>
+    name === 'agent'
+      ? ['agent-server', '--protocol', agentName, '--host', host, '--port', String(await freeTcpPort(host))]
+      : [name];
   const envFor = async (name: ServiceName): Promise<Record<string, string>> => {
     const metrics = String(await freeTcpPort(host));
     switch (name) {
+      case 'agent':
+        return { ...common };
       case 'transceiver':
         return {
           ...common,
+          ...agentEnv(),
           PARLEY_TRANSCEIVER_ID: 'dev-transceiver-1',
           PARLEY_PRIVATE_ADDRESS: host,
           PARLEY_ICE_PORT_MIN: String(opts.icePorts?.min ?? 20_000),
@@ -126,6 +153,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     }
   };
   const envs = new Map<ServiceName, Record<string, string>>();
+  const argvs = new Map<ServiceName, string[]>();
   const info = {} as Record<ServiceName, Record<string, unknown>>;
 
   async function startChild(name: ServiceName): Promise<void> {
@@ -134,7 +162,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       env = await envFor(name);
       envs.set(name, env);
     }
-    const child = fork(MAIN, [name], {
+    let argv = argvs.get(name);
+    if (!argv) {
+      argv = await argsFor(name);
+      argvs.set(name, argv);
+    }
+    const child = fork(MAIN, argv, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Not the parent's flags: a test runner's loader conditions would point children at src/.
@@ -186,10 +219,16 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await stopChild('edge');
     await stopChild('relay');
     await stopChild('transceiver');
+    await stopChild('agent');
     await stopChild('nats');
   };
 
   try {
+    if (agentName !== 'echo' && !agentUrl) {
+      // The reference model server, so the transceiver has someone to talk to.
+      await startChild('agent');
+      agentUrl = info.agent.url as string;
+    }
     // Transceiver first so the edge finds it on its first discovery request.
     await startChild('transceiver');
     await startChild('relay');
@@ -207,6 +246,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     natsUrl,
     relay: { host, port: opts.relayPort },
     info,
+    agent: { name: agentName, url: agentUrl },
     crashed,
     restart: async (name) => {
       await stopChild(name);

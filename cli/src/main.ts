@@ -2,6 +2,7 @@
 // Keep this file's static imports light: service commands start OpenTelemetry
 // before they import the services they run.
 import { Command } from 'commander';
+import { registerAgentServer } from './commands/agent-server.js';
 import { registerCall } from './commands/call.js';
 import { registerDev } from './commands/dev.js';
 import { registerEdge } from './commands/edge.js';
@@ -26,5 +27,6 @@ registerTransceiver(program);
 registerCall(program);
 registerLoadtest(program);
 registerKeys(program);
+registerAgentServer(program);
 
 await program.parseAsync(process.argv);

@@ -7,70 +7,106 @@ export function registerDev(program: Command): void {
     .option('--port <port>', 'edge HTTP port', '8080')
     .option('--relay-port <port>', 'relay UDP port', '3478')
     .option('--ice-ports <min-max>', 'transceiver ICE UDP port range', '20000-20999')
+    .option('--agent <name>', 'default agent for sessions: echo, grpc or realtime', 'echo')
+    .option(
+      '--agent-url <url>',
+      'model server for --agent grpc (host:port) or realtime (ws[s]://...); without it the reference server is started',
+    )
     .option('--quiet', "do not show the services' logs")
     .addHelpText(
       'after',
       '\nnats-server is spawned from PATH unless NATS_URL is set. Everything binds 127.0.0.1.\n' +
         'Prints the edge URL and a dev token ("token: <jwt>"), then "ready". Ctrl-C stops everything.\n' +
-        'Try it:  parley call http://127.0.0.1:8080 --token <jwt>',
+        'Try it:  parley call http://127.0.0.1:8080 --token <jwt>\n' +
+        'Agents: --agent grpc starts the reference model server (parley agent-server) unless --agent-url\n' +
+        'points at yours; --agent realtime --agent-url wss://... talks to a Realtime-style endpoint with\n' +
+        'PARLEY_REALTIME_API_KEY from the environment. echo and rtp-echo are always available per session (?agent=).',
     )
-    .action(async (o: { port: string; relayPort: string; icePorts: string; quiet?: boolean }) => {
-      const httpPort = Number(o.port);
-      const relayPort = Number(o.relayPort);
-      const [min, max] = o.icePorts.split('-').map(Number);
-      for (const [flag, v] of [
-        ['--port', httpPort],
-        ['--relay-port', relayPort],
-        ['--ice-ports', min],
-        ['--ice-ports', max],
-      ] as const) {
-        if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65534) {
-          process.stderr.write(`${flag} must be a port number\n`);
+    .action(
+      async (o: {
+        port: string;
+        relayPort: string;
+        icePorts: string;
+        agent: string;
+        agentUrl?: string;
+        quiet?: boolean;
+      }) => {
+        const httpPort = Number(o.port);
+        const relayPort = Number(o.relayPort);
+        const [min, max] = o.icePorts.split('-').map(Number);
+        for (const [flag, v] of [
+          ['--port', httpPort],
+          ['--relay-port', relayPort],
+          ['--ice-ports', min],
+          ['--ice-ports', max],
+        ] as const) {
+          if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65534) {
+            process.stderr.write(`${flag} must be a port number\n`);
+            process.exit(2);
+          }
+        }
+        if (o.agent !== 'echo' && o.agent !== 'grpc' && o.agent !== 'realtime') {
+          process.stderr.write('--agent must be echo, grpc or realtime\n');
           process.exit(2);
         }
-      }
-      const { startDevStack } = await import('../dev-stack.js');
-      process.stderr.write('starting nats-server, transceiver, relay, edge...\n');
-      let stack: Awaited<ReturnType<typeof startDevStack>>;
-      try {
-        stack = await startDevStack({
-          httpPort,
-          relayPort,
-          icePorts: { min: min as number, max: max as number },
-          natsUrl: process.env.NATS_URL,
-          output: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
-        });
-      } catch (err) {
-        process.stderr.write(`parley dev failed: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
-      process.stdout.write(
-        [
-          `edge: ${stack.edgeUrl}`,
-          `page: ${stack.edgeUrl}/   (open it, press Talk, hear yourself through the echo agent)`,
-          `relay: udp://${stack.relay.host}:${stack.relay.port}`,
-          `nats: ${stack.natsUrl}`,
-          ...Object.entries(stack.info).map(
-            ([name, i]) => `${name} metrics: ${(i as { metrics?: string }).metrics ?? '-'}`,
-          ),
-          `token: ${stack.token}`,
-          `try: npx parley call ${stack.edgeUrl} --token "$TOKEN"   (TOKEN is the value above)`,
-          'ready',
-          '',
-        ].join('\n'),
-      );
-      let stopping = false;
-      const stop = async (code: number) => {
-        if (stopping) process.exit(1);
-        stopping = true;
-        process.stderr.write('stopping...\n');
-        await stack.stop();
-        process.exit(code);
-      };
-      process.on('SIGINT', () => void stop(0));
-      process.on('SIGTERM', () => void stop(0));
-      const crashed = await stack.crashed;
-      process.stderr.write(`${crashed} exited unexpectedly; stopping the stack\n`);
-      await stop(1);
-    });
+        if (o.agentUrl && o.agent === 'echo') {
+          process.stderr.write('--agent-url needs --agent grpc or realtime\n');
+          process.exit(2);
+        }
+        if (o.agentUrl && o.agent === 'realtime' && !/^wss?:\/\/\S+$/.test(o.agentUrl)) {
+          process.stderr.write('--agent-url for realtime must be a ws:// or wss:// URL\n');
+          process.exit(2);
+        }
+        if (o.agentUrl && o.agent === 'grpc' && !/^(grpcs?:\/\/)?[^\s/]+:\d+$/.test(o.agentUrl)) {
+          process.stderr.write('--agent-url for grpc must be host:port (or grpc[s]://host:port)\n');
+          process.exit(2);
+        }
+        const { startDevStack } = await import('../dev-stack.js');
+        process.stderr.write('starting nats-server, transceiver, relay, edge...\n');
+        let stack: Awaited<ReturnType<typeof startDevStack>>;
+        try {
+          stack = await startDevStack({
+            httpPort,
+            relayPort,
+            icePorts: { min: min as number, max: max as number },
+            natsUrl: process.env.NATS_URL,
+            agent: o.agent,
+            agentUrl: o.agentUrl,
+            output: o.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+          });
+        } catch (err) {
+          process.stderr.write(`parley dev failed: ${(err as Error).message}\n`);
+          process.exit(1);
+        }
+        process.stdout.write(
+          [
+            `edge: ${stack.edgeUrl}`,
+            `page: ${stack.edgeUrl}/   (open it, press Talk, hear yourself through the echo agent)`,
+            `relay: udp://${stack.relay.host}:${stack.relay.port}`,
+            `nats: ${stack.natsUrl}`,
+            `agent: ${stack.agent.name}${stack.agent.url ? ` at ${stack.agent.url}` : ''}${stack.info.agent ? ' (reference model server)' : ''}`,
+            ...Object.entries(stack.info)
+              .filter(([name]) => name !== 'agent')
+              .map(([name, i]) => `${name} metrics: ${(i as { metrics?: string }).metrics ?? '-'}`),
+            `token: ${stack.token}`,
+            `try: npx parley call ${stack.edgeUrl} --token "$TOKEN"   (TOKEN is the value above)`,
+            'ready',
+            '',
+          ].join('\n'),
+        );
+        let stopping = false;
+        const stop = async (code: number) => {
+          if (stopping) process.exit(1);
+          stopping = true;
+          process.stderr.write('stopping...\n');
+          await stack.stop();
+          process.exit(code);
+        };
+        process.on('SIGINT', () => void stop(0));
+        process.on('SIGTERM', () => void stop(0));
+        const crashed = await stack.crashed;
+        process.stderr.write(`${crashed} exited unexpectedly; stopping the stack\n`);
+        await stop(1);
+      },
+    );
 }

@@ -56,6 +56,14 @@ describe('VoiceActivityDetector', () => {
     expect(ev[1]).toMatchObject({ lastSpeechAt: 74 * 20 });
   });
 
+  it('hears a caller who talks from the very first frame', () => {
+    const ev = run(
+      new VoiceActivityDetector(),
+      Array.from({ length: 20 }, (_, i) => voiced(i, 3000)),
+    );
+    expect(ev.map((e) => [e.type, e.frame])).toEqual([['speech_started', 1]]);
+  });
+
   it('ignores a single click', () => {
     const click = silence();
     click.fill(20_000, 100, 140);

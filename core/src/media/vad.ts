@@ -21,6 +21,8 @@ export interface VadOptions {
   noisyExtraDb?: number;
   /** Frames the noise floor looks back over (100 x 20 ms = 2 s). */
   floorWindow?: number;
+  /** The floor assumed until real frames fill the window. */
+  initialFloorDb?: number;
 }
 
 export type VadEvent =
@@ -75,13 +77,17 @@ export class VoiceActivityDetector {
     this.minDbfs = opts.minDbfs ?? -50;
     this.maxVoicedZcr = opts.maxVoicedZcr ?? 0.25;
     this.noisyExtraDb = opts.noisyExtraDb ?? 10;
-    this.window = new Float32Array(opts.floorWindow ?? 100);
+    // Start as if the last window had been quiet room noise, so a caller who talks from the first
+    // frame is not taken for the noise floor; real quiet frames take over within one window.
+    this.window = new Float32Array(opts.floorWindow ?? 100).fill(opts.initialFloorDb ?? -65);
+    this.windowFill = this.window.length;
+    this.floorDb = opts.initialFloorDb ?? -65;
   }
 
   /** Classifies one frame received at `now` (ms); returns a state change, if any. */
   process(pcm: Int16Array, now: number): VadEvent | undefined {
     const f = frameFeatures(pcm);
-    const speech = this.windowFill > 0 && this.isSpeech(f);
+    const speech = this.isSpeech(f);
     this.lastFrameWasSpeech = speech;
     this.trackFloor(f.dbfs);
     if (speech) {

@@ -208,7 +208,17 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
         opts.onProgress({ sent: i + 1, received: received.size, lastRttMs: rtts.at(-1) });
       }
     }
-    await withTimeout(firstAudioSeen, 2_000, new CallError('media', 'no audio came back from the agent'));
+    const agent = opts.agent ?? 'rtp-echo';
+    await withTimeout(
+      firstAudioSeen,
+      2_000,
+      new CallError(
+        'media',
+        agent === 'rtp-echo' || agent === 'echo'
+          ? 'no audio came back from the agent'
+          : `no audio came back from the agent: "${agent}" answers speech, and the probes are silence (use --agent echo or rtp-echo)`,
+      ),
+    );
     // Let the last echoes arrive: a couple of RTTs, at least 300 ms.
     const grace = Math.max(300, 3 * (summarize(rtts).p99 || 100));
     const waitUntil = performance.now() + grace;
