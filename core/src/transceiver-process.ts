@@ -7,6 +7,7 @@ import type { TransceiverConfig } from './config.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
 import { SessionManager } from './session/session-manager.js';
+import { SetupAdmission } from './session/setup-admission.js';
 import { registerTransceiverMetrics } from './transceiver-metrics.js';
 
 export const TRANSCEIVER_VERSION = '0.1.0';
@@ -47,6 +48,12 @@ export async function startTransceiver(
     consentTimeoutMs: config.PARLEY_CONSENT_TIMEOUT_MS,
     log,
     onLoadChange: () => announcer?.nudge(),
+    setupAdmission: new SetupAdmission({
+      maxConcurrent: config.PARLEY_SETUP_CONCURRENCY,
+      maxQueue: config.PARLEY_SETUP_QUEUE,
+      maxWaitMs: config.PARLEY_SETUP_QUEUE_TIMEOUT_MS,
+      maxHoldMs: config.PARLEY_SETUP_HOLD_MS,
+    }),
   });
   registerTransceiverMetrics(sessions);
   const stopServing = serveSessions(nc, id, sessions, log);

@@ -3,6 +3,7 @@ import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@pa
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
 import { PortAllocator } from './port-allocator.js';
+import { SetupAdmission } from './setup-admission.js';
 import { type CloseReason, type SessionSetupError, TransceiverSession } from './transceiver-session.js';
 
 export interface SessionManagerOptions {
@@ -21,6 +22,8 @@ export interface SessionManagerOptions {
   log: Logger;
   /** Called whenever the session count changes, so the announcer can publish early. */
   onLoadChange?: () => void;
+  /** Bounds concurrent setups (offer → DTLS up); without it every offer starts at once. */
+  setupAdmission?: SetupAdmission;
 }
 
 /** Owns every session on this transceiver: admission, ports, lookup, drain. */
@@ -29,12 +32,16 @@ export class SessionManager {
   private readonly ports: PortAllocator;
   private readonly closedWaiters = new Set<() => void>();
   private readonly now: () => number;
+  readonly admission: SetupAdmission;
   draining = false;
   readonly closedByReason = new Map<CloseReason, number>();
 
   constructor(private readonly opts: SessionManagerOptions) {
     this.ports = new PortAllocator(opts.portRange.min, opts.portRange.max);
     this.now = opts.now ?? Date.now;
+    this.admission =
+      opts.setupAdmission ??
+      new SetupAdmission({ maxConcurrent: 0, maxQueue: 0, maxWaitMs: 0, maxHoldMs: 0 });
     if (!opts.agents.has(opts.defaultAgent))
       throw new Error(`default agent "${opts.defaultAgent}" is not registered`);
   }
@@ -60,8 +67,23 @@ export class SessionManager {
     const agentName = req.agent ?? this.opts.defaultAgent;
     const agent = this.opts.agents.get(agentName);
     if (!agent) return { ok: false, code: 'bad_offer', message: `unknown agent "${agentName}"` };
-    const port = this.ports.allocate();
-    if (port === undefined) return { ok: false, code: 'no_capacity', message: 'no free ICE port' };
+    // Wait for a setup slot (bounded); refused offers become 503 + Retry-After at the edge.
+    const admitted = await this.admission.acquire();
+    if (!admitted.ok) {
+      this.opts.log.info({ session: req.sessionId, reason: admitted.reason }, 'setup refused');
+      return { ok: false, code: 'no_capacity', message: admitted.message };
+    }
+    const ticket = admitted.ticket;
+    // The wait may have been long enough for a drain to start or the ports to fill.
+    if (this.draining) {
+      ticket.release();
+      return { ok: false, code: 'draining', message: 'transceiver is draining' };
+    }
+    const port = this.ports.inUse < this.capacity ? this.ports.allocate() : undefined;
+    if (port === undefined) {
+      ticket.release();
+      return { ok: false, code: 'no_capacity', message: 'no free ICE port' };
+    }
 
     try {
       const { session, answer } = await TransceiverSession.create({
@@ -78,18 +100,29 @@ export class SessionManager {
         consentTimeoutMs: this.opts.consentTimeoutMs,
         now: this.now,
         log: this.opts.log,
-        onStateChange: (s, state) => this.opts.log.debug({ session: s.id, state }, 'session state'),
+        onStateChange: (s, state) => {
+          this.opts.log.debug({ session: s.id, state }, 'session state');
+          // The expensive part (DTLS) is over, or will never happen.
+          if (state === 'connected' || state === 'closed') ticket.release();
+        },
         onClosed: (s, reason) => this.onClosed(s, reason),
       });
       this.sessions.set(session.id, session);
       this.opts.log.info(
-        { session: session.id, port, agent: agentName, subject: req.subject },
+        {
+          session: session.id,
+          port,
+          agent: agentName,
+          subject: req.subject,
+          queuedMs: Math.round(admitted.waitedMs),
+        },
         'session created',
       );
       this.opts.onLoadChange?.();
       return { ok: true, sessionId: session.id, answer };
     } catch (err) {
       // TransceiverSession.create closed the half-built session; its onClosed freed the port.
+      ticket.release();
       const e = err as SessionSetupError;
       this.opts.log.warn({ session: req.sessionId, err: e.message }, 'session setup failed');
       return { ok: false, code: e.code ?? 'internal', message: e.message };
@@ -120,6 +153,7 @@ export class SessionManager {
   /** Stops admitting sessions and waits for the current ones to end, up to `timeoutMs`; then closes the rest. */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
+    this.admission.close();
     this.opts.onLoadChange?.();
     if (this.sessions.size > 0) {
       await new Promise<void>((resolve) => {
