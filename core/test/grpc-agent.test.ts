@@ -102,7 +102,7 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
       `barge-in: agent audio stopped ${stopMs.toFixed(1)} ms after the user's first speech packet was sent; event ${JSON.stringify(bargeIn)}`,
     );
     expect(stopMs).toBeLessThan(100);
-    expect(bargeIn.droppedFrames).toBeGreaterThan(0);
+    expect(bargeIn.detectMs).toBeLessThan(60); // the VAD decides on its second speech frame
     expect(call.events).toContainEqual(
       expect.objectContaining({ type: 'response.done', status: 'cancelled' }),
     );

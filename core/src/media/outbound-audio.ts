@@ -3,8 +3,6 @@ import { OpusEncoder } from './opus-codec.js';
 import { Resampler } from './resampler.js';
 import { FrameAssembler, RtpPacer } from './rtp-pacer.js';
 
-const RATE = 48_000;
-const FRAME = 960;
 
 export interface FrameTag {
   /** When the agent's audio for this frame reached us. */
@@ -23,6 +21,8 @@ export interface OutboundOptions {
   onSent: (tag: FrameTag, sentAt: number) => void;
   onState: (state: AgentState) => void;
   initialTimestamp: number;
+  /** Rate the encoder runs at (an Opus rate); agent audio at other rates is resampled to it. */
+  sampleRate?: number;
   /** An unfinished last frame is padded and sent after the agent is quiet this long. */
   tailFlushMs?: number;
   /** Agent audio stopped this long ago → back to listening. */
@@ -31,14 +31,15 @@ export interface OutboundOptions {
 }
 
 /**
- * Agent PCM → resample to 48 kHz → 20 ms frames → pacer → Opus → RTP.
+ * Agent PCM → resample to the encoder's rate → 20 ms frames → pacer → Opus → RTP.
  * `stop()` is the barge-in: everything queued is dropped at once.
  */
 export class OutboundAudio {
   state: AgentState = 'listening';
-  private readonly encoder = new OpusEncoder({ sampleRate: RATE });
+  private readonly rate: number;
+  private readonly encoder: OpusEncoder;
   private readonly resamplers = new Map<number, Resampler>();
-  private readonly assembler = new FrameAssembler<FrameTag>(FRAME);
+  private readonly assembler: FrameAssembler<FrameTag>;
   private readonly pacer: RtpPacer<{ pcm: Int16Array; tag: FrameTag }>;
   private cancelTail?: () => void;
   private cancelIdle?: () => void;
@@ -47,6 +48,9 @@ export class OutboundAudio {
   maxLiveQueue: number;
 
   constructor(private readonly opts: OutboundOptions) {
+    this.rate = opts.sampleRate ?? 48_000;
+    this.encoder = new OpusEncoder({ sampleRate: this.rate });
+    this.assembler = new FrameAssembler<FrameTag>(this.rate / 50);
     this.maxLiveQueue = opts.maxLiveQueue ?? 3;
     this.pacer = new RtpPacer({
       now: opts.now,
@@ -76,7 +80,7 @@ export class OutboundAudio {
   push(pcm: Int16Array, sampleRate: number, tag: FrameTag): void {
     let r = this.resamplers.get(sampleRate);
     if (!r) {
-      r = new Resampler(sampleRate, RATE, { prime: true });
+      r = new Resampler(sampleRate, this.rate, { prime: true });
       this.resamplers.set(sampleRate, r);
     }
     const frames = this.assembler.push(r.process(pcm), tag);

@@ -10,8 +10,8 @@ import { Resampler } from './resampler.js';
 import { FrameAssembler } from './rtp-pacer.js';
 import { type VadOptions, VoiceActivityDetector } from './vad.js';
 
-const RATE = 48_000;
-const FRAME = 960;
+/** Rates libopus decodes to and encodes from directly (its own resampling is cheaper than ours). */
+const OPUS_RATES = new Set([8_000, 12_000, 16_000, 24_000, 48_000]);
 
 export interface VoicePipelineOptions {
   sessionId: string;
@@ -57,9 +57,11 @@ export class VoicePipeline {
     packetsOut: 0,
   };
   readonly jitter: JitterBuffer;
-  private readonly decoder = new OpusDecoder(RATE, 1);
+  /** Codec rate: the agent's own when Opus can run at it, so no resampling is needed either way. */
+  private readonly rate: number;
+  private readonly decoder: OpusDecoder;
   private readonly toAgent: Resampler;
-  private readonly framer = new FrameAssembler<number>(FRAME);
+  private readonly framer: FrameAssembler<number>;
   private readonly vad: VoiceActivityDetector;
   private readonly out: OutboundAudio;
   private readonly turn = new TurnLatencyTracker();
@@ -68,7 +70,7 @@ export class VoicePipeline {
   private readonly setTimer: (ms: number, fn: () => void) => () => void;
   private cancelJitter?: () => void;
   private cancelReport?: () => void;
-  private lastFrameSamples = FRAME;
+  private lastFrameSamples: number;
   private mediaMs = 0;
   private speechOnsetRx = Number.NaN;
   /** Inside agent.onAudio: audio the agent returns now was made from this frame. */
@@ -89,21 +91,6 @@ export class VoicePipeline {
       });
     this.jitter = new JitterBuffer(opts.jitter);
     this.vad = new VoiceActivityDetector(opts.vad);
-    this.out = new OutboundAudio({
-      now: this.now,
-      setTimer: this.setTimer,
-      initialTimestamp: randomBytes(4).readUInt32BE(0),
-      sendRtp: (payload, ts, marker) => {
-        this.stats.packetsOut++;
-        opts.sendRtp(payload, ts, marker);
-      },
-      onSent: (tag, sentAt) => {
-        if (tag.rxAt !== undefined) this.residence.add(sentAt - tag.rxAt);
-        const turn = this.turn.packetSent(sentAt);
-        if (turn) opts.emit({ type: 'latency.turn', ...turn });
-      },
-      onState: (state) => opts.emit({ type: 'agent.state', state }),
-    });
     this.agent = opts.agent(
       {
         audio: (pcm, rate) => this.onAgentAudio(pcm, rate),
@@ -122,7 +109,27 @@ export class VoicePipeline {
         },
       },
     );
-    this.toAgent = new Resampler(RATE, this.agent.sampleRate, { prime: true });
+    this.rate = OPUS_RATES.has(this.agent.sampleRate) ? this.agent.sampleRate : 48_000;
+    this.decoder = new OpusDecoder(this.rate, 1);
+    this.framer = new FrameAssembler<number>(this.rate / 50);
+    this.lastFrameSamples = this.rate / 50;
+    this.toAgent = new Resampler(this.rate, this.agent.sampleRate, { prime: true });
+    this.out = new OutboundAudio({
+      now: this.now,
+      setTimer: this.setTimer,
+      initialTimestamp: randomBytes(4).readUInt32BE(0),
+      sampleRate: this.rate,
+      sendRtp: (payload, ts, marker) => {
+        this.stats.packetsOut++;
+        opts.sendRtp(payload, ts, marker);
+      },
+      onSent: (tag, sentAt) => {
+        if (tag.rxAt !== undefined) this.residence.add(sentAt - tag.rxAt);
+        const turn = this.turn.packetSent(sentAt);
+        if (turn) opts.emit({ type: 'latency.turn', ...turn });
+      },
+      onState: (state) => opts.emit({ type: 'agent.state', state }),
+    });
     if (this.agent.maxLiveQueue !== undefined) this.out.maxLiveQueue = this.agent.maxLiveQueue;
     opts.emit({
       type: 'session.ready',
@@ -249,7 +256,8 @@ export class VoicePipeline {
   }
 
   private onAgentAudio(pcm: Int16Array, rate: number): void {
-    if (this.closed || this.muted || pcm.length === 0) return;
+    // `out` is unset only if an agent talks from inside its own factory call.
+    if (this.closed || this.muted || pcm.length === 0 || !this.out) return;
     const at = this.now();
     this.turn.agentAudio(at);
     this.out.push(pcm, rate, {
@@ -260,7 +268,7 @@ export class VoicePipeline {
   }
 
   private onAgentEvent(e: AgentEvent): void {
-    if (this.closed) return;
+    if (this.closed || !this.out) return;
     switch (e.type) {
       case 'response_started':
         this.muted = false;
