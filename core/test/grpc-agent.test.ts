@@ -8,13 +8,14 @@ import {
   startGrpcReferenceServer,
 } from '../src/agent/reference/grpc-reference-server.js';
 import {
+  bargeInStop,
   concat,
   decodeReceived,
   type Harness,
   openCall,
+  peakToneLevel,
   speechLike,
   startHarness,
-  toneLevel,
 } from './support/call-harness.js';
 
 const log = createLogger('test', 'silent');
@@ -67,8 +68,9 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
     expect(call.received.length).toBeGreaterThanOrEqual(48);
     expect(call.received.length).toBeLessThanOrEqual(54);
     const { pcm } = decodeReceived(call.received);
-    expect(toneLevel(pcm.subarray(0, 20_000), 440)).toBeGreaterThan(3_000);
-    expect(toneLevel(pcm.subarray(28_000, 46_000), 659.25)).toBeGreaterThan(3_000);
+    expect(peakToneLevel(pcm, 440)).toBeGreaterThan(3_000);
+    expect(peakToneLevel(pcm, 659.25)).toBeGreaterThan(3_000);
+    expect(peakToneLevel(pcm, 1_000)).toBeLessThan(500); // and not just anything loud
 
     const lat = call.events.find((e) => e.type === 'latency.turn') as Record<string, number>;
     console.log('grpc turn latency', JSON.stringify(lat));
@@ -95,13 +97,13 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
     await call.waitForEvent('response.done', 2_000);
     await new Promise((r) => setTimeout(r, 300));
 
-    const speechSentAt = call.sentAt[firstSpeechFrame] as number;
-    const lastAgentPacket = Math.max(...call.received.map((r) => r.at));
-    const stopMs = lastAgentPacket - speechSentAt;
+    const stop = bargeInStop(call, firstSpeechFrame);
     console.log(
-      `barge-in: agent audio stopped ${stopMs.toFixed(1)} ms after the user's first speech packet was sent; event ${JSON.stringify(bargeIn)}`,
+      `barge-in (gRPC): ${JSON.stringify(stop)} after the user's first speech packet; ${JSON.stringify(bargeIn)}`,
     );
-    expect(stopMs).toBeLessThan(100);
+    // At most 100 ms (5 packets) of agent audio after the caller started talking.
+    expect(stop.packetsAfter).toBeLessThanOrEqual(5);
+    expect(stop.stopMs).toBeLessThan(1_000); // wall clock: sanity bound only, machines are shared
     expect(bargeIn.detectMs).toBeLessThan(60); // the VAD decides on its second speech frame
     expect(call.events).toContainEqual(
       expect.objectContaining({ type: 'response.done', status: 'cancelled' }),

@@ -16,6 +16,7 @@ import type { AgentFactory } from '../agent/agent.js';
 import { type GuardedConnection, type GuardedTransport, guardIce } from '../ice/ice-guard.js';
 import type { ClientEvent, ClientEventBody } from '../media/client-events.js';
 import { VoicePipeline } from '../media/voice-pipeline.js';
+import { dtlsRoleForOffer } from './dtls-role.js';
 import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
 
 export type CloseReason =
@@ -189,6 +190,8 @@ export class TransceiverSession {
     } catch (err) {
       throw new SessionSetupError('internal', `agent unavailable: ${(err as Error).message}`);
     }
+    // DTLS server unless the offer insists (see dtls-role.ts): saves werift's 100 ms client delay.
+    for (const t of this.pc.dtlsTransports) t.role = dtlsRoleForOffer(opts.offer);
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     this.installGuard(iceTransport.connection as unknown as { protocols: GuardProtocol[] });
 
@@ -323,6 +326,11 @@ export class TransceiverSession {
     if (reason !== 'agent_ended' && reason !== 'setup_failed')
       this.sendEvent({ type: 'session.ended', reason });
     this.pipeline?.close();
+    if (this.pipeline)
+      this.opts.log.debug(
+        { session: this.id, media: this.pipeline.stats, jitter: this.pipeline.jitter.stats },
+        'session media',
+      );
     this.outTrack?.stop();
     await this.flushEvents(150);
     try {

@@ -315,3 +315,31 @@ export function toneLevel(x: Int16Array, freq: number, rate = 48_000): number {
   }
   return (2 * Math.hypot(re, im)) / Math.max(1, x.length);
 }
+
+/**
+ * How quickly agent audio stopped after the caller started talking over it,
+ * from packet timestamps at the client: wall-clock time from the first
+ * speech packet leaving to the last agent packet arriving, and how many agent
+ * packets (20 ms each) arrived after it. The packet count is what the caller
+ * hears; it stays meaningful when a loaded machine stalls the event loop,
+ * which inflates the wall-clock figure.
+ */
+export function bargeInStop(
+  call: TestCall,
+  firstSpeechFrame: number,
+): { stopMs: number; packetsAfter: number } {
+  const speechSentAt = call.sentAt[firstSpeechFrame] as number;
+  const lastAgentPacket = Math.max(...call.received.map((r) => r.at));
+  return {
+    stopMs: Math.round((lastAgentPacket - speechSentAt) * 10) / 10,
+    packetsAfter: call.received.filter((r) => r.at > speechSentAt).length,
+  };
+}
+
+/** The strongest level of `freq` over 200 ms windows (robust to where in the timeline it sits). */
+export function peakToneLevel(x: Int16Array, freq: number): number {
+  let best = 0;
+  for (let at = 0; at + 9_600 <= x.length; at += 2_400)
+    best = Math.max(best, toneLevel(x.subarray(at, at + 9_600), freq));
+  return best;
+}

@@ -1,0 +1,143 @@
+import { createLogger } from '@parley/shared/log.js';
+import { describe, expect, it } from 'vitest';
+import type { Agent, AgentOutput, UserAudio } from '../agent/agent.js';
+import type { ClientEventBody } from './client-events.js';
+import { OpusEncoder } from './opus-codec.js';
+import { VoicePipeline } from './voice-pipeline.js';
+
+/** Manual clock and timers, so the pipeline runs without sockets or real time. */
+function fakeTime() {
+  let t = 0;
+  let timers: { at: number; fn: () => void; id: number }[] = [];
+  let id = 0;
+  return {
+    now: () => t,
+    setTimer: (ms: number, fn: () => void) => {
+      const timer = { at: t + ms, fn, id: id++ };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((x) => x !== timer);
+      };
+    },
+    advance(ms: number) {
+      const end = t + ms;
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers[0];
+        if (!next || next.at > end) break;
+        timers.shift();
+        t = Math.max(t, next.at);
+        next.fn();
+      }
+      t = end;
+    },
+  };
+}
+
+class TestAgent implements Agent {
+  readonly name = 'test';
+  readonly sampleRate = 16_000;
+  readonly bargeIn = true;
+  frames: UserAudio[] = [];
+  speech: string[] = [];
+  interrupts = 0;
+  out!: AgentOutput;
+  onAudio(f: UserAudio) {
+    this.frames.push(f);
+  }
+  onSpeech(e: { type: string }) {
+    this.speech.push(e.type);
+  }
+  interrupt() {
+    this.interrupts++;
+  }
+  close() {}
+}
+
+function voiced(i: number): Int16Array {
+  const out = new Int16Array(960);
+  for (let j = 0; j < 960; j++)
+    out[j] = Math.round(5_000 * Math.sin((2 * Math.PI * 180 * (i * 960 + j)) / 48_000));
+  return out;
+}
+
+function setup() {
+  const time = fakeTime();
+  const agent = new TestAgent();
+  const sent: { ts: number; at: number }[] = [];
+  const events: ClientEventBody[] = [];
+  const p = new VoicePipeline({
+    sessionId: 's1',
+    agent: (out) => {
+      agent.out = out;
+      return agent;
+    },
+    sendRtp: (_payload, ts) => sent.push({ ts, at: time.now() }),
+    emit: (e) => events.push(e),
+    onAgentEnd: () => {},
+    log: createLogger('t', 'silent'),
+    now: time.now,
+    setTimer: time.setTimer,
+  });
+  const enc = new OpusEncoder();
+  let seq = 0;
+  const sendFrame = (pcm: Int16Array) => {
+    p.onRtp(seq, seq * 960, enc.encode(pcm));
+    seq++;
+    time.advance(20);
+  };
+  return { time, agent, sent, events, p, sendFrame };
+}
+
+describe('VoicePipeline (fake clock, no sockets)', () => {
+  it('hands the agent 20 ms frames at its rate, with VAD turn events', () => {
+    const { agent, events, sendFrame } = setup();
+    for (let i = 0; i < 10; i++) sendFrame(new Int16Array(960));
+    for (let i = 0; i < 20; i++) sendFrame(voiced(i));
+    for (let i = 0; i < 30; i++) sendFrame(new Int16Array(960));
+    expect(agent.frames).toHaveLength(60);
+    expect(new Set(agent.frames.map((f) => f.pcm.length))).toEqual(new Set([320]));
+    expect(agent.frames.map((f) => f.mediaMs).slice(0, 3)).toEqual([0, 20, 40]);
+    expect(agent.speech).toEqual(['speech_started', 'speech_stopped']);
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['session.ready', 'speech.started', 'speech.stopped', 'agent.state']),
+    );
+  });
+
+  it('barge-in: user speech over queued agent audio drops it at once, interrupts the agent, and mutes the rest of that response', () => {
+    const { agent, sent, events, sendFrame, time } = setup();
+    agent.out.event({ type: 'response_started' });
+    agent.out.audio(new Int16Array(16_000).fill(1_000), 16_000); // 1 s of reply, queued at once
+    time.advance(100);
+    const beforeSpeech = sent.length;
+    expect(beforeSpeech).toBeGreaterThan(3);
+    sendFrame(voiced(0));
+    sendFrame(voiced(1)); // the VAD decides on the second speech frame
+    expect(agent.interrupts).toBe(1);
+    const atBargeIn = sent.length;
+    agent.out.audio(new Int16Array(3_200).fill(1_000), 16_000); // late audio of the cancelled response
+    time.advance(500);
+    expect(sent.length).toBe(atBargeIn);
+    const barge = events.find((e) => e.type === 'barge_in');
+    expect(barge).toMatchObject({ type: 'barge_in' });
+    expect((barge as { droppedFrames: number }).droppedFrames).toBeGreaterThan(30);
+    // A new response plays again.
+    agent.out.event({ type: 'response_started' });
+    agent.out.audio(new Int16Array(3_200).fill(1_000), 16_000);
+    time.advance(300);
+    expect(sent.length).toBe(atBargeIn + 10);
+  });
+
+  it('conceals a lost packet so the agent still gets every 20 ms of media time, and counts malformed packets', () => {
+    const { agent, p, time } = setup();
+    const enc = new OpusEncoder();
+    p.onRtp(0, 0, enc.encode(voiced(0)));
+    time.advance(20);
+    p.onRtp(2, 1_920, enc.encode(voiced(2))); // 1 is missing
+    time.advance(100); // past the jitter buffer's wait
+    p.onRtp(3, 2_880, Buffer.from([0xfb, 0x00])); // malformed
+    time.advance(20);
+    expect(agent.frames.map((f) => f.mediaMs)).toEqual([0, 20, 40, 60]);
+    expect(p.stats).toMatchObject({ fecRecovered: 1, malformed: 1 });
+  });
+});
