@@ -59,25 +59,27 @@ export class TurnLatencyTracker {
   }
 }
 
-/** A bounded sample of recent values with percentiles. */
+/** A bounded sample of recent values (a ring: adding is O(1) on the media path) with percentiles. */
 export class RecentSamples {
-  private readonly values: number[] = [];
+  private readonly values: Float64Array;
+  private next = 0;
   count = 0;
 
-  constructor(private readonly size = 500) {}
+  constructor(size = 500) {
+    this.values = new Float64Array(size);
+  }
 
   add(v: number): void {
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % this.values.length;
     this.count++;
-    this.values.push(v);
-    if (this.values.length > this.size) this.values.shift();
   }
 
   percentile(p: number): number {
-    if (this.values.length === 0) return Number.NaN;
-    const sorted = [...this.values].sort((a, b) => a - b);
-    return sorted[
-      Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-    ] as number;
+    const n = Math.min(this.count, this.values.length);
+    if (n === 0) return Number.NaN;
+    const sorted = this.values.slice(0, n).sort();
+    return sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))] as number;
   }
 }
 
