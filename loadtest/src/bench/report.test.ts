@@ -16,6 +16,7 @@ const stages = (f: number) => ({
 const setup: SetupBenchResult = {
   transceiverPinned: true,
   sequential: {
+    client: 'werift',
     calls: 20,
     full: { stages: stages(1.05), failures: {} },
     direct: { stages: stages(1), failures: {} },
@@ -24,6 +25,7 @@ const setup: SetupBenchResult = {
     ) as SetupBenchResult['sequential']['ratio'],
     transceiverCpuMsPerCall: 18,
   },
+  browser: { client: 'chromium', skipped: 'Chromium not found at /usr/bin/chromium' },
   bursts: [
     {
       admission: 'on',
@@ -97,6 +99,13 @@ describe('targets', () => {
       [0.68, true],
       [1.05, true],
     ]);
+    expect(rows[2]?.target).toContain('werift client');
+    // With a Chromium comparison too, its rows come first: browsers are the clients that matter.
+    const withBrowser = evaluateTargets({
+      setup: { ...setup, browser: { ...setup.sequential, client: 'chromium' } },
+    });
+    expect(withBrowser.map((r) => r.target).filter((t) => t.includes('Chromium'))).toHaveLength(3);
+    expect(withBrowser[2]?.target).toContain('Chromium client');
     expect(rows[0]?.measured).toBe('80000 vs 100000 pps');
     expect(rows[2]?.measured).toBe('99.75 ms');
   });
@@ -146,6 +155,7 @@ describe('renderReport', () => {
     expect(md).toContain('Parley relay / coturn: **0.8×** packets/s, 1.667× CPU per packet.');
     expect(md).toMatch(/\| first audio \| 99\.8 \| 136\.5 \| 95 \| 130 \| 1\.05× \| 1\.05× \|/);
     expect(md).toContain('| 50 | off | 900 ms | 9000 ms | 10000 ms |');
+    expect(md).toContain('Chromium client: skipped (Chromium not found at /usr/bin/chromium).');
     expect(md).toContain('**signaling bench failed:** edge not healthy');
     expect(md).not.toContain('## Transceiver capacity');
     expect(md).toMatch(/\| Transceiver: .* \| 500 sessions \| not run \| – \| – \|/);

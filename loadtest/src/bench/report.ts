@@ -1,7 +1,7 @@
 import type { CapacityBenchResult } from './capacity/capacity-bench.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import type { RelayBenchResult } from './relay/relay-bench.js';
-import type { SetupBenchResult } from './setup/setup-bench.js';
+import type { SequentialResult, SetupBenchResult } from './setup/setup-bench.js';
 import type { SignalingBenchResult } from './signaling/signaling-bench.js';
 import type { TargetRow } from './targets.js';
 
@@ -97,7 +97,7 @@ function relaySection(r: RelayBenchResult): string[] {
 
 function capacitySection(c: CapacityBenchResult): string[] {
   return [
-    `## Transceiver capacity: echo sessions through the relay, ${c.packetRate} packets/s each way, ${c.payloadBytes}-byte payloads, transceiver ${c.transceiverPinned ? 'pinned to one core' : 'not pinned'}`,
+    `## Transceiver capacity: \`${c.agent}\` sessions through the relay, ${c.packetRate} packets/s each way, ${c.payloadBytes}-byte payloads, transceiver ${c.transceiverPinned ? 'pinned to one core' : 'not pinned'}`,
     '',
     ...table(
       [
@@ -106,6 +106,7 @@ function capacitySection(c: CapacityBenchResult): string[] {
         'lost',
         'failed',
         'transceiver CPU',
+        'its core busy',
         'CPU per session',
         'RSS per session',
         'generator CPU',
@@ -117,6 +118,7 @@ function capacitySection(c: CapacityBenchResult): string[] {
         String(s.lostPackets),
         String(s.failed),
         pct(s.transceiverCpuShare),
+        pct(s.transceiverCoreBusyShare),
         `${n(s.cpuPercentPerSession, 3)} % of a core`,
         `${n(s.rssKiBPerSession, 0)} KiB`,
         pct(s.generatorCpuShare),
@@ -124,46 +126,64 @@ function capacitySection(c: CapacityBenchResult): string[] {
       ]),
     ),
     '',
-    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}**; the search stopped at the ${c.limitedBy}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. RTT is measured over a ${c.holdSeconds} s hold with every session up.`,
+    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}**; the search stopped at the ${c.limitedBy}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. RTT is measured over a ${c.holdSeconds} s hold with every session up; "its core busy" above the transceiver's own CPU is other work on that core (softirq, other processes).`,
     '',
   ];
 }
 
-function setupSection(s: SetupBenchResult): string[] {
-  const q = s.sequential;
+function sequentialTable(q: SequentialResult): string[] {
   const stages = [
     ['signaling', 'signaling'],
     ['iceConnected', 'ICE'],
     ['dtlsConnected', 'DTLS'],
     ['firstAudio', 'first audio'],
   ] as const;
-  const fails = (f: Record<string, number>) => (Object.keys(f).length ? JSON.stringify(f) : 'none');
-  return [
-    `## Setup latency: ${q.calls} sequential calls each way (ms from the start of the call)`,
+  return table(
+    [
+      'stage',
+      'full stack p50',
+      'full stack p95',
+      'direct werift p50',
+      'direct werift p95',
+      'ratio p50',
+      'ratio p95',
+    ],
+    stages.map(([k, label]) => [
+      label,
+      n(q.full.stages[k].p50, 1),
+      n(q.full.stages[k].p95, 1),
+      n(q.direct.stages[k].p50, 1),
+      n(q.direct.stages[k].p95, 1),
+      `${n(q.ratio[k].p50)}×`,
+      `${n(q.ratio[k].p95)}×`,
+    ]),
+  );
+}
+
+const fails = (f: Record<string, number>) => (Object.keys(f).length ? JSON.stringify(f) : 'none');
+
+function setupSection(s: SetupBenchResult): string[] {
+  const q = s.sequential;
+  const out = [
+    `## Setup latency: ${q.calls} sequential calls each way from the werift client (ms from the start of the call)`,
     '',
-    ...table(
-      [
-        'stage',
-        'full stack p50',
-        'full stack p95',
-        'direct werift p50',
-        'direct werift p95',
-        'ratio p50',
-        'ratio p95',
-      ],
-      stages.map(([k, label]) => [
-        label,
-        n(q.full.stages[k].p50, 1),
-        n(q.full.stages[k].p95, 1),
-        n(q.direct.stages[k].p50, 1),
-        n(q.direct.stages[k].p95, 1),
-        `${n(q.ratio[k].p50)}×`,
-        `${n(q.ratio[k].p95)}×`,
-      ]),
-    ),
+    ...sequentialTable(q),
     '',
-    `Full stack = edge (JWT) + NATS + transceiver + relay; direct = the same werift client against a bare werift peer configured like a transceiver session. Transceiver CPU per call (setup, 5 echoed packets, close): ${n(q.transceiverCpuMsPerCall, 1)} ms. Failures: full ${fails(q.full.failures)}, direct ${fails(q.direct.failures)}.`,
+    `Full stack = edge (JWT) + NATS + transceiver + relay; direct = the same client against a bare werift peer configured like a transceiver session. As DTLS client, werift waits a fixed 100 ms before its first ClientHello, so every werift-client setup carries it. Transceiver CPU per call (setup, 5 echoed packets, close): ${n(q.transceiverCpuMsPerCall, 1)} ms. Failures: full ${fails(q.full.failures)}, direct ${fails(q.direct.failures)}.`,
     '',
+  ];
+  const b = s.browser;
+  if ('skipped' in b) out.push(`Chromium client: skipped (${b.skipped}).`, '');
+  else
+    out.push(
+      `### The same from headless Chromium (${b.calls} calls each way)`,
+      '',
+      ...sequentialTable(b),
+      '',
+      `Failures: full ${fails(b.full.failures)}, direct ${fails(b.direct.failures)}. Transceiver CPU per call: ${n(b.transceiverCpuMsPerCall, 1)} ms.`,
+      '',
+    );
+  out.push(
     ...table(
       [
         'burst of simultaneous calls',
@@ -175,19 +195,20 @@ function setupSection(s: SetupBenchResult): string[] {
         'transceiver CPU',
         'failures',
       ],
-      s.bursts.map((b) => [
-        String(b.calls),
-        b.admission,
-        `${n(b.completionMs.p50, 0)} ms`,
-        `${n(b.completionMs.p95, 0)} ms`,
-        `${n(b.completionMs.max, 0)} ms`,
-        `${n(b.stages.dtlsConnected.p95, 0)} ms`,
-        `${n(b.transceiverCpuMs, 0)} ms`,
-        fails(b.failures),
+      s.bursts.map((x) => [
+        String(x.calls),
+        x.admission,
+        `${n(x.completionMs.p50, 0)} ms`,
+        `${n(x.completionMs.p95, 0)} ms`,
+        `${n(x.completionMs.max, 0)} ms`,
+        `${n(x.stages.dtlsConnected.p95, 0)} ms`,
+        `${n(x.transceiverCpuMs, 0)} ms`,
+        fails(x.failures),
       ]),
     ),
     '',
-  ];
+  );
+  return out;
 }
 
 function signalingSection(s: SignalingBenchResult): string[] {

@@ -29,6 +29,8 @@ export interface CapacityStep {
   /** The load generator (this process) during the hold, as a share of one core. */
   generatorCpuShare: number;
   loadCoreBusyShare?: number;
+  /** How busy the transceiver's core was in all (the transceiver, softirq, and anyone else's work). */
+  transceiverCoreBusyShare?: number;
   pass: boolean;
 }
 
@@ -78,7 +80,8 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
       o.progress(
         `  ${n} sessions: hold rtt p50 ${step.holdRttMs.p50} p99 ${step.holdRttMs.p99} ms, lost ${step.lostPackets}, ` +
           `failed ${step.failed}; transceiver ${pct(step.transceiverCpuShare)} of a core ` +
-          `(${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session); generator ${pct(step.generatorCpuShare)} → ${step.pass ? 'pass' : 'fail'}`,
+          `(${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session), its core ${pct(step.transceiverCoreBusyShare ?? Number.NaN)} busy; ` +
+          `generator ${pct(step.generatorCpuShare)} → ${step.pass ? 'pass' : 'fail'}`,
       );
       if (!step.pass) {
         limitedBy =
@@ -96,7 +99,8 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
       payloadBytes: 120,
       holdSeconds,
       transceiverPinned: tx.pinned,
-      agent: o.agent ?? 'default',
+      // runCall's default: the transport reflector, so the transceiver's transport cost is what is measured.
+      agent: o.agent ?? 'rtp-echo',
       idle: { cpuShare: round(idle.cpuShare, 3), rssMiB: round(idle.rssMiB, 1) },
       steps,
       maxSessions: steps.filter((s) => s.pass).reduce((m, s) => Math.max(m, s.sessions), 0),
@@ -124,9 +128,10 @@ async function runStep(
   let holdStarted = false;
   let txMeter: CpuMeter | undefined;
   let core: CoreMeter | undefined;
+  let txCore: CoreMeter | undefined;
   let genCpu0 = process.cpuUsage();
   let genT0 = 0;
-  let reading: { tx: number; gen: number; rss: number; core?: number } | undefined;
+  let reading: { tx: number; gen: number; rss: number; core?: number; txCore?: number } | undefined;
   const endHold = () => {
     if (!holding || !txMeter) return;
     holding = false;
@@ -136,12 +141,14 @@ async function runStep(
       gen: (g.user + g.system) / 1000 / (performance.now() - genT0),
       rss: rssBytesOf(txPid),
       ...(core && { core: core.busyShare() }),
+      ...(txCore && { txCore: txCore.busyShare() }),
     };
   };
   const startHold = () => {
     holding = true;
     txMeter = new CpuMeter(txPid).start();
     core = o.cpus.load[0] !== undefined ? new CoreMeter(o.cpus.load[0]).begin() : undefined;
+    txCore = o.cpus.underTest !== undefined ? new CoreMeter(o.cpus.underTest).begin() : undefined;
     genCpu0 = process.cpuUsage();
     genT0 = performance.now();
     setTimeout(endHold, holdSeconds * 1000);
@@ -190,6 +197,7 @@ async function runStep(
     rssKiBPerSession: round(((reading?.rss ?? Number.NaN) / 2 ** 20 - idle.rssMiB) * (1024 / sessions), 1),
     generatorCpuShare: round(reading?.gen ?? Number.NaN, 3),
     ...(reading?.core !== undefined && { loadCoreBusyShare: round(reading.core, 3) }),
+    ...(reading?.txCore !== undefined && { transceiverCoreBusyShare: round(reading.txCore, 3) }),
     pass: false,
   };
   step.pass =

@@ -66,6 +66,9 @@ export class DirectPeerServer {
         body: answer,
       };
     }
+    // A page of this origin for a browser client to call from (same-origin POST, no CORS).
+    if (req.method === 'GET' && url.pathname === '/livez')
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
     const m = /^\/v1\/sessions\/([0-9a-f]+)$/.exec(url.pathname);
     if (req.method === 'DELETE' && m) {
       const pc = this.sessions.get(m[1] as string);
@@ -110,6 +113,9 @@ export class DirectPeerServer {
     if (!audio) throw new Error('offer has no audio');
     audio.setDirection('sendrecv');
     audio.sender.replaceTrack(out);
+    // The same DTLS role choice as a transceiver session (core/src/session/dtls-role.ts).
+    const passiveOffer = /^a=setup:passive\s*$/im.test(offer);
+    for (const t of pc.dtlsTransports) t.role = passiveOffer ? 'client' : 'server';
     await pc.setLocalDescription(await pc.createAnswer());
     return candidatesOnLoopback(pc.localDescription?.sdp ?? '');
   }

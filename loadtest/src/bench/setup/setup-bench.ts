@@ -5,6 +5,7 @@ import type { CpuPlan } from '../proc/cpu-pin.js';
 import { CpuMeter } from '../proc/proc-stats.js';
 import { startWorker } from '../proc/worker-rpc.js';
 import { type BenchStack, startBenchStack } from '../stack/bench-stack.js';
+import { CHROMIUM, launchBrowserCaller } from './browser-setup.js';
 
 export interface SetupBenchOptions {
   quick: boolean;
@@ -17,6 +18,8 @@ export interface SetupBenchOptions {
 export type StageStats = Record<SetupStage, { p50: number; p95: number }>;
 
 export interface SequentialResult {
+  /** Who places the calls: the werift client (runCall) or headless Chromium. */
+  client: 'werift' | 'chromium';
   calls: number;
   full: { stages: StageStats; failures: Record<string, number> };
   direct: { stages: StageStats; failures: Record<string, number> };
@@ -25,6 +28,8 @@ export interface SequentialResult {
   /** Transceiver CPU per call (setup, 5 echoed packets, close), ms. */
   transceiverCpuMsPerCall: number;
 }
+
+export type BrowserSequential = SequentialResult | { client: 'chromium'; skipped: string };
 
 export interface BurstResult {
   admission: 'on' | 'off';
@@ -38,11 +43,14 @@ export interface BurstResult {
 
 export interface SetupBenchResult {
   sequential: SequentialResult;
+  /** The same comparison from headless Chromium, when it is installed. */
+  browser: BrowserSequential;
   bursts: BurstResult[];
   transceiverPinned: boolean;
 }
 
-type Outcome = { ok: true; r: CallResult } | { ok: false; reason: string };
+type Timed = Pick<CallResult, 'setupMs'>;
+type Outcome = { ok: true; r: Timed } | { ok: false; reason: string };
 
 async function call(edgeUrl: string, token: string | undefined, setupTimeoutMs = 15_000): Promise<Outcome> {
   try {
@@ -53,7 +61,7 @@ async function call(edgeUrl: string, token: string | undefined, setupTimeoutMs =
   }
 }
 
-function stageStats(results: CallResult[]): StageStats {
+function stageStats(results: Timed[]): StageStats {
   return Object.fromEntries(
     SETUP_STAGES.map((s) => {
       const v = results.map((r) => r.setupMs[s]);
@@ -105,38 +113,91 @@ export async function benchSetup(o: SetupBenchOptions): Promise<SetupBenchResult
       txCpu += m.read().cpuSeconds;
       bare.push(await call(directUrl, undefined));
     }
-    const fullStats = stageStats(oks(full));
-    const bareStats = stageStats(oks(bare));
-    const sequential: SequentialResult = {
-      calls: n,
-      full: { stages: fullStats, failures: failures(full) },
-      direct: { stages: bareStats, failures: failures(bare) },
-      ratio: Object.fromEntries(
-        SETUP_STAGES.map((s) => [
-          s,
-          {
-            p50: round(fullStats[s].p50 / bareStats[s].p50),
-            p95: round(fullStats[s].p95 / bareStats[s].p95),
-          },
-        ]),
-      ) as StageStats,
-      transceiverCpuMsPerCall: round((txCpu * 1000) / n),
-    };
-    o.progress(
-      `  first audio p50/p95: full stack ${fullStats.firstAudio.p50}/${fullStats.firstAudio.p95} ms, ` +
-        `direct werift ${bareStats.firstAudio.p50}/${bareStats.firstAudio.p95} ms; transceiver CPU ${sequential.transceiverCpuMsPerCall} ms per call`,
-    );
+    const sequential = compare('werift', n, full, bare, txCpu);
+    report(sequential, o.progress);
+    const browser = await browserSequential(stack, directUrl, o.quick ? 10 : 20, o.progress);
 
     const bursts: BurstResult[] = [];
     bursts.push(await runBurst(stack, burst, 'on', o.progress));
     await stack.restartTransceiver(o.admissionOffEnv);
     await call(stack.edgeUrl, stack.token);
     bursts.push(await runBurst(stack, burst, 'off', o.progress));
-    return { sequential, bursts, transceiverPinned: stack.transceiver.pinned };
+    return { sequential, browser, bursts, transceiverPinned: stack.transceiver.pinned };
   } finally {
     await direct.call('close').catch(() => undefined);
     await direct.stop();
     await stack.stop();
+  }
+}
+
+function compare(
+  client: SequentialResult['client'],
+  calls: number,
+  full: Outcome[],
+  bare: Outcome[],
+  txCpuSeconds: number,
+): SequentialResult {
+  const fullStats = stageStats(oks(full));
+  const bareStats = stageStats(oks(bare));
+  return {
+    client,
+    calls,
+    full: { stages: fullStats, failures: failures(full) },
+    direct: { stages: bareStats, failures: failures(bare) },
+    ratio: Object.fromEntries(
+      SETUP_STAGES.map((s) => [
+        s,
+        { p50: round(fullStats[s].p50 / bareStats[s].p50), p95: round(fullStats[s].p95 / bareStats[s].p95) },
+      ]),
+    ) as StageStats,
+    transceiverCpuMsPerCall: round((txCpuSeconds * 1000) / calls),
+  };
+}
+
+function report(r: SequentialResult, progress: (line: string) => void): void {
+  const f = r.full.stages.firstAudio;
+  const d = r.direct.stages.firstAudio;
+  progress(
+    `  ${r.client}: first audio p50/p95 full stack ${f.p50}/${f.p95} ms, direct werift ${d.p50}/${d.p95} ms; ` +
+      `transceiver CPU ${r.transceiverCpuMsPerCall} ms per call`,
+  );
+}
+
+/** Sequential calls from headless Chromium, alternating full stack and direct werift. */
+async function browserSequential(
+  stack: BenchStack,
+  directUrl: string,
+  n: number,
+  progress: (line: string) => void,
+): Promise<BrowserSequential> {
+  const browser = await launchBrowserCaller();
+  if (!browser)
+    return { client: 'chromium', skipped: `Chromium not found at ${CHROMIUM} (or playwright-core missing)` };
+  progress(`setup: ${n} sequential calls from headless Chromium each way`);
+  const one = async (url: string, token: string | undefined): Promise<Outcome> => {
+    try {
+      return { ok: true, r: { setupMs: await browser.call(url, token) } };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message.split('\n')[0]?.slice(0, 80) ?? 'error' };
+    }
+  };
+  try {
+    await one(stack.edgeUrl, stack.token);
+    await one(directUrl, undefined);
+    const full: Outcome[] = [];
+    const bare: Outcome[] = [];
+    let txCpu = 0;
+    for (let i = 0; i < n; i++) {
+      const m = new CpuMeter(stack.transceiver.pid).start();
+      full.push(await one(stack.edgeUrl, stack.token));
+      txCpu += m.read().cpuSeconds;
+      bare.push(await one(directUrl, undefined));
+    }
+    const r = compare('chromium', n, full, bare, txCpu);
+    report(r, progress);
+    return r;
+  } finally {
+    await browser.close();
   }
 }
 

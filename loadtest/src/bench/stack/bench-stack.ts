@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/testing/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { CLI_MAIN, type RunningService, startService } from '../proc/service-launcher.js';
+import { freeUdpRangeBelowEphemeral } from './port-range.js';
 
 export interface BenchStackOptions {
   /** ICE ports for the transceiver: one per concurrent session. */
@@ -44,7 +45,7 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
     await nats.stop();
   };
   try {
-    const ice = await freeUdpRange(o.icePorts + 2);
+    const ice = await freeUdpRangeBelowEphemeral(o.icePorts + 2);
     const relayPort = await freeUdpPort();
     const httpPort = await freeTcpPort();
     const jwtSecret = randomBytes(32).toString('base64url');
