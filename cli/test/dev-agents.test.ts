@@ -5,6 +5,7 @@ import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/f
 import { afterAll, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { type DevAgent, type DevStack, startDevStack } from '../src/dev-stack.js';
+import { scrape } from './metrics-scrape.js';
 
 const CODECS = {
   audio: [
@@ -102,6 +103,10 @@ describe('parley dev with model agents', () => {
     );
     // The reference reply is 1.2 s: about 60 packets.
     expect(packets).toBeGreaterThan(50);
+    // The transceiver counted the media on its Prometheus endpoint.
+    const metricsUrl = stack.info.transceiver.metrics as string;
+    expect(await scrape(metricsUrl, 'parley_media_frames_total', { kind: 'decoded' })).toBeGreaterThan(80);
+    expect(await scrape(metricsUrl, 'parley_media_packets_out_total')).toBeGreaterThan(50);
   }, 60_000);
 
   it('--agent realtime --agent-url points the transceiver at a Realtime-style server', async () => {

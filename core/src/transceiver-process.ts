@@ -4,6 +4,7 @@ import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from './agent/agent.js';
 import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
+import { registerMediaMetrics } from './media/media-metrics.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
 import { SessionManager } from './session/session-manager.js';
@@ -56,6 +57,7 @@ export async function startTransceiver(
     }),
   });
   registerTransceiverMetrics(sessions);
+  registerMediaMetrics();
   const stopServing = serveSessions(nc, id, sessions, log);
   announcer = new Announcer(
     nc,

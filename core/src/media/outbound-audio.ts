@@ -1,8 +1,8 @@
 import type { AgentState } from './client-events.js';
+import { mediaTotals } from './media-metrics.js';
 import { OpusEncoder } from './opus-codec.js';
 import { Resampler } from './resampler.js';
 import { FrameAssembler, RtpPacer } from './rtp-pacer.js';
-
 
 export interface FrameTag {
   /** When the agent's audio for this frame reached us. */
@@ -89,7 +89,8 @@ export class OutboundAudio {
     for (const f of frames) {
       // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
       // turn into a standing queue that delays everything after it, so the stalest frame goes.
-      if (tag.liveIndex !== undefined) while (this.pacer.queued >= this.maxLiveQueue) this.pacer.dropOldest();
+      if (tag.liveIndex !== undefined)
+        while (this.pacer.queued >= this.maxLiveQueue && this.pacer.dropOldest()) mediaTotals.liveDropped++;
       this.pacer.enqueue(f);
     }
     this.cancelTail?.();

@@ -4,6 +4,7 @@ import type { Agent, AgentEvent, AgentFactory } from '../agent/agent.js';
 import type { ClientEventBody } from './client-events.js';
 import { JitterBuffer, type JitterBufferOptions, type JitterOutput } from './jitter-buffer.js';
 import { RecentSamples, TurnLatencyTracker } from './latency.js';
+import { mediaTotals } from './media-metrics.js';
 import { OpusDecoder, OpusError } from './opus-codec.js';
 import { OutboundAudio } from './outbound-audio.js';
 import { Resampler } from './resampler.js';
@@ -97,6 +98,7 @@ export class VoicePipeline {
         event: (e) => this.onAgentEvent(e),
         end: (reason) => {
           if (this.closed) return;
+          mediaTotals.agentEnded++;
           opts.emit({ type: 'session.ended', reason: `agent: ${reason}` });
           opts.onAgentEnd(reason);
         },
@@ -104,7 +106,7 @@ export class VoicePipeline {
       {
         sessionId: opts.sessionId,
         sendRtpPayload: (payload, ts) => {
-          this.stats.packetsOut++;
+          this.count('packetsOut');
           opts.sendRtp(payload, ts, false);
         },
       },
@@ -120,7 +122,7 @@ export class VoicePipeline {
       initialTimestamp: randomBytes(4).readUInt32BE(0),
       sampleRate: this.rate,
       sendRtp: (payload, ts, marker) => {
-        this.stats.packetsOut++;
+        this.count('packetsOut');
         opts.sendRtp(payload, ts, marker);
       },
       onSent: (tag, sentAt) => {
@@ -138,6 +140,11 @@ export class VoicePipeline {
       agentSampleRate: this.agent.sampleRate,
     });
     this.scheduleReport(opts.latencyReportMs ?? 5_000);
+  }
+
+  private count(k: keyof PipelineStats): void {
+    this.stats[k]++;
+    mediaTotals[k]++;
   }
 
   /** Waits for the agent to connect (bridges); rejects with why it could not. */
@@ -192,22 +199,22 @@ export class VoicePipeline {
         this.lastFrameSamples = pcm.length;
       } else if (o.next) {
         pcm = this.decoder.decodeFec(o.next.payload, this.lastFrameSamples);
-        this.stats.fecRecovered++;
+        this.count('fecRecovered');
       } else {
         pcm = this.decoder.conceal(this.lastFrameSamples);
-        this.stats.concealed++;
+        this.count('concealed');
       }
     } catch (err) {
       if (!(err instanceof OpusError)) throw err;
       // A malformed packet is dropped and counted; its slot is concealed so media time stays right.
-      this.stats.malformed++;
+      this.count('malformed');
       pcm = this.decoder.conceal(this.lastFrameSamples);
     }
     for (const f of this.framer.push(pcm, rxAt)) this.onFrame(f.pcm, f.tag);
   }
 
   private onFrame(pcm: Int16Array, rxAt: number): void {
-    this.stats.framesIn++;
+    this.count('framesIn');
     const ev = this.vad.process(pcm, rxAt);
     const mediaMs = this.mediaMs;
     this.mediaMs += 20;
@@ -246,7 +253,7 @@ export class VoicePipeline {
     const dropped = this.out.stop();
     this.muted = true;
     this.responseActive = false;
-    this.stats.bargeIns++;
+    this.count('bargeIns');
     this.agent.interrupt();
     this.opts.emit({
       type: 'barge_in',
