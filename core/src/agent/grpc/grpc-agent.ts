@@ -72,7 +72,8 @@ class GrpcAgent implements Agent {
           : resolve(),
       ),
     );
-    this.open();
+    // The session may have been closed while we waited.
+    if (!this.ended) this.open();
   }
 
   private open(): void {
