@@ -315,13 +315,4 @@ export class VoicePipeline {
       this.scheduleReport(everyMs);
     });
   }
-
-  /** What one echoed frame spends inside the transceiver (arrival → packet out), recent p50/p95. */
-  residenceMs(): { p50: number; p95: number; count: number } {
-    return {
-      p50: this.residence.percentile(50),
-      p95: this.residence.percentile(95),
-      count: this.residence.count,
-    };
-  }
 }
