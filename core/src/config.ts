@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
-import { loadConfig, logLevel, millis, natsServers, port } from '@parley/shared/config/load-config.js';
-import { parseKeyring } from '@parley/shared/token/routing-token.js';
+import {
+  loadConfig,
+  logLevel,
+  millis,
+  natsServers,
+  port,
+  tokenKeyring,
+} from '@parley/shared/config/load-config.js';
 import { z } from 'zod';
 
 /** Transceiver process configuration, from the environment. */
@@ -27,16 +33,7 @@ export const TransceiverConfigSchema = z
     PARLEY_SETUP_QUEUE: z.coerce.number().int().min(0).default(256),
     PARLEY_SETUP_QUEUE_TIMEOUT_MS: millis(3_000),
     PARLEY_SETUP_HOLD_MS: millis(3_000),
-    PARLEY_TOKEN_KEYS: z
-      .string({ error: 'PARLEY_TOKEN_KEYS is required (kid:base64secret)' })
-      .transform((s, ctx) => {
-        try {
-          return parseKeyring(s);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
-          return z.NEVER;
-        }
-      }),
+    PARLEY_TOKEN_KEYS: tokenKeyring,
     PARLEY_DEFAULT_AGENT: z.string().default('echo'),
     // Agent bridges: each is registered (selectable per session with ?agent=) when its URL is set.
     PARLEY_AGENT_GRPC_URL: z.string().min(1).optional(),

@@ -1,5 +1,11 @@
-import { loadConfig, logLevel, millis, natsServers, port } from '@parley/shared/config/load-config.js';
-import { parseKeyring } from '@parley/shared/token/routing-token.js';
+import {
+  loadConfig,
+  logLevel,
+  millis,
+  natsServers,
+  port,
+  tokenKeyring,
+} from '@parley/shared/config/load-config.js';
 import { z } from 'zod';
 
 /**
@@ -20,16 +26,7 @@ export const RelayConfigSchema = z.object({
   PARLEY_RELAY_MAX_FLOWS: z.coerce.number().int().min(1).default(100_000),
   /** Token verifications per source IP per second; 0 disables the limit. */
   PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: z.coerce.number().int().min(0).default(200),
-  PARLEY_TOKEN_KEYS: z
-    .string({ error: 'PARLEY_TOKEN_KEYS is required (kid:base64secret)' })
-    .transform((s, ctx) => {
-      try {
-        return parseKeyring(s);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    }),
+  PARLEY_TOKEN_KEYS: tokenKeyring,
   NATS_URL: natsServers,
   PARLEY_METRICS_PORT: port(9465),
   PARLEY_LOG_LEVEL: logLevel,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyring } from '../token/routing-token.js';
 
 /**
  * Validates process configuration from the environment (and flag overrides)
@@ -53,3 +54,15 @@ export const natsServers = z
 export const logLevel = z
   .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   .default('info');
+
+/** PARLEY_TOKEN_KEYS, shared by relays and transceivers: `kid:base64secret[,kid:base64secret]`. */
+export const tokenKeyring = z
+  .string({ error: 'PARLEY_TOKEN_KEYS is required (kid:base64secret)' })
+  .transform((s, ctx) => {
+    try {
+      return parseKeyring(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
