@@ -1,6 +1,8 @@
 import type { Logger } from '@parley/shared/log.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
+import { tuneWerift } from '@parley/shared/webrtc/werift-tuning.js';
+import { RTCDtlsTransport } from 'werift';
 import type { AgentFactory } from './agent/agent.js';
 import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
@@ -34,6 +36,13 @@ export async function startTransceiver(
   const registry = agentsOverride ? undefined : buildAgentRegistry(config, log);
   const agents = agentsOverride ?? (registry?.agents as ReadonlyMap<string, AgentFactory>);
   const routeId = routeIdOf(id);
+  // Native X25519 and memoized certificate fingerprints for werift's DTLS setups (see werift-tuning.ts).
+  const tuning = await tuneWerift(RTCDtlsTransport, import.meta.url);
+  if (!tuning.nativeX25519.ok)
+    log.warn(
+      { reason: tuning.nativeX25519.reason },
+      'native X25519 unavailable: DTLS key exchange stays in JavaScript',
+    );
   const nc = await connectNats(config.NATS_URL, `transceiver ${id}`, log);
   let announcer: Announcer | undefined;
   const sessions = new SessionManager({
