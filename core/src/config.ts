@@ -29,7 +29,7 @@ export const TransceiverConfigSchema = z
     PARLEY_CAPACITY: z.coerce.number().int().min(0).default(500),
     // Setup admission (see session/setup-admission.ts): setups at once (0 = no limit), offers that may
     // wait, how long they may wait (below the edge's offer timeout), and when a slot is reclaimed.
-    PARLEY_SETUP_CONCURRENCY: z.coerce.number().int().min(0).default(8),
+    PARLEY_SETUP_CONCURRENCY: z.coerce.number().int().min(0).default(16),
     PARLEY_SETUP_QUEUE: z.coerce.number().int().min(0).default(256),
     PARLEY_SETUP_QUEUE_TIMEOUT_MS: millis(3_000),
     PARLEY_SETUP_HOLD_MS: millis(3_000),
