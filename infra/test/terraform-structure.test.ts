@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Block,
+  type Body,
   blocks,
   expr,
   loadTerraform,
@@ -135,13 +136,18 @@ describe.each(examples.filter((d) => existsSync(join(d, 'versions.tf'))).map((d)
   },
 );
 
-describe('example edge roots', () => {
+describe('example edge and core roots', () => {
   const edgeDirs = examples.filter((d) => basename(d).startsWith('edge-'));
+  const coreDirs = examples.filter((d) => basename(d).startsWith('core-'));
+  const regionOf = (d: string) => basename(d).replace(/^(edge|core)-/, '');
+  const accepters = (d: string) =>
+    blocks(inDir(d), 'module').filter((m) => String(m.body.source).endsWith('vpc-peering-accepter'));
+  const stackCall = (d: string) => blocks(inDir(d), 'module').find((m) => m.name === 'stack');
 
-  it('there are three, and they differ only in their region', () => {
+  it('there are three edge roots, and they differ only in their region', () => {
     expect(edgeDirs.length).toBe(3);
     const normalised = edgeDirs.map((d) => {
-      const region = basename(d).slice('edge-'.length);
+      const region = regionOf(d);
       return readdirSync(d)
         .filter((n) => n.endsWith('.tf'))
         .sort()
@@ -151,14 +157,68 @@ describe('example edge roots', () => {
     expect(new Set(normalised).size).toBe(1);
   });
 
-  it('peer with every core region in the topology', () => {
-    const cores = examples.filter((d) => basename(d).startsWith('core-')).map((d) => basename(d).slice(5));
+  // What a region deploys lives in the example's shared stack; a root only
+  // names its region (and, for a core, the earlier cores), configures providers
+  // and accepts peerings. So edge regions deploy the same thing but for the
+  // region, and a core differs only in the cores it dials.
+  it.each([
+    ['edge', '../stacks/edge', ['image_tag', 'region']],
+    ['core', '../stacks/core', ['earlier_cores', 'image_tag', 'region']],
+  ])('%s roots call the shared stack with only the region-specific inputs', (kind, stack, inputs) => {
+    const dirs = kind === 'edge' ? edgeDirs : coreDirs;
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const d of dirs) {
+      const call = stackCall(d);
+      expect(call?.body.source, rel(d)).toBe(stack);
+      expect(
+        Object.keys(call?.body ?? {})
+          .filter((k) => k !== 'source')
+          .sort(),
+        rel(d),
+      ).toEqual(inputs);
+      expect(expr(call?.body.region), rel(d)).toBe('local.region');
+      const locals = inDir(d).flatMap((f) => (f.json.locals ?? []) as Body[]);
+      expect(locals.map((l) => l.region).filter(Boolean), rel(d)).toEqual([regionOf(d)]);
+      const others = blocks(inDir(d), 'module').filter(
+        (m) =>
+          m.name !== 'stack' &&
+          m.name !== 'topology' &&
+          !String(m.body.source).endsWith('vpc-peering-accepter'),
+      );
+      expect(
+        others.map((m) => m.name),
+        rel(d),
+      ).toEqual([]);
+      expect(
+        inDir(d)
+          .filter((f) => f.json.resource || f.json.data)
+          .map((f) => rel(f.path)),
+      ).toEqual([]);
+    }
+  });
+
+  /** Accepter providers, checking each reads the stack's peering for its own region. */
+  const acceptedRegions = (d: string) =>
+    accepters(d).map((m) => {
+      const provider = expr(m.body.providers?.[0]?.aws ?? m.body.providers?.aws);
+      const region = /^aws\.(\w+)$/.exec(provider)?.[1]?.replaceAll('_', '-');
+      for (const input of ['name', 'peering_connection_id', 'route_table_ids', 'requester_cidr_block'])
+        expect(expr(m.body[input]), `${rel(d)}: ${m.name}.${input}`).toBe(
+          `module.stack.peerings["${region}"].${input}`,
+        );
+      return region;
+    });
+
+  it('edge roots accept a peering from every core region in the topology', () => {
+    const cores = coreDirs.map(regionOf);
     expect(cores.length).toBe(2);
-    for (const d of edgeDirs) {
-      const peers = blocks(inDir(d), 'module')
-        .filter((m) => String(m.body.source).endsWith('vpc-peering-accepter'))
-        .map((m) => expr(m.body.providers?.[0]?.aws ?? m.body.providers?.aws));
-      expect(peers.sort(), rel(d)).toEqual(cores.map((c) => `aws.${c.replaceAll('-', '_')}`).sort());
+    for (const d of edgeDirs) expect(acceptedRegions(d).sort(), rel(d)).toEqual([...cores].sort());
+  });
+
+  it('core roots accept a peering from every earlier core they dial', () => {
+    for (const d of coreDirs) {
+      const earlier = (stackCall(d)?.body.earlier_cores ?? []) as string[];
+      expect(acceptedRegions(d).sort(), rel(d)).toEqual([...earlier].sort());
     }
   });
 });

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const infraDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,12 +34,16 @@ export function subdirs(dir: string): string[] {
     .sort();
 }
 
-/** Terraform configurations: every module and every example directory holding .tf files. */
+/**
+ * Terraform configurations: every module, and every example directory holding
+ * .tf files (roots, and the shared modules under an example's stacks/).
+ */
 export function terraformConfigDirs(): { modules: string[]; examples: string[] } {
   const hasTf = (d: string) => readdirSync(d).some((n) => n.endsWith('.tf'));
+  const withStacks = (d: string) => (basename(d) === 'stacks' ? subdirs(d) : [d]);
   return {
     modules: subdirs(modulesDir).filter(hasTf),
-    examples: subdirs(examplesDir).flatMap(subdirs).filter(hasTf),
+    examples: subdirs(examplesDir).flatMap(subdirs).flatMap(withStacks).filter(hasTf),
   };
 }
 

@@ -1,9 +1,4 @@
 variable "image_tag" {
   type        = string
-  description = "Image tag to run (immutable in ECR), e.g. the git SHA the images were built from."
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", var.image_tag)) && var.image_tag != "latest"
-    error_message = "image_tag must be a valid, explicit tag (not latest)."
-  }
+  description = "Image tag to run (immutable in ECR), e.g. the git SHA the images were built from. Validated by ../stacks/core."
 }
