@@ -86,6 +86,7 @@ const transceiver: CapacityBenchResult = {
   idle: { cpuShare: 0.01, rssMiB: 100 },
   steps: [],
   maxSessions: 40,
+  directMaxSessions: 40,
   limitedBy: 'transceiver',
 };
 

@@ -110,7 +110,9 @@ function capacitySection(c: CapacityBenchResult): string[] {
         'CPU per session',
         'RSS per session',
         'generator CPU',
+        'generator loop delay p99',
         'pass',
+        'bare werift: RTT p50 / p99, CPU',
       ],
       c.steps.map((s) => [
         String(s.sessions),
@@ -122,11 +124,15 @@ function capacitySection(c: CapacityBenchResult): string[] {
         `${n(s.cpuPercentPerSession, 3)} % of a core`,
         `${n(s.rssKiBPerSession, 0)} KiB`,
         pct(s.generatorCpuShare),
+        `${n(s.generatorLoopDelayP99Ms, 1)} ms`,
         s.pass ? 'yes' : 'no',
+        s.direct
+          ? `${n(s.direct.holdRttMs.p50)} / ${n(s.direct.holdRttMs.p99)} ms, ${pct(s.direct.cpuShare)}${s.direct.lostPackets ? `, lost ${s.direct.lostPackets}` : ''} (${s.direct.pass ? 'pass' : 'fail'})`
+          : '–',
       ]),
     ),
     '',
-    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}**; the search stopped at the ${c.limitedBy}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. RTT is measured over a ${c.holdSeconds} s hold with every session up; "its core busy" above the transceiver's own CPU is other work on that core (softirq, other processes).`,
+    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}** (bare werift on the same core, same load: ${c.directMaxSessions}); the search stopped at ${c.limitedBy === 'baseline' ? 'a count bare werift fails too (the limit is werift and the load harness, not Parley)' : `the ${c.limitedBy}`}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. RTT is measured over a ${c.holdSeconds} s hold with every session up; "its core busy" above the transceiver's own CPU is other work on that core (softirq, other processes).`,
     '',
   ];
 }

@@ -1,8 +1,10 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatencyHistogram } from '../../load/latency-histogram.js';
 import { runLoad } from '../../load/load-runner.js';
 import { CoreMeter } from '../proc/core-usage.js';
 import type { CpuPlan } from '../proc/cpu-pin.js';
 import { CpuMeter, rssBytesOf } from '../proc/proc-stats.js';
+import { startWorker } from '../proc/worker-rpc.js';
 import { startBenchStack } from '../stack/bench-stack.js';
 
 export interface CapacityBenchOptions {
@@ -28,9 +30,27 @@ export interface CapacityStep {
   rssKiBPerSession: number;
   /** The load generator (this process) during the hold, as a share of one core. */
   generatorCpuShare: number;
+  /**
+   * The load generator's event-loop delay during the hold (p99, ms): RTT is
+   * timed in this process, so its own stalls show up as RTT. Close to the
+   * RTT p99, it says the generator, not the transceiver, set the tail.
+   */
+  generatorLoopDelayP99Ms: number;
   loadCoreBusyShare?: number;
   /** How busy the transceiver's core was in all (the transceiver, softirq, and anyone else's work). */
   transceiverCoreBusyShare?: number;
+  pass: boolean;
+  /** The same load, same core, against a bare werift peer (no edge, NATS, relay or Parley session code). */
+  direct?: DirectStep;
+}
+
+export interface DirectStep {
+  holdRttMs: { p50: number; p99: number; max: number; samples: number };
+  lostPackets: number;
+  failed: number;
+  cpuShare: number;
+  cpuPercentPerSession: number;
+  generatorLoopDelayP99Ms: number;
   pass: boolean;
 }
 
@@ -44,8 +64,10 @@ export interface CapacityBenchResult {
   steps: CapacityStep[];
   /** Largest count that passed (p99 ≤ 20 ms, no loss, no failures). */
   maxSessions: number;
-  /** What ended the search. */
-  limitedBy: 'transceiver' | 'generator' | 'step cap';
+  /** The same for the bare werift baseline, over the steps both ran. */
+  directMaxSessions: number;
+  /** What ended the search; `baseline` when bare werift failed at the same count (the limit is werift and the harness). */
+  limitedBy: 'transceiver' | 'generator' | 'baseline' | 'step cap';
 }
 
 export const RTT_P99_LIMIT_MS = 20;
@@ -65,6 +87,7 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
     transceiverCpu: o.cpus.underTest,
     otherCpu: o.cpus.load[0],
   });
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     const tx = stack.transceiver;
     // Idle baseline: what the process costs with no sessions.
@@ -72,20 +95,58 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
     const idleMeter = new CpuMeter(tx.pid).start();
     await new Promise((r) => setTimeout(r, 1_500));
     const idle = { cpuShare: idleMeter.read().coreShare, rssMiB: rssBytesOf(tx.pid) / 2 ** 20 };
+    const directPeer = await startWorker(new URL('../setup/direct-peer-worker.js', import.meta.url), {
+      name: 'direct-peer',
+      cpu: o.cpus.underTest,
+    });
+    cleanups.push(async () => {
+      await directPeer.call('close').catch(() => undefined);
+      await directPeer.stop();
+    });
+    const { url: directUrl } = await directPeer.call<{ url: string }>('start');
     const steps: CapacityStep[] = [];
     let limitedBy: CapacityBenchResult['limitedBy'] = 'step cap';
     for (const n of counts) {
       const step = await runStep(stack.edgeUrl, stack.token, tx.pid, n, rampPerSecond, holdSeconds, idle, o);
+      o.progress(`  (bare werift baseline, ${n} sessions on the same core)`);
+      const base = await runStep(
+        directUrl,
+        undefined,
+        directPeer.pid,
+        n,
+        rampPerSecond,
+        holdSeconds,
+        { cpuShare: 0, rssMiB: 0 },
+        o,
+      );
+      step.direct = {
+        holdRttMs: base.holdRttMs,
+        lostPackets: base.lostPackets,
+        failed: base.failed,
+        cpuShare: base.transceiverCpuShare,
+        cpuPercentPerSession: base.cpuPercentPerSession,
+        generatorLoopDelayP99Ms: base.generatorLoopDelayP99Ms,
+        pass: base.pass,
+      };
       steps.push(step);
       o.progress(
         `  ${n} sessions: hold rtt p50 ${step.holdRttMs.p50} p99 ${step.holdRttMs.p99} ms, lost ${step.lostPackets}, ` +
-          `failed ${step.failed}; transceiver ${pct(step.transceiverCpuShare)} of a core ` +
+          `failed ${step.failed}${step.failed ? ` ${JSON.stringify(step.failures)}` : ''}; transceiver ${pct(step.transceiverCpuShare)} of a core ` +
           `(${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session), its core ${pct(step.transceiverCoreBusyShare ?? Number.NaN)} busy; ` +
-          `generator ${pct(step.generatorCpuShare)} → ${step.pass ? 'pass' : 'fail'}`,
+          `generator ${pct(step.generatorCpuShare)}, its event-loop delay p99 ${step.generatorLoopDelayP99Ms} ms → ${step.pass ? 'pass' : 'fail'}`,
+      );
+      o.progress(
+        `  bare werift: hold rtt p50 ${base.holdRttMs.p50} p99 ${base.holdRttMs.p99} ms, lost ${base.lostPackets}, ` +
+          `peer ${pct(base.transceiverCpuShare)} of a core → ${base.pass ? 'pass' : 'fail'}`,
       );
       if (!step.pass) {
-        limitedBy =
-          step.generatorCpuShare >= 0.9 && step.transceiverCpuShare < 0.9 ? 'generator' : 'transceiver';
+        // The generator set the tail if it was saturated, or its own loop stalled for most of the RTT p99.
+        const generatorStalled = step.generatorLoopDelayP99Ms >= 0.5 * step.holdRttMs.p99;
+        limitedBy = !base.pass
+          ? 'baseline'
+          : (step.generatorCpuShare >= 0.9 || generatorStalled) && step.transceiverCpuShare < 0.9
+            ? 'generator'
+            : 'transceiver';
         break;
       }
       if (step.generatorCpuShare >= 0.95) {
@@ -104,16 +165,18 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
       idle: { cpuShare: round(idle.cpuShare, 3), rssMiB: round(idle.rssMiB, 1) },
       steps,
       maxSessions: steps.filter((s) => s.pass).reduce((m, s) => Math.max(m, s.sessions), 0),
+      directMaxSessions: steps.filter((s) => s.direct?.pass).reduce((m, s) => Math.max(m, s.sessions), 0),
       limitedBy,
     };
   } finally {
+    for (const c of cleanups) await c();
     await stack.stop();
   }
 }
 
 async function runStep(
   edgeUrl: string,
-  token: string,
+  token: string | undefined,
   txPid: number,
   sessions: number,
   rampPerSecond: number,
@@ -131,12 +194,17 @@ async function runStep(
   let txCore: CoreMeter | undefined;
   let genCpu0 = process.cpuUsage();
   let genT0 = 0;
-  let reading: { tx: number; gen: number; rss: number; core?: number; txCore?: number } | undefined;
+  let reading:
+    | { tx: number; gen: number; rss: number; core?: number; txCore?: number; loopP99: number }
+    | undefined;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
   const endHold = () => {
     if (!holding || !txMeter) return;
     holding = false;
     const g = process.cpuUsage(genCpu0);
+    loop.disable();
     reading = {
+      loopP99: loop.percentile(99) / 1e6,
       tx: txMeter.read().coreShare,
       gen: (g.user + g.system) / 1000 / (performance.now() - genT0),
       rss: rssBytesOf(txPid),
@@ -151,6 +219,8 @@ async function runStep(
     txCore = o.cpus.underTest !== undefined ? new CoreMeter(o.cpus.underTest).begin() : undefined;
     genCpu0 = process.cpuUsage();
     genT0 = performance.now();
+    loop.reset();
+    loop.enable();
     setTimeout(endHold, holdSeconds * 1000);
   };
   const summary = await runLoad({
@@ -167,12 +237,13 @@ async function runStep(
       if (holding) hold.record(rtt);
     },
     onProgress: (p) => {
-      if (!holdStarted && p.up === sessions) {
+      // Every session is up, or up or failed: failures already fail the step, the rest is still measured.
+      if (!holdStarted && p.up > 0 && p.up + p.failed >= sessions) {
         holdStarted = true;
         // Let the last handshakes and first packets settle before measuring steady state.
         setTimeout(startHold, SETTLE_MS);
       }
-      if (holding && (p.completed > 0 || p.failed > 0)) endHold();
+      if (holding && p.completed > 0) endHold();
     },
   });
 
@@ -196,6 +267,7 @@ async function runStep(
     rssMiB: round((reading?.rss ?? Number.NaN) / 2 ** 20, 1),
     rssKiBPerSession: round(((reading?.rss ?? Number.NaN) / 2 ** 20 - idle.rssMiB) * (1024 / sessions), 1),
     generatorCpuShare: round(reading?.gen ?? Number.NaN, 3),
+    generatorLoopDelayP99Ms: round(reading?.loopP99 ?? Number.NaN),
     ...(reading?.core !== undefined && { loadCoreBusyShare: round(reading.core, 3) }),
     ...(reading?.txCore !== undefined && { transceiverCoreBusyShare: round(reading.txCore, 3) }),
     pass: false,

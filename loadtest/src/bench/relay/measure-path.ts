@@ -76,9 +76,10 @@ export async function measureStep(
   const meter = ctx.target ? new CpuMeter(ctx.target.pid).start() : undefined;
   const core = ctx.coreCpu !== undefined ? new CoreMeter(ctx.coreCpu).begin() : undefined;
   const run = await ctx.gen.call<RunResult>('run', { rate: ratePps, durationMs }, durationMs * 3 + 10_000);
+  // The core's share over the sending window itself; the drain below would dilute it.
+  const coreBusy = core?.busyShare();
   await new Promise((r) => setTimeout(r, DRAIN_MS));
   const cpu = meter?.read();
-  const coreBusy = core?.busyShare();
   const got = await ctx.sink.call<SinkReading>('read');
   const runSeconds = Math.max(run.elapsedMs, durationMs) / 1000;
   const lossPercent = run.sent === 0 ? 0 : (100 * Math.max(0, run.sent - got.received)) / run.sent;
