@@ -107,8 +107,49 @@ describe('targets', () => {
     });
     expect(withBrowser.map((r) => r.target).filter((t) => t.includes('Chromium'))).toHaveLength(3);
     expect(withBrowser[2]?.target).toContain('Chromium client');
-    expect(rows[0]?.measured).toBe('80000 vs 100000 pps');
+    expect(rows[0]?.measured).toBe('80000 vs 100000 pps; CPU per packet 10 vs 6 µs');
     expect(rows[2]?.measured).toBe('99.75 ms');
+  });
+
+  it('treats a path the load harness stopped as a lower bound, and both stopped as inconclusive', () => {
+    const harness = { limitedBy: 'generator' as const };
+    const both = evaluateTargets({
+      relay: {
+        ...relay,
+        paths: [
+          relay.paths[0],
+          { ...relay.paths[1], ...harness },
+          { ...relay.paths[2], ...harness },
+        ] as RelayBenchResult['paths'],
+      },
+    })[0];
+    expect(both?.met).toBeNull();
+    expect(both?.measured).toContain('inconclusive');
+    // The relay stopped by the harness at 1.2x coturn's real limit: at least 1.2x, so met.
+    const relayBound = evaluateTargets({
+      relay: {
+        ...relay,
+        paths: [
+          relay.paths[0],
+          { ...relay.paths[1], maxForwardedPps: 120_000, ...harness },
+          relay.paths[2],
+        ] as RelayBenchResult['paths'],
+      },
+    })[0];
+    expect(relayBound).toMatchObject({ ratio: 1.2, met: true });
+    expect(relayBound?.measured).toMatch(/^≥ 120000 vs 100000 pps/);
+    // coturn stopped by the harness above the relay's real limit: the relay is behind whatever coturn could do.
+    const turnBound = evaluateTargets({
+      relay: {
+        ...relay,
+        paths: [
+          relay.paths[0],
+          relay.paths[1],
+          { ...relay.paths[2], ...harness },
+        ] as RelayBenchResult['paths'],
+      },
+    })[0];
+    expect(turnBound).toMatchObject({ ratio: 0.8, met: false });
   });
 
   it('says "not run" with no ratio for benches that did not run, and why coturn is missing', () => {

@@ -79,7 +79,7 @@ const SETTLE_MS = 1_000;
  * payloads; counts grow until echo RTT p99 exceeds 20 ms or a packet is lost.
  */
 export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBenchResult> {
-  const counts = o.quick ? [20, 50, 100] : [25, 50, 100, 150, 200, 250, 300, 400, 500, 600];
+  const counts = o.quick ? [25, 50] : [25, 50, 75, 100, 150, 200, 300, 400, 500, 600];
   const holdSeconds = o.quick ? 3 : 8;
   const rampPerSecond = o.quick ? 25 : 30;
   const stack = await startBenchStack({
