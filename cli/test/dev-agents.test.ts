@@ -2,17 +2,13 @@ import { startRealtimeReferenceServer } from '@parley/core/agent/reference/realt
 import { OpusEncoder } from '@parley/core/media/opus-codec.js';
 import { createLogger } from '@parley/shared/log.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { type DevAgent, type DevStack, startDevStack } from '../src/dev-stack.js';
 import { scrape } from './metrics-scrape.js';
 
-const CODECS = {
-  audio: [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
-  ],
-  video: [],
-};
+const CODECS = opusOnlyCodecs();
 
 function speechThenSilence(speechMs: number, silenceMs: number): Int16Array {
   const n = 48 * (speechMs + silenceMs);

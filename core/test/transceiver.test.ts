@@ -16,18 +16,14 @@ import {
 import { freeUdpRange } from '@parley/shared/testing/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { verifyToken } from '@parley/shared/token/routing-token.js';
+import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { loadTransceiverConfig } from '../src/config.js';
 import { startTransceiver, type TransceiverProcess } from '../src/transceiver-process.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
-const codecs = {
-  audio: [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
-  ],
-  video: [],
-};
+const codecs = opusOnlyCodecs();
 
 describe('transceiver over NATS (client talks to the transceiver port directly)', () => {
   let nats: NatsServerProcess;

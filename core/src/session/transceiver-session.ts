@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@parley/shared/log.js';
 import type { SessionState } from '@parley/shared/nats/schemas.js';
 import { encodeToken, type TokenKeyring } from '@parley/shared/token/routing-token.js';
+import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import {
   type Address,
   MediaStreamTrack,
   type RTCDataChannel,
   RTCPeerConnection,
-  RTCRtpCodecParameters,
   type RTCRtpTransceiver,
   RtpHeader,
   RtpPacket,
@@ -63,12 +63,7 @@ export class SessionSetupError extends Error {
 
 // Opus only: the transceiver exists to carry voice. Clients that offer no
 // Opus get an answer with the audio section rejected, which the edge reports.
-const CODECS = {
-  audio: [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
-  ],
-  video: [],
-};
+const CODECS = opusOnlyCodecs();
 
 /**
  * One client's WebRTC session: ICE-lite + DTLS + SRTP on werift, the echo or
@@ -275,7 +270,7 @@ export class TransceiverSession {
     if (this.state !== 'connected' || !this.outTrack) return;
     this.outSeq = (this.outSeq + 1) & 0xffff;
     const header = new RtpHeader({
-      payloadType: 111,
+      payloadType: OPUS_PAYLOAD_TYPE,
       sequenceNumber: this.outSeq,
       timestamp: timestamp >>> 0,
       marker,

@@ -5,26 +5,15 @@ import { OfferReply, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import { offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
 import { freeUdpRange } from '@parley/shared/testing/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
-import {
-  MediaStreamTrack,
-  type RTCDataChannel,
-  RTCPeerConnection,
-  RTCRtpCodecParameters,
-  RtpHeader,
-  RtpPacket,
-} from 'werift';
+import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
+import { MediaStreamTrack, type RTCDataChannel, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import type { AgentFactory } from '../../src/agent/agent.js';
 import { loadTransceiverConfig } from '../../src/config.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/opus-codec.js';
 import { startTransceiver, type TransceiverProcess } from '../../src/transceiver-process.js';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
-const CODECS = {
-  audio: [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
-  ],
-  video: [],
-};
+const CODECS = opusOnlyCodecs();
 export const FRAME = 960;
 
 /** nats-server + one transceiver in this process, with the given agents. */

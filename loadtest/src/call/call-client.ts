@@ -1,4 +1,5 @@
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe } from './probe-payload.js';
 import { round, summarize } from './stats.js';
 
@@ -48,12 +49,7 @@ export class CallError extends Error {
   }
 }
 
-const CODECS = {
-  audio: [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
-  ],
-  video: [],
-};
+const CODECS = opusOnlyCodecs();
 
 /**
  * One real WebRTC call through the edge and relay: POST the offer, connect,
@@ -199,7 +195,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       sentAt.set(i, performance.now());
       out.writeRtp(
         new RtpPacket(
-          new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: ts }),
+          new RtpHeader({ payloadType: OPUS_PAYLOAD_TYPE, sequenceNumber: seq, timestamp: ts }),
           makeProbe(i, payloadBytes),
         ),
       );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 
 /**
  * The baseline for setup latency: a bare werift peer configured like a
@@ -9,12 +10,7 @@ import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, 
  * JWT, NATS, routing token, STUN guard or relay: what is left is werift.
  * It speaks the same POST/DELETE as the edge, so the same client measures both.
  */
-const CODECS = {
-  audio: [
-    new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 }),
-  ],
-  video: [],
-};
+const CODECS = opusOnlyCodecs();
 
 export class DirectPeerServer {
   private server?: Server;
@@ -102,7 +98,11 @@ export class DirectPeerServer {
         seq = (seq + 1) & 0xffff;
         out.writeRtp(
           new RtpPacket(
-            new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: rtp.header.timestamp }),
+            new RtpHeader({
+              payloadType: OPUS_PAYLOAD_TYPE,
+              sequenceNumber: seq,
+              timestamp: rtp.header.timestamp,
+            }),
             rtp.payload,
           ),
         );
