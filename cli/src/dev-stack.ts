@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import type { ReadyMessage } from './service-runner.js';
 
 export type ServiceName = 'transceiver' | 'relay' | 'edge' | 'agent';

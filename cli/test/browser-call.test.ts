@@ -6,7 +6,7 @@ import {
   TransceiverAnnounce,
 } from '@parley/shared/nats/schemas.js';
 import { ANNOUNCE_SUBJECT, sessionStateSubject } from '@parley/shared/nats/subjects.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';

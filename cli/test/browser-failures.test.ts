@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 import { startRealtimeReferenceServer } from '@parley/core/agent/reference/realtime-reference-server.js';
 import { OpusEncoder } from '@parley/core/media/opus-codec.js';
 import { createLogger } from '@parley/shared/log.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';

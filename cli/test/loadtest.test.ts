@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
 

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
 import { watchTransceivers } from '@parley/shared/discovery/watch-transceivers.js';
 import { createLogger } from '@parley/shared/log.js';
-import { freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeUdpRange } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTransceiverConfig } from '../src/config.js';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '@parley/shared/log.js';
-import { freeTcpPort } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voiceAgentProto, type WireServerMessage } from '../src/agent/grpc/agent-proto.js';
 import {

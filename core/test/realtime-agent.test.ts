@@ -1,5 +1,5 @@
 import { createLogger } from '@parley/shared/log.js';
-import { freeTcpPort } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { startRealtimeReferenceServer } from '../src/agent/reference/realtime-reference-server.js';

@@ -13,7 +13,7 @@ import {
   offerSubject,
   sessionStateSubject,
 } from '@parley/shared/nats/subjects.js';
-import { freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeUdpRange } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { verifyToken } from '@parley/shared/token/routing-token.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';

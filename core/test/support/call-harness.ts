@@ -3,7 +3,7 @@ import { createLogger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import { OfferReply, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import { offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
-import { freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeUdpRange } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { MediaStreamTrack, type RTCDataChannel, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';

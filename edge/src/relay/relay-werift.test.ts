@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '@parley/shared/log.js';
-import { freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
+import { freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection } from 'werift';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '@parley/shared/log.js';
+import { freeUdpPort } from '@parley/shared/net/free-port.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
-import { freeUdpPort } from '@parley/shared/testing/free-port.js';
 import {
   encodeToken,
   makeKeyring,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
-import { freeTcpPort } from './free-port.js';
+import { freeTcpPort } from '../net/free-port.js';
 
 /**
  * A real nats-server (Debian package) on a free loopback port, owned by one

@@ -4,7 +4,7 @@ import { encodeJson } from '@parley/shared/nats/codec.js';
 import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
 import type { TransceiverAnnounce } from '@parley/shared/nats/schemas.js';
 import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT } from '@parley/shared/nats/subjects.js';
-import { freeTcpPort, freeUdpPort } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
 import type { CpuPlan } from '../proc/cpu-pin.js';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { freeTcpPort } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { CpuPlan } from '../proc/cpu-pin.js';

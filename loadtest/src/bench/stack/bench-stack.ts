@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { freeTcpPort, freeUdpPort } from '@parley/shared/testing/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { CLI_MAIN, type RunningService, startService } from '../proc/service-launcher.js';
 import { freeUdpRangeBelowEphemeral } from './port-range.js';

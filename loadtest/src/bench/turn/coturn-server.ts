@@ -4,8 +4,8 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
-import { freeUdpPort, freeUdpRange } from '@parley/shared/testing/free-port.js';
 
 export interface CoturnOptions {
   /** Ports for relayed addresses: at least one per allocation. */
