@@ -105,6 +105,20 @@ describe('POST /v1/sessions', () => {
     expect(res.status).toBe(201);
   });
 
+  it("uses the token's agent claim, lets ?agent= repeat it, and 403s a different one", async () => {
+    const { app, broker } = makeApp();
+    const token = `Bearer ${await mintDevToken(SECRET, { subject: 'bob', agent: 'grpc' })}`;
+    expect((await post(app, { headers: { Authorization: token } })).status).toBe(201);
+    expect((await post(app, { headers: { Authorization: token }, query: '?agent=grpc' })).status).toBe(201);
+    expect(broker.created.map((r) => r.agent)).toEqual(['grpc', 'grpc']);
+    await expectProblem(
+      await post(app, { headers: { Authorization: token }, query: '?agent=echo' }),
+      403,
+      /only talk to agent "grpc"/,
+    );
+    expect(broker.created).toHaveLength(2);
+  });
+
   it('leaves agent and subject out when absent (auth off)', async () => {
     const { app, broker } = makeApp({ auth: createNoAuth() });
     const res = await app.request('/v1/sessions', {

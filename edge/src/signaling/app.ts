@@ -70,7 +70,9 @@ const BROKER_PROBLEMS: Record<BrokerErrorCode, BrokerProblem> = {
   transceiver_error: { status: 502, type: ProblemType.transceiverError, title: 'Transceiver error' },
 };
 
-type Env = { Variables: { subject: string | undefined; failure: string | undefined } };
+type Env = {
+  Variables: { subject: string | undefined; tokenAgent: string | undefined; failure: string | undefined };
+};
 
 /**
  * The WHIP-style signaling API (RFC 9725): POST an SDP offer, get an SDP
@@ -146,6 +148,7 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
       return problem(c, 401, { detail: result.detail, headers: { 'WWW-Authenticate': challenge } });
     }
     c.set('subject', result.subject);
+    c.set('tokenAgent', result.agent);
     return next();
   };
 
@@ -168,7 +171,13 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
   });
 
   app.post(SESSIONS_PATH, requireAuth, requireSdp, limitBody, async (c) => {
-    const agent = c.req.query('agent');
+    // The token's agent claim, when present, is binding; ?agent= may only repeat it.
+    const requested = c.req.query('agent');
+    const granted = c.get('tokenAgent');
+    if (granted !== undefined && requested !== undefined && requested !== granted) {
+      return problem(c, 403, { detail: `this token may only talk to agent "${granted}"` });
+    }
+    const agent = granted ?? requested;
     if (agent !== undefined && !AGENT_NAME.test(agent)) {
       return problem(c, 400, { detail: 'agent must be 1-64 characters of A-Z a-z 0-9 _ . -' });
     }

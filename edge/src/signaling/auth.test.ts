@@ -16,6 +16,19 @@ describe('jwt authenticator', () => {
     expect(await auth.verify(`bearer ${token}`)).toEqual({ ok: true, subject: 'dev-user' });
   });
 
+  it('returns the parley_agent claim, and refuses a token whose claim is not a string', async () => {
+    const token = await mintDevToken(SECRET, { subject: 'u', agent: 'realtime' });
+    expect(await auth.verify(`Bearer ${token}`)).toEqual({ ok: true, subject: 'u', agent: 'realtime' });
+    const bad = await new SignJWT({ parley_agent: 5 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1m')
+      .sign(key);
+    expect(await auth.verify(`Bearer ${bad}`)).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/parley_agent/),
+    });
+  });
+
   it('refuses tokens without exp, since they would never expire', async () => {
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(key);
     expect(await auth.verify(`Bearer ${token}`)).toEqual({ ok: false, detail: expect.stringMatching(/exp/) });

@@ -1,6 +1,12 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 
-export type AuthResult = { ok: true; subject?: string } | { ok: false; detail: string };
+export type AuthResult = { ok: true; subject?: string; agent?: string } | { ok: false; detail: string };
+
+/**
+ * JWT claim naming the agent a token may talk to. The application that issues
+ * tokens decides which voice model a user gets; the edge enforces it.
+ */
+export const AGENT_CLAIM = 'parley_agent';
 
 export interface Authenticator {
   /** Takes the raw Authorization header; never throws for bad input. */
@@ -48,7 +54,15 @@ export function createJwtAuthenticator(opts: JwtAuthOptions): Authenticator {
           clockTolerance,
           requiredClaims: ['exp'],
         });
-        return payload.sub === undefined ? { ok: true } : { ok: true, subject: payload.sub };
+        const agent = payload[AGENT_CLAIM];
+        if (agent !== undefined && typeof agent !== 'string') {
+          return { ok: false, detail: `claim ${AGENT_CLAIM} must be a string` };
+        }
+        return {
+          ok: true,
+          ...(payload.sub !== undefined && { subject: payload.sub }),
+          ...(agent !== undefined && { agent }),
+        };
       } catch (e) {
         return { ok: false, detail: describeJoseError(e) };
       }
@@ -64,9 +78,9 @@ export function createNoAuth(): Authenticator {
 /** A short-lived HS256 token the dev stack prints so a browser or CLI can call the API. */
 export async function mintDevToken(
   secret: string,
-  opts: { subject: string; ttlSeconds?: number; issuer?: string; audience?: string },
+  opts: { subject: string; ttlSeconds?: number; issuer?: string; audience?: string; agent?: string },
 ): Promise<string> {
-  let jwt = new SignJWT({})
+  let jwt = new SignJWT(opts.agent === undefined ? {} : { [AGENT_CLAIM]: opts.agent })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(opts.subject)
     .setIssuedAt()
