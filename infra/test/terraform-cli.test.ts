@@ -76,9 +76,17 @@ if (!terraform) {
           ? run(nice, ['-n', '10', terraform, ...args, '-no-color'], { cwd: inCopy(dir), env })
           : run(terraform, [...args, '-no-color'], { cwd: inCopy(dir), env }),
       );
+    // Inits run one at a time: concurrent inits sharing the plugin cache race on
+    // creating its directories ("failed to create directory"), seen in CI runs.
+    const initOneAtATime = limiter(1);
     const init = (dir: string) => {
       if (!inits.has(dir))
-        inits.set(dir, tf(dir, ['init', '-backend=false', '-input=false', `-plugin-dir=${mirror.dir}`]));
+        inits.set(
+          dir,
+          initOneAtATime(() =>
+            tf(dir, ['init', '-backend=false', '-input=false', `-plugin-dir=${mirror.dir}`]),
+          ),
+        );
       return inits.get(dir) as Promise<RunResult>;
     };
 
