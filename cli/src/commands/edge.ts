@@ -31,7 +31,8 @@ export function registerEdge(program: Command): void {
       await runService('edge', metricsPort, async () => {
         const { createLogger } = await import('@parley/shared/log.js');
         const { startSignalingServer } = await import('@parley/edge/signaling/server.js');
-        const { injectTraceContext, traceRequests } = await import('@parley/edge/signaling/tracing.js');
+        const { traceRequests } = await import('@parley/edge/signaling/tracing.js');
+        const { injectTraceContext } = await import('@parley/shared/telemetry/nats-trace.js');
         const { mountWebClient } = await import('@parley/edge/web/mount.js');
         const { mountDevTokenEndpoint } = await import('@parley/edge/web/dev-token.js');
         const log = createLogger('edge', process.env.PARLEY_LOG_LEVEL ?? 'info');

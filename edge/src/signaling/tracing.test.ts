@@ -7,6 +7,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { injectTraceContext } from '@parley/shared/telemetry/nats-trace.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { eventually, FakeTransceiver } from '../../test/fake-transceiver.js';
 import { mintDevToken } from './auth.js';
 import { loadSignalingConfig } from './config.js';
 import { type SignalingServer, startSignalingServer } from './server.js';
-import { injectTraceContext, traceRequests } from './tracing.js';
+import { traceRequests } from './tracing.js';
 
 const SECRET = 'tracing-test-secret-with-at-least-32-chars';
 const OFFER = readFileSync(new URL('./__fixtures__/werift-offer.sdp', import.meta.url), 'utf8');

@@ -1,4 +1,3 @@
-import type { MsgHdrs } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 
@@ -6,7 +5,8 @@ const tracer = trace.getTracer('parley.edge');
 
 /**
  * One server span per signaling request. The NATS request to the transceiver
- * runs inside it, so injectTraceContext() carries it to the transceiver.
+ * runs inside it, so injectTraceContext() (shared/telemetry/nats-trace)
+ * carries it to the transceiver.
  */
 export function traceRequests(): MiddlewareHandler {
   return async (c, next) => {
@@ -34,9 +34,4 @@ export function traceRequests(): MiddlewareHandler {
 /** Span names must stay low-cardinality: session ids become `:id`. */
 function routeName(path: string): string {
   return path.replace(/^\/v1\/sessions\/[^/]+$/, '/v1/sessions/:id');
-}
-
-/** Puts the active trace context (W3C traceparent) into NATS message headers. */
-export function injectTraceContext(h: MsgHdrs): void {
-  propagation.inject(context.active(), h, { set: (carrier, key, value) => carrier.set(key, value) });
 }

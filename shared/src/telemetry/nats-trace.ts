@@ -1,5 +1,4 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import {
   type Context,
   context,
@@ -12,17 +11,9 @@ import {
 
 const tracer = trace.getTracer('parley.nats');
 
-/** Starts a client span for a NATS request and returns headers carrying its context (W3C traceparent). */
-export function startRequestSpan(name: string, subject: string): { span: Span; headers: MsgHdrs } {
-  const span = tracer.startSpan(name, {
-    kind: SpanKind.CLIENT,
-    attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
-  });
-  const h = natsHeaders();
-  propagation.inject(trace.setSpan(context.active(), span), h, {
-    set: (carrier, key, value) => carrier.set(key, value),
-  });
-  return { span, headers: h };
+/** Puts the active trace context (W3C traceparent) into a NATS request's headers. */
+export function injectTraceContext(h: MsgHdrs): void {
+  propagation.inject(context.active(), h, { set: (carrier, key, value) => carrier.set(key, value) });
 }
 
 /** The remote parent context a request carried, for the server-side span. */
