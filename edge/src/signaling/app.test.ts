@@ -1,91 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { newSessionId } from '@parley/shared/discovery/session-id.js';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createSignalingApp, type HealthStatus, type SignalingAppDeps } from './app.js';
+import {
+  ANSWER,
+  bearer,
+  expectProblem,
+  makeApp,
+  OFFER,
+  post,
+  ROUTE,
+  SECRET,
+} from '../../test/signaling-app-harness.js';
 import { createJwtAuthenticator, createNoAuth, mintDevToken } from './auth.js';
-import { PROBLEM_CONTENT_TYPE } from './problem.js';
-import type {
-  CloseResult,
-  CreateErrorCode,
-  CreateResult,
-  CreateSessionRequest,
-  SessionBroker,
-} from './session-broker.js';
-
-const SECRET = 'test-secret-that-is-at-least-32-characters-long';
-const OFFER = readFileSync(new URL('./__fixtures__/chrome-offer.sdp', import.meta.url), 'utf8').replace(
-  /\r?\n/g,
-  '\r\n',
-);
-const ANSWER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
-const ROUTE = '0123456789ab';
-
-/** Interface double for the HTTP layer: records calls, returns what the test says. */
-class StubBroker implements SessionBroker {
-  readonly created: CreateSessionRequest[] = [];
-  readonly closed: string[] = [];
-  readonly live = new Set<string>();
-  nextCreate?: CreateResult | (() => Promise<CreateResult>);
-
-  async create(req: CreateSessionRequest): Promise<CreateResult> {
-    this.created.push(req);
-    const next = this.nextCreate;
-    if (typeof next === 'function') return next();
-    if (next) return next;
-    const sessionId = newSessionId(ROUTE);
-    this.live.add(sessionId);
-    return { ok: true, sessionId, answer: ANSWER };
-  }
-
-  async close(sessionId: string): Promise<CloseResult> {
-    this.closed.push(sessionId);
-    if (!this.live.delete(sessionId)) return { ok: false, code: 'not_found', detail: 'no such session' };
-    return { ok: true };
-  }
-}
-
-function makeApp(over: Partial<SignalingAppDeps> = {}) {
-  const broker = new StubBroker();
-  const app = createSignalingApp({
-    auth: createJwtAuthenticator({ secret: SECRET }),
-    broker,
-    log: pino({ level: 'silent' }),
-    ...over,
-  });
-  return { app, broker };
-}
-
-async function bearer(opts: { subject?: string; ttlSeconds?: number } = {}): Promise<string> {
-  return `Bearer ${await mintDevToken(SECRET, { subject: opts.subject ?? 'alice', ttlSeconds: opts.ttlSeconds ?? 60 })}`;
-}
-
-async function post(
-  app: ReturnType<typeof makeApp>['app'],
-  init: { body?: BodyInit; headers?: Record<string, string>; query?: string } = {},
-): Promise<Response> {
-  return app.request(`/v1/sessions${init.query ?? ''}`, {
-    method: 'POST',
-    body: init.body ?? OFFER,
-    headers: { 'Content-Type': 'application/sdp', Authorization: await bearer(), ...init.headers },
-  });
-}
-
-async function expectProblem(
-  res: Response,
-  status: number,
-  detail?: RegExp,
-): Promise<Record<string, unknown>> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('Content-Type')).toBe(PROBLEM_CONTENT_TYPE);
-  const body = (await res.json()) as Record<string, unknown>;
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
-  expect(typeof body.detail).toBe('string');
-  if (detail) expect(body.detail).toMatch(detail);
-  expect(JSON.stringify(body)).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack traces
-  return body;
-}
+import type { CreateErrorCode } from './session-broker.js';
 
 describe('POST /v1/sessions', () => {
   it('returns 201 with the answer, its content type, and the session URL', async () => {
@@ -296,106 +223,5 @@ describe('DELETE /v1/sessions/:id', () => {
     });
     await expectProblem(res, 503, /slow/);
     expect(res.headers.get('Retry-After')).toBe('2');
-  });
-});
-
-describe('other routes', () => {
-  it('404s unknown routes with problem+json', async () => {
-    const { app } = makeApp();
-    await expectProblem(await app.request('/nope'), 404, /GET \/nope/);
-    await expectProblem(await app.request('/v1/sessions/a/b', { method: 'DELETE' }), 404);
-  });
-
-  it('405s wrong methods on known paths with Allow', async () => {
-    const { app } = makeApp();
-    const list = await app.request('/v1/sessions');
-    await expectProblem(list, 405);
-    expect(list.headers.get('Allow')).toBe('POST');
-    const patch = await app.request(`/v1/sessions/${newSessionId(ROUTE)}`, { method: 'PATCH' });
-    await expectProblem(patch, 405);
-    expect(patch.headers.get('Allow')).toBe('DELETE');
-  });
-
-  it('reports health as 200 or 503 with the transceiver count', async () => {
-    let health: HealthStatus = { ok: true, transceivers: 3 };
-    const { app } = makeApp({ isHealthy: () => health });
-    const up = await app.request('/healthz');
-    expect(up.status).toBe(200);
-    expect(await up.json()).toEqual({ status: 'ok', transceivers: 3 });
-
-    health = { ok: false, transceivers: 0, detail: 'NATS disconnected' };
-    const down = await app.request('/healthz');
-    expect(down.status).toBe(503);
-    expect(await down.json()).toEqual({
-      status: 'unavailable',
-      transceivers: 0,
-      detail: 'NATS disconnected',
-    });
-    // Liveness does not depend on transceivers.
-    expect((await app.request('/livez')).status).toBe(200);
-  });
-
-  it('runs injected middleware around every request, including errors', async () => {
-    const seen: string[] = [];
-    const { app } = makeApp({
-      middleware: [
-        async (c, next) => {
-          await next();
-          seen.push(`${c.req.method} ${c.req.path} ${c.res.status}`);
-        },
-      ],
-    });
-    await post(app);
-    await app.request('/nope');
-    expect(seen).toEqual(['POST /v1/sessions 201', 'GET /nope 404']);
-  });
-
-  it('leaves room for more routes added before serving (the web page)', async () => {
-    const { app } = makeApp();
-    app.get('/', (c) => c.html('<h1>parley</h1>'));
-    const res = await app.request('/');
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('parley');
-  });
-});
-
-describe('CORS', () => {
-  const origin = 'https://app.example.com';
-
-  it('answers preflight for allowed origins and exposes Location', async () => {
-    const { app } = makeApp({ corsOrigins: [origin] });
-    const pre = await app.request('/v1/sessions', {
-      method: 'OPTIONS',
-      headers: {
-        Origin: origin,
-        'Access-Control-Request-Method': 'POST',
-        'Access-Control-Request-Headers': 'authorization, content-type',
-      },
-    });
-    expect(pre.status).toBe(204);
-    expect(pre.headers.get('Access-Control-Allow-Origin')).toBe(origin);
-    expect(pre.headers.get('Access-Control-Allow-Methods')).toContain('POST');
-    expect(pre.headers.get('Access-Control-Allow-Headers')).toMatch(/Authorization/i);
-
-    const res = await post(app, { headers: { Origin: origin } });
-    expect(res.status).toBe(201);
-    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(origin);
-    expect(res.headers.get('Access-Control-Expose-Headers')).toContain('Location');
-
-    // Errors carry CORS headers too, or a browser app could not read them.
-    const denied = await post(app, { headers: { Origin: origin, Authorization: 'Bearer x' } });
-    expect(denied.status).toBe(401);
-    expect(denied.headers.get('Access-Control-Allow-Origin')).toBe(origin);
-  });
-
-  it('grants nothing to other origins, or when unconfigured', async () => {
-    const { app } = makeApp({ corsOrigins: [origin] });
-    const res = await post(app, { headers: { Origin: 'https://evil.example' } });
-    expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
-
-    const { app: plain } = makeApp();
-    const res2 = await post(plain, { headers: { Origin: origin } });
-    expect(res2.status).toBe(201);
-    expect(res2.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
 });
