@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   encodeToken,
@@ -8,6 +8,8 @@ import {
   routeIdOf,
   TOKEN_BYTES,
   TOKEN_CHARS,
+  TOKEN_NONCE_BYTES,
+  TOKEN_VERSION,
   type TokenKey,
   verifyToken,
 } from './routing-token.js';
@@ -17,7 +19,7 @@ const key = (id: number, fill?: number): TokenKey => ({
   id,
   secret: fill === undefined ? randomBytes(32) : Buffer.alloc(32, fill),
 });
-const claims: RoutingClaims = { routeId: routeIdOf('transceiver-a'), port: 20_123, expiresAt: NOW + 60 };
+const claims: RoutingClaims = { routeId: routeIdOf('transceiver-a'), expiresAt: NOW + 60 };
 /** RFC 8839: ice-char = ALPHA / DIGIT / "+" / "/", ufrag 4..256 of them. */
 const ICE_UFRAG = /^[A-Za-z0-9+/]{4,256}$/;
 
@@ -38,10 +40,16 @@ describe('routing token round trip', () => {
     expect(verifyToken(keyring, token, NOW)).toEqual({ ok: true, keyId: 3, claims });
   });
 
-  it('carries port and expiry edge values intact', () => {
+  it('carries no port: version 2 claims are the route id and the expiry only', () => {
+    const v = verifyToken(keyring, encodeToken(keyring, claims), NOW);
+    expect(v.ok && Object.keys(v.claims).sort()).toEqual(['expiresAt', 'routeId']);
+    expect(toBytes(encodeToken(keyring, claims))[0]).toBe(TOKEN_VERSION);
+    expect(TOKEN_VERSION).toBe(2);
+  });
+
+  it('carries route id and expiry edge values intact', () => {
     for (const c of [
-      { ...claims, port: 1 },
-      { ...claims, port: 65535 },
+      { ...claims, expiresAt: NOW + 1 },
       { ...claims, routeId: '000000000000' },
       { ...claims, routeId: 'ffffffffffff', expiresAt: 0xffffffff },
     ]) {
@@ -53,8 +61,26 @@ describe('routing token round trip', () => {
   it('makes every token unique through its random nonce, and deterministic with a fixed one', () => {
     const tokens = new Set(Array.from({ length: 200 }, () => encodeToken(keyring, claims)));
     expect(tokens.size).toBe(200);
-    const nonce = Buffer.from([9, 9, 9, 9]);
+    const nonce = Buffer.from([9, 9, 9, 9, 9, 9]);
     expect(encodeToken(keyring, claims, nonce)).toBe(encodeToken(keyring, claims, nonce));
+  });
+
+  it('puts all 6 nonce bytes in the token: tokens differing only in any nonce byte differ', () => {
+    const base = Buffer.alloc(TOKEN_NONCE_BYTES);
+    const seen = new Set([encodeToken(keyring, claims, base)]);
+    for (let i = 0; i < TOKEN_NONCE_BYTES; i++) {
+      const nonce = Buffer.from(base);
+      nonce[i] = 1;
+      const token = encodeToken(keyring, claims, nonce);
+      expect(toBytes(token).subarray(8, 14).equals(nonce), `nonce byte ${i}`).toBe(true);
+      seen.add(token);
+    }
+    expect(seen.size).toBe(TOKEN_NONCE_BYTES + 1);
+  });
+
+  it('refuses a nonce of the wrong size', () => {
+    expect(() => encodeToken(keyring, claims, Buffer.alloc(4))).toThrow(/nonce/);
+    expect(() => encodeToken(keyring, claims, Buffer.alloc(7))).toThrow(/nonce/);
   });
 
   it('refuses to encode a route id that is not 12 hex chars', () => {
@@ -63,15 +89,52 @@ describe('routing token round trip', () => {
   });
 });
 
+/**
+ * Known answers, computed once and pinned: any change to the layout, the MAC
+ * input or the base64 spelling shows up here, not first in production where
+ * relays and transceivers of two versions must agree.
+ */
+describe('version 2 test vectors', () => {
+  const vectorKeyring = makeKeyring([{ id: 7, secret: Buffer.alloc(32, 0x11) }]);
+  const vectorClaims: RoutingClaims = { routeId: '0123456789ab', expiresAt: 2_000_000_000 };
+  const nonce = Buffer.from('a1b2c3d4e5f6', 'hex');
+  const TOKEN = 'AgcBI0VniauhssPU5fZ3NZQA8H9oq2YpjHLNpQ';
+
+  it('encodes the pinned token byte for byte', () => {
+    const token = encodeToken(vectorKeyring, vectorClaims, nonce);
+    expect(token).toBe(TOKEN);
+    const bytes = toBytes(token);
+    expect(bytes.subarray(0, 18).toString('hex')).toBe('02070123456789aba1b2c3d4e5f677359400');
+    const mac = createHmac('sha256', Buffer.alloc(32, 0x11)).update(bytes.subarray(0, 18)).digest();
+    expect(bytes.subarray(18).equals(mac.subarray(0, 10))).toBe(true);
+  });
+
+  it('verifies the pinned token', () => {
+    expect(verifyToken(vectorKeyring, TOKEN, 1_999_999_999)).toEqual({
+      ok: true,
+      keyId: 7,
+      claims: vectorClaims,
+    });
+    expect(verifyToken(vectorKeyring, TOKEN, 2_000_000_000)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('rejects a version 1 token as version, even when correctly signed with a current key', () => {
+    // v1 layout: version 1, key id, route id, port 20000, 4-byte nonce, expiry, MAC over bytes 0..17.
+    const v1 = Buffer.alloc(TOKEN_BYTES);
+    Buffer.from('01070123456789ab4e20a1b2c3d477359400', 'hex').copy(v1);
+    createHmac('sha256', Buffer.alloc(32, 0x11)).update(v1.subarray(0, 18)).digest().copy(v1, 18, 0, 10);
+    const token = toToken(v1);
+    expect(token).toMatch(ICE_UFRAG);
+    expect(token).toHaveLength(TOKEN_CHARS);
+    expect(verifyToken(vectorKeyring, token, NOW)).toEqual({ ok: false, reason: 'version' });
+  });
+});
+
 describe('ufrag validity', () => {
   it('every token is a valid ICE ufrag: only ALPHA/DIGIT/+/ and 4..256 chars, no padding', () => {
     const keyring = makeKeyring([key(200)]);
     for (let i = 0; i < 2_000; i++) {
-      const token = encodeToken(keyring, {
-        routeId: randomBytes(6).toString('hex'),
-        port: 1 + (i % 65535),
-        expiresAt: NOW + i,
-      });
+      const token = encodeToken(keyring, { routeId: randomBytes(6).toString('hex'), expiresAt: NOW + i });
       expect(token).toMatch(ICE_UFRAG);
     }
   });
@@ -123,9 +186,14 @@ describe('forgery', () => {
   });
 
   it('rejects another version before looking at the key or signature', () => {
-    const bytes = toBytes(token);
-    bytes[0] = 2;
-    expect(verifyToken(keyring, toToken(bytes), NOW)).toEqual({ ok: false, reason: 'version' });
+    for (const version of [0, 1, 3, 255]) {
+      const bytes = toBytes(token);
+      bytes[0] = version;
+      expect(verifyToken(keyring, toToken(bytes), NOW), `version ${version}`).toEqual({
+        ok: false,
+        reason: 'version',
+      });
+    }
   });
 });
 

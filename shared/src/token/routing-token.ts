@@ -5,24 +5,36 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  *
  * The relay reads it from the USERNAME of the first STUN Binding Request of a
  * flow and learns, with no lookup and no network call, which transceiver owns
- * the session and on which UDP port. The HMAC stops anyone from steering the
- * relay to an address we did not sign: the relay is never an open proxy.
+ * the session. The HMAC stops anyone from steering the relay to an address we
+ * did not sign: the relay is never an open proxy.
+ *
+ * Version 2 carries no port: each transceiver has ONE ICE UDP port, which it
+ * announces on NATS, and demultiplexes sessions on it by the full ufrag. What
+ * binds a token to one session is therefore the token itself, which is why
+ * the nonce is 6 random bytes (the 2 bytes v1 spent on a per-session port
+ * joined it): every session's ufrag is unique. A transceiver that mints a
+ * ufrag already held by one of its live sessions must mint another.
  *
  * Binary layout (28 bytes, base64 without padding = 38 ice-chars; RFC 8839
  * allows 4..256 ufrag characters from ALPHA / DIGIT / "+" / "/"):
  *
- *   0      version (1)
+ *   0      version (1) = 2
  *   1      key id (1)
  *   2..7   route id (6): first bytes of SHA-256(transceiver id), resolved
- *          to a private address through discovery
- *   8..9   transceiver UDP port (2, big endian)
- *   10..13 nonce (4): makes every session's ufrag unique
+ *          to a private address and port through discovery
+ *   8..13  nonce (6, random): makes every session's ufrag unique
  *   14..17 expiry (4, unix seconds)
  *   18..27 HMAC-SHA256(key, bytes 0..17) truncated to 80 bits
+ *
+ * Version 1 (bytes 8..9 a per-session UDP port, 10..13 a 4-byte nonce) is
+ * rejected as 'version': its port means nothing to a one-port transceiver.
  */
-export const TOKEN_VERSION = 1;
+export const TOKEN_VERSION = 2;
 export const TOKEN_BYTES = 28;
 export const TOKEN_CHARS = 38;
+export const TOKEN_NONCE_BYTES = 6;
+const NONCE_OFFSET = 8;
+const EXPIRY_OFFSET = 14;
 const SIGNED_BYTES = 18;
 const MAC_BYTES = 10;
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -30,7 +42,6 @@ const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 export interface RoutingClaims {
   /** 12 hex chars: see routeIdOf(). */
   routeId: string;
-  port: number;
   /** Unix seconds after which relays refuse to build new flows for it. */
   expiresAt: number;
 }
@@ -89,19 +100,23 @@ export function routeIdOf(transceiverId: string): string {
   return createHash('sha256').update(transceiverId).digest('hex').slice(0, 12);
 }
 
+/**
+ * Signs a new token with the keyring's first key. `nonce` is for tests and
+ * fixtures only: real tokens need fresh random bytes to be unique.
+ */
 export function encodeToken(
   keyring: TokenKeyring,
   claims: RoutingClaims,
-  nonce: Buffer = randomBytes(4),
+  nonce: Buffer = randomBytes(TOKEN_NONCE_BYTES),
 ): string {
+  if (!/^[0-9a-f]{12}$/.test(claims.routeId)) throw new Error('routeId must be 12 hex chars');
+  if (nonce.length !== TOKEN_NONCE_BYTES) throw new Error(`nonce must be ${TOKEN_NONCE_BYTES} bytes`);
   const buf = Buffer.allocUnsafe(TOKEN_BYTES);
   buf[0] = TOKEN_VERSION;
   buf[1] = keyring.signing.id;
-  if (!/^[0-9a-f]{12}$/.test(claims.routeId)) throw new Error('routeId must be 12 hex chars');
   buf.write(claims.routeId, 2, 6, 'hex');
-  buf.writeUInt16BE(claims.port, 8);
-  nonce.copy(buf, 10, 0, 4);
-  buf.writeUInt32BE(claims.expiresAt >>> 0, 14);
+  nonce.copy(buf, NONCE_OFFSET);
+  buf.writeUInt32BE(claims.expiresAt >>> 0, EXPIRY_OFFSET);
   mac(keyring.signing.secret, buf).copy(buf, SIGNED_BYTES);
   return buf.toString('base64').replace(/=+$/, '');
 }
@@ -124,13 +139,9 @@ export function verifyToken(keyring: TokenKeyring, token: string, nowSeconds: nu
   if (!key) return { ok: false, reason: 'unknown_key' };
   const expected = mac(key.secret, buf);
   if (!timingSafeEqual(expected, buf.subarray(SIGNED_BYTES))) return { ok: false, reason: 'bad_signature' };
-  const expiresAt = buf.readUInt32BE(14);
+  const expiresAt = buf.readUInt32BE(EXPIRY_OFFSET);
   if (expiresAt <= nowSeconds) return { ok: false, reason: 'expired' };
-  return {
-    ok: true,
-    keyId: key.id,
-    claims: { routeId: buf.toString('hex', 2, 8), port: buf.readUInt16BE(8), expiresAt },
-  };
+  return { ok: true, keyId: key.id, claims: { routeId: buf.toString('hex', 2, 8), expiresAt } };
 }
 
 function mac(secret: Buffer, buf: Buffer): Buffer {
