@@ -24,8 +24,11 @@ export const TransceiverConfigSchema = z
     PARLEY_CLUSTER: z.string().min(1).default('local'),
     PARLEY_REGION: z.string().min(1).default('local'),
     PARLEY_PRIVATE_ADDRESS: z.string().min(1).default('127.0.0.1'),
-    PARLEY_ICE_PORT_MIN: port(20_000),
-    PARLEY_ICE_PORT_MAX: port(20_999),
+    // The ONE private UDP port every ICE session of this transceiver shares (as pion's UDPMux and
+    // mediasoup's WebRtcServer do): sessions are told apart by their ufrag (the routing token) and
+    // then by the relay flow's address. One port keeps the firewall rule to relays a single port,
+    // announces as one number, and puts no port count between a transceiver and its capacity.
+    PARLEY_ICE_PORT: z.coerce.number().int().min(1).max(65535).default(20_000),
     PARLEY_CAPACITY: z.coerce.number().int().min(0).default(500),
     // Setup admission (see session/setup-admission.ts): setups at once (0 = no limit), offers that may
     // wait, how long they may wait (below the edge's offer timeout), and when a slot is reclaimed.
@@ -53,10 +56,6 @@ export const TransceiverConfigSchema = z
     PARLEY_METRICS_PORT: port(9466),
     PARLEY_LOG_LEVEL: logLevel,
     NATS_URL: natsServers,
-  })
-  .refine((c) => c.PARLEY_ICE_PORT_MIN < c.PARLEY_ICE_PORT_MAX && c.PARLEY_ICE_PORT_MAX < 65535, {
-    message: 'PARLEY_ICE_PORT_MIN must be below PARLEY_ICE_PORT_MAX, and MAX below 65535',
-    path: ['PARLEY_ICE_PORT_MAX'],
   })
   .refine((c) => c.PARLEY_DEFAULT_AGENT !== 'grpc' || c.PARLEY_AGENT_GRPC_URL, {
     message: 'PARLEY_DEFAULT_AGENT=grpc needs PARLEY_AGENT_GRPC_URL (host:port of the model server)',

@@ -65,7 +65,7 @@ export class FakeTransceiver {
       cluster: 'local',
       region: 'local',
       address: '127.0.0.1',
-      portRange: { min: 40000, max: 40099 },
+      port: 40000,
       sessions: this.sessions.size,
       capacity: 10,
       draining: false,

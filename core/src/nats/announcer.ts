@@ -7,6 +7,9 @@ import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT } from '@parley/shared/nats/subjects
  * Publishes this transceiver's state every `intervalMs`, at once when asked
  * on DISCOVER_SUBJECT, and soon after its load changes (coalesced, so a burst
  * of sessions costs one message, not one per session).
+ *
+ * Relays route on `address` and `port` of the snapshot: the one ICE UDP port
+ * all sessions share (PARLEY_ICE_PORT), since routing tokens carry no port.
  */
 export class Announcer {
   private timer?: NodeJS.Timeout;

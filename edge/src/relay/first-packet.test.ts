@@ -17,34 +17,43 @@ import {
 } from '@parley/shared/token/routing-token.js';
 import { describe, expect, it, vi } from 'vitest';
 import { decideFirstPacket, type FirstPacketContext, normalizeIp, type RouteTarget } from './first-packet.js';
+import { encodeV1Token } from './testing/v1-token.js';
 
 const NOW_MS = 1_900_000_000_000;
 const keyring = makeKeyring([{ id: 1, secret: Buffer.alloc(32, 0x11) }]);
 const routeId = routeIdOf('tx-a');
-const route: RouteTarget = { address: '10.1.2.3', portRange: { min: 20_000, max: 20_099 } };
+const route: RouteTarget = { address: '10.1.2.3', port: 20_000 };
 const routes = new Map<string, RouteTarget>([[routeId, route]]);
 
 function ctx(over: Partial<FirstPacketContext> = {}): FirstPacketContext {
   return { keyring, nowMs: NOW_MS, resolveRoute: (id) => routes.get(id), family: 4, ...over };
 }
 function token(claims: Partial<RoutingClaims> = {}, kr = keyring): string {
-  return encodeToken(kr, { routeId, port: 20_050, expiresAt: NOW_MS / 1000 + 300, ...claims });
+  return encodeToken(kr, { routeId, expiresAt: NOW_MS / 1000 + 300, ...claims });
 }
 function check(tok: string, extra: Parameters<typeof buildBindingRequest>[0] = {}): Buffer {
   return buildBindingRequest({ username: `${tok}:Cl1e`, password: 'transceiverpassword1234', ...extra });
 }
 
 describe('decideFirstPacket: flows that may open', () => {
-  it('forwards a Binding Request with a valid token to the announced address and the token port', () => {
+  it('forwards a Binding Request with a valid token to the announced address and port', () => {
     expect(decideFirstPacket(check(token()), ctx())).toEqual({
-      forward: { host: '10.1.2.3', port: 20_050, routeId, keyId: 1 },
+      forward: { host: '10.1.2.3', port: 20_000, routeId, keyId: 1 },
     });
   });
 
-  it('accepts the ends of the port range and a request without FINGERPRINT', () => {
-    for (const port of [20_000, 20_099]) {
-      expect(decideFirstPacket(check(token({ port })), ctx())).toMatchObject({ forward: { port } });
+  it('sends every session of a transceiver to its one announced port, whatever the nonce', () => {
+    for (let i = 0; i < 20; i++) {
+      expect(decideFirstPacket(check(token()), ctx())).toMatchObject({ forward: { port: 20_000 } });
     }
+    // A transceiver that restarts on another port is followed as soon as it announces it.
+    const moved = () => ({ ...route, port: 31_337 });
+    expect(decideFirstPacket(check(token()), ctx({ resolveRoute: moved }))).toMatchObject({
+      forward: { host: '10.1.2.3', port: 31_337 },
+    });
+  });
+
+  it('accepts a request without FINGERPRINT', () => {
     expect(decideFirstPacket(check(token(), { fingerprint: false }), ctx())).toHaveProperty('forward');
   });
 
@@ -57,12 +66,10 @@ describe('decideFirstPacket: flows that may open', () => {
       const user = readUsername(pkt);
       const tok = user.ok ? splitIceUsername(user.username)?.receiver : undefined;
       const claims = verifyToken(fixtureKeyring, tok ?? '', 0);
-      if (!claims.ok) throw new Error('fixture token does not verify');
-      const port = claims.claims.port;
+      if (!claims.ok) throw new Error(`fixture token does not verify: ${claims.reason}`);
+      const port = 20_000;
       const resolveRoute = vi.fn((id: string) =>
-        id === routeIdOf(FIXTURE_TRANSCEIVER_ID)
-          ? { address: '127.0.0.1', portRange: { min: port, max: port } }
-          : undefined,
+        id === routeIdOf(FIXTURE_TRANSCEIVER_ID) ? { address: '127.0.0.1', port } : undefined,
       );
       const nowMs = (FIXTURE_EXPIRES_AT - 60) * 1000;
       expect(decideFirstPacket(pkt, { keyring: fixtureKeyring, nowMs, resolveRoute })).toEqual({
@@ -123,10 +130,11 @@ describe('decideFirstPacket: everything else is dropped, with a reason', () => {
     expect(resolveRoute).not.toHaveBeenCalled();
   });
 
-  it('port outside the announced range (a signed token cannot aim the relay elsewhere on that host)', () => {
-    for (const port of [19_999, 20_100, 22, 1]) {
-      expect(decideFirstPacket(check(token({ port })), ctx())).toEqual({ drop: 'route_port_out_of_range' });
-    }
+  it('a version 1 token (which named a per-session port), even correctly signed', () => {
+    const resolveRoute = vi.fn(() => route);
+    const v1 = encodeV1Token(keyring.signing, { routeId, port: 22, expiresAt: NOW_MS / 1000 + 300 });
+    expect(decideFirstPacket(check(v1), ctx({ resolveRoute }))).toEqual({ drop: 'token_version' });
+    expect(resolveRoute).not.toHaveBeenCalled();
   });
 
   it('a route whose address is a hostname or of the other family', () => {
@@ -213,7 +221,7 @@ describe('decideFirstPacket: everything else is dropped, with a reason', () => {
       const pkt = i % 2 === 0 ? Buffer.from(Array.from({ length: rand() }, rand)) : Buffer.from(good);
       if (i % 2 === 1) for (let k = 0; k < 3; k++) pkt[20 + (rand() % (pkt.length - 20))] = rand();
       const d = decideFirstPacket(pkt, ctx());
-      if ('forward' in d) expect(d.forward).toEqual({ host: '10.1.2.3', port: 20_050, routeId, keyId: 1 });
+      if ('forward' in d) expect(d.forward).toEqual({ host: '10.1.2.3', port: 20_000, routeId, keyId: 1 });
     }
   });
 });

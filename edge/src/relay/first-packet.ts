@@ -15,7 +15,8 @@ import type { DropReason } from './relay-counters.js';
 export interface RouteTarget {
   /** Private IP address; must be a literal so replies can be matched to it exactly. */
   address: string;
-  portRange: { min: number; max: number };
+  /** The transceiver's one ICE UDP port, as announced: every flow to it goes there. */
+  port: number;
 }
 
 export type RouteResolver = (routeId: string) => RouteTarget | undefined;
@@ -44,9 +45,10 @@ export type FirstPacketDecision = { forward: ForwardTarget } | { drop: DropReaso
  * Decides what to do with a datagram from a source that has no flow. Only
  * an ICE connectivity check (STUN Binding Request) whose USERNAME starts
  * with a valid, unexpired routing token signed by a key we hold, naming a
- * live transceiver and a port inside its announced range, may open a flow:
- * this is what keeps the relay from being an open proxy. Cheap checks run
- * first so floods of junk never reach the HMAC.
+ * live transceiver, may open a flow, and only to that transceiver's announced
+ * address and port (the token carries no port, so it cannot aim the relay at
+ * any other port of that host): this is what keeps the relay from being an
+ * open proxy. Cheap checks run first so floods of junk never reach the HMAC.
  */
 export function decideFirstPacket(msg: Uint8Array, ctx: FirstPacketContext): FirstPacketDecision {
   const kind = classifyPacket(msg);
@@ -74,14 +76,13 @@ export function decideFirstPacket(msg: Uint8Array, ctx: FirstPacketContext): Fir
 
   const verified = verifyToken(ctx.keyring, parts.receiver, Math.floor(ctx.nowMs / 1000));
   if (!verified.ok) return { drop: `token_${verified.reason}` };
-  const { routeId, port } = verified.claims;
+  const { routeId } = verified.claims;
 
   const route = ctx.resolveRoute(routeId);
   if (!route) return { drop: 'route_unknown' };
-  if (port < route.portRange.min || port > route.portRange.max) return { drop: 'route_port_out_of_range' };
   const host = normalizeIp(route.address, ctx.family);
   if (host === undefined) return { drop: 'route_bad_address' };
-  return { forward: { host, port, routeId, keyId: verified.keyId } };
+  return { forward: { host, port: route.port, routeId, keyId: verified.keyId } };
 }
 
 /**

@@ -18,7 +18,6 @@ export const DROP_REASONS = [
   'token_bad_signature',
   'token_expired',
   'route_unknown',
-  'route_port_out_of_range',
   'route_bad_address',
   'rate_limited',
   'flow_table_full',

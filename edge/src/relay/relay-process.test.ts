@@ -56,7 +56,6 @@ describe('startRelayProcess with a real nats-server', () => {
     const id = 'tx-nats-1';
     const token = encodeToken(parseKeyring(KEYS), {
       routeId: routeIdOf(id),
-      port: tx.port,
       expiresAt: Math.floor(Date.now() / 1000) + 600,
     });
     const check = buildBindingRequest({ username: `${token}:Cli1`, password: 'p'.repeat(22) });
@@ -73,7 +72,7 @@ describe('startRelayProcess with a real nats-server', () => {
       cluster: 'local',
       region: 'local',
       address: '127.0.0.1',
-      portRange: { min: tx.port, max: tx.port },
+      port: tx.port,
       sessions: 0,
       capacity: 10,
       draining: false,

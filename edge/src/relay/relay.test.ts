@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RouteTarget } from './first-packet.js';
 import { type Relay, type RelayOptions, startRelay } from './relay.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
+import { encodeV1Token } from './testing/v1-token.js';
 
 const log = createLogger('relay-test', 'silent');
 const keyring = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
@@ -41,9 +42,7 @@ async function relayFor(
   tx: UdpPeer,
   over: Partial<RelayOptions> = {},
 ): Promise<{ relay: Relay; port: number; routes: Map<string, RouteTarget> }> {
-  const routes = new Map<string, RouteTarget>([
-    [ROUTE, { address: '127.0.0.1', portRange: { min: tx.port, max: tx.port } }],
-  ]);
+  const routes = new Map<string, RouteTarget>([[ROUTE, { address: '127.0.0.1', port: tx.port }]]);
   const port = over.port ?? (await freeUdpPort());
   const relay = await startRelay({
     host: '127.0.0.1',
@@ -59,14 +58,14 @@ async function relayFor(
 }
 
 function bindingRequest(
-  txPort: number,
-  opts: { kr?: TokenKeyring; expiresAt?: number; client?: string } = {},
+  opts: { kr?: TokenKeyring; expiresAt?: number; client?: string; token?: string } = {},
 ) {
-  const token = encodeToken(opts.kr ?? keyring, {
-    routeId: ROUTE,
-    port: txPort,
-    expiresAt: opts.expiresAt ?? Math.floor(Date.now() / 1000) + 600,
-  });
+  const token =
+    opts.token ??
+    encodeToken(opts.kr ?? keyring, {
+      routeId: ROUTE,
+      expiresAt: opts.expiresAt ?? Math.floor(Date.now() / 1000) + 600,
+    });
   return buildBindingRequest({ username: `${token}:${opts.client ?? 'Cli1'}`, password: 'x'.repeat(22) });
 }
 
@@ -79,7 +78,7 @@ describe('relay over real UDP sockets', () => {
     const { relay, port } = await relayFor(tx);
     const client = await peer();
 
-    const br = bindingRequest(tx.port);
+    const br = bindingRequest();
     await client.send(br, port);
     const [first] = await tx.waitFor(1);
     expect(first?.msg.equals(br)).toBe(true);
@@ -130,9 +129,15 @@ describe('relay over real UDP sockets', () => {
     const client = await peer();
     const stranger = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
 
-    await client.send(bindingRequest(tx.port, { kr: stranger }), port);
-    await client.send(bindingRequest(tx.port, { expiresAt: Math.floor(Date.now() / 1000) - 1 }), port);
-    await client.send(bindingRequest(tx.port + 1), port); // port outside the announced range
+    await client.send(bindingRequest({ kr: stranger }), port);
+    await client.send(bindingRequest({ expiresAt: Math.floor(Date.now() / 1000) - 1 }), port);
+    // A signed version 1 token aiming at another port of the transceiver's host: not routed anywhere.
+    const v1 = encodeV1Token(keyring.signing, {
+      routeId: ROUTE,
+      port: tx.port + 1,
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+    });
+    await client.send(bindingRequest({ token: v1 }), port);
     await client.send(rtp(160), port);
     await client.send(dtls(100), port);
     await sleep(QUIET_MS);
@@ -142,7 +147,7 @@ describe('relay over real UDP sockets', () => {
     expect(s.drops).toMatchObject({
       token_bad_signature: 1,
       token_expired: 1,
-      route_port_out_of_range: 1,
+      token_version: 1,
       no_flow_rtp: 1,
       no_flow_dtls: 1,
     });
@@ -151,7 +156,7 @@ describe('relay over real UDP sockets', () => {
     expect(s.flowsOpened).toBe(0);
 
     // Positive control: the same client with a good token gets through.
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     await tx.waitFor(1);
     expect(relay.flows).toBe(1);
   });
@@ -160,7 +165,7 @@ describe('relay over real UDP sockets', () => {
     const tx = await peer();
     const { relay, port } = await relayFor(tx);
     const client = await peer();
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     const [first] = await tx.waitFor(1);
     const upstreamPort = first?.port as number;
 
@@ -187,7 +192,7 @@ describe('relay over real UDP sockets', () => {
       sweepIntervalMs: 60_000,
     });
     const client = await peer();
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     const [first] = await tx.waitFor(1);
     await client.waitFor(1);
     const oldUpstream = first?.port as number;
@@ -213,7 +218,7 @@ describe('relay over real UDP sockets', () => {
     expect(client.received).toHaveLength(2);
     expect(relay.counters.drops.no_flow_rtp).toBe(1);
 
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     await client.waitFor(3);
     expect(relay.flows).toBe(1);
     expect(relay.counters.flowsOpened).toBe(2);
@@ -223,7 +228,7 @@ describe('relay over real UDP sockets', () => {
     const tx = await echoTransceiver();
     const { relay, port } = await relayFor(tx, { idleTimeoutMs: 100 });
     const client = await peer();
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     await client.waitFor(1);
     expect(relay.flows).toBe(1);
     const deadline = Date.now() + 2_000;
@@ -236,7 +241,7 @@ describe('relay over real UDP sockets', () => {
     const tx = await echoTransceiver();
     const first = await relayFor(tx);
     const client = await peer();
-    await client.send(bindingRequest(tx.port), first.port);
+    await client.send(bindingRequest(), first.port);
     await client.waitFor(1);
     await client.send(rtp(100), first.port);
     await client.waitFor(2);
@@ -251,7 +256,7 @@ describe('relay over real UDP sockets', () => {
     expect(second.relay.counters.drops.no_flow_rtp).toBe(1);
 
     // The consent check (same ufrag, so same token) rebuilds the flow; media resumes.
-    await client.send(bindingRequest(tx.port), first.port);
+    await client.send(bindingRequest(), first.port);
     await client.waitFor(3);
     await client.send(rtp(100), first.port);
     await client.waitFor(4);
@@ -263,7 +268,7 @@ describe('relay over real UDP sockets', () => {
     const tx = await echoTransceiver();
     const { relay, port } = await relayFor(tx, { maxFlows: 2 });
     const clients = [await peer(), await peer(), await peer()];
-    for (const c of clients) await c.send(bindingRequest(tx.port), port);
+    for (const c of clients) await c.send(bindingRequest(), port);
     await tx.waitFor(2);
     await sleep(QUIET_MS);
     expect(tx.received).toHaveLength(2);
@@ -278,14 +283,14 @@ describe('relay over real UDP sockets', () => {
     const { relay, port } = await relayFor(tx, { clock: () => now, newFlowsPerIpPerSecond: 3 });
     const stranger = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
     const client = await peer();
-    for (let i = 0; i < 5; i++) await client.send(bindingRequest(tx.port, { kr: stranger }), port);
-    await client.send(bindingRequest(tx.port), port);
+    for (let i = 0; i < 5; i++) await client.send(bindingRequest({ kr: stranger }), port);
+    await client.send(bindingRequest(), port);
     await sleep(QUIET_MS);
     expect(relay.counters.drops.token_bad_signature).toBe(3);
     expect(relay.counters.drops.rate_limited).toBe(3);
     expect(tx.received).toHaveLength(0);
     now += 1_000;
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     await tx.waitFor(1);
     expect(relay.flows).toBe(1);
   });
@@ -295,7 +300,7 @@ describe('relay over real UDP sockets', () => {
     // 203.0.113.0/24 (TEST-NET-3) is on no interface here, so bind() fails with EADDRNOTAVAIL.
     const { relay, port } = await relayFor(tx, { upstreamHost: '203.0.113.9' });
     const client = await peer();
-    await client.send(bindingRequest(tx.port), port);
+    await client.send(bindingRequest(), port);
     const deadline = Date.now() + 2_000;
     while ((relay.flows > 0 || relay.counters.flowsOpened === 0) && Date.now() < deadline) await sleep(10);
     expect(relay.counters.flowsOpened).toBe(1);
@@ -321,7 +326,7 @@ describe('relay over real UDP sockets', () => {
     const tx = await echoTransceiver(4 * 1024 * 1024);
     const { relay, port } = await relayFor(tx);
     const clients = await Promise.all(Array.from({ length: FLOWS }, () => peer(1024 * 1024)));
-    await Promise.all(clients.map((c, i) => c.send(bindingRequest(tx.port, { client: `Cl${i}x` }), port)));
+    await Promise.all(clients.map((c, i) => c.send(bindingRequest({ client: `Cl${i}x` }), port)));
     await Promise.all(clients.map((c) => c.waitFor(1)));
     expect(relay.flows).toBe(FLOWS);
 

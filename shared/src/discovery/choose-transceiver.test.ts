@@ -9,7 +9,7 @@ function t(id: string, over: Partial<TransceiverAnnounce> = {}): TransceiverAnno
     cluster: 'eu',
     region: 'eu-west',
     address: '10.0.0.1',
-    portRange: { min: 40000, max: 40099 },
+    port: 40000,
     sessions: 0,
     capacity: 10,
     draining: false,

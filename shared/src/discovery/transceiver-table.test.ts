@@ -10,7 +10,7 @@ function announce(id: string, over: Partial<TransceiverAnnounce> = {}): Transcei
     cluster: 'local',
     region: 'local',
     address: '10.0.0.1',
-    portRange: { min: 40000, max: 40099 },
+    port: 40000,
     sessions: 0,
     capacity: 10,
     draining: false,

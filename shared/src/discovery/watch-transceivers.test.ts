@@ -18,7 +18,7 @@ function announce(id: string): TransceiverAnnounce {
     cluster: 'local',
     region: 'local',
     address: '127.0.0.1',
-    portRange: { min: 40000, max: 40009 },
+    port: 40000,
     sessions: 1,
     capacity: 10,
     draining: false,
@@ -74,10 +74,17 @@ describe('watchTransceivers (real nats-server)', () => {
 
     transceiverNc.publish(ANNOUNCE_SUBJECT, encodeJson({ id: 'tx-2', nonsense: true }));
     transceiverNc.publish(ANNOUNCE_SUBJECT, new TextEncoder().encode('not json'));
+    // A transceiver from before one-port ICE announces a range and no port: relays could not route to it.
+    const { port: _, ...old } = announce('tx-old');
+    transceiverNc.publish(ANNOUNCE_SUBJECT, encodeJson({ ...old, portRange: { min: 40000, max: 40009 } }));
+    transceiverNc.publish(ANNOUNCE_SUBJECT, encodeJson({ ...announce('tx-port0'), port: 0 }));
     transceiverNc.publish(ANNOUNCE_SUBJECT, encodeJson(announce('tx-3')));
     await eventually(() => expect(table.get('tx-3')).toBeDefined());
-    expect(watch.invalid).toBe(2);
+    expect(table.get('tx-3')?.port).toBe(40000);
+    expect(watch.invalid).toBe(4);
     expect(table.get('tx-2')).toBeUndefined();
+    expect(table.get('tx-old')).toBeUndefined();
+    expect(table.get('tx-port0')).toBeUndefined();
 
     watch.stop();
     await watcherNc.flush();

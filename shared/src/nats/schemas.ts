@@ -9,7 +9,13 @@ export const TransceiverAnnounce = z.object({
   region: z.string().min(1),
   /** Private address relays forward to. */
   address: z.string().min(1),
-  portRange: z.object({ min: z.number().int().min(1).max(65535), max: z.number().int().min(1).max(65535) }),
+  /**
+   * The transceiver's one private ICE UDP port: every session shares it and
+   * is told apart by its ufrag (the routing token), so relays forward every
+   * flow for this transceiver here. An announcement from an older
+   * transceiver (portRange, no port) fails validation and is ignored.
+   */
+  port: z.number().int().min(1).max(65535),
   sessions: z.number().int().min(0),
   capacity: z.number().int().min(0),
   draining: z.boolean(),

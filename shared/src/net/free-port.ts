@@ -26,7 +26,7 @@ export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** `count` consecutive free UDP ports (for a transceiver's ICE port range). */
+/** `count` consecutive free UDP ports (e.g. a TURN server's relay range). */
 export async function freeUdpRange(count: number, host = '127.0.0.1'): Promise<{ min: number; max: number }> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const min = 20_000 + Math.floor(Math.random() * 40_000);

@@ -127,8 +127,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
     const expiresAt = Math.floor(Date.now() / 1000) + 3_600;
     const usernames = Array.from(
       { length: o.flows },
-      (_, i) =>
-        `${encodeToken(keyring, { routeId: routeIdOf(ROUTE_NAME), port: sinkPort, expiresAt })}:bn${i}`,
+      (_, i) => `${encodeToken(keyring, { routeId: routeIdOf(ROUTE_NAME), expiresAt })}:bn${i}`,
     );
     o.progress(
       `relay: Parley relay pid ${relay.pid}${relay.pinned ? ` pinned to cpu ${o.cpus.underTest}` : ' (not pinned)'}`,
@@ -228,7 +227,7 @@ async function openFlows(gen: Worker, target: Address, flows: number, mode: Flow
   await gen.call('open', { target, flows, mode }, 60_000);
 }
 
-/** Announces the sink as a transceiver whose one-port range is the sink's port, as discovery expects. */
+/** Announces the sink as a transceiver whose one ICE port is the sink's port, as discovery expects. */
 function announceSink(nc: NatsConnection, port: number): () => void {
   const announce = (): void => {
     const a: TransceiverAnnounce = {
@@ -237,7 +236,7 @@ function announceSink(nc: NatsConnection, port: number): () => void {
       cluster: 'local',
       region: 'local',
       address: '127.0.0.1',
-      portRange: { min: port, max: port },
+      port,
       sessions: 0,
       capacity: 100_000,
       draining: false,

@@ -34,7 +34,7 @@ export class InstantTransceiver {
         cluster,
         region: cluster,
         address: '127.0.0.1',
-        portRange: { min: 40_000, max: 40_999 },
+        port: 40_000,
         sessions: 0,
         capacity: 1_000_000,
         draining: false,
