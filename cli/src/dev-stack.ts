@@ -13,7 +13,8 @@ export interface DevStackOptions {
   relayPort: number;
   /** Loopback by default: the dev stack is not meant to be reachable from elsewhere. */
   host?: string;
-  icePorts?: { min: number; max: number };
+  /** The transceiver's one ICE UDP port, shared by every session (default 20000). */
+  icePort?: number;
   /** Use this NATS instead of spawning nats-server. */
   natsUrl?: string;
   /** Child output goes here, each line prefixed with its service name. */
@@ -126,8 +127,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           ...agentEnv(),
           PARLEY_TRANSCEIVER_ID: 'dev-transceiver-1',
           PARLEY_PRIVATE_ADDRESS: host,
-          PARLEY_ICE_PORT_MIN: String(opts.icePorts?.min ?? 20_000),
-          PARLEY_ICE_PORT_MAX: String(opts.icePorts?.max ?? 20_999),
+          PARLEY_ICE_PORT: String(opts.icePort ?? 20_000),
           PARLEY_METRICS_PORT: metrics,
         };
       case 'relay':

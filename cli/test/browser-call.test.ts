@@ -6,7 +6,7 @@ import {
   TransceiverAnnounce,
 } from '@parley/shared/nats/schemas.js';
 import { ANNOUNCE_SUBJECT, sessionStateSubject } from '@parley/shared/nats/subjects.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
@@ -33,16 +33,12 @@ describe('browser voice client in headless Chromium, through the local stack', (
   const logs: string[] = [];
 
   beforeAll(async () => {
-    const [httpPort, relayPort, icePorts] = await Promise.all([
-      freeTcpPort(),
-      freeUdpPort(),
-      freeUdpRange(20),
-    ]);
+    const [httpPort, relayPort, icePort] = await Promise.all([freeTcpPort(), freeUdpPort(), freeUdpPort()]);
     [stack, chromium] = await Promise.all([
       startDevStack({
         httpPort,
         relayPort,
-        icePorts,
+        icePort,
         output: (l) => logs.push(l),
         // info: the transceiver logs why each session closed, which the hang-up tests read.
         env: { PARLEY_LOG_LEVEL: 'info', PARLEY_DEV_TOKEN_ENDPOINT: '1' },

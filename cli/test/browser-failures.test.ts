@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,14 +93,13 @@ describe('browser voice client in headless Chromium: failures end in a clear mes
   });
 
   it('ICE failure (UDP to the relay dropped): says the relay cannot be reached, and frees the session', async () => {
-    const icePorts = await freeUdpRange(5);
+    const icePort = await freeUdpPort();
     transceiver = await startService('transceiver', {
       NATS_URL: nats.url,
       PARLEY_TOKEN_KEYS: `1:${randomBytes(32).toString('base64')}`,
       PARLEY_TRANSCEIVER_ID: 'browser-failures-1',
       PARLEY_PRIVATE_ADDRESS: '127.0.0.1',
-      PARLEY_ICE_PORT_MIN: String(icePorts.min),
-      PARLEY_ICE_PORT_MAX: String(icePorts.max),
+      PARLEY_ICE_PORT: String(icePort),
     });
     // The edge learns of it from its next announcement.
     await expect.poll(async () => (await fetch(`${edgeUrl}/healthz`)).status, { timeout: 5_000 }).toBe(200);

@@ -1,7 +1,7 @@
 import { startRealtimeReferenceServer } from '@parley/core/agent/reference/realtime-reference-server.js';
 import { OpusEncoder } from '@parley/core/media/opus-codec.js';
 import { createLogger } from '@parley/shared/log.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from '@parley/shared/net/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
@@ -71,7 +71,7 @@ async function devStack(agent: DevAgent, agentUrl?: string): Promise<DevStack> {
   return startDevStack({
     httpPort: await freeTcpPort(),
     relayPort: await freeUdpPort(),
-    icePorts: await freeUdpRange(10),
+    icePort: await freeUdpPort(),
     env: { PARLEY_LOG_LEVEL: 'debug' },
     output: (l) => process.env.DEBUG_DEV && console.log(l),
     agent,

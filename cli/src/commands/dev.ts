@@ -6,7 +6,11 @@ export function registerDev(program: Command): void {
     .description('start the whole local stack: nats-server, a transceiver, a relay and a signaling edge')
     .option('--port <port>', 'edge HTTP port', '8080')
     .option('--relay-port <port>', 'relay UDP port', '3478')
-    .option('--ice-ports <min-max>', 'transceiver ICE UDP port range', '20000-20999')
+    .option(
+      '--ice-port <port>',
+      'transceiver ICE UDP port (one for all sessions; the relay forwards there)',
+      '20000',
+    )
     .option('--agent <name>', 'default agent for sessions: echo, grpc or realtime', 'echo')
     .option(
       '--agent-url <url>',
@@ -26,21 +30,20 @@ export function registerDev(program: Command): void {
       async (o: {
         port: string;
         relayPort: string;
-        icePorts: string;
+        icePort: string;
         agent: string;
         agentUrl?: string;
         quiet?: boolean;
       }) => {
         const httpPort = Number(o.port);
         const relayPort = Number(o.relayPort);
-        const [min, max] = o.icePorts.split('-').map(Number);
+        const icePort = Number(o.icePort);
         for (const [flag, v] of [
           ['--port', httpPort],
           ['--relay-port', relayPort],
-          ['--ice-ports', min],
-          ['--ice-ports', max],
+          ['--ice-port', icePort],
         ] as const) {
-          if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65534) {
+          if (!Number.isInteger(v) || v < 1 || v > 65535) {
             process.stderr.write(`${flag} must be a port number\n`);
             process.exit(2);
           }
@@ -68,7 +71,7 @@ export function registerDev(program: Command): void {
           stack = await startDevStack({
             httpPort,
             relayPort,
-            icePorts: { min: min as number, max: max as number },
+            icePort,
             natsUrl: process.env.NATS_URL,
             agent: o.agent,
             agentUrl: o.agentUrl,

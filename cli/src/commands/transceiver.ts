@@ -7,7 +7,10 @@ export function registerTransceiver(program: Command): void {
     .description('run a transceiver: werift ICE-lite/DTLS/SRTP sessions behind relays, announced on NATS')
     .option('--id <id>', 'transceiver id (PARLEY_TRANSCEIVER_ID)')
     .option('--address <ip>', 'private address to bind and announce (PARLEY_PRIVATE_ADDRESS)')
-    .option('--ports <min-max>', 'ICE UDP port range, e.g. 20000-20999 (PARLEY_ICE_PORT_MIN/MAX)')
+    .option(
+      '--port <port>',
+      'the one ICE UDP port every session shares, told apart by ufrag (PARLEY_ICE_PORT, default 20000)',
+    )
     .option('--capacity <n>', 'most concurrent sessions (PARLEY_CAPACITY)')
     .option('--metrics-port <port>', 'Prometheus scrape port (PARLEY_METRICS_PORT, default 9466)')
     .addHelpText(
@@ -22,16 +25,14 @@ export function registerTransceiver(program: Command): void {
       async (o: {
         id?: string;
         address?: string;
-        ports?: string;
+        port?: string;
         capacity?: string;
         metricsPort?: string;
       }) => {
-        const [min, max] = o.ports?.split('-') ?? [];
         const overrides = {
           PARLEY_TRANSCEIVER_ID: o.id,
           PARLEY_PRIVATE_ADDRESS: o.address,
-          PARLEY_ICE_PORT_MIN: min,
-          PARLEY_ICE_PORT_MAX: max,
+          PARLEY_ICE_PORT: o.port,
           PARLEY_CAPACITY: o.capacity,
           PARLEY_METRICS_PORT: o.metricsPort,
         };
@@ -46,7 +47,7 @@ export function registerTransceiver(program: Command): void {
               id: tx.id,
               routeId: tx.routeId,
               address: config.PARLEY_PRIVATE_ADDRESS,
-              ports: `${config.PARLEY_ICE_PORT_MIN}-${config.PARLEY_ICE_PORT_MAX}`,
+              port: config.PARLEY_ICE_PORT,
             },
             stop: () => tx.drain(),
           };
