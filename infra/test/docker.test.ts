@@ -81,6 +81,9 @@ describe('docker/Dockerfile', () => {
       expect(stage(t).lines).toContain(`CMD ["cli/dist/main.js", "${t}"]`);
     }
     expect(stage('relay').lines.join('\n')).toMatch(/EXPOSE .*3478\/udp/);
+    // The transceiver has exactly one UDP port: the ICE port every session shares.
+    const txExpose = stage('transceiver').lines.filter((l) => l.startsWith('EXPOSE '));
+    expect(txExpose.join(' ').match(/\d+\/udp/g)).toEqual(['20000/udp']);
   });
 
   it('copies every workspace manifest before npm ci, and every runtime workspace build', () => {

@@ -21,6 +21,43 @@ const containers = (w: Obj): Obj[] => [...(podSpec(w).initContainers ?? []), ...
 const byName = (docs: Obj[], kind: string, name: string) =>
   docs.find((d) => d.kind === kind && d.metadata?.name === name);
 const envOf = (c: Obj, name: string) => (c.env ?? []).find((e: Obj) => e.name === name);
+/** Every UDP containerPort of a workload. */
+const transceiverUdpPorts = (w: Obj): number[] =>
+  containers(w).flatMap((c) =>
+    (c.ports ?? []).filter((p: Obj) => p.protocol === 'UDP').map((p: Obj) => p.containerPort),
+  );
+/** The transceiver's one ICE port, from its environment (PARLEY_ICE_PORT). */
+const icePortOf = (w: Obj): number => {
+  const port = Number(envOf(containers(w)[0] as Obj, 'PARLEY_ICE_PORT')?.value);
+  expect(Number.isInteger(port) && port >= 1024 && port <= 65535, `PARLEY_ICE_PORT=${port}`).toBe(true);
+  return port;
+};
+
+/**
+ * A transceiver has ONE UDP port, the ICE port all its sessions share: each
+ * transceiver workload declares exactly that UDP port, and every policy in
+ * front of transceivers admits exactly that UDP port, never a range.
+ */
+function expectOneIcePort(docs: Obj[]): number {
+  const txs = workloads(docs).filter((w) => w.metadata.name === 'parley-transceiver');
+  const policies = docs.filter(
+    (d) =>
+      d.kind === 'NetworkPolicy' &&
+      d.spec.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'parley-transceiver',
+  );
+  for (const tx of txs) {
+    const port = icePortOf(tx);
+    expect(transceiverUdpPorts(tx), tx.metadata.name).toEqual([port]);
+    for (const np of policies) {
+      const udp = np.spec.ingress.flatMap((r: Obj) => r.ports ?? []).filter((p: Obj) => p.protocol !== 'TCP');
+      expect(udp, np.metadata.name).toEqual([{ protocol: 'UDP', port }]);
+    }
+  }
+  for (const np of docs.filter((d) => d.kind === 'NetworkPolicy'))
+    for (const r of np.spec.ingress ?? [])
+      for (const p of r.ports ?? []) expect(p.endPort, np.metadata.name).toBeUndefined();
+  return txs.length;
+}
 
 async function render(dir: string): Promise<Obj[]> {
   const r = kubectl ? await run(kubectl, ['kustomize', dir]) : await run(kustomize as string, ['build', dir]);
@@ -99,6 +136,10 @@ if (!kubectl && !kustomize) {
       expect(config.filter((k) => SECRETISH.test(k))).toEqual([]);
     });
 
+    it('gives every transceiver exactly one UDP port, admitted as that one port', () => {
+      expectOneIcePort(docs);
+    });
+
     it('exposes at most one LoadBalancer: the relay, with exactly one UDP port', () => {
       const lbs = docs.filter((d) => d.kind === 'Service' && d.spec.type === 'LoadBalancer');
       for (const s of lbs) {
@@ -148,6 +189,10 @@ if (!kubectl && !kustomize) {
     });
   });
 
+  it('the transceiver base alone also has exactly one UDP port, admitted as that one port', async () => {
+    expect(expectOneIcePort(await render(join(k8sDir, 'base', 'transceiver')))).toBe(1);
+  });
+
   describe('core-cluster overlay', () => {
     let docs: Obj[] = [];
     let tx: Obj;
@@ -156,10 +201,13 @@ if (!kubectl && !kustomize) {
       tx = byName(docs, 'Deployment', 'parley-transceiver') as Obj;
     });
 
-    it('binds the ICE range on the pod IP', () => {
+    it('binds one ICE port on the pod IP, declared as its only UDP port', () => {
       const c = containers(tx)[0];
       expect(envOf(c, 'PARLEY_PRIVATE_ADDRESS')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP');
       expect(podSpec(tx).hostNetwork).toBeUndefined();
+      expect(transceiverUdpPorts(tx)).toEqual([icePortOf(tx)]);
+      expect(envOf(c, 'PARLEY_ICE_PORT_MIN')).toBeUndefined();
+      expect(envOf(c, 'PARLEY_ICE_PORT_MAX')).toBeUndefined();
     });
 
     it('drains: PDB, preStop, and a grace period longer than the drain timeout', () => {
@@ -177,11 +225,11 @@ if (!kubectl && !kustomize) {
       expect(tx.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     });
 
-    it('admits the ICE range only from private relay CIDRs', () => {
+    it('admits the one ICE port, and no other UDP, only from private relay CIDRs', () => {
       const np = byName(docs, 'NetworkPolicy', 'parley-transceiver');
       const ice = np?.spec.ingress.filter((r: Obj) => r.ports.some((p: Obj) => p.protocol === 'UDP'));
       expect(ice).toHaveLength(1);
-      expect(ice[0].ports).toEqual([{ protocol: 'UDP', port: 20000, endPort: 20999 }]);
+      expect(ice[0].ports).toEqual([{ protocol: 'UDP', port: icePortOf(tx) }]);
       const cidrs: string[] = ice[0].from.map((f: Obj) => f.ipBlock?.cidr);
       expect(cidrs.length).toBeGreaterThan(0);
       for (const c of cidrs) expect(c).toMatch(/^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)[\d.]+\/\d+$/);

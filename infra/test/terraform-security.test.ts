@@ -1,6 +1,6 @@
 // Network and IAM security rules, checked on the parsed HCL (always runs).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Body, expr, loadTerraform, resources, type TfFile } from './lib/hcl.js';
+import { type Body, blocks, expr, loadTerraform, resources, type TfFile } from './lib/hcl.js';
 import { modulesDir, rel } from './lib/paths.js';
 
 const WORLD = new Set(['0.0.0.0/0', '::/0']);
@@ -164,7 +164,7 @@ describe('core regions (transceivers and NATS)', () => {
     }
   });
 
-  it("the transceivers' ICE range is open only to the relay source CIDRs", () => {
+  it("the transceivers' one ICE port is their only UDP ingress, open only to the relay source CIDRs", () => {
     const ice = rules.filter(
       (r) =>
         r.dir === moduleDir('core-cluster') &&
@@ -174,8 +174,58 @@ describe('core regions (transceivers and NATS)', () => {
     );
     expect(ice.map((r) => [r.from, r.to, r.forEach])).toEqual([
       // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
-      ['${var.ice_port_range.min}', '${var.ice_port_range.max}', 'toset(var.relay_source_cidrs)'],
+      ['${var.ice_port}', '${var.ice_port}', 'toset(var.relay_source_cidrs)'],
     ]);
+    // Nothing else admits UDP (or all protocols) to the transceivers.
+    const other = rules.filter(
+      (r) =>
+        r.sg === 'module.transceiver_fleet.security_group_id' &&
+        r.direction === 'ingress' &&
+        r.protocol !== 'tcp' &&
+        !ice.includes(r),
+    );
+    expect(other.map((r) => r.where)).toEqual([]);
+  });
+
+  it('relays may send UDP into core regions only to that one ICE port', () => {
+    const toCore = rules.filter(
+      (r) =>
+        r.dir === moduleDir('edge-region') &&
+        r.direction === 'egress' &&
+        r.protocol === 'udp' &&
+        r.forEach === 'toset(var.core_private_cidrs)',
+    );
+    expect(toCore.map((r) => [r.sg, r.from, r.to])).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
+      ['module.relay_fleet.security_group_id', '${var.ice_port}', '${var.ice_port}'],
+    ]);
+  });
+
+  it('edge and core agree on the ICE port: one number, same default and validation, one value in the example', () => {
+    const iceVar = (module: string) =>
+      files
+        .filter((f) => f.dir === moduleDir(module))
+        .flatMap((f) => (f.json.variable?.ice_port ?? []) as Body[])[0];
+    const edge = iceVar('edge-region');
+    const core = iceVar('core-cluster');
+    for (const v of [edge, core]) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Terraform interpolation, not a JS template
+      expect(v?.type).toBe('${number}');
+      expect(v?.default).toBe(20000);
+      expect(String(v?.validation?.[0]?.condition)).toContain(
+        'var.ice_port >= 1024 && var.ice_port <= 65535',
+      );
+    }
+    for (const module of ['edge-region', 'core-cluster']) {
+      const range = files.filter((f) => f.dir === moduleDir(module) && f.json.variable?.ice_port_range);
+      expect(range.map((f) => rel(f.path))).toEqual([]);
+    }
+    // The example's edge and core stacks both take it from the topology.
+    const calls = blocks(files, 'module').filter((m) =>
+      /modules\/(edge-region|core-cluster)$/.test(String(m.body.source)),
+    );
+    expect(calls.map((m) => m.name).sort()).toEqual(['core', 'edge']);
+    for (const m of calls) expect(expr(m.body.ice_port), rel(m.file.path)).toBe('module.topology.ice_port');
   });
 
   it("NATS's client port admits only security groups and validated edge CIDRs", () => {

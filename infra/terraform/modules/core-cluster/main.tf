@@ -46,8 +46,7 @@ module "transceiver_fleet" {
     PARLEY_CLUSTER      = var.cluster_name
     PARLEY_LOG_LEVEL    = var.log_level
     PARLEY_METRICS_PORT = tostring(local.transceiver_metrics_port)
-    PARLEY_ICE_PORT_MIN = tostring(var.ice_port_range.min)
-    PARLEY_ICE_PORT_MAX = tostring(var.ice_port_range.max)
+    PARLEY_ICE_PORT     = tostring(var.ice_port)
     PARLEY_CAPACITY     = tostring(var.transceiver_scaling.capacity_per_instance)
     # Finish before the unit's stop timeout so the process exits on its own.
     PARLEY_DRAIN_TIMEOUT_MS = tostring((var.drain_timeout_seconds - 15) * 1000)

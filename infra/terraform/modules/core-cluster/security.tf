@@ -1,5 +1,5 @@
 # Transceivers are reachable only from the relay fleets' subnets, only on
-# the ICE range. Cross-region peering cannot reference security groups, so
+# the one ICE port. Cross-region peering cannot reference security groups, so
 # relays are admitted by their dedicated subnet CIDRs.
 resource "aws_vpc_security_group_ingress_rule" "ice_from_relays" {
   for_each = toset(var.relay_source_cidrs)
@@ -7,8 +7,8 @@ resource "aws_vpc_security_group_ingress_rule" "ice_from_relays" {
   security_group_id = module.transceiver_fleet.security_group_id
   description       = "ICE/DTLS/SRTP from edge relays"
   ip_protocol       = "udp"
-  from_port         = var.ice_port_range.min
-  to_port           = var.ice_port_range.max
+  from_port         = var.ice_port
+  to_port           = var.ice_port
   cidr_ipv4         = each.value
 }
 

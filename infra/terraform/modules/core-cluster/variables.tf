@@ -38,7 +38,7 @@ variable "nats_subnets" {
 
 variable "relay_source_cidrs" {
   type        = list(string)
-  description = "The relay fleets' private subnet CIDRs in every edge region (reached over VPC peering). Only these may send to the ICE port range."
+  description = "The relay fleets' private subnet CIDRs in every edge region (reached over VPC peering). Only these may send to the ICE port."
 
   validation {
     condition = length(var.relay_source_cidrs) >= 1 && alltrue([
@@ -47,7 +47,7 @@ variable "relay_source_cidrs" {
         tonumber(split("/", c)[1]) >= tonumber(split("/", p)[1]) && cidrsubnet("${cidrhost(c, 0)}/${split("/", p)[1]}", 0, 0) == p
       ]), false)
     ])
-    error_message = "relay_source_cidrs must be non-empty RFC 1918 CIDRs; the ICE range is never open to the internet."
+    error_message = "relay_source_cidrs must be non-empty RFC 1918 CIDRs; the ICE port is never open to the internet."
   }
 }
 
@@ -78,17 +78,14 @@ variable "gateway_cidrs" {
   default     = []
 }
 
-variable "ice_port_range" {
-  type = object({
-    min = number
-    max = number
-  })
-  description = "ICE UDP port range bound on each transceiver's private address (PARLEY_ICE_PORT_MIN/MAX)."
-  default     = { min = 20000, max = 20999 }
+variable "ice_port" {
+  type        = number
+  description = "The one ICE UDP port each transceiver binds on its private address (PARLEY_ICE_PORT); all its sessions share it, told apart by ufrag. Must equal the edge regions' ice_port."
+  default     = 20000
 
   validation {
-    condition     = var.ice_port_range.min >= 1024 && var.ice_port_range.max < 65535 && var.ice_port_range.min < var.ice_port_range.max
-    error_message = "ice_port_range must be unprivileged with min < max < 65535."
+    condition     = var.ice_port >= 1024 && var.ice_port <= 65535 && floor(var.ice_port) == var.ice_port
+    error_message = "ice_port must be one unprivileged UDP port number (1024-65535)."
   }
 }
 

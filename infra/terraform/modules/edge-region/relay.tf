@@ -135,10 +135,10 @@ resource "aws_vpc_security_group_egress_rule" "relay_to_transceivers" {
   for_each = toset(var.core_private_cidrs)
 
   security_group_id = module.relay_fleet.security_group_id
-  description       = "Forward media to transceivers' ICE ports in core regions"
+  description       = "Forward media to transceivers' one ICE port in core regions"
   ip_protocol       = "udp"
-  from_port         = var.ice_port_range.min
-  to_port           = var.ice_port_range.max
+  from_port         = var.ice_port
+  to_port           = var.ice_port
   cidr_ipv4         = each.value
 }
 

@@ -40,7 +40,7 @@ variable "public_subnet_ids" {
 
 variable "relay_subnet_ids" {
   type        = list(string)
-  description = "Private subnets for relay instances. Give relays their own tier so core regions can admit exactly these CIDRs to the ICE range."
+  description = "Private subnets for relay instances. Give relays their own tier so core regions can admit exactly these CIDRs to the ICE port."
 }
 
 variable "signaling_subnet_ids" {
@@ -50,7 +50,7 @@ variable "signaling_subnet_ids" {
 
 variable "core_private_cidrs" {
   type        = list(string)
-  description = "Private CIDRs of the core regions' transceiver and NATS subnets (reached over VPC peering). Relays may send the ICE range there; both fleets may reach NATS there."
+  description = "Private CIDRs of the core regions' transceiver and NATS subnets (reached over VPC peering). Relays may send to the ICE port there; both fleets may reach NATS there."
 
   validation {
     condition = length(var.core_private_cidrs) >= 1 && alltrue([
@@ -73,17 +73,14 @@ variable "nats_urls" {
   }
 }
 
-variable "ice_port_range" {
-  type = object({
-    min = number
-    max = number
-  })
-  description = "Transceivers' ICE UDP port range (PARLEY_ICE_PORT_MIN/MAX); relays may send only to these ports."
-  default     = { min = 20000, max = 20999 }
+variable "ice_port" {
+  type        = number
+  description = "Transceivers' one ICE UDP port (PARLEY_ICE_PORT), shared by all their sessions; relays may send media only to it. Must equal the core clusters' ice_port."
+  default     = 20000
 
   validation {
-    condition     = var.ice_port_range.min >= 1024 && var.ice_port_range.max <= 65535 && var.ice_port_range.min <= var.ice_port_range.max
-    error_message = "ice_port_range must be an unprivileged range with min <= max."
+    condition     = var.ice_port >= 1024 && var.ice_port <= 65535 && floor(var.ice_port) == var.ice_port
+    error_message = "ice_port must be one unprivileged UDP port number (1024-65535)."
   }
 }
 

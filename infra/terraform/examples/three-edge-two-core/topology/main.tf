@@ -13,6 +13,11 @@ locals {
   state = { bucket = "example-parley-terraform-state", region = "us-east-1", prefix = "parley" }
 
   repositories = { relay = "parley-relay", edge = "parley-edge", transceiver = "parley-transceiver" }
+
+  # The one UDP port every transceiver binds for ICE (PARLEY_ICE_PORT). Edges
+  # (relay egress) and cores (transceiver ingress) must open the same port,
+  # so it is set here once.
+  ice_port     = 20000
   secret_names = { token_keys = "parley/token-keys", auth_jwt = "parley/auth-jwt-secret" }
 
   # Core regions: transceivers + NATS. cluster_name is PARLEY_CLUSTER.

@@ -58,8 +58,13 @@ output "subnets" {
   value       = local.subnets
 }
 
+output "ice_port" {
+  description = "Transceivers' one ICE UDP port (PARLEY_ICE_PORT): relays send to it, cores admit it."
+  value       = local.ice_port
+}
+
 output "relay_cidrs" {
-  description = "Every edge's relay-tier CIDRs: the only sources admitted to transceivers' ICE range."
+  description = "Every edge's relay-tier CIDRs: the only sources admitted to transceivers' ICE port."
   value       = flatten([for region, _ in local.edges : local.subnets[region].private.relay])
 }
 

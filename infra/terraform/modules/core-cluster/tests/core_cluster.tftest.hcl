@@ -42,9 +42,9 @@ run "core_cluster_rules" {
   assert {
     condition = length(aws_vpc_security_group_ingress_rule.ice_from_relays) == 2 && alltrue([
       for r in aws_vpc_security_group_ingress_rule.ice_from_relays :
-      r.ip_protocol == "udp" && r.from_port == 20000 && r.to_port == 20999 && contains(var.relay_source_cidrs, r.cidr_ipv4)
+      r.ip_protocol == "udp" && r.from_port == 20000 && r.to_port == 20000 && contains(var.relay_source_cidrs, r.cidr_ipv4)
     ])
-    error_message = "The ICE range must be open exactly to the relay CIDRs."
+    error_message = "The one ICE port must be open exactly to the relay CIDRs."
   }
 
   assert {
@@ -80,6 +80,11 @@ run "core_cluster_rules" {
   }
 
   assert {
+    condition     = length(regexall("PARLEY_ICE_PORT=20000\n", module.transceiver_fleet.user_data)) == 1 && length(regexall("PARLEY_ICE_PORT_M", module.transceiver_fleet.user_data)) == 0
+    error_message = "Transceivers must bind the one ICE port the security group admits."
+  }
+
+  assert {
     condition     = length(regexall("PARLEY_PRIVATE_ADDRESS=\\$\\(/usr/local/sbin/parley-imds meta-data/local-ipv4\\)", module.transceiver_fleet.user_data)) == 1
     error_message = "Transceivers must bind the instance's private address."
   }
@@ -102,7 +107,8 @@ run "rejects_invalid_inputs" {
   variables {
     relay_source_cidrs  = ["0.0.0.0/0"]
     transceiver_scaling = { min = 2, max = 20, capacity_per_instance = 500, target_sessions_per_instance = 500 }
+    ice_port            = 20000.5
   }
 
-  expect_failures = [var.relay_source_cidrs, var.transceiver_scaling]
+  expect_failures = [var.relay_source_cidrs, var.transceiver_scaling, var.ice_port]
 }

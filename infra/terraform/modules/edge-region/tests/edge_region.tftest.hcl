@@ -96,9 +96,9 @@ run "edge_region_rules" {
   assert {
     condition = alltrue([
       for r in aws_vpc_security_group_egress_rule.relay_to_transceivers :
-      r.ip_protocol == "udp" && r.from_port == 20000 && r.to_port == 20999 && contains(var.core_private_cidrs, r.cidr_ipv4)
+      r.ip_protocol == "udp" && r.from_port == 20000 && r.to_port == 20000 && contains(var.core_private_cidrs, r.cidr_ipv4)
     ]) && length(aws_vpc_security_group_egress_rule.relay_to_transceivers) == 2
-    error_message = "Relays may send media only to the core CIDRs' ICE range."
+    error_message = "Relays may send media only to the core CIDRs' one ICE port."
   }
 
   assert {
@@ -140,7 +140,8 @@ run "rejects_invalid_inputs" {
     core_private_cidrs   = ["0.0.0.0/0"]
     metrics_source_cidrs = ["203.0.113.0/24"]
     auth_jwt_secret_arn  = null # auth off without allow_unauthenticated
+    ice_port             = 80
   }
 
-  expect_failures = [var.core_private_cidrs, var.metrics_source_cidrs, var.allow_unauthenticated]
+  expect_failures = [var.core_private_cidrs, var.metrics_source_cidrs, var.allow_unauthenticated, var.ice_port]
 }

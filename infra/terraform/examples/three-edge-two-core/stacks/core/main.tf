@@ -49,6 +49,7 @@ module "core" {
 
   # Static from the address plan, so cores never wait for edge state.
   relay_source_cidrs = module.topology.relay_cidrs
+  ice_port           = module.topology.ice_port
   edge_private_cidrs = module.topology.edge_private_cidrs
   gateway_cidrs      = [for r, c in module.topology.cores : c.cidr if r != var.region]
   gateway_peers = {

@@ -59,6 +59,7 @@ module "edge" {
   relay_subnet_ids     = module.network.private_subnet_ids["relay"]
   signaling_subnet_ids = module.network.private_subnet_ids["app"]
   core_private_cidrs   = module.topology.core_private_cidrs
+  ice_port             = module.topology.ice_port
   nats_urls            = local.core.nats_client_urls
 
   token_keys_secret_arn = data.aws_secretsmanager_secret.token_keys.arn

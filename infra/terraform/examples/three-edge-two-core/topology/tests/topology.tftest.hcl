@@ -44,3 +44,13 @@ run "zones_belong_to_their_region" {
     error_message = "Each region lists at least two of its own availability zones."
   }
 }
+
+run "one_unprivileged_ice_port" {
+  command = plan
+
+  assert {
+    # Both module variables validate this too; failing here names the topology as the place to fix.
+    condition     = output.ice_port >= 1024 && output.ice_port <= 65535 && floor(output.ice_port) == output.ice_port
+    error_message = "ice_port must be one unprivileged UDP port number, shared by every edge and core."
+  }
+}
