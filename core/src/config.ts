@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import {
+  ConfigError,
   loadConfig,
   logLevel,
   millis,
@@ -68,9 +69,22 @@ export const TransceiverConfigSchema = z
 
 export type TransceiverConfig = z.infer<typeof TransceiverConfigSchema>;
 
+/** Variables that no longer exist, with what replaced them. */
+const RETIRED: Record<string, string> = {
+  PARLEY_ICE_PORT_MIN: 'PARLEY_ICE_PORT (one UDP port for all sessions)',
+  PARLEY_ICE_PORT_MAX: 'PARLEY_ICE_PORT (one UDP port for all sessions)',
+};
+
 export function loadTransceiverConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Record<string, string | undefined> = {},
 ): TransceiverConfig {
+  // Refused rather than ignored: a deployment still setting its old range would
+  // otherwise bind the default port while its firewall admits only the range.
+  const retired = Object.keys(RETIRED).filter((k) => env[k] || overrides[k]);
+  if (retired.length)
+    throw new ConfigError(
+      `invalid configuration:\n${retired.map((k) => `  ${k}: no longer used; set ${RETIRED[k]}`).join('\n')}`,
+    );
   return loadConfig(TransceiverConfigSchema, env, overrides);
 }
