@@ -51,3 +51,9 @@ export async function tuneWerift(dtls: CertificateSource, fromModule: string): P
   }
   return { nativeX25519, memoizedFingerprints };
 }
+
+/** tuneWerift for this process's werift, from inside the adapter (nothing else imports werift). */
+export async function tuneWeriftForProcess(): Promise<TuningReport> {
+  const { RTCDtlsTransport } = await import('werift');
+  return tuneWerift(RTCDtlsTransport, import.meta.url);
+}

@@ -1,0 +1,289 @@
+import {
+  Candidate,
+  candidateFoundation,
+  candidatePriority,
+  type RTCDataChannel,
+  RTCPeerConnection,
+  StunProtocol,
+} from 'werift';
+import { opusOnlyCodecs } from './opus-codecs.js';
+import { type LitePeerSettings, SRTP_PROFILE_AEAD_AES_128_GCM } from './settings.js';
+
+/**
+ * The transceiver's use of werift, behind one class: werift negotiates SDP,
+ * answers ICE-lite checks, runs the DTLS handshake and carries SCTP data
+ * channels. It never touches a socket and never sees RTP: datagrams come in
+ * through `receive()` from the transceiver's one UDP socket, werift's
+ * output leaves through the `DatagramSink`, and once DTLS is up the SRTP
+ * keying material (RFC 5764 exporter) is handed to Parley's own SRTP path.
+ *
+ * Every reach into werift's internals is in this file, with the reason.
+ */
+
+/** Where werift's outgoing datagrams (STUN responses, DTLS, SCTP) go. */
+export interface DatagramSink {
+  send(data: Buffer, port: number, address: string): void;
+}
+
+export type SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM';
+
+/** DTLS-SRTP keying material, from our side's point of view. */
+export interface SrtpKeyingMaterial {
+  profile: SrtpProfileName;
+  localKey: Buffer;
+  localSalt: Buffer;
+  remoteKey: Buffer;
+  remoteSalt: Buffer;
+}
+
+/** The `events` data channel, as much of it as a session uses. */
+export interface EventChannel {
+  readonly label: string;
+  readonly open: boolean;
+  readonly bufferedAmount: number;
+  send(text: string): void;
+  onOpen(fn: () => void): void;
+}
+
+export interface LitePeerOptions {
+  /** The client's offer, candidates already stripped. */
+  offer: string;
+  /** Our ICE credentials: the ufrag is the routing token relays read. */
+  localUfrag: string;
+  localPassword: string;
+  settings: LitePeerSettings;
+  sink: DatagramSink;
+  onSrtpKeys(keys: SrtpKeyingMaterial): void;
+  onConnectionState(state: 'connected' | 'failed' | 'closed'): void;
+  onDataChannel(channel: EventChannel): void;
+}
+
+export class OfferRejectedError extends Error {
+  override readonly name = 'OfferRejectedError';
+}
+
+/** What the answer negotiated for the one audio stream we send. */
+export interface NegotiatedAudio {
+  payloadType: number;
+  /** Our outbound SSRC, as werift put it in the answer (a=ssrc). */
+  ssrc: number;
+  clockRate: number;
+}
+
+type Address = [string, number];
+
+/** werift's UDP transport as its StunProtocol uses it. */
+interface VirtualTransport {
+  readonly type: 'udp';
+  readonly socketType: 'udp4' | 'udp6';
+  readonly address: { address: string; port: number };
+  closed: boolean;
+  onData: (data: Buffer, addr: Address) => void;
+  send(data: Buffer, addr?: Address): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The slice of werift's ICE Connection this adapter drives. */
+interface IceConnectionInternals {
+  localUsername: string;
+  localPassword: string;
+  remoteUsername: string;
+  generation: number;
+  protocols: unknown[];
+  getCandidatePromises(addresses: string[], timeout?: number): Promise<unknown>[];
+  ensureProtocol(protocol: StunProtocol): void;
+  pairLocalProtocol(protocol: StunProtocol): void;
+  appendLocalCandidate(candidate: Candidate): void;
+  resetNominatedPair(): void;
+}
+
+/** The slice of werift's RTCDtlsTransport this adapter drives. */
+interface DtlsTransportInternals {
+  role: string;
+  srtpStarted: boolean;
+  startSrtp(): void;
+  dtls?: {
+    srtp: { srtpProfile?: number };
+    extractSessionKeys(
+      keyLength: number,
+      saltLength: number,
+    ): { localKey: Buffer; localSalt: Buffer; remoteKey: Buffer; remoteSalt: Buffer };
+  };
+}
+
+export class LitePeer {
+  private transport?: VirtualTransport;
+  private closed = false;
+
+  private constructor(
+    private readonly pc: RTCPeerConnection,
+    private readonly ice: IceConnectionInternals,
+    readonly audio: NegotiatedAudio,
+    readonly remoteUfrag: string,
+    readonly answer: string,
+  ) {}
+
+  /** Applies the offer and builds the answer (candidates still werift's: the caller rewrites them). */
+  static async negotiate(opts: LitePeerOptions): Promise<LitePeer> {
+    const { settings } = opts;
+    const v6 = settings.bindAddress.includes(':');
+    const pc = new RTCPeerConnection({
+      codecs: opusOnlyCodecs(),
+      // werift's default is a public STUN server; a private transceiver has no use for one.
+      iceServers: [],
+      iceLite: true,
+      iceUseIpv4: !v6,
+      iceUseIpv6: v6,
+    });
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === 'connected' || s === 'failed' || s === 'closed') opts.onConnectionState(s);
+    });
+    pc.onDataChannel.subscribe((dc) => opts.onDataChannel(wrapChannel(dc)));
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: opts.offer });
+    } catch (err) {
+      await pc.close().catch(() => {});
+      throw new OfferRejectedError(`offer rejected: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const audio = pc.getTransceivers().find((t) => t.kind === 'audio');
+      if (!audio) throw new OfferRejectedError('offer has no audio section');
+      const opus = audio.codecs.find((c) => c.mimeType.toLowerCase() === 'audio/opus');
+      if (!opus) throw new OfferRejectedError('offer does not support Opus');
+      const iceTransport = pc.iceTransports[0];
+      if (!iceTransport) throw new OfferRejectedError('offer produced no ICE transport');
+      // Reach-in: the ufrag must be set on werift's ICE connection itself
+      // (werift ignores or rejects edited answer SDP), and gathering must not
+      // bind a socket: the transceiver's one socket feeds this peer instead.
+      const ice = iceTransport.connection as unknown as IceConnectionInternals;
+      ice.localUsername = opts.localUfrag;
+      ice.localPassword = opts.localPassword;
+
+      const peer = new LitePeer(pc, ice, { payloadType: 0, ssrc: 0, clockRate: 48_000 }, '', '');
+      ice.getCandidatePromises = () => [Promise.resolve(peer.attachVirtualTransport(opts.sink, settings))];
+      audio.setDirection('sendrecv');
+
+      for (const t of pc.dtlsTransports as unknown as DtlsTransportInternals[]) {
+        t.role = settings.dtlsRole;
+        // Reach-in: werift would decrypt every packet itself from here on
+        // (a new AES cipher per packet); take the keys and stop it instead.
+        t.startSrtp = function startSrtpInParley(this: DtlsTransportInternals) {
+          if (this.srtpStarted) return;
+          this.srtpStarted = true;
+          opts.onSrtpKeys(extractKeys(this));
+        };
+      }
+      await pc.setLocalDescription(await pc.createAnswer());
+      const sdp = pc.localDescription?.sdp;
+      if (!sdp) throw new Error('werift produced no local description');
+      const payloadType = audio.sender.codec?.payloadType ?? opus.payloadType;
+      return Object.assign(peer, {
+        audio: { payloadType, ssrc: audio.sender.ssrc >>> 0, clockRate: opus.clockRate },
+        remoteUfrag: ice.remoteUsername,
+        answer: sdp,
+      });
+    } catch (err) {
+      await pc.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Reach-in: what werift's gatherCandidates does for one host address,
+   * with our transport instead of a bound dgram socket.
+   */
+  private attachVirtualTransport(sink: DatagramSink, settings: LitePeerSettings): Candidate {
+    const ice = this.ice;
+    const protocol = new StunProtocol();
+    ice.ensureProtocol(protocol);
+    // Private in werift's typings; it is the transport's receive callback there too.
+    const deliver = protocol as unknown as { datagramReceived(data: Buffer, addr: Address): void };
+    const transport: VirtualTransport = {
+      type: 'udp',
+      socketType: settings.bindAddress.includes(':') ? 'udp6' : 'udp4',
+      address: { address: settings.bindAddress, port: settings.port },
+      closed: false,
+      onData: (data, addr) => deliver.datagramReceived(data, addr),
+      send: async (data, addr) => {
+        if (!transport.closed && addr) sink.send(data, addr[1], addr[0]);
+      },
+      close: async () => {
+        transport.closed = true;
+      },
+    };
+    this.transport = transport;
+    const internals = protocol as unknown as { transport: VirtualTransport; localIp: string };
+    internals.transport = transport;
+    internals.localIp = settings.bindAddress;
+    ice.protocols.push(protocol);
+    const candidate = new Candidate(
+      candidateFoundation('host', 'udp', settings.bindAddress),
+      1,
+      'udp',
+      candidatePriority('host'),
+      settings.bindAddress,
+      settings.port,
+      'host',
+      undefined,
+      undefined,
+      undefined,
+      ice.generation,
+      ice.localUsername,
+    );
+    protocol.localCandidate = candidate;
+    ice.pairLocalProtocol(protocol);
+    ice.appendLocalCandidate(candidate);
+    return candidate;
+  }
+
+  /** A datagram for werift (verified STUN, DTLS) from the transceiver's socket. */
+  receive(data: Buffer, address: string, port: number): void {
+    this.transport?.onData(data, [address, port]);
+  }
+
+  /**
+   * A verified nomination arrived from a new address (relay restart, NAT
+   * rebinding): an ice-lite agent keeps its first nominated pair forever
+   * (RFC 8445 §7.3.1.5), so let werift nominate again.
+   */
+  renominate(): void {
+    this.ice.resetNominatedPair();
+  }
+
+  get localPassword(): string {
+    return this.ice.localPassword;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.transport) this.transport.closed = true;
+    await this.pc.close();
+  }
+}
+
+function extractKeys(t: DtlsTransportInternals): SrtpKeyingMaterial {
+  const dtls = t.dtls;
+  const profileId = dtls?.srtp.srtpProfile;
+  if (!dtls || profileId === undefined) throw new Error('DTLS finished without an SRTP profile');
+  const gcm = profileId === SRTP_PROFILE_AEAD_AES_128_GCM;
+  const keys = dtls.extractSessionKeys(16, gcm ? 12 : 14);
+  return { profile: gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80', ...keys };
+}
+
+function wrapChannel(dc: RTCDataChannel): EventChannel {
+  return {
+    label: dc.label,
+    get open() {
+      return dc.readyState === 'open';
+    },
+    get bufferedAmount() {
+      return dc.bufferedAmount;
+    },
+    send: (text) => dc.send(text),
+    onOpen: (fn) => {
+      if (dc.readyState === 'open') fn();
+      else dc.stateChanged.subscribe((s) => s === 'open' && fn());
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * Named settings for the transceiver's use of werift, in one place (as pion's
+ * SettingEngine does): what werift is asked to do and what it is kept from
+ * doing. Everything that reaches into werift lives in this folder.
+ */
+export type DtlsRole = 'server' | 'client';
+
+/** DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2). */
+export const SRTP_PROFILE_AES_CM_128_HMAC_SHA1_80 = 0x0001;
+export const SRTP_PROFILE_AEAD_AES_128_GCM = 0x0007;
+
+export interface LitePeerSettings {
+  /** Private address the transceiver's one UDP socket is bound to (host candidate). */
+  bindAddress: string;
+  /** The transceiver's one UDP port (the host candidate's port; the answer names the relay instead). */
+  port: number;
+  /** Our DTLS role (see core/src/session/dtls-role.ts for why transceivers prefer server). */
+  dtlsRole: DtlsRole;
+}
