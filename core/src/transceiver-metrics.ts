@@ -1,11 +1,13 @@
 import { metrics } from '@opentelemetry/api';
+import { srtpTotals } from './rtp/media-transport.js';
 import type { SessionManager } from './session/session-manager.js';
+import type { UdpMux } from './transport/udp-mux.js';
 
 /**
  * Transceiver gauges for Prometheus. `parley_transceiver_sessions` is the
  * scale-out signal the Terraform and Kubernetes autoscalers read.
  */
-export function registerTransceiverMetrics(sessions: SessionManager): void {
+export function registerTransceiverMetrics(sessions: SessionManager, mux: UdpMux): void {
   const meter = metrics.getMeter('parley.transceiver');
   const current = meter.createObservableGauge('parley_transceiver_sessions', {
     description: 'Sessions open on this transceiver',
@@ -25,8 +27,32 @@ export function registerTransceiverMetrics(sessions: SessionManager): void {
   const setupsRefused = meter.createObservableCounter('parley_transceiver_setups_refused', {
     description: 'Offers refused by setup admission, by reason (queue_full, wait_timeout)',
   });
+  const datagrams = meter.createObservableCounter('parley_transceiver_datagrams', {
+    description: "Datagrams on the transceiver's one UDP socket, by direction",
+  });
+  const socketDrops = meter.createObservableCounter('parley_transceiver_socket_drops', {
+    description:
+      'Datagrams dropped at the socket: unknown_source (no verified check bound the address), rejected_check (a check for a live session failed), send_error',
+  });
+  const srtp = meter.createObservableCounter('parley_transceiver_srtp_packets', {
+    description: "Packets through Parley's own SRTP path, by kind (rtp, rtcp) and direction",
+  });
+  const srtpDropped = meter.createObservableCounter('parley_transceiver_srtp_dropped', {
+    description: 'SRTP/SRTCP packets that failed authentication, replay or framing checks',
+  });
   meter.addBatchObservableCallback(
     (r) => {
+      const m = mux.counters;
+      r.observe(datagrams, m.datagramsIn, { direction: 'in' });
+      r.observe(datagrams, m.datagramsOut, { direction: 'out' });
+      r.observe(socketDrops, m.unknownSource, { reason: 'unknown_source' });
+      r.observe(socketDrops, m.rejectedAdmission, { reason: 'rejected_check' });
+      r.observe(socketDrops, m.sendErrors, { reason: 'send_error' });
+      r.observe(srtp, srtpTotals.rtpIn, { kind: 'rtp', direction: 'in' });
+      r.observe(srtp, srtpTotals.rtpOut, { kind: 'rtp', direction: 'out' });
+      r.observe(srtp, srtpTotals.rtcpIn, { kind: 'rtcp', direction: 'in' });
+      r.observe(srtp, srtpTotals.rtcpOut, { kind: 'rtcp', direction: 'out' });
+      r.observe(srtpDropped, srtpTotals.dropped);
       const a = sessions.admission.stats();
       r.observe(setups, a.running, { state: 'running' });
       r.observe(setups, a.queued, { state: 'queued' });
@@ -37,6 +63,6 @@ export function registerTransceiverMetrics(sessions: SessionManager): void {
       r.observe(draining, sessions.draining ? 1 : 0);
       for (const [reason, n] of sessions.closedByReason) r.observe(closed, n, { reason });
     },
-    [current, capacity, draining, closed, setups, setupsRefused],
+    [current, capacity, draining, closed, setups, setupsRefused, datagrams, socketDrops, srtp, srtpDropped],
   );
 }

@@ -1,8 +1,7 @@
 import type { Logger } from '@parley/shared/log.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
-import { tuneWerift } from '@parley/shared/webrtc/werift-tuning.js';
-import { RTCDtlsTransport } from 'werift';
+import { tuneWeriftForProcess } from '@parley/shared/webrtc/werift-tuning.js';
 import type { AgentFactory } from './agent/agent.js';
 import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
@@ -12,6 +11,8 @@ import { serveSessions } from './nats/session-service.js';
 import { SessionManager } from './session/session-manager.js';
 import { SetupAdmission } from './session/setup-admission.js';
 import { registerTransceiverMetrics } from './transceiver-metrics.js';
+import { bindMux } from './transport/bind-mux.js';
+import type { UdpMux } from './transport/udp-mux.js';
 
 export const TRANSCEIVER_VERSION = '0.1.0';
 
@@ -19,6 +20,8 @@ export interface TransceiverProcess {
   id: string;
   routeId: string;
   sessions: SessionManager;
+  /** The one UDP socket every session shares. */
+  mux: UdpMux;
   /** Announce draining, wait for sessions (up to the drain timeout), then disconnect. */
   drain(): Promise<void>;
   /** Close everything now. */
@@ -37,18 +40,25 @@ export async function startTransceiver(
   const agents = agentsOverride ?? (registry?.agents as ReadonlyMap<string, AgentFactory>);
   const routeId = routeIdOf(id);
   // Native X25519 and memoized certificate fingerprints for werift's DTLS setups (see werift-tuning.ts).
-  const tuning = await tuneWerift(RTCDtlsTransport, import.meta.url);
+  const tuning = await tuneWeriftForProcess();
   if (!tuning.nativeX25519.ok)
     log.warn(
       { reason: tuning.nativeX25519.reason },
       'native X25519 unavailable: DTLS key exchange stays in JavaScript',
     );
-  const nc = await connectNats(config.NATS_URL, `transceiver ${id}`, log);
+  const mux = await bindMux(config.PARLEY_PRIVATE_ADDRESS, config.PARLEY_ICE_PORT);
+  let nc: Awaited<ReturnType<typeof connectNats>>;
+  try {
+    nc = await connectNats(config.NATS_URL, `transceiver ${id}`, log);
+  } catch (err) {
+    mux.close();
+    throw err;
+  }
   let announcer: Announcer | undefined;
   const sessions = new SessionManager({
     routeId,
     bindAddress: config.PARLEY_PRIVATE_ADDRESS,
-    portRange: { min: config.PARLEY_ICE_PORT_MIN, max: config.PARLEY_ICE_PORT_MAX },
+    mux,
     capacity: config.PARLEY_CAPACITY,
     keyring: config.PARLEY_TOKEN_KEYS,
     agents,
@@ -65,7 +75,7 @@ export async function startTransceiver(
       maxHoldMs: config.PARLEY_SETUP_HOLD_MS,
     }),
   });
-  registerTransceiverMetrics(sessions);
+  registerTransceiverMetrics(sessions, mux);
   registerMediaMetrics();
   const stopServing = serveSessions(nc, id, sessions, log);
   announcer = new Announcer(
@@ -76,7 +86,7 @@ export async function startTransceiver(
       cluster: config.PARLEY_CLUSTER,
       region: config.PARLEY_REGION,
       address: config.PARLEY_PRIVATE_ADDRESS,
-      portRange: { min: config.PARLEY_ICE_PORT_MIN, max: config.PARLEY_ICE_PORT_MAX },
+      port: mux.port,
       sessions: sessions.count,
       capacity: sessions.capacity,
       draining: sessions.draining,
@@ -87,7 +97,7 @@ export async function startTransceiver(
   );
   announcer.start();
   await nc.flush();
-  log.info({ id, routeId, address: config.PARLEY_PRIVATE_ADDRESS }, 'transceiver ready');
+  log.info({ id, routeId, address: config.PARLEY_PRIVATE_ADDRESS, port: mux.port }, 'transceiver ready');
 
   let closed = false;
   async function shutdown(drainMs: number): Promise<void> {
@@ -98,12 +108,14 @@ export async function startTransceiver(
     announcer?.stop();
     stopServing();
     registry?.close();
+    mux.close();
     await nc.drain().catch(() => undefined);
   }
   return {
     id,
     routeId,
     sessions,
+    mux,
     drain: () => shutdown(config.PARLEY_DRAIN_TIMEOUT_MS),
     close: () => shutdown(0),
   };

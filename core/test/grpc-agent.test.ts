@@ -168,7 +168,7 @@ describe('gRPC agent failures end the session cleanly with a clear event', () =>
         /agent unavailable: gRPC agent at 127.0.0.1:\d+ unreachable/,
       );
       expect(h.tx.sessions.count).toBe(0);
-      expect(h.tx.sessions.portsInUse).toBe(0);
+      expect(h.tx.mux.sessions).toBe(0);
     } finally {
       await h.close();
     }

@@ -3,10 +3,10 @@ import { createLogger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import { OfferReply, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import { offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
-import { freeUdpRange } from '@parley/shared/net/free-port.js';
+import { freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
+import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import { loadTransceiverConfig } from '../src/config.js';
 import { startTransceiver, type TransceiverProcess } from '../src/transceiver-process.js';
 
@@ -21,14 +21,13 @@ describe('setup admission on a real transceiver (offers over NATS, werift client
 
   beforeAll(async () => {
     nats = await NatsServerProcess.start();
-    const range = await freeUdpRange(8);
+    const icePort = await freeUdpPort();
     tx = await startTransceiver(
       loadTransceiverConfig({
         NATS_URL: nats.url,
         PARLEY_TRANSCEIVER_ID: ID,
         PARLEY_TOKEN_KEYS: `1:${Buffer.alloc(32, 3).toString('base64')}`,
-        PARLEY_ICE_PORT_MIN: String(range.min),
-        PARLEY_ICE_PORT_MAX: String(range.max),
+        PARLEY_ICE_PORT: String(icePort),
         PARLEY_SETUP_CONCURRENCY: '1',
         PARLEY_SETUP_QUEUE: '1',
         PARLEY_SETUP_QUEUE_TIMEOUT_MS: '400',

@@ -1,6 +1,6 @@
+import { RTCDtlsTransport } from '@parley/shared/webrtc/werift-client.js';
 import { tuneWerift } from '@parley/shared/webrtc/werift-tuning.js';
 import { describe, expect, it } from 'vitest';
-import { RTCDtlsTransport } from 'werift';
 
 describe('werift tuning on the real werift', () => {
   it("applies both fixes to werift's shared certificate, and its fingerprints stay right", async () => {

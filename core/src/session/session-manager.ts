@@ -2,15 +2,16 @@ import type { Logger } from '@parley/shared/log.js';
 import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
-import { PortAllocator } from './port-allocator.js';
+import type { UdpMux } from '../transport/udp-mux.js';
 import { SetupAdmission } from './setup-admission.js';
 import { type CloseReason, type SessionSetupError, TransceiverSession } from './transceiver-session.js';
 
 export interface SessionManagerOptions {
   routeId: string;
   bindAddress: string;
-  portRange: { min: number; max: number };
-  /** Most concurrent sessions; also bounded by the port range. */
+  /** The transceiver's one UDP socket, shared by every session. */
+  mux: UdpMux;
+  /** Most concurrent sessions. */
   capacity: number;
   keyring: TokenKeyring;
   agents: ReadonlyMap<string, AgentFactory>;
@@ -26,10 +27,11 @@ export interface SessionManagerOptions {
   setupAdmission?: SetupAdmission;
 }
 
-/** Owns every session on this transceiver: admission, ports, lookup, drain. */
+/** Owns every session on this transceiver: admission, lookup, drain. */
 export class SessionManager {
   private readonly sessions = new Map<string, TransceiverSession>();
-  private readonly ports: PortAllocator;
+  /** Sessions being set up: they count against capacity before they are in `sessions`. */
+  private pending = 0;
   private readonly closedWaiters = new Set<() => void>();
   private readonly now: () => number;
   readonly admission: SetupAdmission;
@@ -37,7 +39,6 @@ export class SessionManager {
   readonly closedByReason = new Map<CloseReason, number>();
 
   constructor(private readonly opts: SessionManagerOptions) {
-    this.ports = new PortAllocator(opts.portRange.min, opts.portRange.max);
     this.now = opts.now ?? Date.now;
     this.admission =
       opts.setupAdmission ??
@@ -51,18 +52,18 @@ export class SessionManager {
   }
 
   get capacity(): number {
-    return Math.min(this.opts.capacity, this.ports.capacity);
+    return this.opts.capacity;
   }
 
-  get portsInUse(): number {
-    return this.ports.inUse;
+  private get occupied(): number {
+    return this.sessions.size + this.pending;
   }
 
   async create(req: OfferRequest): Promise<OfferReply> {
     if (this.draining) return { ok: false, code: 'draining', message: 'transceiver is draining' };
     if (this.sessions.has(req.sessionId))
       return { ok: false, code: 'bad_offer', message: 'session id already in use' };
-    if (this.ports.inUse >= this.capacity)
+    if (this.occupied >= this.capacity)
       return { ok: false, code: 'no_capacity', message: 'transceiver is full' };
     const agentName = req.agent ?? this.opts.defaultAgent;
     const agent = this.opts.agents.get(agentName);
@@ -74,23 +75,23 @@ export class SessionManager {
       return { ok: false, code: 'no_capacity', message: admitted.message };
     }
     const ticket = admitted.ticket;
-    // The wait may have been long enough for a drain to start or the ports to fill.
+    // The wait may have been long enough for a drain to start or the transceiver to fill.
     if (this.draining) {
       ticket.release();
       return { ok: false, code: 'draining', message: 'transceiver is draining' };
     }
-    const port = this.ports.inUse < this.capacity ? this.ports.allocate() : undefined;
-    if (port === undefined) {
+    if (this.occupied >= this.capacity) {
       ticket.release();
-      return { ok: false, code: 'no_capacity', message: 'no free ICE port' };
+      return { ok: false, code: 'no_capacity', message: 'transceiver is full' };
     }
 
+    this.pending++;
     try {
       const { session, answer } = await TransceiverSession.create({
         sessionId: req.sessionId,
         offer: req.offer,
         relay: req.relay,
-        port,
+        mux: this.opts.mux,
         bindAddress: this.opts.bindAddress,
         keyring: this.opts.keyring,
         routeId: this.opts.routeId,
@@ -111,7 +112,6 @@ export class SessionManager {
       this.opts.log.info(
         {
           session: session.id,
-          port,
           agent: agentName,
           subject: req.subject,
           queuedMs: Math.round(admitted.waitedMs),
@@ -121,11 +121,13 @@ export class SessionManager {
       this.opts.onLoadChange?.();
       return { ok: true, sessionId: session.id, answer };
     } catch (err) {
-      // TransceiverSession.create closed the half-built session; its onClosed freed the port.
+      // TransceiverSession.create closed the half-built session.
       ticket.release();
       const e = err as SessionSetupError;
       this.opts.log.warn({ session: req.sessionId, err: e.message }, 'session setup failed');
       return { ok: false, code: e.code ?? 'internal', message: e.message };
+    } finally {
+      this.pending--;
     }
   }
 
@@ -143,7 +145,7 @@ export class SessionManager {
       ok: true,
       sessionId: s.id,
       state: s.state,
-      port: s.port,
+      port: this.opts.mux.port,
       remote: s.remote,
       packetsIn: s.packetsIn,
       packetsOut: s.packetsOut,
@@ -178,7 +180,6 @@ export class SessionManager {
 
   private onClosed(session: TransceiverSession, reason: CloseReason): void {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
-    this.ports.release(session.port);
     this.closedByReason.set(reason, (this.closedByReason.get(reason) ?? 0) + 1);
     if (reason !== 'setup_failed') this.opts.log.info({ session: session.id, reason }, 'session closed');
     this.opts.onLoadChange?.();

@@ -3,10 +3,16 @@ import { createLogger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import { OfferReply, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import { offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
-import { freeUdpRange } from '@parley/shared/net/free-port.js';
+import { freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
-import { MediaStreamTrack, type RTCDataChannel, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import {
+  MediaStreamTrack,
+  type RTCDataChannel,
+  RTCPeerConnection,
+  RtpHeader,
+  RtpPacket,
+} from '@parley/shared/webrtc/werift-client.js';
 import type { AgentFactory } from '../../src/agent/agent.js';
 import { loadTransceiverConfig } from '../../src/config.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/opus-codec.js';
@@ -28,13 +34,12 @@ export async function startHarness(
   env: Record<string, string> = {},
 ): Promise<Harness> {
   const nats = await NatsServerProcess.start();
-  const range = await freeUdpRange(6);
+  const icePort = await freeUdpPort();
   const config = loadTransceiverConfig({
     NATS_URL: nats.url,
     PARLEY_TRANSCEIVER_ID: `tx-voice-${process.pid}`,
     PARLEY_TOKEN_KEYS: `1:${KEY}`,
-    PARLEY_ICE_PORT_MIN: String(range.min),
-    PARLEY_ICE_PORT_MAX: String(range.max),
+    PARLEY_ICE_PORT: String(icePort),
     PARLEY_CAPACITY: '4',
     ...env,
   });

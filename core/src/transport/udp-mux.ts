@@ -1,0 +1,156 @@
+import type { Socket } from 'node:dgram';
+import { bindingRequestReceiverUfrag } from '../ice/stun-guard.js';
+import { ipv4PortKey } from './address-key.js';
+
+/**
+ * One session as the transceiver's socket sees it. `onBindingRequest`
+ * verifies a Binding Request naming this session (USERNAME +
+ * MESSAGE-INTEGRITY), handles it, and says whether it verified; only then is
+ * the sender's address bound to the session, and only bound addresses reach
+ * `onDatagram` (DTLS, SRTP, SRTCP).
+ */
+export interface MuxEndpoint {
+  onBindingRequest(data: Buffer, address: string, port: number): boolean;
+  onDatagram(data: Buffer, address: string, port: number): void;
+}
+
+export interface UdpMuxCounters {
+  datagramsIn: number;
+  datagramsOut: number;
+  /** From an unbound address and not a Binding Request naming a live session. */
+  unknownSource: number;
+  /** A Binding Request for a live session that failed its checks. */
+  rejectedAdmission: number;
+  admitted: number;
+  sendErrors: number;
+}
+
+interface Registration {
+  endpoint: MuxEndpoint;
+  v4: number[];
+  v6: string[];
+}
+
+/**
+ * The transceiver's one UDP socket (as pion's UDPMux and mediasoup's
+ * WebRtcServer): every session shares it, and datagrams are demultiplexed by
+ * the sender's address (a relay flow). A new address joins a session only
+ * through a verified Binding Request naming that session's ufrag (its
+ * routing token); anything else from an unknown address is dropped and
+ * counted. So one socket, one port in every firewall and Service, and no
+ * packet reaches DTLS or SRTP from an address that has not proved it knows
+ * the session's ICE password.
+ */
+export class UdpMux {
+  readonly counters: UdpMuxCounters = {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    unknownSource: 0,
+    rejectedAdmission: 0,
+    admitted: 0,
+    sendErrors: 0,
+  };
+  private readonly byUfrag = new Map<string, Registration>();
+  private readonly byV4 = new Map<number, Registration>();
+  private readonly byV6 = new Map<string, Registration>();
+  private readonly onSendError = (err: Error | null) => {
+    if (err) this.counters.sendErrors++;
+  };
+
+  /**
+   * @param maxAddressesPerSession how many relay flows one session may hold
+   *   at once (a restarted relay or a sibling adds one; the oldest goes).
+   */
+  constructor(
+    private readonly socket: Socket,
+    private readonly maxAddressesPerSession = 4,
+  ) {
+    socket.on('message', (data, rinfo) => this.receive(data, rinfo.address, rinfo.port));
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  get sessions(): number {
+    return this.byUfrag.size;
+  }
+
+  /** Sessions are found by their full local ufrag: the routing token, unique per session. */
+  register(ufrag: string, endpoint: MuxEndpoint): void {
+    if (this.byUfrag.has(ufrag)) throw new Error('ufrag already registered on this transceiver');
+    this.byUfrag.set(ufrag, { endpoint, v4: [], v6: [] });
+  }
+
+  /** Forgets the session and every address bound to it. */
+  unregister(ufrag: string): void {
+    const reg = this.byUfrag.get(ufrag);
+    if (!reg) return;
+    this.byUfrag.delete(ufrag);
+    for (const k of reg.v4) if (this.byV4.get(k) === reg) this.byV4.delete(k);
+    for (const k of reg.v6) if (this.byV6.get(k) === reg) this.byV6.delete(k);
+  }
+
+  send(data: Buffer, port: number, address: string): void {
+    this.counters.datagramsOut++;
+    this.socket.send(data, port, address, this.onSendError);
+  }
+
+  /** One datagram from the socket; public so tests can drive the mux without one. */
+  receive(data: Buffer, address: string, port: number): void {
+    this.counters.datagramsIn++;
+    const v4 = ipv4PortKey(address, port);
+    if ((data[0] as number) >= 2) {
+      // DTLS, SRTP, SRTCP: only from an address a verified check bound.
+      const known = v4 >= 0 ? this.byV4.get(v4) : this.byV6.get(`${address}|${port}`);
+      if (known) known.endpoint.onDatagram(data, address, port);
+      else this.counters.unknownSource++;
+      return;
+    }
+    // STUN goes by the ufrag it names, not by address: a relay flow that
+    // carried an ended session may carry a new one (the client reused its port).
+    const ufrag = bindingRequestReceiverUfrag(data);
+    const reg = ufrag === undefined ? undefined : this.byUfrag.get(ufrag);
+    if (!reg) {
+      this.counters.unknownSource++;
+      return;
+    }
+    if (!reg.endpoint.onBindingRequest(data, address, port)) {
+      this.counters.rejectedAdmission++;
+      return;
+    }
+    if (v4 >= 0) {
+      if (this.byV4.get(v4) !== reg) {
+        this.counters.admitted++;
+        bind(this.byV4, reg, reg.v4, v4, this.maxAddressesPerSession);
+      }
+    } else {
+      const k = `${address}|${port}`;
+      if (this.byV6.get(k) !== reg) {
+        this.counters.admitted++;
+        bind(this.byV6, reg, reg.v6, k, this.maxAddressesPerSession);
+      }
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function bind<K>(index: Map<K, Registration>, reg: Registration, list: K[], key: K, max: number): void {
+  // An address belongs to one session: a new verified session there takes it over.
+  const previous = index.get(key);
+  if (previous && previous !== reg) {
+    const at = (previous.v4 as unknown[]).indexOf(key);
+    if (at >= 0) previous.v4.splice(at, 1);
+    const at6 = (previous.v6 as unknown[]).indexOf(key);
+    if (at6 >= 0) previous.v6.splice(at6, 1);
+  }
+  index.set(key, reg);
+  if (!list.includes(key)) list.push(key);
+  while (list.length > max) {
+    const old = list.shift() as K;
+    if (index.get(old) === reg) index.delete(old);
+  }
+}
