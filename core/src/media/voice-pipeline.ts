@@ -33,6 +33,14 @@ export interface VoicePipelineOptions {
   latencyReportMs?: number;
 }
 
+/** What only agents that take PCM need: the codec both ways, framing, resampling, pacing. */
+interface PcmPath {
+  decoder: OpusDecoder;
+  framer: FrameAssembler<number>;
+  toAgent: Resampler;
+  out: OutboundAudio;
+}
+
 export interface PipelineStats {
   framesIn: number;
   concealed: number;
@@ -60,11 +68,8 @@ export class VoicePipeline {
   readonly jitter: JitterBuffer;
   /** Codec rate: the agent's own when Opus can run at it, so no resampling is needed either way. */
   private readonly rate: number;
-  private readonly decoder: OpusDecoder;
-  private readonly toAgent: Resampler;
-  private readonly framer: FrameAssembler<number>;
+  private pcmPath?: PcmPath;
   private readonly vad: VoiceActivityDetector;
-  private readonly out: OutboundAudio;
   private readonly turn = new TurnLatencyTracker();
   private readonly residence = new RecentSamples();
   private readonly now: () => number;
@@ -112,11 +117,22 @@ export class VoicePipeline {
       },
     );
     this.rate = OPUS_RATES.has(this.agent.sampleRate) ? this.agent.sampleRate : 48_000;
-    this.decoder = new OpusDecoder(this.rate, 1);
-    this.framer = new FrameAssembler<number>(this.rate / 50);
     this.lastFrameSamples = this.rate / 50;
-    this.toAgent = new Resampler(this.rate, this.agent.sampleRate, { prime: true });
-    this.out = new OutboundAudio({
+    // Agents that take RTP payloads as they are (rtp-echo) need no codec, resampler or pacer:
+    // skipping them saves ~100 KiB of WebAssembly heap and the setup CPU per session.
+    if (!this.agent.onRtpPayload) this.pcmPath = this.buildPcmPath();
+    opts.emit({
+      type: 'session.ready',
+      sessionId: opts.sessionId,
+      agent: this.agent.name,
+      agentSampleRate: this.agent.sampleRate,
+    });
+    this.scheduleReport(opts.latencyReportMs ?? 5_000);
+  }
+
+  private buildPcmPath(): PcmPath {
+    const { opts } = this;
+    const out = new OutboundAudio({
       now: this.now,
       setTimer: this.setTimer,
       initialTimestamp: randomBytes(4).readUInt32BE(0),
@@ -132,14 +148,13 @@ export class VoicePipeline {
       },
       onState: (state) => opts.emit({ type: 'agent.state', state }),
     });
-    if (this.agent.maxLiveQueue !== undefined) this.out.maxLiveQueue = this.agent.maxLiveQueue;
-    opts.emit({
-      type: 'session.ready',
-      sessionId: opts.sessionId,
-      agent: this.agent.name,
-      agentSampleRate: this.agent.sampleRate,
-    });
-    this.scheduleReport(opts.latencyReportMs ?? 5_000);
+    if (this.agent.maxLiveQueue !== undefined) out.maxLiveQueue = this.agent.maxLiveQueue;
+    return {
+      decoder: new OpusDecoder(this.rate, 1),
+      framer: new FrameAssembler<number>(this.rate / 50),
+      toAgent: new Resampler(this.rate, this.agent.sampleRate, { prime: true }),
+      out,
+    };
   }
 
   private count(k: keyof PipelineStats): void {
@@ -168,8 +183,8 @@ export class VoicePipeline {
     this.closed = true;
     this.cancelJitter?.();
     this.cancelReport?.();
-    this.out.close();
-    this.decoder.close();
+    this.pcmPath?.out.close();
+    this.pcmPath?.decoder.close();
     try {
       this.agent.close();
     } catch (err) {
@@ -191,26 +206,28 @@ export class VoicePipeline {
   }
 
   private decode(o: JitterOutput): void {
+    if (!this.pcmPath) return;
+    const { decoder, framer } = this.pcmPath;
     const rxAt = o.kind === 'packet' ? o.packet.arrivedAt : this.now();
     let pcm: Int16Array;
     try {
       if (o.kind === 'packet') {
-        pcm = this.decoder.decode(o.packet.payload);
+        pcm = decoder.decode(o.packet.payload);
         this.lastFrameSamples = pcm.length;
       } else if (o.next) {
-        pcm = this.decoder.decodeFec(o.next.payload, this.lastFrameSamples);
+        pcm = decoder.decodeFec(o.next.payload, this.lastFrameSamples);
         this.count('fecRecovered');
       } else {
-        pcm = this.decoder.conceal(this.lastFrameSamples);
+        pcm = decoder.conceal(this.lastFrameSamples);
         this.count('concealed');
       }
     } catch (err) {
       if (!(err instanceof OpusError)) throw err;
       // A malformed packet is dropped and counted; its slot is concealed so media time stays right.
       this.count('malformed');
-      pcm = this.decoder.conceal(this.lastFrameSamples);
+      pcm = decoder.conceal(this.lastFrameSamples);
     }
-    for (const f of this.framer.push(pcm, rxAt)) this.onFrame(f.pcm, f.tag);
+    for (const f of framer.push(pcm, rxAt)) this.onFrame(f.pcm, f.tag);
   }
 
   private onFrame(pcm: Int16Array, rxAt: number): void {
@@ -226,7 +243,9 @@ export class VoicePipeline {
       if (this.agent.bargeIn && this.agentTalking()) this.bargeIn();
       this.agent.onSpeech({ type: 'speech_started', mediaMs });
     }
-    const agentPcm = this.toAgent.process(pcm);
+    const path = this.pcmPath;
+    if (!path) return;
+    const agentPcm = path.toAgent.process(pcm);
     this.syncFrame = { rxAt, index: this.stats.framesIn };
     try {
       this.agent.onAudio({ pcm: agentPcm, mediaMs, speech: this.vad.speaking });
@@ -238,19 +257,20 @@ export class VoicePipeline {
       this.opts.emit({ type: 'speech.stopped' });
       this.muted = false;
       this.turn.turnEnded(this.now());
-      if (this.agent.bargeIn && this.out.state === 'listening') this.out.setState('thinking');
+      if (this.agent.bargeIn && path.out.state === 'listening') path.out.setState('thinking');
       this.agent.onSpeech({ type: 'speech_stopped', mediaMs });
     }
   }
 
   /** Agent audio is queued or playing, or a response is under way (a real-time producer's queue runs dry between chunks). */
   private agentTalking(): boolean {
-    return this.out.queued > 0 || this.out.state === 'speaking' || this.responseActive;
+    const out = this.pcmPath?.out;
+    return (out !== undefined && (out.queued > 0 || out.state === 'speaking')) || this.responseActive;
   }
 
   private bargeIn(): void {
     const detectedAt = this.now();
-    const dropped = this.out.stop();
+    const dropped = this.pcmPath?.out.stop() ?? 0;
     this.muted = true;
     this.responseActive = false;
     this.count('bargeIns');
@@ -263,11 +283,12 @@ export class VoicePipeline {
   }
 
   private onAgentAudio(pcm: Int16Array, rate: number): void {
-    // `out` is unset only if an agent talks from inside its own factory call.
-    if (this.closed || this.muted || pcm.length === 0 || !this.out) return;
+    // No PCM path: an RTP-payload agent, or one that talks from inside its own factory call.
+    const out = this.pcmPath?.out;
+    if (this.closed || this.muted || pcm.length === 0 || !out) return;
     const at = this.now();
     this.turn.agentAudio(at);
-    this.out.push(pcm, rate, {
+    out.push(pcm, rate, {
       producedAt: at,
       rxAt: this.syncFrame?.rxAt,
       liveIndex: this.syncFrame?.index,
@@ -275,7 +296,7 @@ export class VoicePipeline {
   }
 
   private onAgentEvent(e: AgentEvent): void {
-    if (this.closed || !this.out) return;
+    if (this.closed || !this.pcmPath) return;
     switch (e.type) {
       case 'response_started':
         this.muted = false;
