@@ -10,6 +10,7 @@ import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
+import { scrape } from './metrics-scrape.js';
 import {
   browserStats,
   type Chromium,
@@ -145,6 +146,15 @@ describe('browser voice client in headless Chromium, through the local stack', (
     expect(wf.ice).toBeGreaterThanOrEqual(wf.signaling as number);
     expect(wf.dtls).toBeGreaterThanOrEqual(wf.ice as number);
     expect(wf.audio).toBeGreaterThanOrEqual(wf.dtls as number);
+    // Chromium's SRTP and SRTCP went through Parley's own SRTP path both ways (werift did only DTLS),
+    // and none of it failed authentication: the keys came from the DTLS exporter correctly.
+    const txMetrics = stack.info.transceiver.metrics as string;
+    const srtp = (kind: string, direction: string) =>
+      scrape(txMetrics, 'parley_transceiver_srtp_packets_total', { kind, direction });
+    expect(await srtp('rtp', 'in')).toBeGreaterThan(120);
+    expect(await srtp('rtp', 'out')).toBeGreaterThan(120);
+    expect(await srtp('rtcp', 'in')).toBeGreaterThan(0);
+    expect(await scrape(txMetrics, 'parley_transceiver_srtp_dropped_total')).toBe(0);
     await expect.poll(() => page.getAttribute('#m-remote', 'data-address')).toBe(relay());
     expect(await page.textContent('#m-remote .badge')).toBe('relay');
     expect(await page.textContent('#relay')).toBe(relay());

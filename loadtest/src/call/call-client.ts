@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
+import { SrtpSession } from '@parley/shared/srtp/srtp-context.js';
+import { type RawMediaPath, takeOverClientMedia } from '@parley/shared/webrtc/client-media-takeover.js';
+import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
 import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
-import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe } from './probe-payload.js';
 import { round, summarize } from './stats.js';
 
@@ -63,7 +68,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
   let sessionUrl = '';
   try {
     const out = new MediaStreamTrack({ kind: 'audio' });
-    const transceiver = pc.addTransceiver(out, { direction: 'sendrecv' });
+    pc.addTransceiver(out, { direction: 'sendrecv' });
     const t0 = performance.now();
     const stages = {
       signaling: Number.NaN,
@@ -101,37 +106,41 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const firstAudioSeen = new Promise<void>((r) => {
       firstAudio = r;
     });
-    transceiver.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => {
-        const now = performance.now();
-        if (Number.isNaN(stages.firstAudio)) {
-          stages.firstAudio = now - t0;
-          firstAudio();
-        }
-        // A reflected probe names itself. Re-encoded audio (a PCM agent) carries the media clock of
-        // the audio it echoes, 960 ticks per probe, counted from the first echo (probe 0's).
-        let seq = readProbe(rtp.payload);
-        if (seq === undefined) {
-          firstEchoTs ??= rtp.header.timestamp;
-          seq = ((rtp.header.timestamp - firstEchoTs) >>> 0) / 960;
-          if (!Number.isInteger(seq) || seq > 0x7fffffff) return;
-        }
-        if (received.has(seq)) return;
-        received.add(seq);
-        if (!Number.isNaN(lastArrival)) maxGap = Math.max(maxGap, now - lastArrival);
-        lastArrival = now;
-        const sent = sentAt.get(seq);
-        if (sent !== undefined) {
-          const transit = now - sent;
-          rtts.push(transit);
-          opts.onEcho?.(transit);
-          if (!Number.isNaN(lastTransit)) jitter += (Math.abs(transit - lastTransit) - jitter) / 16;
-          lastTransit = transit;
-        }
-      });
-    });
+    const onEcho = (payload: Buffer, timestamp: number): void => {
+      const now = performance.now();
+      if (Number.isNaN(stages.firstAudio)) {
+        stages.firstAudio = now - t0;
+        firstAudio();
+      }
+      // A reflected probe names itself. Re-encoded audio (a PCM agent) carries the media clock of
+      // the audio it echoes, 960 ticks per probe, counted from the first echo (probe 0's).
+      let seq = readProbe(payload);
+      if (seq === undefined) {
+        firstEchoTs ??= timestamp;
+        seq = ((timestamp - firstEchoTs) >>> 0) / 960;
+        if (!Number.isInteger(seq) || seq > 0x7fffffff) return;
+      }
+      if (received.has(seq)) return;
+      received.add(seq);
+      if (!Number.isNaN(lastArrival)) maxGap = Math.max(maxGap, now - lastArrival);
+      lastArrival = now;
+      const sent = sentAt.get(seq);
+      if (sent !== undefined) {
+        const transit = now - sent;
+        rtts.push(transit);
+        opts.onEcho?.(transit);
+        if (!Number.isNaN(lastTransit)) jitter += (Math.abs(transit - lastTransit) - jitter) / 16;
+        lastTransit = transit;
+      }
+    };
 
     await pc.setLocalDescription(await pc.createOffer());
+    // After DTLS, media runs on Parley's own SRTP (as on the transceiver): werift's per-packet
+    // path would make one generator core the limit of any capacity measurement.
+    let media: ClientMedia | undefined;
+    takeOverClientMedia(pc, (keys, path) => {
+      media = new ClientMedia(keys, path, onEcho);
+    });
     // werift gathers host candidates during setLocalDescription; the offer is complete now.
     const offer = pc.localDescription?.sdp as string;
     const url = new URL('/v1/sessions', opts.edgeUrl);
@@ -193,12 +202,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       seq = (seq + 1) & 0xffff;
       ts = (ts + 960) >>> 0;
       sentAt.set(i, performance.now());
-      out.writeRtp(
-        new RtpPacket(
-          new RtpHeader({ payloadType: OPUS_PAYLOAD_TYPE, sequenceNumber: seq, timestamp: ts }),
-          makeProbe(i, payloadBytes),
-        ),
-      );
+      media?.send(seq, ts, makeProbe(i, payloadBytes));
       if (opts.onProgress && performance.now() - lastProgress > 1000) {
         lastProgress = performance.now();
         opts.onProgress({ sent: i + 1, received: received.size, lastRttMs: rtts.at(-1) });
@@ -246,6 +250,44 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       }).catch(() => undefined);
     }
     await pc.close().catch(() => undefined);
+  }
+}
+
+/** The call's media on Parley's SRTP over werift's nominated socket. */
+class ClientMedia {
+  private readonly outbound: SrtpSession;
+  private readonly inbound: SrtpSession;
+  private readonly ssrc = randomBytes(4).readUInt32BE(0);
+  private readonly header = Buffer.alloc(12);
+
+  constructor(
+    keys: SrtpKeyingMaterial,
+    private readonly path: RawMediaPath,
+    onRtp: (payload: Buffer, timestamp: number) => void,
+  ) {
+    this.outbound = new SrtpSession(keys.profile, keys.localKey, keys.localSalt);
+    this.inbound = new SrtpSession(keys.profile, keys.remoteKey, keys.remoteSalt);
+    path.onMedia((data) => {
+      const pt = (data[1] as number) & 0x7f;
+      // RTCP (the transceiver's reports) is authenticated and otherwise ignored here.
+      if (pt >= 64 && pt < 96) {
+        this.inbound.unprotectRtcp(data);
+        return;
+      }
+      const plain = this.inbound.unprotectRtp(data);
+      const at = plain ? rtpHeaderLength(plain) : -1;
+      if (plain && at >= 0) onRtp(plain.subarray(at), plain.readUInt32BE(4));
+    });
+  }
+
+  send(seq: number, timestamp: number, payload: Buffer): void {
+    const h = this.header;
+    h[0] = 0x80;
+    h[1] = OPUS_PAYLOAD_TYPE;
+    h.writeUInt16BE(seq, 2);
+    h.writeUInt32BE(timestamp >>> 0, 4);
+    h.writeUInt32BE(this.ssrc, 8);
+    this.path.send(this.outbound.protectRtp(Buffer.concat([h, payload])));
   }
 }
 

@@ -83,7 +83,7 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
   const holdSeconds = o.quick ? 3 : 8;
   const rampPerSecond = o.quick ? 25 : 30;
   const stack = await startBenchStack({
-    icePorts: Math.max(...counts) + 10,
+    capacity: Math.max(...counts) + 10,
     transceiverCpu: o.cpus.underTest,
     otherCpu: o.cpus.load[0],
   });

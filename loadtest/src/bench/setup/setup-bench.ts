@@ -87,7 +87,7 @@ export async function benchSetup(o: SetupBenchOptions): Promise<SetupBenchResult
   const n = o.quick ? 20 : 40;
   const burst = 50;
   const stack = await startBenchStack({
-    icePorts: 2 * burst + 20,
+    capacity: 2 * burst + 20,
     transceiverCpu: o.cpus.underTest,
     otherCpu: o.cpus.load[0],
   });

@@ -7,8 +7,8 @@ import { CLI_MAIN, type RunningService, startService } from '../proc/service-lau
 import { freeUdpRangeBelowEphemeral } from './port-range.js';
 
 export interface BenchStackOptions {
-  /** ICE ports for the transceiver: one per concurrent session. */
-  icePorts: number;
+  /** Most concurrent sessions the transceiver admits (all share its one ICE port). */
+  capacity: number;
   /** Extra transceiver environment (capacity, setup admission). */
   transceiverEnv?: Record<string, string>;
   /** Pin the transceiver to this core. */
@@ -45,7 +45,8 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
     await nats.stop();
   };
   try {
-    const ice = await freeUdpRangeBelowEphemeral(o.icePorts + 2);
+    // Below the ephemeral range: hundreds of load-generator sockets must not take it first.
+    const ice = await freeUdpRangeBelowEphemeral(1);
     const relayPort = await freeUdpPort();
     const httpPort = await freeTcpPort();
     const jwtSecret = randomBytes(32).toString('base64url');
@@ -59,9 +60,8 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       ...common,
       PARLEY_TRANSCEIVER_ID: 'bench-transceiver',
       PARLEY_PRIVATE_ADDRESS: '127.0.0.1',
-      PARLEY_ICE_PORT_MIN: String(ice.min),
-      PARLEY_ICE_PORT_MAX: String(ice.max),
-      PARLEY_CAPACITY: String(o.icePorts),
+      PARLEY_ICE_PORT: String(ice.min),
+      PARLEY_CAPACITY: String(o.capacity),
       PARLEY_METRICS_PORT: String(await freeTcpPort()),
       ...o.transceiverEnv,
       ...extra,
