@@ -3,8 +3,13 @@ import { OpusEncoder } from '@parley/core/media/opus-codec.js';
 import { createLogger } from '@parley/shared/log.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RtpHeader,
+  RtpPacket,
+} from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { type DevAgent, type DevStack, startDevStack } from '../src/dev-stack.js';
 import { scrape } from './metrics-scrape.js';
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createLogger } from '@parley/shared/log.js';
 import { freeUdpPort } from '@parley/shared/net/free-port.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
+import { RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RTCPeerConnection } from 'werift';
 import { type Relay, startRelay } from './relay.js';
 
 /**

@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tuneWerift } from '@parley/shared/webrtc/werift-tuning.js';
+import { tuneWeriftForProcess } from '@parley/shared/webrtc/werift-tuning.js';
 import { Command, Option } from 'commander';
-import { RTCDtlsTransport } from 'werift';
 import { benchCapacity } from './capacity/capacity-bench.js';
 import { machineInfo } from './machine.js';
 import { cpuPlan, pinToCpu } from './proc/cpu-pin.js';
@@ -81,7 +80,7 @@ progress(
 );
 
 // The werift clients here get the same setup fixes as the transceivers they call.
-await tuneWerift(RTCDtlsTransport, import.meta.url);
+await tuneWeriftForProcess();
 
 const report: BenchReport = {
   schema: 'parley-bench/1',

@@ -1,5 +1,4 @@
-import { tuneWerift } from '@parley/shared/webrtc/werift-tuning.js';
-import { RTCDtlsTransport } from 'werift';
+import { tuneWeriftForProcess } from '@parley/shared/webrtc/werift-tuning.js';
 import { runCall } from '../call/call-client.js';
 import { round } from '../call/stats.js';
 import { LatencyHistogram } from './latency-histogram.js';
@@ -75,7 +74,7 @@ export function checkLoadOptions(o: Pick<LoadOptions, keyof typeof LOAD_LIMITS>)
 export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
   checkLoadOptions(opts);
   // The load generator is werift too: cheaper setups leave more of its CPU for media.
-  await tuneWerift(RTCDtlsTransport, import.meta.url);
+  await tuneWeriftForProcess();
   const now = opts.now ?? (() => performance.now());
   const setupTimeoutMs = opts.setupTimeoutMs ?? 15_000;
   const interval = 1000 / opts.rampPerSecond;

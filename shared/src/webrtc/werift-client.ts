@@ -1,6 +1,7 @@
 /**
  * werift as a WebRTC *client*: the call client, load generators and tests
- * drive real werift peers against Parley. They import it from here, so this
+ * drive real werift peers against Parley, and benchmarks and interop tests
+ * compare Parley's SRTP with werift's. They import it from here, so this
  * folder stays the one place in the repository that imports werift (the
  * transceiver's own use is lite-peer.ts).
  */
@@ -10,6 +11,10 @@ export {
   RTCDtlsTransport,
   RTCPeerConnection,
   type RTCRtpTransceiver,
+  ProtectionProfileAeadAes128Gcm,
+  ProtectionProfileAes128CmHmacSha1_80,
   RtpHeader,
   RtpPacket,
+  SrtcpSession,
+  SrtpSession,
 } from 'werift';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
-import { MediaStreamTrack, RTCPeerConnection } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import type { CpuPlan } from '../proc/cpu-pin.js';
 import { CpuMeter } from '../proc/proc-stats.js';
 import { CLI_MAIN, startService } from '../proc/service-launcher.js';
