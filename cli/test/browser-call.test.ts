@@ -10,7 +10,6 @@ import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
-import { scrape } from './metrics-scrape.js';
 import {
   browserStats,
   type Chromium,
@@ -21,6 +20,7 @@ import {
   screenshot,
   waitForCallState,
 } from './browser-harness.js';
+import { scrape } from './metrics-scrape.js';
 
 // More runs by hand for steadier medians: BROWSER_CONNECT_RUNS=20 npx vitest run cli/test/browser-call.test.ts
 const CONNECT_RUNS = Math.min(50, Math.max(5, Number(process.env.BROWSER_CONNECT_RUNS) || 5));

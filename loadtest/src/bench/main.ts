@@ -36,6 +36,10 @@ const program = new Command()
   .option('--no-coturn', 'skip the coturn comparison even when turnserver is installed')
   .option('--flows <n>', 'UDP flows in the relay bench (default 200 quick, 1000 full)')
   .option('--agent <name>', 'agent for the transceiver capacity sessions (default: the transceiver default)')
+  .option(
+    '--sessions <counts>',
+    'session counts the transceiver capacity bench steps through, comma-separated (default 25,50 quick; 25 to 700 full)',
+  )
   .addHelpText(
     'after',
     '\nPrints a markdown table on stdout (progress on stderr) and writes results/bench-<time>[-quick].json\n' +
@@ -51,6 +55,7 @@ const o = program.opts<{
   coturn: boolean;
   flows?: string;
   agent?: string;
+  sessions?: string;
 }>();
 const selected = new Set<BenchName>((o.only ?? BENCHES) as BenchName[]);
 for (const b of selected) {
@@ -63,6 +68,11 @@ const quick = Boolean(o.quick);
 const flows = o.flows === undefined ? (quick ? 200 : 1000) : Number(o.flows);
 if (!Number.isInteger(flows) || flows < 1 || flows > 5000) {
   process.stderr.write('--flows must be 1 to 5000\n');
+  process.exit(2);
+}
+const sessionCounts = o.sessions?.split(',').map((v) => Number(v.trim()));
+if (sessionCounts && !sessionCounts.every((n) => Number.isInteger(n) && n >= 1 && n <= 2000)) {
+  process.stderr.write('--sessions takes whole numbers from 1 to 2000, comma-separated\n');
   process.exit(2);
 }
 const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -99,7 +109,13 @@ const runs: Record<BenchName, () => Promise<void>> = {
     report.relay = await benchRelay({ quick, flows, coturn: o.coturn, cpus, progress });
   },
   transceiver: async () => {
-    report.transceiver = await benchCapacity({ quick, cpus, progress, agent: o.agent });
+    report.transceiver = await benchCapacity({
+      quick,
+      cpus,
+      progress,
+      agent: o.agent,
+      counts: sessionCounts,
+    });
   },
   setup: async () => {
     report.setup = await benchSetup({ quick, cpus, progress, admissionOffEnv: ADMISSION_OFF_ENV });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
 import { SrtpSession } from '@parley/shared/srtp/srtp-context.js';
 import { type RawMediaPath, takeOverClientMedia } from '@parley/shared/webrtc/client-media-takeover.js';
@@ -24,6 +23,13 @@ export interface CallOptions {
    * re-encodes audio; its echoes are then matched to probes by arrival order.
    */
   agent?: string;
+  /**
+   * Connect to this ip:port instead of the answer's candidate (the relay):
+   * the capacity bench measures the transceiver alone, its relay being
+   * measured by the relay bench, so on a 2-core machine the relay does not
+   * share the load generator's core.
+   */
+  connectTo?: { ip: string; port: number };
   /** Called while media flows, about once a second. */
   onProgress?: (p: { sent: number; received: number; lastRttMs?: number }) => void;
   /** Called once when DTLS is up, with the setup stages so far (ms from the start of the call). */
@@ -68,7 +74,8 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
   let sessionUrl = '';
   try {
     const out = new MediaStreamTrack({ kind: 'audio' });
-    pc.addTransceiver(out, { direction: 'sendrecv' });
+    // Our RTP carries the SSRC the offer declares: werift peers route inbound RTP by it.
+    const ssrc = pc.addTransceiver(out, { direction: 'sendrecv' }).sender.ssrc;
     const t0 = performance.now();
     const stages = {
       signaling: Number.NaN,
@@ -139,7 +146,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     // path would make one generator core the limit of any capacity measurement.
     let media: ClientMedia | undefined;
     takeOverClientMedia(pc, (keys, path) => {
-      media = new ClientMedia(keys, path, onEcho);
+      media = new ClientMedia(keys, path, ssrc, onEcho);
     });
     // werift gathers host candidates during setLocalDescription; the offer is complete now.
     const offer = pc.localDescription?.sdp as string;
@@ -169,7 +176,10 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     }
     sessionUrl = new URL(res.headers.get('location') ?? '', opts.edgeUrl).toString();
     stages.signaling = performance.now() - t0;
-    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    await pc.setRemoteDescription({
+      type: 'answer',
+      sdp: opts.connectTo ? replaceCandidateAddress(body, opts.connectTo) : body,
+    });
 
     await withTimeout(
       iceUp,
@@ -257,12 +267,12 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
 class ClientMedia {
   private readonly outbound: SrtpSession;
   private readonly inbound: SrtpSession;
-  private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private readonly header = Buffer.alloc(12);
 
   constructor(
     keys: SrtpKeyingMaterial,
     private readonly path: RawMediaPath,
+    private readonly ssrc: number,
     onRtp: (payload: Buffer, timestamp: number) => void,
   ) {
     this.outbound = new SrtpSession(keys.profile, keys.localKey, keys.localSalt);
@@ -289,6 +299,11 @@ class ClientMedia {
     h.writeUInt32BE(this.ssrc, 8);
     this.path.send(this.outbound.protectRtp(Buffer.concat([h, payload])));
   }
+}
+
+/** Points every candidate of an answer at `to` (one candidate: the relay's). */
+function replaceCandidateAddress(sdp: string, to: { ip: string; port: number }): string {
+  return sdp.replace(/^(a=candidate:\S+ \d+ udp \d+ )\S+ \d+/gim, `$1${to.ip} ${to.port}`);
 }
 
 function sleep(ms: number): Promise<void> {

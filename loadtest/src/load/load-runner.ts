@@ -15,6 +15,8 @@ export interface LoadOptions {
   /** Seconds of audio each call sends once it is connected. */
   durationSeconds: number;
   agent?: string;
+  /** See CallOptions.connectTo. */
+  connectTo?: { ip: string; port: number };
   /** Packets per second each way per call (50 = 20 ms Opus frames). */
   packetRate?: number;
   payloadBytes?: number;
@@ -113,6 +115,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadSummary> {
         payloadBytes: opts.payloadBytes,
         setupTimeoutMs,
         agent: opts.agent,
+        connectTo: opts.connectTo,
         onConnected: (s) => {
           connected = true;
           up++;

@@ -21,6 +21,8 @@ export interface BenchStack {
   edgeUrl: string;
   token: string;
   natsUrl: string;
+  /** The transceiver's one ICE port on 127.0.0.1. */
+  icePort: number;
   transceiver: RunningService;
   relay: RunningService;
   edge: RunningService;
@@ -107,6 +109,7 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       edgeUrl,
       token: stdout.trim(),
       natsUrl: nats.url,
+      icePort: ice.min,
       get transceiver() {
         return transceiver;
       },
