@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-// Test-only: werift is the reference stack we must stay wire-compatible with.
+// werift, through the adapter, is the reference stack we must stay wire-compatible with.
 import {
   ProtectionProfileAeadAes128Gcm,
   ProtectionProfileAes128CmHmacSha1_80,
   RtpPacket,
   SrtcpSession,
   SrtpSession as WeriftSrtpSession,
-} from 'werift';
+} from '../webrtc/werift-client.js';
 import { SRTP_PROFILES, type SrtpProfile } from './profiles.js';
 import { writeRtpHeader } from './rtp-header.js';
 import { SrtpSession } from './srtp-context.js';

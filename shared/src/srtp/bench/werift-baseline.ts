@@ -1,6 +1,6 @@
 // werift's SrtpSession measured exactly like ours, for the baseline column.
-// This is the only non-test file under srtp/ that imports werift; it belongs
-// with the werift adapter and should move there.
+// werift comes through the adapter (webrtc/werift-client), so srtp-bench.ts
+// itself stays werift-free; this file could move into the adapter folder.
 //   node shared/dist/srtp/bench/werift-baseline.js [packets] [payloadBytes]
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import {
   ProtectionProfileAes128CmHmacSha1_80,
   RtpPacket,
   SrtpSession as WeriftSrtpSession,
-} from 'werift';
+} from '../../webrtc/werift-client.js';
 import { SRTP_PROFILES, type SrtpProfile } from '../profiles.js';
 import {
   BENCH_PROFILES,
