@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['{shared,edge,core,loadtest,cli,infra}/{src,test}/**/*.test.ts'],
+    include: ['{shared,edge,core,loadtest,cli,infra,native}/{src,test}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests bind real sockets and spawn nats-server; two cores.

@@ -1,11 +1,9 @@
 /**
  * The JavaScript SRTP implementations the libsrtp2 addon is compared with, behind one
  * buffer-in/buffer-out shape: werift's SrtpSession/SrtcpSession (node:crypto, what the
- * transceiver uses today) and, once it lands, the SrtpSession in shared/src/srtp.
+ * transceiver used before) and Parley's node:crypto SrtpSession in shared/src/srtp.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RtpHeader, SrtcpSession, SrtpSession } from 'werift';
+import { RtpHeader, SrtcpSession, SrtpSession } from '@parley/shared/webrtc/werift-client.js';
 
 export type ProfileId = 1 | 7;
 export const PROFILES: { id: ProfileId; name: string; keyBytes: number; saltBytes: number }[] = [
@@ -73,62 +71,15 @@ export interface SharedSrtp {
   create(profile: ProfileId, masterKey: Buffer, masterSalt: Buffer): SrtpLike;
 }
 
-const PROFILE_SPELLINGS: Record<ProfileId, unknown[]> = {
-  1: [1, 'AES_CM_128_HMAC_SHA1_80', 'SRTP_AES128_CM_HMAC_SHA1_80', 'aes_cm_128_hmac_sha1_80'],
-  7: [7, 'AEAD_AES_128_GCM', 'SRTP_AEAD_AES_128_GCM', 'aead_aes_128_gcm'],
-};
+const PROFILE_NAMES = { 1: 'AES_CM_128_HMAC_SHA1_80', 7: 'AEAD_AES_128_GCM' } as const;
 
-type SessionCtor = new (profile: unknown, key: Buffer, salt: Buffer) => SrtpLike;
-
-/**
- * The node:crypto SrtpSession from shared/src/srtp if it exists: finds the module exporting
- * `SrtpSession` and the profile spelling it accepts (by round-tripping one packet), since
- * its API was still being written when this bench was.
- */
-export async function loadSharedSrtp(): Promise<SharedSrtp | undefined> {
-  const dir = fileURLToPath(new URL('../../shared/src/srtp/', import.meta.url));
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter(
-      (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'),
-    );
-  } catch {
-    return undefined;
-  }
-  files.sort((a, b) => (a.startsWith('index') ? -1 : b.startsWith('index') ? 1 : a.localeCompare(b)));
-  for (const f of files) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(pathToFileURL(dir + f).href)) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    const Ctor = mod.SrtpSession as SessionCtor | undefined;
-    if (typeof Ctor !== 'function') continue;
-    const spelling = (profile: ProfileId): unknown => {
-      const probe = rtpPacket(1, 1, 0x1234, Buffer.alloc(20, 7));
-      const key = Buffer.alloc(16, 3);
-      const salt = Buffer.alloc(profile === 1 ? 14 : 12, 5);
-      for (const p of PROFILE_SPELLINGS[profile]) {
-        try {
-          const back = new Ctor(p, key, salt).unprotectRtp(new Ctor(p, key, salt).protectRtp(probe));
-          if (back?.equals(probe)) return p;
-        } catch {}
-      }
-      return undefined;
-    };
-    const spell = { 1: spelling(1), 7: spelling(7) } as Record<ProfileId, unknown>;
-    if (spell[1] === undefined && spell[7] === undefined) continue;
-    return {
-      file: `shared/src/srtp/${f}`,
-      create(profile, masterKey, masterSalt) {
-        if (spell[profile] === undefined)
-          throw new Error(`shared SrtpSession does not take profile ${profile}`);
-        return new Ctor(spell[profile], masterKey, masterSalt);
-      },
-    };
-  }
-  return undefined;
+/** Parley's node:crypto SrtpSession (shared/src/srtp), the JavaScript side of the comparison. */
+export async function loadSharedSrtp(): Promise<SharedSrtp> {
+  const { SrtpSession: Shared } = await import('@parley/shared/srtp/srtp-context.js');
+  return {
+    file: 'shared/src/srtp/srtp-context.ts',
+    create: (profile, masterKey, masterSalt) => new Shared(PROFILE_NAMES[profile], masterKey, masterSalt),
+  };
 }
 
 /** A minimal RTP packet: V=2, no CSRC/extension, PT 111 (Opus). */

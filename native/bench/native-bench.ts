@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { RtpHeader } from 'werift';
+import { RtpHeader } from '@parley/shared/webrtc/werift-client.js';
 import { OpusDecoder, OpusEncoder } from '../../core/src/media/opus-codec.js';
 import { loadNativeOpus, nativeOpusLoadError } from '../opus/index.cjs';
 import { loadNativeSrtp, nativeSrtpLoadError } from '../srtp/index.cjs';

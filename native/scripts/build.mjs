@@ -9,7 +9,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
-const addons = process.argv.slice(2).length ? process.argv.slice(2) : ['srtp', 'opus'];
+// --optional (what `npm run build` passes): a machine without the Debian -dev packages skips
+// the addons with a warning, and Parley runs on its JavaScript/WebAssembly paths. CI sets
+// PARLEY_REQUIRE_NATIVE=1, where a missing header is an error.
+const optional = process.argv.includes('--optional') && process.env.PARLEY_REQUIRE_NATIVE !== '1';
+const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const addons = named.length ? named : ['srtp', 'opus'];
+const HEADERS = { srtp: '/usr/include/srtp2/srtp.h', opus: '/usr/include/opus/opus.h' };
 
 function findNodeGyp() {
   const candidates = [
@@ -41,16 +47,22 @@ function findNodeDir() {
 const gyp = findNodeGyp();
 if (!gyp) {
   console.error("build:native: node-gyp not found (neither npm_config_node_gyp nor npm's bundled copy)");
-  process.exit(1);
+  process.exit(optional ? 0 : 1);
 }
 const nodedir = findNodeDir();
 if (!nodedir) {
   console.error(
     `build:native: no Node headers at ${dirname(dirname(process.execPath))}/include/node; set npm_config_nodedir (refusing to let node-gyp download them)`,
   );
-  process.exit(1);
+  process.exit(optional ? 0 : 1);
 }
 for (const addon of addons) {
+  if (optional && HEADERS[addon] && !existsSync(HEADERS[addon])) {
+    console.warn(
+      `build:native: skipping ${addon}: ${HEADERS[addon]} is missing (apt-get install -y lib${addon === 'srtp' ? 'srtp2' : 'opus'}-dev); the JavaScript path is used instead`,
+    );
+    continue;
+  }
   const r = spawnSync(
     process.execPath,
     [gyp, 'rebuild', `--nodedir=${nodedir}`, '--directory', join(here, addon)],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
-import { SrtpSession } from '@parley/shared/srtp/srtp-context.js';
+import { createSrtpTransform, type SrtpTransform } from '@parley/shared/srtp/srtp-engine.js';
 import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
 import { ReceiveStats } from './receive-stats.js';
 import { buildSenderReport, type PeerSenderReport, readRtcp } from './rtcp-report.js';
@@ -57,8 +57,8 @@ export class MediaTransport {
   rttMs: number | undefined;
   /** The peer's latest fraction-lost report about our stream (0–1). */
   remoteFractionLost: number | undefined;
-  private readonly inbound: SrtpSession;
-  private readonly outbound: SrtpSession;
+  private readonly inbound: SrtpTransform;
+  private readonly outbound: SrtpTransform;
   private readonly scratch = Buffer.allocUnsafe(MAX_RTP);
   private seq = randomBytes(2).readUInt16BE(0);
   private octetsSent = 0;
@@ -68,8 +68,8 @@ export class MediaTransport {
 
   constructor(private readonly opts: MediaTransportOptions) {
     const { keys } = opts;
-    this.outbound = new SrtpSession(keys.profile, keys.localKey, keys.localSalt);
-    this.inbound = new SrtpSession(keys.profile, keys.remoteKey, keys.remoteSalt);
+    this.outbound = createSrtpTransform(keys.profile, keys.localKey, keys.localSalt);
+    this.inbound = createSrtpTransform(keys.profile, keys.remoteKey, keys.remoteSalt);
     this.received = new ReceiveStats(opts.outbound.clockRate);
   }
 

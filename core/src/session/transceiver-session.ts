@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@parley/shared/log.js';
 import type { SessionState } from '@parley/shared/nats/schemas.js';
+import { preferredSrtpProfileIds } from '@parley/shared/srtp/srtp-engine.js';
 import { encodeToken, type TokenKeyring } from '@parley/shared/token/routing-token.js';
 import {
   type EventChannel,
@@ -157,6 +158,7 @@ export class TransceiverSession implements MuxEndpoint {
         port: opts.mux.port,
         // DTLS server unless the offer insists (see dtls-role.ts): saves werift's 100 ms client delay.
         dtlsRole: dtlsRoleForOffer(opts.offer),
+        srtpProfiles: preferredSrtpProfileIds(),
       },
       sink: opts.mux,
       onSrtpKeys: (keys) => this.startMedia(keys),

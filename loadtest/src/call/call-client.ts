@@ -1,5 +1,5 @@
 import { rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
-import { SrtpSession } from '@parley/shared/srtp/srtp-context.js';
+import { createSrtpTransform, type SrtpTransform } from '@parley/shared/srtp/srtp-engine.js';
 import { type RawMediaPath, takeOverClientMedia } from '@parley/shared/webrtc/client-media-takeover.js';
 import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
 import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
@@ -265,8 +265,8 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
 
 /** The call's media on Parley's SRTP over werift's nominated socket. */
 class ClientMedia {
-  private readonly outbound: SrtpSession;
-  private readonly inbound: SrtpSession;
+  private readonly outbound: SrtpTransform;
+  private readonly inbound: SrtpTransform;
   private readonly header = Buffer.alloc(12);
 
   constructor(
@@ -275,8 +275,8 @@ class ClientMedia {
     private readonly ssrc: number,
     onRtp: (payload: Buffer, timestamp: number) => void,
   ) {
-    this.outbound = new SrtpSession(keys.profile, keys.localKey, keys.localSalt);
-    this.inbound = new SrtpSession(keys.profile, keys.remoteKey, keys.remoteSalt);
+    this.outbound = createSrtpTransform(keys.profile, keys.localKey, keys.localSalt);
+    this.inbound = createSrtpTransform(keys.profile, keys.remoteKey, keys.remoteSalt);
     path.onMedia((data) => {
       const pt = (data[1] as number) & 0x7f;
       // RTCP (the transceiver's reports) is authenticated and otherwise ignored here.

@@ -100,6 +100,7 @@ interface IceConnectionInternals {
 /** The slice of werift's RTCDtlsTransport this adapter drives. */
 interface DtlsTransportInternals {
   role: string;
+  srtpProfiles: number[];
   srtpStarted: boolean;
   startSrtp(): void;
   dtls?: {
@@ -165,6 +166,7 @@ export class LitePeer {
 
       for (const t of pc.dtlsTransports as unknown as DtlsTransportInternals[]) {
         t.role = settings.dtlsRole;
+        t.srtpProfiles = [...settings.srtpProfiles];
         // Reach-in: werift would decrypt every packet itself from here on
         // (a new AES cipher per packet); take the keys and stop it instead.
         t.startSrtp = function startSrtpInParley(this: DtlsTransportInternals) {

@@ -16,4 +16,10 @@ export interface LitePeerSettings {
   port: number;
   /** Our DTLS role (see core/src/session/dtls-role.ts for why transceivers prefer server). */
   dtlsRole: DtlsRole;
+  /**
+   * DTLS-SRTP protection profile ids in our order of preference; as DTLS
+   * server we pick the first the client offers. See srtp-engine.ts for why
+   * the order depends on which SRTP engine this machine has.
+   */
+  srtpProfiles: readonly number[];
 }

@@ -7,12 +7,12 @@
  */
 export {
   MediaStreamTrack,
+  ProtectionProfileAeadAes128Gcm,
+  ProtectionProfileAes128CmHmacSha1_80,
   type RTCDataChannel,
   RTCDtlsTransport,
   RTCPeerConnection,
   type RTCRtpTransceiver,
-  ProtectionProfileAeadAes128Gcm,
-  ProtectionProfileAes128CmHmacSha1_80,
   RtpHeader,
   RtpPacket,
   SrtcpSession,
