@@ -51,6 +51,20 @@ describe('full stack on loopback', () => {
     expect(down).toBeGreaterThanOrEqual(100);
   });
 
+  it('keeps a call whole across an RTP sequence-number wrap (SRTP rollover counter on both sides)', async () => {
+    const txMetrics = stack.info.transceiver.metrics as string;
+    const dropsBefore = await scrape(txMetrics, 'parley_transceiver_srtp_dropped_total');
+    // 65,500 + 100 packets: the sequence number wraps after the 36th, so the ROC must advance.
+    const r = await runCall({
+      edgeUrl: stack.edgeUrl,
+      token: stack.token,
+      seconds: 2,
+      firstSequenceNumber: 65_500,
+    });
+    expect(r.packets).toEqual({ sent: 100, received: 100, lost: 0 });
+    expect(await scrape(txMetrics, 'parley_transceiver_srtp_dropped_total')).toBe(dropsBefore);
+  });
+
   it('frees the session on the transceiver when the client DELETEs it', async () => {
     const r = await runCall({ edgeUrl: stack.edgeUrl, token: stack.token, seconds: 0.5 });
     const sessionId = new URL(r.sessionUrl).pathname.split('/').pop() as string;

@@ -30,6 +30,8 @@ export interface CallOptions {
    * share the load generator's core.
    */
   connectTo?: { ip: string; port: number };
+  /** The first RTP sequence number (random by default); tests start near 65535 to cross the wrap. */
+  firstSequenceNumber?: number;
   /** Called while media flows, about once a second. */
   onProgress?: (p: { sent: number; received: number; lastRttMs?: number }) => void;
   /** Called once when DTLS is up, with the setup stages so far (ms from the start of the call). */
@@ -201,7 +203,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const total = Math.max(1, Math.round(opts.seconds * rate));
     const interval = 1000 / rate;
     const payloadBytes = opts.payloadBytes ?? PROBE_PAYLOAD_BYTES;
-    let seq = Math.floor(Math.random() * 0xffff);
+    let seq = (opts.firstSequenceNumber ?? Math.floor(Math.random() * 0xffff)) - 1;
     let ts = Math.floor(Math.random() * 0xffffffff);
     const start = performance.now();
     let lastProgress = start;
