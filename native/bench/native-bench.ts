@@ -345,7 +345,7 @@ for (const rate of [16_000, 48_000] as const) {
     bitrate: 32_000,
   };
   // Every decode case decodes the same packets: the WebAssembly encoder's (today's production path).
-  const enc = new OpusEncoder(opts);
+  const enc = new OpusEncoder({ ...opts, backend: 'wasm' });
   const packets = frames.map((f) => enc.encode(f));
   enc.close();
   let nativeBytes = 0;
@@ -369,7 +369,7 @@ for (const rate of [16_000, 48_000] as const) {
       native: false,
       n,
       setup() {
-        const e = new OpusEncoder(opts);
+        const e = new OpusEncoder({ ...opts, backend: 'wasm' });
         return (i) => {
           e.encode(frames[i] as Int16Array);
         };
@@ -382,7 +382,7 @@ for (const rate of [16_000, 48_000] as const) {
       native: false,
       n,
       setup() {
-        const d = new OpusDecoder(rate, 1);
+        const d = new OpusDecoder(rate, 1, 'wasm');
         return (i) => {
           if (d.decode(packets[i] as Buffer).length !== spf) fail('wasm decode');
         };

@@ -36,6 +36,8 @@ export interface VoicePipelineOptions {
 /** What only agents that take PCM need: the codec both ways, framing, resampling, pacing. */
 interface PcmPath {
   decoder: OpusDecoder;
+  /** Decoder output, reused: the framer copies it on at once (120 ms, the longest packet). */
+  decoded: Int16Array;
   framer: FrameAssembler<number>;
   toAgent: Resampler;
   out: OutboundAudio;
@@ -151,6 +153,7 @@ export class VoicePipeline {
     if (this.agent.maxLiveQueue !== undefined) out.maxLiveQueue = this.agent.maxLiveQueue;
     return {
       decoder: new OpusDecoder(this.rate, 1),
+      decoded: new Int16Array((this.rate / 1000) * 120),
       framer: new FrameAssembler<number>(this.rate / 50),
       toAgent: new Resampler(this.rate, this.agent.sampleRate, { prime: true }),
       out,
@@ -207,27 +210,27 @@ export class VoicePipeline {
 
   private decode(o: JitterOutput): void {
     if (!this.pcmPath) return;
-    const { decoder, framer } = this.pcmPath;
+    const { decoder, decoded, framer } = this.pcmPath;
     const rxAt = o.kind === 'packet' ? o.packet.arrivedAt : this.now();
-    let pcm: Int16Array;
+    let n: number;
     try {
       if (o.kind === 'packet') {
-        pcm = decoder.decode(o.packet.payload);
-        this.lastFrameSamples = pcm.length;
+        n = decoder.decodeInto(o.packet.payload, decoded);
+        this.lastFrameSamples = n;
       } else if (o.next) {
-        pcm = decoder.decodeFec(o.next.payload, this.lastFrameSamples);
+        n = decoder.decodeFecInto(o.next.payload, this.lastFrameSamples, decoded);
         this.count('fecRecovered');
       } else {
-        pcm = decoder.conceal(this.lastFrameSamples);
+        n = decoder.concealInto(this.lastFrameSamples, decoded);
         this.count('concealed');
       }
     } catch (err) {
       if (!(err instanceof OpusError)) throw err;
       // A malformed packet is dropped and counted; its slot is concealed so media time stays right.
       this.count('malformed');
-      pcm = decoder.conceal(this.lastFrameSamples);
+      n = decoder.concealInto(this.lastFrameSamples, decoded);
     }
-    for (const f of framer.push(pcm, rxAt)) this.onFrame(f.pcm, f.tag);
+    for (const f of framer.push(decoded.subarray(0, n), rxAt)) this.onFrame(f.pcm, f.tag);
   }
 
   private onFrame(pcm: Int16Array, rxAt: number): void {

@@ -6,11 +6,20 @@
  *
  *   node core/dist/media/bench/pipeline-bench.js [seconds-of-audio=60] [complexity=5]
  *
+ * Opus runs on the backend the transceiver would pick (native libopus when the
+ * addon is built); PARLEY_OPUS=wasm measures the WebAssembly build instead.
+ * The first line says which one ran. Pin it to one core to compare the two:
+ *
+ *   taskset -c 0 node core/dist/media/bench/pipeline-bench.js 60 5
+ *   PARLEY_OPUS=wasm taskset -c 0 node core/dist/media/bench/pipeline-bench.js 60 5
+ *
  * Single-threaded and synchronous, as in the transceiver; process.cpuUsage
  * counts user+system time, so other load on the machine does not inflate it
  * (much: shared caches still do).
  */
-import { OpusDecoder, OpusEncoder } from '../opus-codec.js';
+
+import { OpusDecoder, OpusEncoder, opusBackendName } from '../opus-codec.js';
+import { nativeOpus } from '../opus-native.js';
 import { Resampler } from '../resampler.js';
 import { FrameAssembler } from '../rtp-pacer.js';
 import { VoiceActivityDetector } from '../vad.js';
@@ -60,8 +69,10 @@ const run = (rate: number, pipeline?: { agentRate: number }) => {
   const up = pipeline ? new Resampler(pipeline.agentRate, rate, { prime: true }) : undefined;
   const vad = new VoiceActivityDetector();
   const frames20 = new FrameAssembler<number>(rate / 50);
+  const decoded = new Int16Array((rate / 1000) * 120);
   const step = (p: Buffer, i: number) => {
-    const pcm = dec.decode(p);
+    // As the pipeline decodes: into a reused buffer.
+    const pcm = decoded.subarray(0, dec.decodeInto(p, decoded));
     if (pipeline) {
       vad.process(pcm, i * 20);
       const back = up?.process(down?.process(pcm) as Int16Array) as Int16Array;
@@ -76,8 +87,10 @@ const run = (rate: number, pipeline?: { agentRate: number }) => {
   return ms;
 };
 
+const backend = opusBackendName();
 console.log(
-  `${seconds} s of speech-like audio, 20 ms mono frames, encoder complexity ${complexity}, ${process.version}`,
+  `${seconds} s of speech-like audio, 20 ms mono frames, encoder complexity ${complexity}, ${process.version}, ` +
+    `Opus backend: ${backend === 'libopus' ? `${nativeOpus()?.version} (native addon)` : 'WebAssembly (@evan/opus)'}`,
 );
 report('Opus decode + encode at 48 kHz (codec only)', run(48_000));
 report('echo path, 16 kHz agent (as run: codec at 16 kHz)', run(16_000, { agentRate: 16_000 }));
