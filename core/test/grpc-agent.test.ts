@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '@parley/shared/log.js';
 import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentFactory } from '../src/agent/agent.js';
 import { voiceAgentProto, type WireServerMessage } from '../src/agent/grpc/agent-proto.js';
 import {
   type ReferenceServer,
@@ -116,13 +117,16 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
 
 describe('gRPC agent failures end the session cleanly with a clear event', () => {
   it('a malformed message (sample_rate 0) ends the session with the reason', async () => {
+    const streams: grpc.ServerDuplexStream<unknown, WireServerMessage>[] = [];
     const srv = await scriptedServer((call) => {
       call.on('data', () => {});
-      setTimeout(() => call.write({ audio: { pcm: Buffer.alloc(640), sampleRate: 0, mediaMs: 0 } }), 300);
+      streams.push(call);
     });
     const h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${srv.port}` });
     try {
       const call = await openCall(h, { agent: 'grpc', dataChannel: true });
+      // Sent once the call is up (not on a timer): the message must arrive mid-call, however slow setup is.
+      streams[0]?.write({ audio: { pcm: Buffer.alloc(640), sampleRate: 0, mediaMs: 0 } });
       const ended = await call.waitForEvent('session.ended', 3_000);
       expect(ended.reason).toBe('agent: gRPC agent sent a malformed message: audio chunk with sample_rate 0');
       for (let i = 0; i < 50 && h.tx.sessions.count > 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -138,11 +142,12 @@ describe('gRPC agent failures end the session cleanly with a clear event', () =>
   it('a server that goes away mid-call ends the session; the transceiver carries on', async () => {
     const srv = await scriptedServer((call) => {
       call.on('data', () => {});
-      setTimeout(() => srv.close(), 300);
     });
     const h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${srv.port}` });
     try {
       const call = await openCall(h, { agent: 'grpc', dataChannel: true });
+      // Gone once the call is up (not on a timer), so it is mid-call however slow setup is.
+      srv.close();
       const ended = await call.waitForEvent('session.ended', 3_000);
       expect(String(ended.reason)).toMatch(/^agent: gRPC agent (stream failed|closed the stream)/);
       await call.close();
@@ -152,6 +157,34 @@ describe('gRPC agent failures end the session cleanly with a clear event', () =>
       await new Promise((r) => setTimeout(r, 200));
       expect(echo.received.length).toBeGreaterThan(5);
       await echo.close();
+    } finally {
+      await h.close();
+    }
+  }, 20_000);
+
+  it('an agent that ends while the session is being set up fails the offer instead of answering a dead session', async () => {
+    const quitter: AgentFactory = (output) => ({
+      name: 'quitter',
+      sampleRate: 16_000,
+      bargeIn: false,
+      ready: async () => output.end('gone during setup'),
+      onAudio() {},
+      onSpeech() {},
+      interrupt() {},
+      close() {},
+    });
+    const h = await startHarness(
+      new Map([
+        ['echo', quitter],
+        ['quitter', quitter],
+      ]),
+    );
+    try {
+      await expect(openCall(h, { agent: 'quitter' })).rejects.toThrow(
+        'session ended during setup: agent: gone during setup',
+      );
+      expect(h.tx.sessions.count).toBe(0);
+      expect(h.tx.mux.sessions).toBe(0);
     } finally {
       await h.close();
     }

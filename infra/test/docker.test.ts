@@ -90,9 +90,20 @@ describe('docker/Dockerfile', () => {
     for (const ws of workspaces)
       expect(stage('manifests').lines, ws).toContain(`COPY ${ws}/package.json ${ws}/`);
     const runtime = stage('runtime').lines.join('\n');
-    for (const ws of workspaces.filter((w) => w !== 'infra')) {
+    // infra has no runtime code; native ships its compiled addons instead of a dist/.
+    for (const ws of workspaces.filter((w) => w !== 'infra' && w !== 'native')) {
       expect(runtime, ws).toContain(`COPY --from=build /src/${ws}/dist ${ws}/dist`);
     }
+    for (const addon of ['srtp', 'opus']) {
+      expect(runtime).toContain(`COPY --from=build /src/native/${addon}/index.cjs native/${addon}/`);
+      expect(runtime).toMatch(
+        new RegExp(`COPY --from=build /src/native/${addon}/build/Release/parley_${addon}\\.node `),
+      );
+    }
+    // The addons compile from source in the build stage, where CI's rule applies: a failed build is an error.
+    const build = stage('build').lines.join('\n');
+    expect(build).toMatch(/apt-get install[^\n]*libsrtp2-dev libopus-dev/);
+    expect(build).toContain('PARLEY_REQUIRE_NATIVE=1 npm run build');
     expect(stage('prod-deps').lines.join('\n')).toMatch(/npm ci --omit=dev --ignore-scripts/);
   });
 

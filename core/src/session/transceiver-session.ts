@@ -88,6 +88,7 @@ export class TransceiverSession implements MuxEndpoint {
   private timer?: NodeJS.Timeout;
   private ticks = 0;
   private closing?: Promise<void>;
+  private agentEndReason?: string;
 
   private constructor(private readonly opts: SessionOptions) {
     this.createdAt = opts.now();
@@ -171,6 +172,13 @@ export class TransceiverSession implements MuxEndpoint {
     } catch (err) {
       throw new SessionSetupError('internal', `agent unavailable: ${(err as Error).message}`, { cause: err });
     }
+    // The agent may have ended (or a DELETE arrived) while we waited: answering now would
+    // hand the client a session that is already gone, and it would wait for media forever.
+    if (this.closing)
+      throw new SessionSetupError(
+        'internal',
+        `session ended during setup: ${this.agentEndReason ?? this.lifecycle.closeReason ?? 'closed'}`,
+      );
     opts.mux.register(this.localUfrag, this);
     this.timer = setInterval(() => this.tick(), TICK_MS).unref();
     return answerWithRelayCandidate(this.peer.answer, opts.relay);
@@ -248,6 +256,7 @@ export class TransceiverSession implements MuxEndpoint {
       },
       emit: (e) => this.sendEvent(e),
       onAgentEnd: (reason) => {
+        this.agentEndReason = `agent: ${reason}`;
         this.opts.log.warn({ session: this.id, reason }, 'agent ended the session');
         void this.close('agent_ended');
       },

@@ -140,7 +140,8 @@ export async function openCall(
     type: 'answer',
     sdp: reply.answer.replace('198.51.100.7 3478', `127.0.0.1 ${info.port}`),
   });
-  await connected;
+  // Bounded: a session that never connects fails the test with a reason instead of hanging it.
+  await withTimeout(connected, 5_000, `session ${sessionId} did not connect within 5 s`);
   if (dc && dc.readyState !== 'open')
     await new Promise<void>((r) => dc?.stateChanged.subscribe((s) => s === 'open' && r()));
 
@@ -336,4 +337,14 @@ export function peakToneLevel(x: Int16Array, freq: number): number {
   for (let at = 0; at + 9_600 <= x.length; at += 2_400)
     best = Math.max(best, toneLevel(x.subarray(at, at + 9_600), freq));
   return best;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
 }
