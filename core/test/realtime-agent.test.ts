@@ -18,22 +18,31 @@ const log = createLogger('test', 'silent');
 const silence = (ms: number) => new Int16Array(48 * ms);
 const KEY = 'sk-test-local-only';
 
-/** A real WebSocket server that completes the handshake, then misbehaves as scripted. */
+/**
+ * A real WebSocket server that completes the handshake, then misbehaves as
+ * scripted when the test calls `misbehave()`: once the call is up, not on a
+ * timer, so a slow setup on a loaded machine cannot make it happen mid-setup.
+ */
 async function scriptedServer(after: (ws: import('ws').WebSocket) => void) {
   const port = await freeTcpPort();
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
   await new Promise((r) => wss.once('listening', r));
+  let configured: import('ws').WebSocket | undefined;
   wss.on('connection', (ws) => {
     ws.send(JSON.stringify({ type: 'session.created', session: {} }));
     ws.on('message', (d) => {
       if (JSON.parse(d.toString()).type === 'session.update') {
         ws.send(JSON.stringify({ type: 'session.updated', session: {} }));
-        setTimeout(() => after(ws), 300);
+        configured = ws;
       }
     });
   });
   return {
     url: `ws://127.0.0.1:${port}/v1/realtime`,
+    misbehave: () => {
+      if (!configured) throw new Error('no configured session to misbehave on');
+      after(configured);
+    },
     close: () =>
       new Promise<void>((r) => {
         for (const c of wss.clients) c.terminate();
@@ -125,6 +134,7 @@ describe('Realtime bridge failures end the session cleanly', () => {
     const h = await startHarness(undefined, { PARLEY_REALTIME_URL: s.url });
     try {
       const call = await openCall(h, { agent: 'realtime', dataChannel: true });
+      s.misbehave();
       const ended = await call.waitForEvent('session.ended', 3_000);
       expect(ended.reason).toBe(
         'agent: realtime agent sent a malformed message: response.output_audio.delta: audio is not base64',
@@ -143,6 +153,7 @@ describe('Realtime bridge failures end the session cleanly', () => {
     const h = await startHarness(undefined, { PARLEY_REALTIME_URL: s.url });
     try {
       const call = await openCall(h, { agent: 'realtime', dataChannel: true });
+      s.misbehave();
       const ended = await call.waitForEvent('session.ended', 3_000);
       expect(String(ended.reason)).toMatch(/^agent: realtime agent closed the connection \(1006/);
       await call.close();
@@ -159,6 +170,7 @@ describe('Realtime bridge failures end the session cleanly', () => {
     const h = await startHarness(undefined, { PARLEY_REALTIME_URL: s.url });
     try {
       const call = await openCall(h, { agent: 'realtime', dataChannel: true });
+      s.misbehave();
       await new Promise((r) => setTimeout(r, 600));
       expect(call.events.map((e) => e.type)).not.toContain('session.ended');
       expect(h.tx.sessions.count).toBe(1);
