@@ -14,6 +14,7 @@ import { checkBindingRequest } from '../ice/stun-guard.js';
 import type { ClientEvent, ClientEventBody } from '../media/client-events.js';
 import { VoicePipeline } from '../media/voice-pipeline.js';
 import { MediaTransport } from '../rtp/media-transport.js';
+import { addressOf, ipv4ToU32 } from '../transport/datagram-socket.js';
 import type { MuxEndpoint, UdpMux } from '../transport/udp-mux.js';
 import { dtlsRoleForOffer } from './dtls-role.js';
 import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
@@ -76,6 +77,7 @@ export class TransceiverSession implements MuxEndpoint {
   private password = Buffer.alloc(0);
   /** Where media goes: the address of the latest verified nomination. */
   private mediaAddress = '';
+  private mediaIp4 = -1;
   private mediaPort = 0;
   /** The client's `events` data channel, when it opened one. */
   private events?: EventChannel;
@@ -161,7 +163,7 @@ export class TransceiverSession implements MuxEndpoint {
         dtlsRole: dtlsRoleForOffer(opts.offer),
         srtpProfiles: preferredSrtpProfileIds(),
       },
-      sink: opts.mux,
+      sink: { send: (d, port, address) => opts.mux.send(d, port, address, ipv4ToU32(address)) },
       onSrtpKeys: (keys) => this.startMedia(keys),
       onConnectionState: (s) => this.onConnectionState(s),
       onDataChannel: (dc) => this.onDataChannel(dc),
@@ -185,7 +187,7 @@ export class TransceiverSession implements MuxEndpoint {
   }
 
   /** A Binding Request naming our ufrag, from any address: verified here before werift sees it. */
-  onBindingRequest(data: Buffer, address: string, port: number): boolean {
+  onBindingRequest(data: Buffer, address: string, ip4: number, port: number): boolean {
     const peer = this.peer;
     if (!peer || this.lifecycle.state === 'closed') return false;
     const verdict = checkBindingRequest(data, this.localUfrag, peer.remoteUfrag, this.password);
@@ -213,20 +215,23 @@ export class TransceiverSession implements MuxEndpoint {
         peer.renominate();
       }
       this.mediaAddress = address;
+      this.mediaIp4 = ip4;
       this.mediaPort = port;
     }
-    peer.receive(data, address, port);
+    // werift may keep the bytes past this call; the socket's buffer is reused.
+    peer.receive(Buffer.from(data), address, port);
     return true;
   }
 
   /** DTLS, SRTP or SRTCP from an address a verified check bound to this session. */
-  onDatagram(data: Buffer, address: string, port: number): void {
+  onDatagram(data: Buffer, address: string | undefined, ip4: number, port: number): void {
     const b = data[0] as number;
     if (b >= 128 && b < 192) {
       if (this.media) this.media.receive(data);
       return;
     }
-    if (b >= 20 && b < 64) this.peer?.receive(data, address, port);
+    // werift may keep the bytes past this call; the socket's buffer is reused.
+    if (b >= 20 && b < 64) this.peer?.receive(Buffer.from(data), addressOf(address, ip4), port);
     else this.rejectedChecks++;
   }
 
@@ -238,7 +243,7 @@ export class TransceiverSession implements MuxEndpoint {
       outbound: peer.audio,
       cname: this.localUfrag.slice(0, 16),
       send: (data) => {
-        if (this.mediaPort) this.opts.mux.send(data, this.mediaPort, this.mediaAddress);
+        if (this.mediaPort) this.opts.mux.send(data, this.mediaPort, this.mediaAddress, this.mediaIp4);
       },
       onRtp: (seq, ts, payload) => this.pipeline?.onRtp(seq, ts, payload),
       onAuthenticated: () => this.lifecycle.mediaAuthenticated(this.opts.now()),

@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { DgramDatagramSocket } from './datagram-socket.js';
 import { UdpMux } from './udp-mux.js';
 
 export class MuxBindError extends Error {
@@ -30,5 +31,5 @@ export async function bindMux(address: string, port: number, bufferBytes = 4 << 
   } catch {
     // Not fatal: the defaults work, with less headroom for bursts.
   }
-  return new UdpMux(socket);
+  return new UdpMux(new DgramDatagramSocket(socket));
 }

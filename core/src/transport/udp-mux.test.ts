@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkBindingRequest } from '../ice/stun-guard.js';
-import { ipv4PortKey } from './address-key.js';
+import { DgramDatagramSocket, ipv4ToU32 } from './datagram-socket.js';
 import { type MuxEndpoint, UdpMux } from './udp-mux.js';
 
 const UFRAG = 'AgEBAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGho';
@@ -13,13 +13,13 @@ const CLIENT = 'abcd';
 function endpoint(ufrag = UFRAG, password = PASSWORD) {
   const seen: { kind: 'stun' | 'data'; from: string }[] = [];
   const ep: MuxEndpoint = {
-    onBindingRequest(data, address, port) {
+    onBindingRequest(data, address, _ip4, port) {
       const v = checkBindingRequest(data, ufrag, CLIENT, Buffer.from(password));
       if (v.ok) seen.push({ kind: 'stun', from: `${address}:${port}` });
       return v.ok;
     },
-    onDatagram(_data, address, port) {
-      seen.push({ kind: 'data', from: `${address}:${port}` });
+    onDatagram(_data, address, ip4, port) {
+      seen.push({ kind: 'data', from: `${address ?? ip4}:${port}` });
     },
   };
   return { ep, seen };
@@ -34,6 +34,7 @@ function check(opts: { ufrag?: string; password?: string } = {}): Buffer {
 }
 
 const DTLS = Buffer.from([22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+const IP = ipv4ToU32('10.0.0.9');
 const SRTP = Buffer.from([0x80, 111, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 9, 9, 9]);
 
 const sockets: ReturnType<typeof createSocket>[] = [];
@@ -43,7 +44,7 @@ afterEach(() => {
 function mux(): UdpMux {
   const s = createSocket('udp4');
   sockets.push(s);
-  return new UdpMux(s, 2);
+  return new UdpMux(new DgramDatagramSocket(s), 2);
 }
 
 describe('UdpMux', () => {
@@ -51,8 +52,8 @@ describe('UdpMux', () => {
     const m = mux();
     const { ep, seen } = endpoint();
     m.register(UFRAG, ep);
-    m.receive(DTLS, '10.0.0.9', 4000);
-    m.receive(SRTP, '10.0.0.9', 4000);
+    m.receive(DTLS, '10.0.0.9', IP, 4000);
+    m.receive(SRTP, '10.0.0.9', IP, 4000);
     expect(seen).toEqual([]);
     expect(m.counters.unknownSource).toBe(2);
   });
@@ -61,8 +62,8 @@ describe('UdpMux', () => {
     const m = mux();
     const { ep, seen } = endpoint();
     m.register(UFRAG, ep);
-    m.receive(check({ password: 'x'.repeat(24) }), '10.0.0.9', 4000);
-    m.receive(DTLS, '10.0.0.9', 4000);
+    m.receive(check({ password: 'x'.repeat(24) }), '10.0.0.9', IP, 4000);
+    m.receive(DTLS, '10.0.0.9', IP, 4000);
     expect(seen).toEqual([]);
     expect(m.counters.rejectedAdmission).toBe(1);
     expect(m.counters.unknownSource).toBe(1);
@@ -71,7 +72,7 @@ describe('UdpMux', () => {
   it('drops a check naming no live session', () => {
     const m = mux();
     m.register(UFRAG, endpoint().ep);
-    m.receive(check({ ufrag: 'someone-else' }), '10.0.0.9', 4000);
+    m.receive(check({ ufrag: 'someone-else' }), '10.0.0.9', IP, 4000);
     expect(m.counters.unknownSource).toBe(1);
   });
 
@@ -79,9 +80,9 @@ describe('UdpMux', () => {
     const m = mux();
     const { ep, seen } = endpoint();
     m.register(UFRAG, ep);
-    m.receive(check(), '10.0.0.9', 4000);
-    m.receive(DTLS, '10.0.0.9', 4000);
-    m.receive(SRTP, '10.0.0.9', 4000);
+    m.receive(check(), '10.0.0.9', IP, 4000);
+    m.receive(DTLS, '10.0.0.9', IP, 4000);
+    m.receive(SRTP, '10.0.0.9', IP, 4000);
     expect(seen.map((s) => s.kind)).toEqual(['stun', 'data', 'data']);
     expect(m.counters.admitted).toBe(1);
   });
@@ -90,9 +91,9 @@ describe('UdpMux', () => {
     const m = mux();
     const { ep, seen } = endpoint();
     m.register(UFRAG, ep);
-    for (const port of [4000, 4001, 4002]) m.receive(check(), '10.0.0.9', port);
-    m.receive(SRTP, '10.0.0.9', 4002);
-    m.receive(SRTP, '10.0.0.9', 4000); // evicted: the limit is 2 here
+    for (const port of [4000, 4001, 4002]) m.receive(check(), '10.0.0.9', IP, port);
+    m.receive(SRTP, '10.0.0.9', IP, 4002);
+    m.receive(SRTP, '10.0.0.9', IP, 4000); // evicted: the limit is 2 here
     expect(seen.filter((s) => s.kind === 'data').map((s) => s.from)).toEqual(['10.0.0.9:4002']);
     expect(m.counters.unknownSource).toBe(1);
   });
@@ -104,9 +105,9 @@ describe('UdpMux', () => {
     const b = endpoint(other, 'another-password-of-24ch');
     m.register(UFRAG, a.ep);
     m.register(other, b.ep);
-    m.receive(check(), '10.0.0.9', 4000);
-    m.receive(check({ ufrag: other, password: 'another-password-of-24ch' }), '10.0.0.9', 4000);
-    m.receive(SRTP, '10.0.0.9', 4000);
+    m.receive(check(), '10.0.0.9', IP, 4000);
+    m.receive(check({ ufrag: other, password: 'another-password-of-24ch' }), '10.0.0.9', IP, 4000);
+    m.receive(SRTP, '10.0.0.9', IP, 4000);
     expect(a.seen.filter((s) => s.kind === 'data')).toEqual([]);
     expect(b.seen.map((s) => s.kind)).toEqual(['stun', 'data']);
   });
@@ -115,10 +116,10 @@ describe('UdpMux', () => {
     const m = mux();
     const { ep, seen } = endpoint();
     m.register(UFRAG, ep);
-    m.receive(check(), '10.0.0.9', 4000);
+    m.receive(check(), '10.0.0.9', IP, 4000);
     m.unregister(UFRAG);
-    m.receive(SRTP, '10.0.0.9', 4000);
-    m.receive(check(), '10.0.0.9', 4000);
+    m.receive(SRTP, '10.0.0.9', IP, 4000);
+    m.receive(check(), '10.0.0.9', IP, 4000);
     expect(seen.map((s) => s.kind)).toEqual(['stun']);
     expect(m.counters.unknownSource).toBe(2);
   });
@@ -130,12 +131,20 @@ describe('UdpMux', () => {
   });
 });
 
-describe('ipv4PortKey', () => {
-  it('gives distinct numbers for distinct ip:port pairs and -1 for anything else', () => {
-    expect(ipv4PortKey('10.0.0.9', 4000)).toBe((((10 * 256 + 0) * 256 + 0) * 256 + 9) * 65536 + 4000);
-    expect(ipv4PortKey('255.255.255.255', 65535)).toBe(2 ** 48 - 1);
-    expect(ipv4PortKey('10.0.0.9', 4000)).not.toBe(ipv4PortKey('10.0.0.9', 4001));
+describe('ipv4ToU32', () => {
+  it('reads dotted quads and gives -1 for anything else', () => {
+    expect(ipv4ToU32('10.0.0.9')).toBe(((10 * 256 + 0) * 256 + 0) * 256 + 9);
+    expect(ipv4ToU32('255.255.255.255')).toBe(2 ** 32 - 1);
     for (const bad of ['::1', '10.0.0', '10.0.0.256', '1.2.3.4.5', '', '1..2.3', 'a.b.c.d', '1234.1.1.1'])
-      expect(ipv4PortKey(bad, 1)).toBe(-1);
+      expect(ipv4ToU32(bad)).toBe(-1);
+  });
+
+  it('keys IPv4 senders by number: an address known only as a u32 reaches the same session', () => {
+    const m = mux();
+    const { ep, seen } = endpoint();
+    m.register(UFRAG, ep);
+    m.receive(check(), '10.0.0.9', IP, 4000);
+    m.receive(SRTP, undefined, IP, 4000);
+    expect(seen.map((x) => x.kind)).toEqual(['stun', 'data']);
   });
 });

@@ -1,6 +1,5 @@
-import type { Socket } from 'node:dgram';
 import { bindingRequestReceiverUfrag } from '../ice/stun-guard.js';
-import { ipv4PortKey } from './address-key.js';
+import { addressOf, type DatagramSocket } from './datagram-socket.js';
 
 /**
  * One session as the transceiver's socket sees it. `onBindingRequest`
@@ -10,8 +9,9 @@ import { ipv4PortKey } from './address-key.js';
  * `onDatagram` (DTLS, SRTP, SRTCP).
  */
 export interface MuxEndpoint {
-  onBindingRequest(data: Buffer, address: string, port: number): boolean;
-  onDatagram(data: Buffer, address: string, port: number): void;
+  onBindingRequest(data: Buffer, address: string, ip4: number, port: number): boolean;
+  /** `address` may be undefined for IPv4 (see DatagramHandler); `data` is valid only during the call. */
+  onDatagram(data: Buffer, address: string | undefined, ip4: number, port: number): void;
 }
 
 export interface UdpMuxCounters {
@@ -53,23 +53,25 @@ export class UdpMux {
   private readonly byUfrag = new Map<string, Registration>();
   private readonly byV4 = new Map<number, Registration>();
   private readonly byV6 = new Map<string, Registration>();
-  private readonly onSendError = (err: Error | null) => {
-    if (err) this.counters.sendErrors++;
-  };
 
   /**
    * @param maxAddressesPerSession how many relay flows one session may hold
    *   at once (a restarted relay or a sibling adds one; the oldest goes).
    */
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: DatagramSocket,
     private readonly maxAddressesPerSession = 4,
   ) {
-    socket.on('message', (data, rinfo) => this.receive(data, rinfo.address, rinfo.port));
+    socket.setHandler((data, address, ip4, port) => this.receive(data, address, ip4, port));
   }
 
   get port(): number {
-    return this.socket.address().port;
+    return this.socket.port;
+  }
+
+  /** Which I/O the socket uses (recvmmsg batches, or node:dgram). */
+  get io(): DatagramSocket['kind'] {
+    return this.socket.kind;
   }
 
   get sessions(): number {
@@ -91,19 +93,27 @@ export class UdpMux {
     for (const k of reg.v6) if (this.byV6.get(k) === reg) this.byV6.delete(k);
   }
 
-  send(data: Buffer, port: number, address: string): void {
+  send(data: Uint8Array, port: number, address: string, ip4: number): void {
     this.counters.datagramsOut++;
-    this.socket.send(data, port, address, this.onSendError);
+    this.socket.send(data, port, address, ip4);
   }
 
-  /** One datagram from the socket; public so tests can drive the mux without one. */
-  receive(data: Buffer, address: string, port: number): void {
+  get sendErrors(): number {
+    return this.socket.sendErrors;
+  }
+
+  /**
+   * One datagram from the socket; public so tests can drive the mux without
+   * one. IPv4 senders are keyed by a number (ip * 65536 + port, below 2^48),
+   * so the per-packet lookup builds and hashes no string.
+   */
+  receive(data: Buffer, address: string | undefined, ip4: number, port: number): void {
     this.counters.datagramsIn++;
-    const v4 = ipv4PortKey(address, port);
+    const v4 = ip4 >= 0 ? ip4 * 65536 + port : -1;
     if ((data[0] as number) >= 2) {
       // DTLS, SRTP, SRTCP: only from an address a verified check bound.
       const known = v4 >= 0 ? this.byV4.get(v4) : this.byV6.get(`${address}|${port}`);
-      if (known) known.endpoint.onDatagram(data, address, port);
+      if (known) known.endpoint.onDatagram(data, address, ip4, port);
       else this.counters.unknownSource++;
       return;
     }
@@ -115,7 +125,7 @@ export class UdpMux {
       this.counters.unknownSource++;
       return;
     }
-    if (!reg.endpoint.onBindingRequest(data, address, port)) {
+    if (!reg.endpoint.onBindingRequest(data, addressOf(address, ip4), ip4, port)) {
       this.counters.rejectedAdmission++;
       return;
     }
