@@ -121,6 +121,38 @@ describe('full stack on loopback', () => {
     expect(after - before).toBe(5);
   });
 
+  it("a second sender holding the live session's token cannot inject DTLS or SRTP: the call loses nothing", async () => {
+    const txMetrics = stack.info.transceiver.metrics as string;
+    const drops = (reason: string) => scrape(txMetrics, 'parley_transceiver_socket_drops_total', { reason });
+    const [unknownBefore, rejectedBefore] = [await drops('unknown_source'), await drops('rejected_check')];
+    let ufrag = '';
+    const call = runCall({
+      edgeUrl: stack.edgeUrl,
+      token: stack.token,
+      seconds: 3,
+      onAnswer: (sdp) => {
+        ufrag = /a=ice-ufrag:(\S+)/.exec(sdp)?.[1] ?? '';
+      },
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(ufrag).not.toBe('');
+    // The attacker: a valid routing token (it crosses the network in clear), but not the ICE password.
+    const attacker = createSocket('udp4');
+    await new Promise<void>((r) => attacker.bind(0, '127.0.0.1', r));
+    const send = (b: Buffer) => attacker.send(b, stack.relay.port, '127.0.0.1');
+    send(buildBindingRequest({ username: `${ufrag}:evil`, password: 'not-the-ice-password-xx' }));
+    await new Promise((r) => setTimeout(r, 100));
+    // A DTLS alert, a ClientHello-like handshake record and an SRTP-looking packet, down the relay flow.
+    send(Buffer.from([21, 254, 253, 0, 0, 0, 0, 0, 0, 0, 9, 0, 2, 1, 0]));
+    send(Buffer.concat([Buffer.from([22, 254, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 60]), Buffer.alloc(60, 1)]));
+    send(Buffer.concat([Buffer.from([0x80, 111, 0, 1, 0, 0, 0, 1, 1, 2, 3, 4]), Buffer.alloc(100, 7)]));
+    const r = await call;
+    attacker.close();
+    expect(r.packets).toEqual({ sent: 150, received: 150, lost: 0 });
+    expect((await drops('rejected_check')) - rejectedBefore).toBe(1);
+    expect((await drops('unknown_source')) - unknownBefore).toBe(3);
+  });
+
   it('keeps a call going across a relay restart: audio resumes after the next consent check', async () => {
     const call = runCall({ edgeUrl: stack.edgeUrl, token: stack.token, seconds: 12 });
     await new Promise((r) => setTimeout(r, 2_500));

@@ -30,6 +30,8 @@ export interface CallOptions {
    * share the load generator's core.
    */
   connectTo?: { ip: string; port: number };
+  /** The edge's SDP answer, as received (tools and tests that inspect it, e.g. its ICE ufrag). */
+  onAnswer?: (sdp: string) => void;
   /** The first RTP sequence number (random by default); tests start near 65535 to cross the wrap. */
   firstSequenceNumber?: number;
   /** Called while media flows, about once a second. */
@@ -178,6 +180,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     }
     sessionUrl = new URL(res.headers.get('location') ?? '', opts.edgeUrl).toString();
     stages.signaling = performance.now() - t0;
+    opts.onAnswer?.(body);
     await pc.setRemoteDescription({
       type: 'answer',
       sdp: opts.connectTo ? replaceCandidateAddress(body, opts.connectTo) : body,
