@@ -54,3 +54,16 @@ describe('transceiver config: the one ICE port', () => {
     ).toBe(20_000);
   });
 });
+
+describe('transceiver config: the gRPC agent codec', () => {
+  it('is pcm16 unless set to opus; anything else is refused', () => {
+    expect(loadTransceiverConfig({ PARLEY_TOKEN_KEYS: KEYS }).PARLEY_AGENT_GRPC_CODEC).toBe('pcm16');
+    expect(
+      loadTransceiverConfig({ PARLEY_TOKEN_KEYS: KEYS, PARLEY_AGENT_GRPC_CODEC: 'opus' })
+        .PARLEY_AGENT_GRPC_CODEC,
+    ).toBe('opus');
+    expect(() => loadTransceiverConfig({ PARLEY_TOKEN_KEYS: KEYS, PARLEY_AGENT_GRPC_CODEC: 'OPUS' })).toThrow(
+      /PARLEY_AGENT_GRPC_CODEC/,
+    );
+  });
+});

@@ -42,6 +42,9 @@ export const TransceiverConfigSchema = z
     // Agent bridges: each is registered (selectable per session with ?agent=) when its URL is set.
     PARLEY_AGENT_GRPC_URL: z.string().min(1).optional(),
     PARLEY_AGENT_GRPC_SAMPLE_RATE: z.coerce.number().int().min(8_000).max(48_000).default(16_000),
+    // opus: the model server gets and sends the call's Opus packets (no decode/encode here; its own
+    // turn detection, since our VAD needs PCM). pcm16 keeps servers written before the codec field working.
+    PARLEY_AGENT_GRPC_CODEC: z.enum(['pcm16', 'opus']).default('pcm16'),
     PARLEY_REALTIME_URL: z
       .string()
       .regex(/^wss?:\/\/\S+$/, 'use a ws:// or wss:// URL')

@@ -18,7 +18,8 @@ export function registerTransceiver(program: Command): void {
       '\nEnvironment: NATS_URL, PARLEY_TOKEN_KEYS (required), PARLEY_CLUSTER, PARLEY_REGION, PARLEY_DEFAULT_AGENT,\n' +
         'PARLEY_MAX_SESSION_SECONDS, PARLEY_ICE_TIMEOUT_MS, PARLEY_CONSENT_TIMEOUT_MS, PARLEY_DRAIN_TIMEOUT_MS.\n' +
         'Agents (echo and rtp-echo always): PARLEY_AGENT_GRPC_URL enables grpc, PARLEY_REALTIME_URL (+ PARLEY_REALTIME_API_KEY)\n' +
-        'enables realtime; PARLEY_AGENT_GRPC_SAMPLE_RATE, PARLEY_AGENT_CONNECT_TIMEOUT_MS.\n' +
+        'enables realtime; PARLEY_AGENT_GRPC_SAMPLE_RATE, PARLEY_AGENT_GRPC_CODEC (pcm16|opus),\n' +
+        'PARLEY_AGENT_CONNECT_TIMEOUT_MS.\n' +
         'SIGTERM drains: announces draining, waits for sessions up to PARLEY_DRAIN_TIMEOUT_MS, then exits.',
     )
     .action(

@@ -27,6 +27,7 @@ export function buildAgentRegistry(config: TransceiverConfig, log: Logger): Agen
     const grpc = grpcAgent({
       target: config.PARLEY_AGENT_GRPC_URL,
       sampleRate: config.PARLEY_AGENT_GRPC_SAMPLE_RATE,
+      codec: config.PARLEY_AGENT_GRPC_CODEC,
       connectTimeoutMs: config.PARLEY_AGENT_CONNECT_TIMEOUT_MS,
       log,
     });

@@ -58,17 +58,23 @@ export interface Agent {
   interrupt(): void;
   close(): void;
   /**
-   * Only for agents that work on encoded audio (the transport RTT reflector):
-   * when present, the session hands over each RTP payload unchanged and
-   * skips the PCM pipeline.
+   * Only for agents that work on encoded audio (the transport RTT reflector,
+   * a gRPC agent in Opus mode): when present, the session hands over each
+   * RTP payload unchanged, as it arrives, and skips the PCM pipeline (jitter
+   * buffer, codec, VAD, resampling, pacing), so `onAudio`/`onSpeech` are
+   * never called and `output.audio` is not played: such an agent answers
+   * through `ctx.sendRtpPayload`. Its events still reach the client.
    */
   onRtpPayload?(payload: Buffer, timestamp: number): void;
 }
 
 export interface AgentContext {
   sessionId: string;
-  /** Encoded output for `onRtpPayload` agents; ignored otherwise. */
-  sendRtpPayload(payload: Buffer, timestamp: number): void;
+  /**
+   * Encoded output for `onRtpPayload` agents; ignored otherwise. Sent at
+   * once: pacing is the agent's. `marker` flags a talkspurt's first packet.
+   */
+  sendRtpPayload(payload: Buffer, timestamp: number, marker?: boolean): void;
 }
 
 export type AgentFactory = (output: AgentOutput, ctx: AgentContext) => Agent;

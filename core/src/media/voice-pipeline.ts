@@ -112,9 +112,10 @@ export class VoicePipeline {
       },
       {
         sessionId: opts.sessionId,
-        sendRtpPayload: (payload, ts) => {
+        sendRtpPayload: (payload, ts, marker) => {
+          if (this.closed) return;
           this.count('packetsOut');
-          opts.sendRtp(payload, ts, false);
+          opts.sendRtp(payload, ts, marker ?? false);
         },
       },
     );
@@ -299,7 +300,9 @@ export class VoicePipeline {
   }
 
   private onAgentEvent(e: AgentEvent): void {
-    if (this.closed || !this.pcmPath) return;
+    // Until the factory returns (this.agent unset) there is nothing to act on; after it, events
+    // count for PCM agents and for RTP-payload ones (e.g. Opus passthrough), which have no PCM path.
+    if (this.closed || (!this.pcmPath && !this.agent?.onRtpPayload)) return;
     switch (e.type) {
       case 'response_started':
         this.muted = false;

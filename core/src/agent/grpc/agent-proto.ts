@@ -8,13 +8,25 @@ import { AGENT_PROTO_V1, PROTO_ROOT } from '@parley/shared/proto/agent-proto.js'
  * numbers, enums as their names, and the `kind` oneof names the set field.
  */
 export interface WireAudioChunk {
-  pcm: Buffer;
+  /** Always present on messages received (empty when unset); omitted in Opus chunks we send. */
+  pcm?: Buffer;
   sampleRate: number;
   mediaMs: number;
+  /** One 20 ms Opus packet (an RTP payload), in sessions whose SessionStart says OPUS. */
+  opus?: Buffer;
 }
 
+export type WireAudioCodec = 'AUDIO_CODEC_UNSPECIFIED' | 'PCM16' | 'OPUS';
+
 export type WireClientMessage =
-  | { start: { sessionId: string; inputSampleRate: number; metadata?: Record<string, string> } }
+  | {
+      start: {
+        sessionId: string;
+        inputSampleRate: number;
+        metadata?: Record<string, string>;
+        codec?: WireAudioCodec;
+      };
+    }
   | { audio: WireAudioChunk }
   | { speechStarted: { mediaMs: number } }
   | { speechStopped: { mediaMs: number } }

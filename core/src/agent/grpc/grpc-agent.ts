@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@parley/shared/log.js';
-import type { Agent, AgentFactory, AgentOutput, UserAudio } from '../agent.js';
+import { RtpPacer } from '../../media/rtp-pacer.js';
+import type { Agent, AgentContext, AgentFactory, AgentOutput, UserAudio } from '../agent.js';
 import {
   type ConverseStream,
   parseGrpcTarget,
@@ -8,13 +10,27 @@ import {
   voiceAgentProto,
   type WireServerMessage,
 } from './agent-proto.js';
-import { interpretServerMessage, userAudioMessage } from './grpc-messages.js';
+import {
+  interpretServerMessage,
+  type ServerMeaning,
+  userAudioMessage,
+  userOpusMessage,
+} from './grpc-messages.js';
+
+/** What AudioChunks carry: PCM16 (we decode, run the VAD, encode) or the call's own Opus packets. */
+export type GrpcAgentCodec = 'pcm16' | 'opus';
 
 export interface GrpcAgentOptions {
   /** host:port, grpc://host:port or grpcs://host:port */
   target: string;
-  /** Rate of the user audio we stream to the model server. */
+  /** Rate of the user audio we stream to the model server (PCM16). */
   sampleRate?: number;
+  /**
+   * 'opus': RTP payloads go to the server and its Opus packets come back as
+   * RTP payloads, with no decode, encode or VAD here (turn-taking is the
+   * server's). Default 'pcm16'.
+   */
+  codec?: GrpcAgentCodec;
   /** How long session setup waits for the server to be reachable. */
   connectTimeoutMs?: number;
   /** User audio buffered while the stream is congested before frames are dropped. */
@@ -36,7 +52,10 @@ export function grpcAgent(opts: GrpcAgentOptions): AgentFactory & { close(): voi
     'grpc.keepalive_time_ms': 20_000,
     'grpc.keepalive_timeout_ms': 10_000,
   }) as unknown as VoiceAgentClient;
-  const factory: AgentFactory = (output, ctx) => new GrpcAgent(client, output, ctx.sessionId, opts);
+  const factory: AgentFactory = (output, ctx) =>
+    opts.codec === 'opus'
+      ? new GrpcOpusAgent(client, output, ctx, opts)
+      : new GrpcAgent(client, output, ctx, opts);
   return Object.assign(factory, { close: () => client.close() });
 }
 
@@ -46,18 +65,20 @@ class GrpcAgent implements Agent {
   readonly bargeIn = true;
   /** User frames dropped because the server was not reading. */
   droppedFrames = 0;
+  protected readonly sessionId: string;
   private stream?: ConverseStream;
   private congested = false;
   private pending = 0;
-  private ended = false;
+  protected ended = false;
 
   constructor(
     private readonly client: VoiceAgentClient,
-    private readonly output: AgentOutput,
-    private readonly sessionId: string,
+    protected readonly output: AgentOutput,
+    protected readonly ctx: AgentContext,
     private readonly opts: GrpcAgentOptions,
   ) {
-    this.sampleRate = opts.sampleRate ?? 16_000;
+    this.sessionId = ctx.sessionId;
+    this.sampleRate = opts.codec === 'opus' ? 48_000 : (opts.sampleRate ?? 16_000);
   }
 
   /** Waits until the server is reachable, then opens the stream. */
@@ -88,17 +109,28 @@ class GrpcAgent implements Agent {
       this.congested = false;
       this.pending = 0;
     });
-    this.write({ start: { sessionId: this.sessionId, inputSampleRate: this.sampleRate, metadata: {} } });
+    this.write({
+      start: {
+        sessionId: this.sessionId,
+        inputSampleRate: this.sampleRate,
+        metadata: {},
+        codec: this.opts.codec === 'opus' ? 'OPUS' : 'PCM16',
+      },
+    });
   }
 
   onAudio(frame: UserAudio): void {
-    if (!this.stream || this.ended) return;
+    if (this.mayWriteAudio()) this.write(userAudioMessage(frame, this.sampleRate));
+  }
+
+  protected mayWriteAudio(): boolean {
+    if (!this.stream || this.ended) return false;
     if (this.congested && this.pending >= (this.opts.maxPendingFrames ?? 50)) {
       // The server is not reading: drop rather than buffer without bound.
       this.droppedFrames++;
-      return;
+      return false;
     }
-    this.write(userAudioMessage(frame, this.sampleRate));
+    return true;
   }
 
   onSpeech(e: { type: 'speech_started' | 'speech_stopped'; mediaMs: number }): void {
@@ -118,7 +150,7 @@ class GrpcAgent implements Agent {
     this.stream?.cancel();
   }
 
-  private write(msg: Parameters<ConverseStream['write']>[0]): void {
+  protected write(msg: Parameters<ConverseStream['write']>[0]): void {
     if (!this.stream || this.ended) return;
     if (!this.stream.write(msg)) {
       this.congested = true;
@@ -127,11 +159,16 @@ class GrpcAgent implements Agent {
   }
 
   private onMessage(msg: WireServerMessage): void {
-    if (this.ended) return;
-    const m = interpretServerMessage(msg);
+    if (!this.ended) this.handle(interpretServerMessage(msg));
+  }
+
+  protected handle(m: ServerMeaning): void {
     switch (m.kind) {
       case 'audio':
         this.output.audio(m.pcm, m.sampleRate);
+        break;
+      case 'opus':
+        this.fail('gRPC agent sent Opus audio in a PCM16 session');
         break;
       case 'event':
         this.output.event(m.event);
@@ -147,11 +184,77 @@ class GrpcAgent implements Agent {
     }
   }
 
-  private fail(reason: string): void {
+  protected fail(reason: string): void {
     if (this.ended) return;
     this.ended = true;
     this.stream?.cancel();
     this.opts.log.warn({ session: this.sessionId, reason }, 'gRPC agent ended');
     this.output.end(reason);
+  }
+}
+
+/**
+ * Opus passthrough: the caller's RTP payloads go to the server as they
+ * arrive (no jitter buffer: its decoder conceals), and the server's Opus
+ * packets are paced out at 20 ms as RTP payloads, timestamps +960 each.
+ * Nothing is decoded or encoded here, so there is no VAD either: the server
+ * detects turns, and its user_speech_started drops what we have queued.
+ */
+class GrpcOpusAgent extends GrpcAgent {
+  private readonly pacer: RtpPacer<Buffer>;
+  /** RTP timestamp of the first user packet: media time 0. */
+  private firstTs?: number;
+
+  constructor(client: VoiceAgentClient, output: AgentOutput, ctx: AgentContext, opts: GrpcAgentOptions) {
+    super(client, output, ctx, opts);
+    this.pacer = new RtpPacer<Buffer>({
+      now: () => performance.now(),
+      schedule: (at, fn) => {
+        // Like the pipeline's media timers: never what keeps the process alive.
+        const t = setTimeout(fn, Math.max(0, at - performance.now())).unref();
+        return () => clearTimeout(t);
+      },
+      initialTimestamp: randomBytes(4).readUInt32BE(0),
+      send: ({ frame, timestamp, marker }) => this.ctx.sendRtpPayload(frame, timestamp, marker),
+    });
+  }
+
+  onRtpPayload(payload: Buffer, timestamp: number): void {
+    this.firstTs ??= timestamp;
+    // Signed difference: a packet reordered ahead of the first one is not four billion ticks late.
+    const mediaMs = ((timestamp - this.firstTs) | 0) / 48;
+    if (this.mayWriteAudio()) this.write(userOpusMessage(payload, mediaMs));
+  }
+
+  override interrupt(): void {
+    this.pacer.clear();
+    super.interrupt();
+  }
+
+  override close(): void {
+    this.pacer.close();
+    super.close();
+  }
+
+  protected override fail(reason: string): void {
+    this.pacer.close();
+    super.fail(reason);
+  }
+
+  protected override handle(m: ServerMeaning): void {
+    switch (m.kind) {
+      case 'opus':
+        this.pacer.enqueue(m.packet);
+        return;
+      case 'audio':
+        // An empty chunk carries nothing; PCM would need the encoder this mode does without.
+        if (m.pcm.length) this.fail('gRPC agent sent PCM audio in an Opus session');
+        return;
+      case 'event':
+        // The server heard the user: its queued reply goes now (the session then interrupts it).
+        if (m.event.type === 'user_speech_started') this.pacer.clear();
+        break;
+    }
+    super.handle(m);
   }
 }

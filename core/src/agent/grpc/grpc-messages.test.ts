@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { interpretServerMessage, userAudioMessage } from './grpc-messages.js';
+import { OpusEncoder } from '../../media/opus-codec.js';
+import {
+  interpretServerMessage,
+  opusPacketSamples48k,
+  userAudioMessage,
+  userOpusMessage,
+} from './grpc-messages.js';
 
 describe('gRPC agent message mapping', () => {
   it('user audio becomes an AudioChunk of little-endian PCM16 with rate and media time', () => {
@@ -68,5 +74,48 @@ describe('gRPC agent message mapping', () => {
     ];
     expect(bad.map((b) => b.kind)).toEqual(['malformed', 'malformed', 'malformed', 'malformed']);
     expect(bad[0]).toMatchObject({ reason: 'audio chunk with sample_rate 0' });
+  });
+
+  it('Opus sessions: user packets go as they are with media time; a server packet of 20 ms comes back unchanged', () => {
+    const packet = new OpusEncoder({ sampleRate: 24_000 }).encode(new Int16Array(480));
+    expect(userOpusMessage(packet, 59.6)).toEqual({
+      audio: { opus: packet, sampleRate: 48_000, mediaMs: 60 },
+    });
+    expect(userOpusMessage(packet, -0.5)).toMatchObject({ audio: { mediaMs: 0 } });
+    // As proto-loader delivers it: pcm present but empty.
+    const m = interpretServerMessage({
+      kind: 'audio',
+      audio: { pcm: Buffer.alloc(0), opus: packet, sampleRate: 0, mediaMs: 0 },
+    });
+    expect(m).toEqual({ kind: 'opus', packet });
+    // A copy the session keeps: the wire buffer may be reused.
+    packet[1] = (packet[1] as number) ^ 0xff;
+    if (m.kind === 'opus') expect(m.packet[1]).toBe((packet[1] as number) ^ 0xff);
+  });
+
+  it('Opus packet length from the TOC byte (RFC 6716 3.1): only 20 ms packets are accepted from a server', () => {
+    expect(opusPacketSamples48k(Uint8Array.of(0x08))).toBe(960); // SILK NB 20 ms, one frame
+    expect(opusPacketSamples48k(Uint8Array.of(0x78))).toBe(960); // hybrid FB 20 ms
+    expect(opusPacketSamples48k(Uint8Array.of(0xf8))).toBe(960); // CELT FB 20 ms
+    expect(opusPacketSamples48k(Uint8Array.of(0xf9))).toBe(1920); // two 20 ms frames
+    expect(opusPacketSamples48k(Uint8Array.of(0xe3, 0x08))).toBe(960); // 8 x 2.5 ms (code 3)
+    expect(opusPacketSamples48k(Uint8Array.of(0x1b, 0x03))).toBe(-1); // 3 x 60 ms > 120 ms
+    expect(opusPacketSamples48k(Uint8Array.of(0xfb, 0x00))).toBe(-1); // code 3 with no frames
+    expect(opusPacketSamples48k(new Uint8Array(0))).toBe(-1);
+    const chunk = (opus: Buffer, pcm = Buffer.alloc(0)) =>
+      interpretServerMessage({ kind: 'audio', audio: { pcm, opus, sampleRate: 48_000, mediaMs: 0 } });
+    expect(chunk(Buffer.from([0x10, 1, 2]))).toEqual({
+      kind: 'malformed',
+      reason: 'Opus packet of 40 ms (must be 20 ms)',
+    });
+    expect(chunk(Buffer.from([0xfb, 0]))).toEqual({ kind: 'malformed', reason: 'invalid Opus packet' });
+    expect(chunk(Buffer.alloc(1300, 0xf8))).toEqual({
+      kind: 'malformed',
+      reason: 'Opus packet of 1300 bytes',
+    });
+    expect(chunk(Buffer.from([0xf8, 1]), Buffer.alloc(2))).toEqual({
+      kind: 'malformed',
+      reason: 'audio chunk with both pcm and opus',
+    });
   });
 });
