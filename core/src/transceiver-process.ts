@@ -1,11 +1,13 @@
 import type { Logger } from '@parley/shared/log.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
+import { srtpEngineFor } from '@parley/shared/srtp/srtp-engine.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import { tuneWeriftForProcess } from '@parley/shared/webrtc/werift-tuning.js';
 import type { AgentFactory } from './agent/agent.js';
 import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
 import { registerMediaMetrics } from './media/media-metrics.js';
+import { opusBackendName } from './media/opus-codec.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
 import { SessionManager } from './session/session-manager.js';
@@ -97,7 +99,19 @@ export async function startTransceiver(
   );
   announcer.start();
   await nc.flush();
-  log.info({ id, routeId, address: config.PARLEY_PRIVATE_ADDRESS, port: mux.port }, 'transceiver ready');
+  log.info(
+    {
+      id,
+      routeId,
+      address: config.PARLEY_PRIVATE_ADDRESS,
+      port: mux.port,
+      // Which engines the measured fast paths run on here (native addons, or their JS fallbacks).
+      io: mux.io,
+      srtpGcm: srtpEngineFor('AEAD_AES_128_GCM'),
+      opus: opusBackendName(),
+    },
+    'transceiver ready',
+  );
 
   let closed = false;
   async function shutdown(drainMs: number): Promise<void> {
