@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Compiles both addons from source with node-gyp against the Debian -dev packages
-// (libsrtp2-dev, libopus-dev). Downloads nothing: node-gyp gets --nodedir pointing at
+// Compiles the addons from source with node-gyp: srtp and opus against the Debian -dev
+// packages (libsrtp2-dev, libopus-dev), udp against nothing but libc and the libuv/Node-API
+// headers that come with Node. Downloads nothing: node-gyp gets --nodedir pointing at
 // the headers installed next to this Node (…/include/node), and node-gyp itself is the
-// copy bundled with npm. Usage: node scripts/build.mjs [srtp|opus ...] (default: both).
+// copy bundled with npm. Usage: node scripts/build.mjs [srtp|opus|udp ...] (default: all).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,8 +15,12 @@ const here = dirname(dirname(fileURLToPath(import.meta.url)));
 // PARLEY_REQUIRE_NATIVE=1, where a missing header is an error.
 const optional = process.argv.includes('--optional') && process.env.PARLEY_REQUIRE_NATIVE !== '1';
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const addons = named.length ? named : ['srtp', 'opus'];
+const addons = named.length ? named : ['srtp', 'opus', 'udp'];
+// Only addons with a -dev package dependency are listed: udp needs none, so a missing header
+// never skips it.
 const HEADERS = { srtp: '/usr/include/srtp2/srtp.h', opus: '/usr/include/opus/opus.h' };
+// recvmmsg/sendmmsg: elsewhere the loader returns undefined and callers keep node:dgram.
+const LINUX_ONLY = new Set(['udp']);
 
 function findNodeGyp() {
   const candidates = [
@@ -57,6 +62,10 @@ if (!nodedir) {
   process.exit(optional ? 0 : 1);
 }
 for (const addon of addons) {
+  if (LINUX_ONLY.has(addon) && process.platform !== 'linux') {
+    console.warn(`build:native: skipping ${addon}: Linux only (node:dgram is used instead)`);
+    continue;
+  }
   if (optional && HEADERS[addon] && !existsSync(HEADERS[addon])) {
     console.warn(
       `build:native: skipping ${addon}: ${HEADERS[addon]} is missing (apt-get install -y lib${addon === 'srtp' ? 'srtp2' : 'opus'}-dev); the JavaScript path is used instead`,
@@ -72,7 +81,9 @@ for (const addon of addons) {
   );
   if (r.status !== 0) {
     console.error(
-      `build:native: ${addon} failed (is the Debian -dev package installed? libsrtp2-dev / libopus-dev)`,
+      HEADERS[addon]
+        ? `build:native: ${addon} failed (is the Debian -dev package installed? libsrtp2-dev / libopus-dev)`
+        : `build:native: ${addon} failed (it needs only a C compiler and Node's headers)`,
     );
     process.exit(r.status ?? 1);
   }
