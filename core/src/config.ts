@@ -30,6 +30,9 @@ export const TransceiverConfigSchema = z
     // then by the relay flow's address. One port keeps the firewall rule to relays a single port,
     // announces as one number, and puts no port count between a transceiver and its capacity.
     PARLEY_ICE_PORT: z.coerce.number().int().min(1).max(65535).default(20_000),
+    // How that socket does I/O: recvmmsg/sendmmsg batches through the native addon (auto picks it
+    // when built and the address is IPv4), or node:dgram, one system call per datagram.
+    PARLEY_UDP_IO: z.enum(['auto', 'recvmmsg', 'node:dgram']).default('auto'),
     PARLEY_CAPACITY: z.coerce.number().int().min(0).default(500),
     // Setup admission (see session/setup-admission.ts): setups at once (0 = no limit), offers that may
     // wait, how long they may wait (below the edge's offer timeout), and when a slot is reclaimed.

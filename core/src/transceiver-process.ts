@@ -48,7 +48,7 @@ export async function startTransceiver(
       { reason: tuning.nativeX25519.reason },
       'native X25519 unavailable: DTLS key exchange stays in JavaScript',
     );
-  const mux = await bindMux(config.PARLEY_PRIVATE_ADDRESS, config.PARLEY_ICE_PORT);
+  const mux = await bindMux(config.PARLEY_PRIVATE_ADDRESS, config.PARLEY_ICE_PORT, config.PARLEY_UDP_IO);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
     nc = await connectNats(config.NATS_URL, `transceiver ${id}`, log);
