@@ -1,3 +1,4 @@
+import { loadNativeUdp, u32ToIpv4 } from '@parley/native/udp';
 import type { RTCPeerConnection } from 'werift';
 import type { SrtpKeyingMaterial } from './lite-peer.js';
 import { SRTP_PROFILE_AEAD_AES_128_GCM } from './settings.js';
@@ -14,8 +15,21 @@ import { SRTP_PROFILE_AEAD_AES_128_GCM } from './settings.js';
 export interface RawMediaPath {
   /** Sends one protected RTP/RTCP datagram to the peer. */
   send(data: Buffer): void;
-  /** Receives every RTP/RTCP datagram (first byte 128–191) instead of werift. */
+  /** Receives every RTP/RTCP datagram (first byte 128–191) instead of werift; `data` is valid only during the call. */
   onMedia(fn: (data: Buffer) => void): void;
+}
+
+type Address = [string, number];
+
+interface WeriftUdpTransport {
+  socket: {
+    send(data: Uint8Array, port: number, address: string, cb?: (err: Error | null) => void): void;
+    address(): { address: string; port: number; family: string };
+    close(cb?: () => void): void;
+  };
+  onData: (data: Buffer, addr: Address) => void;
+  send: (data: Buffer, addr?: Address) => Promise<void>;
+  close: () => Promise<void>;
 }
 
 interface DtlsInternals {
@@ -25,25 +39,19 @@ interface DtlsInternals {
     srtp: { srtpProfile?: number };
     extractSessionKeys(k: number, s: number): Omit<SrtpKeyingMaterial, 'profile'>;
   };
-  iceTransport: { connection: IceInternals };
-}
-
-interface IceInternals {
-  nominated?: {
-    remoteAddr: [string, number];
-    protocol: {
-      transport: {
-        socket: { send(data: Buffer, port: number, address: string, cb?: (err: Error | null) => void): void };
-        onData: (data: Buffer, addr: [string, number]) => void;
-      };
-    };
+  iceTransport: {
+    connection: { nominated?: { remoteAddr: Address; protocol: { transport: WeriftUdpTransport } } };
   };
 }
 
 /**
  * Call after setLocalDescription (the DTLS transports exist then) and before
  * the connection comes up. `onReady` runs once DTLS is up, with the keys and
- * the raw path; werift never sees media after that.
+ * the raw path; werift never sees media after that. Where Parley's native
+ * UDP addon is built, the pair's socket is moved onto it (same port, so the
+ * transceiver and relay see the same address): sends then leave in sendmmsg
+ * batches and arrivals come in recvmmsg batches, and STUN and DTLS still
+ * reach werift.
  */
 export function takeOverClientMedia(
   pc: RTCPeerConnection,
@@ -63,21 +71,64 @@ export function takeOverClientMedia(
         profile: gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80',
         ...dtls.extractSessionKeys(16, gcm ? 12 : 14),
       };
-      const transport = pair.protocol.transport;
-      const [address, port] = pair.remoteAddr;
-      let media: (data: Buffer) => void = () => {};
-      const toWerift = transport.onData;
-      transport.onData = (data, addr) => {
-        const b = data[0] as number;
-        if (b >= 128 && b < 192) media(data);
-        else toWerift(data, addr);
-      };
-      onReady(keys, {
-        send: (data) => transport.socket.send(data, port, address),
-        onMedia: (fn) => {
-          media = fn;
-        },
-      });
+      onReady(keys, rawPath(pair.protocol.transport, pair.remoteAddr));
     };
   }
+}
+
+function rawPath(transport: WeriftUdpTransport, [address, port]: Address): RawMediaPath {
+  let media: (data: Buffer) => void = () => {};
+  const toWerift = transport.onData;
+  const native = loadNativeUdp();
+  const local = transport.socket.address();
+  if (!native || local.family !== 'IPv4') {
+    transport.onData = (data, addr) => {
+      const b = data[0] as number;
+      if (b >= 128 && b < 192) media(data);
+      else toWerift(data, addr);
+    };
+    return {
+      send: (data) => transport.socket.send(data, port, address),
+      onMedia: (fn) => {
+        media = fn;
+      },
+    };
+  }
+  // Move the port to the native socket. Until it is bound (the dgram close
+  // completes on the next turn), sends queue rather than drop.
+  let sock: InstanceType<typeof native.NativeUdpSocket> | undefined;
+  let pending: Buffer[] | undefined = [];
+  const send = (data: Buffer, toPort: number, toAddress: string) => {
+    if (sock) sock.send(data, toPort, toAddress);
+    else pending?.push(Buffer.from(data));
+  };
+  transport.send = async (data, addr) => {
+    if (addr) send(data, addr[1], addr[0]);
+  };
+  transport.close = async () => {
+    pending = undefined;
+    sock?.close();
+  };
+  transport.socket.close(() => {
+    if (!pending) return; // the call ended first
+    sock = new native.NativeUdpSocket({ address: local.address, port: local.port });
+    sock.onBatch = ({ data, count, meta }) => {
+      for (let i = 0, m = 0; i < count; i++, m += 4) {
+        const at = meta[m] as number;
+        const view = data.subarray(at, at + (meta[m + 1] as number));
+        const b = view[0] as number;
+        if (b >= 128 && b < 192) media(view);
+        // werift may keep what it is given: a copy, not a view into the reused slab.
+        else toWerift(Buffer.from(view), [u32ToIpv4(meta[m + 2] as number), meta[m + 3] as number]);
+      }
+    };
+    for (const d of pending) sock.send(d, port, address);
+    pending = [];
+  });
+  return {
+    send: (data) => send(data, port, address),
+    onMedia: (fn) => {
+      media = fn;
+    },
+  };
 }
