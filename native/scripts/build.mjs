@@ -72,14 +72,16 @@ for (const addon of addons) {
     );
     continue;
   }
+  // node-gyp's progress is noise in every `npm run build`/`npm test`/`npm run bench`: keep its
+  // output and show it only when the build fails.
   const r = spawnSync(
     process.execPath,
     [gyp, 'rebuild', `--nodedir=${nodedir}`, '--directory', join(here, addon)],
-    {
-      stdio: 'inherit',
-    },
+    { encoding: 'utf8' },
   );
-  if (r.status !== 0) {
+  if (r.status === 0) console.log(`build:native: ${addon} built`);
+  else {
+    process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
     console.error(
       HEADERS[addon]
         ? `build:native: ${addon} failed (is the Debian -dev package installed? libsrtp2-dev / libopus-dev)`
