@@ -6,6 +6,7 @@
     {
       "target_name": "parley_opus",
       "sources": ["opus_addon.c"],
+      "include_dirs": ["../common"],
       "libraries": ["-lopus"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }

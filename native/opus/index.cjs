@@ -3,33 +3,9 @@
 // Same surface as core/src/media/opus-codec.ts (the @evan/opus WebAssembly build) plus
 // *Into variants that write into caller buffers. loadNativeOpus() returns undefined when
 // the addon is not built or cannot load; PARLEY_NATIVE=0 disables it.
-const path = require('node:path');
+const { makeBindingLoader } = require('../load-binding.cjs');
 
-let binding;
-let loadError;
-let tried = false;
-
-function loadBinding() {
-  if (tried) return binding;
-  tried = true;
-  if (process.env.PARLEY_NATIVE === '0') {
-    loadError = new Error('disabled by PARLEY_NATIVE=0');
-    return undefined;
-  }
-  try {
-    binding = require(path.join(__dirname, 'build', 'Release', 'parley_opus.node'));
-  } catch (err) {
-    loadError = err;
-    binding = undefined;
-  }
-  return binding;
-}
-
-function need() {
-  const b = loadBinding();
-  if (!b) throw new Error(`libopus addon not available: ${loadError?.message ?? 'not built'}`);
-  return b;
-}
+const binding = makeBindingLoader(__dirname, 'parley_opus.node', { label: 'libopus addon' });
 
 const APPLICATION = { voip: 2048, audio: 2049, restricted_lowdelay: 2051 };
 const VALID_RATES = new Set([8000, 12000, 16000, 24000, 48000]);
@@ -65,7 +41,7 @@ class NativeOpusEncoder {
   #scratch = new Uint8Array(MAX_PACKET_BYTES);
 
   constructor(opts = {}) {
-    this.#b = need();
+    this.#b = binding.need();
     this.sampleRate = opts.sampleRate ?? 48000;
     this.channels = opts.channels ?? 1;
     if (!VALID_RATES.has(this.sampleRate)) throw new RangeError(`Opus cannot run at ${this.sampleRate} Hz`);
@@ -111,7 +87,7 @@ class NativeOpusDecoder {
   #scratch;
 
   constructor(sampleRate = 48000, channels = 1) {
-    this.#b = need();
+    this.#b = binding.need();
     if (!VALID_RATES.has(sampleRate)) throw new RangeError(`Opus cannot run at ${sampleRate} Hz`);
     this.sampleRate = sampleRate;
     this.channels = channels;
@@ -158,14 +134,13 @@ class NativeOpusDecoder {
 
 /** The addon's API, or undefined when it is not built / cannot load. */
 function loadNativeOpus() {
-  const b = loadBinding();
+  const b = binding.load();
   if (!b) return undefined;
   return { NativeOpusEncoder, NativeOpusDecoder, NativeOpusError, version: b.version() };
 }
 
 function nativeOpusLoadError() {
-  loadBinding();
-  return loadError;
+  return binding.loadError();
 }
 
 exports.loadNativeOpus = loadNativeOpus;

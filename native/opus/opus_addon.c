@@ -7,7 +7,8 @@
  * error code. Plain node_api.h, no node-addon-api.
  */
 #define NAPI_VERSION 8
-#include <node_api.h>
+#define PARLEY_ADDON "parley_opus"
+#include "napi-helpers.h"
 #include <opus/opus.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,25 +26,6 @@ typedef struct {
 static const napi_type_tag ENC_TAG = {0x7061726c65796f70ULL, 0x7573656e63000001ULL};
 static const napi_type_tag DEC_TAG = {0x7061726c65796f70ULL, 0x7573646563000001ULL};
 
-#define CHECK(call)                                                         \
-  do {                                                                      \
-    if ((call) != napi_ok) {                                                \
-      napi_throw_error(env, NULL, "parley_opus: N-API call failed: " #call); \
-      return NULL;                                                          \
-    }                                                                       \
-  } while (0)
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-static napi_value make_int(napi_env env, int v) {
-  napi_value r;
-  napi_create_int32(env, v, &r);
-  return r;
-}
-
 static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *count) {
   bool is_ta = false;
   if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
@@ -52,14 +34,6 @@ static int get_typed(napi_env env, napi_value v, napi_typedarray_type want, void
   if (type == want) return 1;
   /* Buffers are Uint8Arrays; accept Uint8ClampedArray too for bytes. */
   return want == napi_uint8_array && (type == napi_int8_array || type == napi_uint8_clamped_array);
-}
-
-static void *get_handle(napi_env env, napi_value v, const napi_type_tag *tag) {
-  bool ok = false;
-  if (napi_check_object_type_tag(env, v, tag, &ok) != napi_ok || !ok) return NULL;
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return p;
 }
 
 static void finalize_encoder(napi_env env, void *data, void *hint) {
@@ -131,7 +105,7 @@ static napi_value encode(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  encoder_t *e = argc >= 3 ? (encoder_t *)get_handle(env, argv[0], &ENC_TAG) : NULL;
+  encoder_t *e = argc >= 3 ? (encoder_t *)get_tagged_external(env, argv[0], &ENC_TAG) : NULL;
   if (!e) return throw_type(env, "encode(encoder, pcm, out)");
   if (!e->enc) return throw_opus(env, "encode", OPUS_INVALID_STATE);
   void *pcm, *out;
@@ -149,7 +123,7 @@ static napi_value encoder_get(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  encoder_t *e = argc >= 2 ? (encoder_t *)get_handle(env, argv[0], &ENC_TAG) : NULL;
+  encoder_t *e = argc >= 2 ? (encoder_t *)get_tagged_external(env, argv[0], &ENC_TAG) : NULL;
   if (!e) return throw_type(env, "encoderGet(encoder, request)");
   if (!e->enc) return throw_opus(env, "encoderGet", OPUS_INVALID_STATE);
   int32_t req;
@@ -170,7 +144,7 @@ static napi_value encoder_set(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  encoder_t *e = argc >= 3 ? (encoder_t *)get_handle(env, argv[0], &ENC_TAG) : NULL;
+  encoder_t *e = argc >= 3 ? (encoder_t *)get_tagged_external(env, argv[0], &ENC_TAG) : NULL;
   if (!e) return throw_type(env, "encoderSet(encoder, request, value)");
   if (!e->enc) return throw_opus(env, "encoderSet", OPUS_INVALID_STATE);
   int32_t req, val;
@@ -227,7 +201,7 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  decoder_t *d = argc >= 5 ? (decoder_t *)get_handle(env, argv[0], &DEC_TAG) : NULL;
+  decoder_t *d = argc >= 5 ? (decoder_t *)get_tagged_external(env, argv[0], &DEC_TAG) : NULL;
   if (!d) return throw_type(env, "decode(decoder, packet|null, pcmOut, frameSize, fec)");
   if (!d->dec) return throw_opus(env, "decode", OPUS_INVALID_STATE);
   napi_valuetype t;
@@ -253,13 +227,13 @@ static napi_value close_handle(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) return throw_type(env, "close(handle)");
-  encoder_t *e = (encoder_t *)get_handle(env, argv[0], &ENC_TAG);
+  encoder_t *e = (encoder_t *)get_tagged_external(env, argv[0], &ENC_TAG);
   if (e) {
     if (e->enc) opus_encoder_destroy(e->enc);
     e->enc = NULL;
     return NULL;
   }
-  decoder_t *d = (decoder_t *)get_handle(env, argv[0], &DEC_TAG);
+  decoder_t *d = (decoder_t *)get_tagged_external(env, argv[0], &DEC_TAG);
   if (d) {
     if (d->dec) opus_decoder_destroy(d->dec);
     d->dec = NULL;
@@ -276,14 +250,14 @@ static napi_value version(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"encoderCreate", NULL, encoder_create, NULL, NULL, NULL, napi_default, NULL},
-      {"encode", NULL, encode, NULL, NULL, NULL, napi_default, NULL},
-      {"encoderGet", NULL, encoder_get, NULL, NULL, NULL, napi_default, NULL},
-      {"encoderSet", NULL, encoder_set, NULL, NULL, NULL, napi_default, NULL},
-      {"decoderCreate", NULL, decoder_create, NULL, NULL, NULL, napi_default, NULL},
-      {"decode", NULL, decode, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, close_handle, NULL, NULL, NULL, napi_default, NULL},
-      {"version", NULL, version, NULL, NULL, NULL, napi_default, NULL},
+      NAPI_METHOD("encoderCreate", encoder_create),
+      NAPI_METHOD("encode", encode),
+      NAPI_METHOD("encoderGet", encoder_get),
+      NAPI_METHOD("encoderSet", encoder_set),
+      NAPI_METHOD("decoderCreate", decoder_create),
+      NAPI_METHOD("decode", decode),
+      NAPI_METHOD("close", close_handle),
+      NAPI_METHOD("version", version),
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

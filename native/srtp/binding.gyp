@@ -6,6 +6,7 @@
     {
       "target_name": "parley_srtp",
       "sources": ["srtp_addon.c"],
+      "include_dirs": ["../common"],
       "libraries": ["-lsrtp2"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }

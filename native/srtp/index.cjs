@@ -3,27 +3,9 @@
 // loadNativeSrtp() returns undefined when the addon is not built or cannot load (e.g. the
 // runtime image lacks libsrtp2-1), so callers can fall back to the node:crypto implementation.
 // PARLEY_NATIVE=0 disables it.
-const path = require('node:path');
+const { makeBindingLoader } = require('../load-binding.cjs');
 
-let binding;
-let loadError;
-let tried = false;
-
-function loadBinding() {
-  if (tried) return binding;
-  tried = true;
-  if (process.env.PARLEY_NATIVE === '0') {
-    loadError = new Error('disabled by PARLEY_NATIVE=0');
-    return undefined;
-  }
-  try {
-    binding = require(path.join(__dirname, 'build', 'Release', 'parley_srtp.node'));
-  } catch (err) {
-    loadError = err;
-    binding = undefined;
-  }
-  return binding;
-}
+const binding = makeBindingLoader(__dirname, 'parley_srtp.node', { label: 'libsrtp2 addon' });
 
 /** DTLS-SRTP protection profile ids (RFC 5764 / RFC 7714), the numbers werift also uses. */
 const SrtpProfile = Object.freeze({ AES_CM_128_HMAC_SHA1_80: 1, AEAD_AES_128_GCM: 7 });
@@ -63,8 +45,7 @@ class NativeSrtpSession {
    * @param options.allowRepeatTx let protect() re-send an already sent sequence number (NACK retransmission of the same payload)
    */
   constructor(profile, masterKey, masterSalt, options = {}) {
-    const b = loadBinding();
-    if (!b) throw new Error(`libsrtp2 addon not available: ${loadError?.message ?? 'not built'}`);
+    const b = binding.need();
     this.profile = profileId(profile);
     const [kl, sl] = KEY_BYTES[this.profile];
     if (masterKey.length !== kl || masterSalt.length !== sl)
@@ -149,15 +130,14 @@ class NativeSrtpSession {
 
 /** The addon's API, or undefined when it is not built / cannot load. */
 function loadNativeSrtp() {
-  const b = loadBinding();
+  const b = binding.load();
   if (!b) return undefined;
   return { NativeSrtpSession, SrtpProfile, version: b.version() };
 }
 
 /** Why loadNativeSrtp() returned undefined (for a startup log line). */
 function nativeSrtpLoadError() {
-  loadBinding();
-  return loadError;
+  return binding.loadError();
 }
 
 exports.loadNativeSrtp = loadNativeSrtp;

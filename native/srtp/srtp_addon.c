@@ -12,7 +12,8 @@
  * headers and the Debian -dev package.
  */
 #define NAPI_VERSION 8
-#include <node_api.h>
+#define PARLEY_ADDON "parley_srtp"
+#include "napi-helpers.h"
 #include <srtp2/srtp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,51 +32,8 @@ typedef struct {
 
 static const napi_type_tag SESSION_TAG = {0x7061726c65797372ULL, 0x7470736573730001ULL};
 
-#define CHECK(call)                                                         \
-  do {                                                                      \
-    if ((call) != napi_ok) {                                                \
-      napi_throw_error(env, NULL, "parley_srtp: N-API call failed: " #call); \
-      return NULL;                                                          \
-    }                                                                       \
-  } while (0)
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-static napi_value make_int(napi_env env, int v) {
-  napi_value r;
-  napi_create_int32(env, v, &r);
-  return r;
-}
-
-/* Bytes of a Buffer / Uint8Array (any TypedArray, by byte length). */
-static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  napi_typedarray_type type;
-  size_t count;
-  void *p;
-  if (napi_get_typedarray_info(env, v, &type, &count, &p, NULL, NULL) != napi_ok) return 0;
-  size_t el = 1;
-  switch (type) {
-    case napi_int16_array: case napi_uint16_array: el = 2; break;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array: el = 4; break;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: el = 8; break;
-    default: el = 1;
-  }
-  *data = (uint8_t *)p;
-  *len = count * el;
-  return 1;
-}
-
 static session_t *get_session(napi_env env, napi_value v) {
-  bool ok = false;
-  if (napi_check_object_type_tag(env, v, &SESSION_TAG, &ok) != napi_ok || !ok) return NULL;
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return (session_t *)p;
+  return (session_t *)get_tagged_external(env, v, &SESSION_TAG);
 }
 
 static void finalize_session(napi_env env, void *data, void *hint) {
@@ -235,13 +193,13 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   napi_property_descriptor props[] = {
-      {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
-      {"protect", NULL, protect, NULL, NULL, NULL, napi_default, NULL},
-      {"unprotect", NULL, unprotect, NULL, NULL, NULL, napi_default, NULL},
-      {"protectRtcp", NULL, protect_rtcp, NULL, NULL, NULL, napi_default, NULL},
-      {"unprotectRtcp", NULL, unprotect_rtcp, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, close_session, NULL, NULL, NULL, napi_default, NULL},
-      {"version", NULL, version, NULL, NULL, NULL, napi_default, NULL},
+      NAPI_METHOD("create", create),
+      NAPI_METHOD("protect", protect),
+      NAPI_METHOD("unprotect", unprotect),
+      NAPI_METHOD("protectRtcp", protect_rtcp),
+      NAPI_METHOD("unprotectRtcp", unprotect_rtcp),
+      NAPI_METHOD("close", close_session),
+      NAPI_METHOD("version", version),
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

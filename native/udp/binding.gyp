@@ -6,6 +6,7 @@
     {
       "target_name": "parley_udp",
       "sources": ["udp_addon.c"],
+      "include_dirs": ["../common"],
       "cflags": ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

@@ -3,31 +3,12 @@
 // `npm run build:native`). Linux and IPv4 only: loadNativeUdp() returns undefined on other
 // platforms, when the addon is not built or cannot load, or with PARLEY_NATIVE=0, so callers
 // keep node:dgram (IPv6 callers always do).
-const path = require('node:path');
+const { makeBindingLoader } = require('../load-binding.cjs');
 
-let binding;
-let loadError;
-let tried = false;
-
-function loadBinding() {
-  if (tried) return binding;
-  tried = true;
-  if (process.env.PARLEY_NATIVE === '0') {
-    loadError = new Error('disabled by PARLEY_NATIVE=0');
-    return undefined;
-  }
-  if (process.platform !== 'linux') {
-    loadError = new Error(`the UDP addon is Linux-only (recvmmsg/sendmmsg); platform is ${process.platform}`);
-    return undefined;
-  }
-  try {
-    binding = require(path.join(__dirname, 'build', 'Release', 'parley_udp.node'));
-  } catch (err) {
-    loadError = err;
-    binding = undefined;
-  }
-  return binding;
-}
+const binding = makeBindingLoader(__dirname, 'parley_udp.node', {
+  label: 'UDP addon',
+  linuxOnly: 'the UDP addon is Linux-only (recvmmsg/sendmmsg)',
+});
 
 /** Dotted-quad IPv4 → host-order u32 (127.0.0.1 → 0x7f000001); -1 for anything else (IPv6, names). */
 function ipv4ToU32(address) {
@@ -86,8 +67,7 @@ class NativeUdpSocket {
   onBatch = undefined;
 
   constructor(opts) {
-    const b = loadBinding();
-    if (!b) throw new Error(`UDP addon not available: ${loadError?.message ?? 'not built'}`);
+    const b = binding.need();
     const address = ipv4ToU32(opts.address);
     if (address < 0)
       throw new TypeError(`address must be an IPv4 address (use node:dgram for IPv6): ${opts.address}`);
@@ -152,15 +132,14 @@ class NativeUdpSocket {
 
 /** The addon's API, or undefined when it is not built / cannot load / not Linux. */
 function loadNativeUdp() {
-  const b = loadBinding();
+  const b = binding.load();
   if (!b) return undefined;
   return { NativeUdpSocket };
 }
 
 /** Why loadNativeUdp() returned undefined (for a startup log line). */
 function nativeUdpLoadError() {
-  loadBinding();
-  return loadError;
+  return binding.loadError();
 }
 
 exports.loadNativeUdp = loadNativeUdp;

@@ -39,7 +39,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +46,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
+
+#define PARLEY_ADDON "parley_udp"
+#include "napi-helpers.h"
 
 /* recvmmsg batches per readiness before yielding to the rest of the loop. */
 #define MAX_ROUNDS 8
@@ -89,24 +91,6 @@ typedef struct {
 
 static const napi_type_tag SOCK_TAG = {0x7061726c65797564ULL, 0x70736f636b650001ULL};
 
-#define CHECK(call)                                                        \
-  do {                                                                     \
-    if ((call) != napi_ok) {                                               \
-      napi_throw_error(env, NULL, "parley_udp: N-API call failed: " #call); \
-      return NULL;                                                         \
-    }                                                                      \
-  } while (0)
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-static napi_value throw_range(napi_env env, const char *msg) {
-  napi_throw_range_error(env, NULL, msg);
-  return NULL;
-}
-
 /* An Error with .code = "EADDRINUSE" etc., like node:dgram's. */
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   const char *name = uv_err_name(uv_translate_sys_error(err));
@@ -117,31 +101,7 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
 }
 
 static udp_sock_t *get_sock(napi_env env, napi_value v) {
-  bool ok = false;
-  if (napi_check_object_type_tag(env, v, &SOCK_TAG, &ok) != napi_ok || !ok) return NULL;
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return (udp_sock_t *)p;
-}
-
-/* Bytes of a Buffer / Uint8Array / any TypedArray or DataView-free view, by byte length. */
-static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  napi_typedarray_type type;
-  size_t count;
-  void *p;
-  if (napi_get_typedarray_info(env, v, &type, &count, &p, NULL, NULL) != napi_ok) return 0;
-  size_t el = 1;
-  switch (type) {
-    case napi_int16_array: case napi_uint16_array: el = 2; break;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array: el = 4; break;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: el = 8; break;
-    default: el = 1;
-  }
-  *data = (uint8_t *)p;
-  *len = count * el;
-  return 1;
+  return (udp_sock_t *)get_tagged_external(env, v, &SOCK_TAG);
 }
 
 static void free_sock(udp_sock_t *s) {
@@ -609,12 +569,12 @@ static napi_value sock_unref(napi_env env, napi_callback_info info) { return set
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
-      {"send", NULL, sock_send, NULL, NULL, NULL, napi_default, NULL},
-      {"flush", NULL, sock_flush, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, sock_close, NULL, NULL, NULL, napi_default, NULL},
-      {"ref", NULL, sock_ref, NULL, NULL, NULL, napi_default, NULL},
-      {"unref", NULL, sock_unref, NULL, NULL, NULL, napi_default, NULL},
+      NAPI_METHOD("create", create),
+      NAPI_METHOD("send", sock_send),
+      NAPI_METHOD("flush", sock_flush),
+      NAPI_METHOD("close", sock_close),
+      NAPI_METHOD("ref", sock_ref),
+      NAPI_METHOD("unref", sock_unref),
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
