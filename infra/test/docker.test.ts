@@ -94,7 +94,8 @@ describe('docker/Dockerfile', () => {
     for (const ws of workspaces.filter((w) => w !== 'infra' && w !== 'native')) {
       expect(runtime, ws).toContain(`COPY --from=build /src/${ws}/dist ${ws}/dist`);
     }
-    for (const addon of ['srtp', 'opus']) {
+    expect(runtime).toContain('COPY --from=build /src/native/load-binding.cjs native/');
+    for (const addon of ['udp', 'srtp', 'opus']) {
       expect(runtime).toContain(`COPY --from=build /src/native/${addon}/index.cjs native/${addon}/`);
       expect(runtime).toMatch(
         new RegExp(`COPY --from=build /src/native/${addon}/build/Release/parley_${addon}\\.node `),
