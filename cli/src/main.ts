@@ -14,7 +14,7 @@ import { registerTransceiver } from './commands/transceiver.js';
 const program = new Command()
   .name('parley')
   .description(
-    'Parley: voice AI behind WebRTC. One-port UDP relays at the edge, werift transceivers in the core.',
+    'Parley: voice AI behind WebRTC. One-port UDP relays at the edge, one-port transceivers in the core.',
   )
   .version('0.1.0')
   .showHelpAfterError()

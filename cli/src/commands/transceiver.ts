@@ -4,7 +4,9 @@ import { configOrExit, runService } from '../service-runner.js';
 export function registerTransceiver(program: Command): void {
   program
     .command('transceiver')
-    .description('run a transceiver: werift ICE-lite/DTLS/SRTP sessions behind relays, announced on NATS')
+    .description(
+      'run a transceiver: every session on one UDP port (ICE-lite, DTLS, SRTP), behind relays, announced on NATS',
+    )
     .option('--id <id>', 'transceiver id (PARLEY_TRANSCEIVER_ID)')
     .option('--address <ip>', 'private address to bind and announce (PARLEY_PRIVATE_ADDRESS)')
     .option(
