@@ -1,4 +1,8 @@
 import type { Socket } from 'node:dgram';
+// Plain-JS helpers in the native package's loader: present whether or not the addon is built.
+import { ipv4ToU32, u32ToIpv4 } from '@parley/native/udp';
+
+export { ipv4ToU32 };
 
 /**
  * One datagram for the mux. IPv4 senders come with `ip4` (a host-order u32)
@@ -21,7 +25,7 @@ export interface DatagramSocket {
 }
 
 export function addressOf(address: string | undefined, ip4: number): string {
-  return address ?? `${ip4 >>> 24}.${(ip4 >>> 16) & 0xff}.${(ip4 >>> 8) & 0xff}.${ip4 & 0xff}`;
+  return address ?? u32ToIpv4(ip4);
 }
 
 /** node:dgram: one system call and one callback per datagram; portable, and what IPv6 uses. */
@@ -50,28 +54,4 @@ export class DgramDatagramSocket implements DatagramSocket {
   close(): void {
     this.socket.close();
   }
-}
-
-/** Dotted-quad IPv4 to a host-order u32; -1 for anything else. Allocation-free. */
-export function ipv4ToU32(address: string): number {
-  let ip = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < address.length; i++) {
-    const c = address.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      ip = ip * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + (c - 48);
-      if (octet > 255) return -1;
-      digits++;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return ip * 256 + octet;
 }
