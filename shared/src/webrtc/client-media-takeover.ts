@@ -1,7 +1,6 @@
 import { loadNativeUdp, u32ToIpv4 } from '@parley/native/udp';
 import type { RTCPeerConnection } from 'werift';
-import type { SrtpKeyingMaterial } from './lite-peer.js';
-import { SRTP_PROFILE_AEAD_AES_128_GCM } from './settings.js';
+import { extractSrtpKeys, type SrtpKeyingMaterial, type WeriftDtlsSocket } from './dtls-srtp-keys.js';
 
 /**
  * For load generators: a werift *client* does ICE and DTLS as usual, then
@@ -35,10 +34,7 @@ interface WeriftUdpTransport {
 interface DtlsInternals {
   srtpStarted: boolean;
   startSrtp(): void;
-  dtls?: {
-    srtp: { srtpProfile?: number };
-    extractSessionKeys(k: number, s: number): Omit<SrtpKeyingMaterial, 'profile'>;
-  };
+  dtls?: WeriftDtlsSocket;
   iceTransport: {
     connection: { nominated?: { remoteAddr: Address; protocol: { transport: WeriftUdpTransport } } };
   };
@@ -61,16 +57,9 @@ export function takeOverClientMedia(
     t.startSrtp = function startSrtpInParley(this: DtlsInternals) {
       if (this.srtpStarted) return;
       this.srtpStarted = true;
-      const dtls = this.dtls;
       const pair = this.iceTransport.connection.nominated;
-      const profileId = dtls?.srtp.srtpProfile;
-      if (!dtls || !pair || profileId === undefined)
-        throw new Error('DTLS up without SRTP keys or a nominated pair');
-      const gcm = profileId === SRTP_PROFILE_AEAD_AES_128_GCM;
-      const keys: SrtpKeyingMaterial = {
-        profile: gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80',
-        ...dtls.extractSessionKeys(16, gcm ? 12 : 14),
-      };
+      if (!pair) throw new Error('DTLS up without a nominated candidate pair');
+      const keys = extractSrtpKeys(this.dtls);
       onReady(keys, rawPath(pair.protocol.transport, pair.remoteAddr));
     };
   }

@@ -6,8 +6,9 @@ import {
   RTCPeerConnection,
   StunProtocol,
 } from 'werift';
+import { extractSrtpKeys, type SrtpKeyingMaterial, type WeriftDtlsSocket } from './dtls-srtp-keys.js';
 import { opusOnlyCodecs } from './opus-codecs.js';
-import { type LitePeerSettings, SRTP_PROFILE_AEAD_AES_128_GCM } from './settings.js';
+import type { LitePeerSettings } from './settings.js';
 
 /**
  * The transceiver's use of werift, behind one class: werift negotiates SDP,
@@ -25,16 +26,7 @@ export interface DatagramSink {
   send(data: Buffer, port: number, address: string): void;
 }
 
-export type SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM';
-
-/** DTLS-SRTP keying material, from our side's point of view. */
-export interface SrtpKeyingMaterial {
-  profile: SrtpProfileName;
-  localKey: Buffer;
-  localSalt: Buffer;
-  remoteKey: Buffer;
-  remoteSalt: Buffer;
-}
+export type { SrtpKeyingMaterial } from './dtls-srtp-keys.js';
 
 /** The `events` data channel, as much of it as a session uses. */
 export interface EventChannel {
@@ -103,13 +95,7 @@ interface DtlsTransportInternals {
   srtpProfiles: number[];
   srtpStarted: boolean;
   startSrtp(): void;
-  dtls?: {
-    srtp: { srtpProfile?: number };
-    extractSessionKeys(
-      keyLength: number,
-      saltLength: number,
-    ): { localKey: Buffer; localSalt: Buffer; remoteKey: Buffer; remoteSalt: Buffer };
-  };
+  dtls?: WeriftDtlsSocket;
 }
 
 export class LitePeer {
@@ -172,7 +158,7 @@ export class LitePeer {
         t.startSrtp = function startSrtpInParley(this: DtlsTransportInternals) {
           if (this.srtpStarted) return;
           this.srtpStarted = true;
-          opts.onSrtpKeys(extractKeys(this));
+          opts.onSrtpKeys(extractSrtpKeys(this.dtls));
         };
       }
       await pc.setLocalDescription(await pc.createAnswer());
@@ -262,15 +248,6 @@ export class LitePeer {
     if (this.transport) this.transport.closed = true;
     await this.pc.close();
   }
-}
-
-function extractKeys(t: DtlsTransportInternals): SrtpKeyingMaterial {
-  const dtls = t.dtls;
-  const profileId = dtls?.srtp.srtpProfile;
-  if (!dtls || profileId === undefined) throw new Error('DTLS finished without an SRTP profile');
-  const gcm = profileId === SRTP_PROFILE_AEAD_AES_128_GCM;
-  const keys = dtls.extractSessionKeys(16, gcm ? 12 : 14);
-  return { profile: gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80', ...keys };
 }
 
 function wrapChannel(dc: RTCDataChannel): EventChannel {

@@ -5,10 +5,6 @@
  */
 export type DtlsRole = 'server' | 'client';
 
-/** DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2). */
-export const SRTP_PROFILE_AES_CM_128_HMAC_SHA1_80 = 0x0001;
-export const SRTP_PROFILE_AEAD_AES_128_GCM = 0x0007;
-
 export interface LitePeerSettings {
   /** Private address the transceiver's one UDP socket is bound to (host candidate). */
   bindAddress: string;
@@ -17,7 +13,7 @@ export interface LitePeerSettings {
   /** Our DTLS role (see core/src/session/dtls-role.ts for why transceivers prefer server). */
   dtlsRole: DtlsRole;
   /**
-   * DTLS-SRTP protection profile ids in our order of preference; as DTLS
+   * DTLS-SRTP protection profile ids (shared/src/srtp/profiles.ts) in our order of preference; as DTLS
    * server we pick the first the client offers. See srtp-engine.ts for why
    * the order depends on which SRTP engine this machine has.
    */
