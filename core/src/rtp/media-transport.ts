@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
+import { isRtcp, rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
 import { createSrtpTransform, type SrtpTransform } from '@parley/shared/srtp/srtp-engine.js';
 import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
 import { ReceiveStats } from './receive-stats.js';
@@ -75,9 +75,7 @@ export class MediaTransport {
 
   /** An SRTP or SRTCP datagram from the session's bound address (first byte 128–191). */
   receive(data: Buffer): void {
-    // RFC 5761 §4: RTCP packet types 192–223 sit where RTP payload types 64–95 would.
-    const pt = (data[1] as number) & 0x7f;
-    if (pt >= 64 && pt < 96) {
+    if (isRtcp(data)) {
       const plain = this.inbound.unprotectRtcp(data);
       if (!plain) {
         this.counters.dropped++;

@@ -1,4 +1,4 @@
-import { rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
+import { isRtcp, rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
 import { createSrtpTransform, type SrtpTransform } from '@parley/shared/srtp/srtp-engine.js';
 import { type RawMediaPath, takeOverClientMedia } from '@parley/shared/webrtc/client-media-takeover.js';
 import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
@@ -283,9 +283,8 @@ class ClientMedia {
     this.outbound = createSrtpTransform(keys.profile, keys.localKey, keys.localSalt);
     this.inbound = createSrtpTransform(keys.profile, keys.remoteKey, keys.remoteSalt);
     path.onMedia((data) => {
-      const pt = (data[1] as number) & 0x7f;
       // RTCP (the transceiver's reports) is authenticated and otherwise ignored here.
-      if (pt >= 64 && pt < 96) {
+      if (isRtcp(data)) {
         this.inbound.unprotectRtcp(data);
         return;
       }
