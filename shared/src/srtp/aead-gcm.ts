@@ -115,39 +115,29 @@ export class AeadAesGcmTransform implements SrtpTransform {
 
   /** RFC 7714 §8.1: (00 00 || SSRC || ROC || SEQ) XOR salt. */
   private rtpIv(ssrc: number, roc: number, seq: number): Buffer {
-    const iv = this.iv;
-    const s = this.rtpSalt;
-    iv[0] = s[0] as number;
-    iv[1] = s[1] as number;
-    iv[2] = (s[2] as number) ^ (ssrc >>> 24);
-    iv[3] = (s[3] as number) ^ ((ssrc >>> 16) & 0xff);
-    iv[4] = (s[4] as number) ^ ((ssrc >>> 8) & 0xff);
-    iv[5] = (s[5] as number) ^ (ssrc & 0xff);
-    iv[6] = (s[6] as number) ^ (roc >>> 24);
-    iv[7] = (s[7] as number) ^ ((roc >>> 16) & 0xff);
-    iv[8] = (s[8] as number) ^ ((roc >>> 8) & 0xff);
-    iv[9] = (s[9] as number) ^ (roc & 0xff);
-    iv[10] = (s[10] as number) ^ ((seq >>> 8) & 0xff);
-    iv[11] = (s[11] as number) ^ (seq & 0xff);
-    return iv;
+    return this.fillIv(this.rtpSalt, ssrc, roc >>> 16, ((roc & 0xffff) << 16) | seq);
   }
 
   /** RFC 7714 §9.1: (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt. */
   private rtcpIv(ssrc: number, index: number): Buffer {
+    return this.fillIv(this.rtcpSalt, ssrc, 0, index & 0x7fffffff);
+  }
+
+  /** Both IVs are (00 00 || SSRC || 16-bit high || 32-bit low) XOR salt, in the one reused buffer. */
+  private fillIv(salt: Uint8Array, ssrc: number, high: number, low: number): Buffer {
     const iv = this.iv;
-    const s = this.rtcpSalt;
-    iv[0] = s[0] as number;
-    iv[1] = s[1] as number;
-    iv[2] = (s[2] as number) ^ (ssrc >>> 24);
-    iv[3] = (s[3] as number) ^ ((ssrc >>> 16) & 0xff);
-    iv[4] = (s[4] as number) ^ ((ssrc >>> 8) & 0xff);
-    iv[5] = (s[5] as number) ^ (ssrc & 0xff);
-    iv[6] = s[6] as number;
-    iv[7] = s[7] as number;
-    iv[8] = (s[8] as number) ^ ((index >>> 24) & 0x7f);
-    iv[9] = (s[9] as number) ^ ((index >>> 16) & 0xff);
-    iv[10] = (s[10] as number) ^ ((index >>> 8) & 0xff);
-    iv[11] = (s[11] as number) ^ (index & 0xff);
+    iv[0] = salt[0] as number;
+    iv[1] = salt[1] as number;
+    iv[2] = (salt[2] as number) ^ (ssrc >>> 24);
+    iv[3] = (salt[3] as number) ^ ((ssrc >>> 16) & 0xff);
+    iv[4] = (salt[4] as number) ^ ((ssrc >>> 8) & 0xff);
+    iv[5] = (salt[5] as number) ^ (ssrc & 0xff);
+    iv[6] = (salt[6] as number) ^ ((high >>> 8) & 0xff);
+    iv[7] = (salt[7] as number) ^ (high & 0xff);
+    iv[8] = (salt[8] as number) ^ (low >>> 24);
+    iv[9] = (salt[9] as number) ^ ((low >>> 16) & 0xff);
+    iv[10] = (salt[10] as number) ^ ((low >>> 8) & 0xff);
+    iv[11] = (salt[11] as number) ^ (low & 0xff);
     return iv;
   }
 }
