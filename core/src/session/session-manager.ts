@@ -3,6 +3,7 @@ import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@pa
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
 import type { UdpMux } from '../transport/udp-mux.js';
+import { SessionTimerWheel } from './session-timer-wheel.js';
 import { SetupAdmission } from './setup-admission.js';
 import { type CloseReason, type SessionSetupError, TransceiverSession } from './transceiver-session.js';
 
@@ -34,12 +35,15 @@ export class SessionManager {
   private pending = 0;
   private readonly closedWaiters = new Set<() => void>();
   private readonly now: () => number;
+  /** One timer for every session's deadlines and RTCP reports, instead of one interval each. */
+  private readonly timers: SessionTimerWheel<TransceiverSession>;
   readonly admission: SetupAdmission;
   draining = false;
   readonly closedByReason = new Map<CloseReason, number>();
 
   constructor(private readonly opts: SessionManagerOptions) {
     this.now = opts.now ?? Date.now;
+    this.timers = new SessionTimerWheel({ now: this.now, tickMs: 250, onDue: (s, now) => s.onTimer(now) });
     this.admission =
       opts.setupAdmission ??
       new SetupAdmission({ maxConcurrent: 0, maxQueue: 0, maxWaitMs: 0, maxHoldMs: 0 });
@@ -100,6 +104,7 @@ export class SessionManager {
         iceTimeoutMs: this.opts.iceTimeoutMs,
         consentTimeoutMs: this.opts.consentTimeoutMs,
         now: this.now,
+        timers: this.timers,
         log: this.opts.log,
         onStateChange: (s, state) => {
           this.opts.log.debug({ session: s.id, state }, 'session state');

@@ -19,6 +19,7 @@ import type { MuxEndpoint, UdpMux } from '../transport/udp-mux.js';
 import { dtlsRoleForOffer } from './dtls-role.js';
 import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
 import { type CloseReason, SessionLifecycle } from './session-lifecycle.js';
+import type { SessionTimerWheel } from './session-timer-wheel.js';
 
 export type { CloseReason };
 
@@ -40,6 +41,8 @@ export interface SessionOptions {
   consentTimeoutMs: number;
   /** Wall clock in ms (token expiry is absolute time). */
   now: () => number;
+  /** The transceiver's one timer for every session's deadlines, on the same clock. */
+  timers: SessionTimerWheel<TransceiverSession>;
   log: Logger;
   onStateChange?: (session: TransceiverSession, state: SessionState) => void;
   onClosed: (session: TransceiverSession, reason: CloseReason) => void;
@@ -56,9 +59,8 @@ export class SessionSetupError extends Error {
   }
 }
 
-/** How often the session's deadlines are evaluated, and RTCP reports go out every few ticks. */
-const TICK_MS = 1_000;
-const RTCP_EVERY_TICKS = 5;
+/** RTCP sender reports go out this often while connected (RFC 3550's 5 s minimum interval). */
+const RTCP_INTERVAL_MS = 5_000;
 
 /**
  * One client's WebRTC session on the transceiver's shared socket. werift
@@ -87,8 +89,8 @@ export class TransceiverSession implements MuxEndpoint {
   eventsDropped = 0;
   /** STUN checks that failed USERNAME or MESSAGE-INTEGRITY; non-media datagrams of no known kind. */
   rejectedChecks = 0;
-  private timer?: NodeJS.Timeout;
-  private ticks = 0;
+  /** When the next sender report is due (wall ms); Infinity until DTLS is up. */
+  private nextReportAt = Number.POSITIVE_INFINITY;
   private closing?: Promise<void>;
   private agentEndReason?: string;
 
@@ -182,7 +184,7 @@ export class TransceiverSession implements MuxEndpoint {
         `session ended during setup: ${this.agentEndReason ?? this.lifecycle.closeReason ?? 'closed'}`,
       );
     opts.mux.register(this.localUfrag, this);
-    this.timer = setInterval(() => this.tick(), TICK_MS).unref();
+    this.schedule();
     return answerWithRelayCandidate(this.peer.answer, opts.relay);
   }
 
@@ -305,14 +307,23 @@ export class TransceiverSession implements MuxEndpoint {
     while (dc.bufferedAmount > 0 && performance.now() < until);
   }
 
-  private tick(): void {
-    const fired = this.lifecycle.tick(this.opts.now());
+  /** One timer for all sessions (the manager's wheel) calls back here at the next deadline or report. */
+  onTimer(now: number): void {
+    const fired = this.lifecycle.tick(now);
     if (fired) {
       void this.close(fired);
       return;
     }
-    if (++this.ticks % RTCP_EVERY_TICKS === 0 && this.lifecycle.state === 'connected')
+    if (now >= this.nextReportAt) {
       this.media?.sendReport();
+      this.nextReportAt = now + RTCP_INTERVAL_MS;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.closing)
+      this.opts.timers.schedule(this, Math.min(this.lifecycle.nextDeadline(), this.nextReportAt));
   }
 
   private onConnectionState(s: 'connected' | 'failed' | 'closed'): void {
@@ -321,9 +332,15 @@ export class TransceiverSession implements MuxEndpoint {
       void this.close('transport_failed');
       return;
     }
-    const change = this.lifecycle.dtlsConnected(this.opts.now());
+    const now = this.opts.now();
+    const change = this.lifecycle.dtlsConnected(now);
     if (change?.state === 'closed') void this.close(change.reason);
-    else if (change) this.opts.onStateChange?.(this, change.state);
+    else if (change) {
+      this.nextReportAt = now + RTCP_INTERVAL_MS;
+      // Connected moves the deadlines (the ICE timeout is gone, consent starts).
+      this.schedule();
+      this.opts.onStateChange?.(this, change.state);
+    }
   }
 
   /** Idempotent: releases the mux entry, timer, agent and werift; the first reason wins. */
@@ -337,7 +354,7 @@ export class TransceiverSession implements MuxEndpoint {
   }
 
   private async teardown(reason: CloseReason): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.opts.timers.cancel(this);
     if (reason !== 'agent_ended' && reason !== 'setup_failed')
       this.sendEvent({ type: 'session.ended', reason });
     this.pipeline?.close();
