@@ -50,11 +50,11 @@ describe('docker/Dockerfile', () => {
     for (const t of ['relay', 'edge', 'transceiver']) expect(stage(t), t).toBeDefined();
   });
 
-  it('builds on node:20 and runs on a small Node 20 base', () => {
-    expect(baseImage(stage('build'))).toMatch(/^node:20(\.\d+)*-(bookworm-)?slim/);
+  it('builds on node:24 and runs on a small Node 24 base', () => {
+    expect(baseImage(stage('build'))).toMatch(/^node:24(\.\d+)*-(bookworm-)?slim/);
     for (const t of ['relay', 'edge', 'transceiver']) {
       expect(baseImage(stage(t))).toMatch(
-        /^(gcr\.io\/distroless\/nodejs20-debian\d+(:nonroot)?|node:20[\w.-]*-slim)/,
+        /^(gcr\.io\/distroless\/nodejs24-debian\d+(:nonroot)?|node:24[\w.-]*-slim)/,
       );
     }
   });

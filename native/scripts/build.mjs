@@ -5,7 +5,7 @@
 // the headers installed next to this Node (…/include/node), and node-gyp itself is the
 // copy bundled with npm. Usage: node scripts/build.mjs [srtp|opus|udp ...] (default: all).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,9 +44,13 @@ function findNodeGyp() {
 }
 
 function findNodeDir() {
-  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
-  const prefix = dirname(dirname(process.execPath));
-  return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
+  // The running Node's own headers first, then npm's nodedir (on this machine /usr, the system
+  // Node's). The pinned `node` dev dependency ships only its binary, so under Node 24 the
+  // addons usually compile against the system Node's headers: fine, because they use only
+  // Node-API, whose ABI is stable across major versions (tested by loading them under 24).
+  const prefix = dirname(dirname(realpathSync(process.execPath)));
+  if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) return prefix;
+  return process.env.npm_config_nodedir;
 }
 
 const gyp = findNodeGyp();

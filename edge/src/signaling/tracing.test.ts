@@ -3,10 +3,10 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
-  BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { injectTraceContext } from '@parley/shared/telemetry/nats-trace.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { pino } from 'pino';
@@ -30,7 +30,7 @@ describe('signaling traces', () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+      new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
     );
     nats = await NatsServerProcess.start();
     fake = await FakeTransceiver.start(nats.url, 'tx-trace');
@@ -68,7 +68,10 @@ describe('signaling traces', () => {
       body: OFFER,
     });
     expect(res.status).toBe(201);
-    const span = exporter.getFinishedSpans().find((s) => s.name === 'POST /v1/sessions');
+    // SDK 3.x: SimpleSpanProcessor exports each ended span asynchronously (after a microtask or two).
+    const finished = () => exporter.getFinishedSpans().find((s) => s.name === 'POST /v1/sessions');
+    await eventually(() => expect(finished()).toBeDefined());
+    const span = finished();
     expect(span?.attributes['http.response.status_code']).toBe(201);
     const traceparent = fake.offers.at(-1)?.headers.traceparent;
     expect(traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
