@@ -11,6 +11,7 @@ import {
   TOKEN_NONCE_BYTES,
   TOKEN_VERSION,
   type TokenKey,
+  tokenId,
   verifyToken,
 } from './routing-token.js';
 
@@ -319,5 +320,63 @@ describe('routeIdOf', () => {
     expect(routeIdOf('transceiver-a')).toMatch(/^[0-9a-f]{12}$/);
     expect(routeIdOf('transceiver-a')).toBe(routeIdOf('transceiver-a'));
     expect(routeIdOf('transceiver-a')).not.toBe(routeIdOf('transceiver-b'));
+  });
+});
+
+describe('version 3: the transceiver address signed into the token', () => {
+  const keyring = makeKeyring([key(4)]);
+
+  it('round-trips an IPv4 and an IPv6 target, at 47 and 63 ice-chars', () => {
+    for (const [target, chars, canonical] of [
+      [{ address: '10.1.2.3', port: 20000 }, 47, '10.1.2.3'],
+      [{ address: 'fd00::a:1', port: 1 }, 63, 'fd00::a:1'],
+      [{ address: 'FD00:0:0:0:0:0:0:1', port: 9 }, 63, 'fd00::1'],
+      [{ address: '::ffff:10.0.0.1', port: 65535 }, 63, '::ffff:a00:1'],
+    ] as const) {
+      const token = encodeToken(keyring, { ...claims, target });
+      expect(token).toHaveLength(chars);
+      expect(token).toMatch(ICE_UFRAG);
+      expect(verifyToken(keyring, token, NOW)).toEqual({
+        ok: true,
+        keyId: 4,
+        claims: { ...claims, target: { address: canonical, port: target.port } },
+      });
+    }
+  });
+
+  it('refuses a token whose signed address or port was changed', () => {
+    const token = encodeToken(keyring, { ...claims, target: { address: '10.1.2.3', port: 20000 } });
+    for (const offset of [18, 19, 20, 21, 24]) {
+      const b = toBytes(token);
+      b[offset] = (b[offset] as number) ^ 1;
+      const v = verifyToken(keyring, toToken(b), NOW);
+      expect(v.ok).toBe(false);
+    }
+  });
+
+  it('refuses non-canonical spellings of the last character', () => {
+    const token = encodeToken(keyring, { ...claims, target: { address: '10.1.2.3', port: 20000 } });
+    // 35 bytes: the last char carries 2 unused bits.
+    const last = token.charAt(token.length - 1);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const bumped = alphabet.charAt(alphabet.indexOf(last) + 1);
+    expect(verifyToken(keyring, token.slice(0, -1) + bumped, NOW)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
+  it('tokenId is the same for one session token and differs between sessions', () => {
+    const nonce = Buffer.from('0102030405a6', 'hex');
+    const a = encodeToken(keyring, claims, nonce);
+    const b = encodeToken(keyring, { ...claims, target: { address: '10.0.0.1', port: 5 } }, nonce);
+    expect(tokenId(a)).toBe(`${claims.routeId}0102030405a6`);
+    expect(tokenId(b)).toBe(tokenId(a));
+    expect(tokenId(encodeToken(keyring, claims))).not.toBe(tokenId(a));
+  });
+
+  it('rejects a bad target at encode time', () => {
+    expect(() => encodeToken(keyring, { ...claims, target: { address: 'host', port: 1 } })).toThrow();
+    expect(() => encodeToken(keyring, { ...claims, target: { address: '10.0.0.1', port: 0 } })).toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 
 /**
  * Routing token carried in the transceiver's ICE ufrag.
@@ -26,17 +27,40 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  *   14..17 expiry (4, unix seconds)
  *   18..27 HMAC-SHA256(key, bytes 0..17) truncated to 80 bits
  *
+ * Version 3 is version 2 plus the transceiver's own address, signed, so a
+ * relay that has no discovery (it started, or restarted, while NATS was
+ * down) can still forward to the address the transceiver signed:
+ *
+ *   0..17  as version 2 (version byte = 3)
+ *   18     address family (4 or 6)
+ *   19..20 the transceiver's one ICE UDP port
+ *   21..   the address (4 or 16 bytes)
+ *   then   HMAC-SHA256(key, every byte before it) truncated to 80 bits
+ *
+ * 35 bytes (47 chars) for IPv4, 47 bytes (63 chars) for IPv6. Signing the
+ * address keeps the relay from being an open proxy without discovery: only
+ * a holder of the key can name a target.
+ *
  * Version 1 (bytes 8..9 a per-session UDP port, 10..13 a 4-byte nonce) is
  * rejected as 'version': its port means nothing to a one-port transceiver.
  */
 export const TOKEN_VERSION = 2;
+export const TOKEN_VERSION_WITH_TARGET = 3;
 export const TOKEN_BYTES = 28;
 export const TOKEN_CHARS = 38;
+/** Version 3 token lengths in characters: IPv4 and IPv6 targets. */
+export const TOKEN_CHARS_TARGET_V4 = 47;
+export const TOKEN_CHARS_TARGET_V6 = 63;
+/** Every length a valid token can have, for cheap pre-checks before the HMAC. */
+export function isTokenLength(chars: number): boolean {
+  return chars === TOKEN_CHARS || chars === TOKEN_CHARS_TARGET_V4 || chars === TOKEN_CHARS_TARGET_V6;
+}
 export const TOKEN_NONCE_BYTES = 6;
 const NONCE_OFFSET = 8;
 const EXPIRY_OFFSET = 14;
 const SIGNED_BYTES = 18;
 const MAC_BYTES = 10;
+const TARGET_OFFSET = 18;
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 export interface RoutingClaims {
@@ -44,6 +68,11 @@ export interface RoutingClaims {
   routeId: string;
   /** Unix seconds after which relays refuse to build new flows for it. */
   expiresAt: number;
+  /**
+   * Version 3 only: the transceiver's private address and one ICE port,
+   * signed, so a relay without discovery can still forward (IP literal).
+   */
+  target?: { address: string; port: number };
 }
 
 export interface TokenKey {
@@ -111,14 +140,74 @@ export function encodeToken(
 ): string {
   if (!/^[0-9a-f]{12}$/.test(claims.routeId)) throw new Error('routeId must be 12 hex chars');
   if (nonce.length !== TOKEN_NONCE_BYTES) throw new Error(`nonce must be ${TOKEN_NONCE_BYTES} bytes`);
-  const buf = Buffer.allocUnsafe(TOKEN_BYTES);
-  buf[0] = TOKEN_VERSION;
+  const target = claims.target ? encodeTarget(claims.target) : undefined;
+  const signed = SIGNED_BYTES + (target?.length ?? 0);
+  const buf = Buffer.allocUnsafe(signed + MAC_BYTES);
+  buf[0] = target ? TOKEN_VERSION_WITH_TARGET : TOKEN_VERSION;
   buf[1] = keyring.signing.id;
   buf.write(claims.routeId, 2, 6, 'hex');
   nonce.copy(buf, NONCE_OFFSET);
   buf.writeUInt32BE(claims.expiresAt >>> 0, EXPIRY_OFFSET);
-  mac(keyring.signing.secret, buf).copy(buf, SIGNED_BYTES);
+  target?.copy(buf, TARGET_OFFSET);
+  mac(keyring.signing.secret, buf, signed).copy(buf, signed);
   return buf.toString('base64').replace(/=+$/, '');
+}
+
+/** family (1) + port (2) + address (4 or 16). */
+function encodeTarget(target: { address: string; port: number }): Buffer {
+  const family = isIP(target.address);
+  if (family === 0) throw new Error('token target address must be an IP literal');
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
+    throw new Error('token target port must be 1..65535');
+  const addr = family === 4 ? ipv4Bytes(target.address) : ipv6Bytes(target.address);
+  const out = Buffer.allocUnsafe(3 + addr.length);
+  out[0] = family;
+  out.writeUInt16BE(target.port, 1);
+  addr.copy(out, 3);
+  return out;
+}
+
+function ipv4Bytes(address: string): Buffer {
+  return Buffer.from(address.split('.').map(Number));
+}
+
+/** RFC 4291 text to 16 bytes, after the URL parser's canonical form (RFC 5952: one "::", hex groups). */
+function ipv6Bytes(address: string): Buffer {
+  const full = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = full.split('::') as [string, string | undefined];
+  const groups = (part: string): number[] => {
+    if (!part) return [];
+    const out: number[] = [];
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const b = ipv4Bytes(g);
+        out.push(((b[0] as number) << 8) | (b[1] as number), ((b[2] as number) << 8) | (b[3] as number));
+      } else out.push(Number.parseInt(g, 16));
+    }
+    return out;
+  };
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const buf = Buffer.alloc(16);
+  all.forEach((g, i) => buf.writeUInt16BE(g, i * 2));
+  return buf;
+}
+
+function decodeTarget(buf: Buffer): { address: string; port: number } | undefined {
+  const family = buf[TARGET_OFFSET];
+  const port = buf.readUInt16BE(TARGET_OFFSET + 1);
+  const at = TARGET_OFFSET + 3;
+  if (port === 0) return undefined;
+  if (family === 4 && buf.length === at + 4 + MAC_BYTES) {
+    return { address: `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`, port };
+  }
+  if (family === 6 && buf.length === at + 16 + MAC_BYTES) {
+    const groups: string[] = [];
+    for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(at + i * 2).toString(16));
+    return { address: new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1), port };
+  }
+  return undefined;
 }
 
 /**
@@ -126,24 +215,50 @@ export function encodeToken(
  * the relay, which must survive floods of forged first packets.
  */
 export function verifyToken(keyring: TokenKeyring, token: string, nowSeconds: number): VerifyResult {
-  if (token.length !== TOKEN_CHARS || !/^[A-Za-z0-9+/]+$/.test(token))
+  if (!isTokenLength(token.length) || !/^[A-Za-z0-9+/]+$/.test(token))
     return { ok: false, reason: 'malformed' };
   const buf = Buffer.from(token, 'base64');
-  if (buf.length !== TOKEN_BYTES) return { ok: false, reason: 'malformed' };
-  // The last character carries 4 unused bits; only the canonical spelling is
-  // accepted, so one token has exactly one ufrag.
-  if (BASE64_ALPHABET.indexOf(token.charAt(TOKEN_CHARS - 1)) & 0x0f)
+  const expectedBytes = Math.floor((token.length * 6) / 8);
+  if (buf.length !== expectedBytes) return { ok: false, reason: 'malformed' };
+  // The last character may carry unused bits (4 when bytes % 3 is 1, 2 when
+  // it is 2); only the canonical spelling, with them zero, is accepted, so
+  // one token has exactly one ufrag.
+  const unusedMask = expectedBytes % 3 === 1 ? 0x0f : expectedBytes % 3 === 2 ? 0x03 : 0;
+  if (BASE64_ALPHABET.indexOf(token.charAt(token.length - 1)) & unusedMask)
     return { ok: false, reason: 'malformed' };
-  if (buf[0] !== TOKEN_VERSION) return { ok: false, reason: 'version' };
+  const version = buf[0];
+  if (version === TOKEN_VERSION) {
+    if (buf.length !== TOKEN_BYTES) return { ok: false, reason: 'malformed' };
+  } else if (version !== TOKEN_VERSION_WITH_TARGET || buf.length === TOKEN_BYTES) {
+    return { ok: false, reason: 'version' };
+  }
   const key = keyring.byId.get(buf[1] as number);
   if (!key) return { ok: false, reason: 'unknown_key' };
-  const expected = mac(key.secret, buf);
-  if (!timingSafeEqual(expected, buf.subarray(SIGNED_BYTES))) return { ok: false, reason: 'bad_signature' };
+  const signed = buf.length - MAC_BYTES;
+  const expected = mac(key.secret, buf, signed);
+  if (!timingSafeEqual(expected, buf.subarray(signed))) return { ok: false, reason: 'bad_signature' };
   const expiresAt = buf.readUInt32BE(EXPIRY_OFFSET);
   if (expiresAt <= nowSeconds) return { ok: false, reason: 'expired' };
-  return { ok: true, keyId: key.id, claims: { routeId: buf.toString('hex', 2, 8), expiresAt } };
+  const claims: RoutingClaims = { routeId: buf.toString('hex', 2, 8), expiresAt };
+  if (version === TOKEN_VERSION_WITH_TARGET) {
+    // Signed, so a bad layout here is our own bug, not an attacker's: still refuse it.
+    const target = decodeTarget(buf);
+    if (!target) return { ok: false, reason: 'malformed' };
+    claims.target = target;
+  }
+  return { ok: true, keyId: key.id, claims };
 }
 
-function mac(secret: Buffer, buf: Buffer): Buffer {
-  return createHmac('sha256', secret).update(buf.subarray(0, SIGNED_BYTES)).digest().subarray(0, MAC_BYTES);
+/**
+ * The part of a token that names one session: route id and nonce (bytes
+ * 2..13), as 24 hex chars. Revocations and per-token flow limits key on it
+ * (the same session's token always has the same id). Call only on a token
+ * that verified.
+ */
+export function tokenId(token: string): string {
+  return Buffer.from(token.slice(0, 20), 'base64').toString('hex', 2, 14);
+}
+
+function mac(secret: Buffer, buf: Buffer, signedBytes: number): Buffer {
+  return createHmac('sha256', secret).update(buf.subarray(0, signedBytes)).digest().subarray(0, MAC_BYTES);
 }
