@@ -190,7 +190,7 @@ function ipv6Bytes(address: string): Buffer {
   const t = tail === undefined ? [] : groups(tail);
   const all = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
   const buf = Buffer.alloc(16);
-  all.forEach((g, i) => buf.writeUInt16BE(g, i * 2));
+  for (let i = 0; i < all.length; i++) buf.writeUInt16BE(all[i] as number, i * 2);
   return buf;
 }
 
