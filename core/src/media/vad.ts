@@ -5,8 +5,11 @@
  * speech frames in a row (so a click does not start a turn); the end of
  * speech waits out a hangover (so pauses between words do not end it).
  *
- * Pure and synchronous: frames in, at most one event out per frame.
+ * Pure and synchronous: frames in, at most one event out per frame; `tick`
+ * ends a turn on the clock when frames stop coming.
  */
+import { Endpointer, type TurnEvent } from './turn/endpointer.js';
+
 export interface VadOptions {
   /** Speech frames in a row before speech_started. 2 x 20 ms = 40 ms. */
   startFrames?: number;
@@ -25,10 +28,7 @@ export interface VadOptions {
   initialFloorDb?: number;
 }
 
-export type VadEvent =
-  | { type: 'speech_started'; at: number }
-  /** `lastSpeechAt` is when the turn's last speech frame came in (the hangover ran after it). */
-  | { type: 'speech_stopped'; at: number; lastSpeechAt: number };
+export type VadEvent = TurnEvent;
 
 export interface FrameFeatures {
   dbfs: number;
@@ -53,26 +53,21 @@ export function frameFeatures(pcm: Int16Array): FrameFeatures {
 }
 
 export class VoiceActivityDetector {
-  speaking = false;
   /** Whether the last frame processed was classified as speech (a turn's hangover frames are not). */
   lastFrameWasSpeech = false;
   /** Noise floor estimate, dBFS. */
   floorDb = -90;
-  private run = 0;
   private readonly window: Float32Array;
   private windowPos = 0;
   private windowFill = 0;
-  private lastSpeechAt = 0;
-  private readonly startFrames: number;
-  private readonly hangoverMs: number;
+  private readonly turn: Endpointer;
   private readonly marginDb: number;
   private readonly minDbfs: number;
   private readonly maxVoicedZcr: number;
   private readonly noisyExtraDb: number;
 
   constructor(opts: VadOptions = {}) {
-    this.startFrames = opts.startFrames ?? 2;
-    this.hangoverMs = opts.hangoverMs ?? 500;
+    this.turn = new Endpointer({ startMs: (opts.startFrames ?? 2) * 20, hangoverMs: opts.hangoverMs });
     this.marginDb = opts.marginDb ?? 12;
     this.minDbfs = opts.minDbfs ?? -50;
     this.maxVoicedZcr = opts.maxVoicedZcr ?? 0.25;
@@ -84,27 +79,27 @@ export class VoiceActivityDetector {
     this.floorDb = opts.initialFloorDb ?? -65;
   }
 
+  get speaking(): boolean {
+    return this.turn.speaking;
+  }
+
   /** Classifies one frame received at `now` (ms); returns a state change, if any. */
   process(pcm: Int16Array, now: number): VadEvent | undefined {
     const f = frameFeatures(pcm);
     const speech = this.isSpeech(f);
     this.lastFrameWasSpeech = speech;
     this.trackFloor(f.dbfs);
-    if (speech) {
-      this.run++;
-      this.lastSpeechAt = now;
-      if (!this.speaking && this.run >= this.startFrames) {
-        this.speaking = true;
-        return { type: 'speech_started', at: now };
-      }
-      return undefined;
-    }
-    this.run = 0;
-    if (this.speaking && now - this.lastSpeechAt >= this.hangoverMs) {
-      this.speaking = false;
-      return { type: 'speech_stopped', at: now, lastSpeechAt: this.lastSpeechAt };
-    }
-    return undefined;
+    return this.turn.frame(speech, now);
+  }
+
+  /** No frame came: ends the turn if its hangover ran out by `now` (media stopped, DTX). */
+  tick(now: number): VadEvent | undefined {
+    return this.turn.tick(now);
+  }
+
+  /** When the current turn ends if no more speech comes; undefined outside a turn. */
+  endDueAt(): number | undefined {
+    return this.turn.endDueAt();
   }
 
   isSpeech(f: FrameFeatures): boolean {

@@ -104,6 +104,25 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     );
   });
 
+  it('ends the turn on time when the client stops sending after speech (DTX): no frame needed', () => {
+    const { agent, events, sendFrame, time } = setup();
+    for (let i = 0; i < 20; i++) sendFrame(voiced(i));
+    sendFrame(new Int16Array(960));
+    const lastSpeechAt = time.now() - 40;
+    expect(agent.speech).toEqual(['speech_started']);
+    // Nothing more arrives: no frame, no concealment (the jitter buffer has nothing to wait for).
+    time.advance(470);
+    expect(agent.speech).toEqual(['speech_started']);
+    time.advance(30);
+    expect(agent.speech).toEqual(['speech_started', 'speech_stopped']);
+    expect(time.now() - lastSpeechAt).toBeGreaterThanOrEqual(500);
+    expect(events.filter((e) => e.type === 'speech.stopped')).toHaveLength(1);
+    // The next turn works the same way.
+    for (let i = 0; i < 5; i++) sendFrame(voiced(i));
+    time.advance(600);
+    expect(agent.speech).toEqual(['speech_started', 'speech_stopped', 'speech_started', 'speech_stopped']);
+  });
+
   it('barge-in: user speech over queued agent audio drops it at once, interrupts the agent, and mutes the rest of that response', () => {
     const { agent, sent, events, sendFrame, time } = setup();
     agent.out.event({ type: 'response_started' });

@@ -78,6 +78,8 @@ export class VoicePipeline {
   private readonly setTimer: (ms: number, fn: () => void) => () => void;
   private cancelJitter?: () => void;
   private cancelReport?: () => void;
+  /** Ends the user's turn on time when frames stop coming (DTX, loss, a late burst). */
+  private cancelEndOfTurn?: () => void;
   private lastFrameSamples: number;
   private mediaMs = 0;
   private speechOnsetRx = Number.NaN;
@@ -187,6 +189,7 @@ export class VoicePipeline {
     this.closed = true;
     this.cancelJitter?.();
     this.cancelReport?.();
+    this.cancelEndOfTurn?.();
     this.pcmPath?.out.close();
     this.pcmPath?.decoder.close();
     try {
@@ -257,13 +260,38 @@ export class VoicePipeline {
       this.syncFrame = undefined;
     }
     if (this.vad.lastFrameWasSpeech) this.turn.speechFrame(rxAt, this.now());
-    if (ev?.type === 'speech_stopped') {
-      this.opts.emit({ type: 'speech.stopped' });
-      this.muted = false;
-      this.turn.turnEnded(this.now());
-      if (this.agent.bargeIn && path.out.state === 'listening') path.out.setState('thinking');
-      this.agent.onSpeech({ type: 'speech_stopped', mediaMs });
-    }
+    if (ev?.type === 'speech_stopped') this.endTurn(mediaMs);
+    else this.armEndOfTurn();
+  }
+
+  /**
+   * While a turn is open, a timer at its hangover's end: if no speech frame
+   * came by then the turn ends even when no frame came at all, because the
+   * hangover is time, and a client may stop sending in silence (DTX) or its
+   * last frames may arrive late in a burst. One timer per turn, re-armed
+   * only when it fires early (more speech came meanwhile).
+   */
+  private armEndOfTurn(): void {
+    if (this.cancelEndOfTurn) return;
+    const due = this.vad.endDueAt();
+    if (due === undefined) return;
+    this.cancelEndOfTurn = this.setTimer(Math.max(0, due - this.now()), () => {
+      this.cancelEndOfTurn = undefined;
+      if (this.closed) return;
+      if (this.vad.tick(this.now())?.type === 'speech_stopped') this.endTurn(this.mediaMs);
+      else this.armEndOfTurn();
+    });
+  }
+
+  private endTurn(mediaMs: number): void {
+    this.cancelEndOfTurn?.();
+    this.cancelEndOfTurn = undefined;
+    this.opts.emit({ type: 'speech.stopped' });
+    this.muted = false;
+    this.turn.turnEnded(this.now());
+    const out = this.pcmPath?.out;
+    if (out && this.agent.bargeIn && out.state === 'listening') out.setState('thinking');
+    this.agent.onSpeech({ type: 'speech_stopped', mediaMs });
   }
 
   /** Agent audio is queued or playing, or a response is under way (a real-time producer's queue runs dry between chunks). */
