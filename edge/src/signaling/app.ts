@@ -25,6 +25,8 @@ export interface SignalingAppDeps {
   /** Origins allowed to call the API from a browser; `*` for any. None: no CORS headers. */
   corsOrigins?: string[];
   isHealthy?: () => HealthStatus;
+  /** Request header whose value is the deployment's geo hint (PARLEY_GEO_HEADER), passed to the broker. */
+  geoHintHeader?: string;
   /**
    * Runs first on every request, around everything else (e.g. tracing). Hono
    * runs handlers in registration order, so middleware added to the returned
@@ -195,6 +197,8 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
       offer,
       ...(agent !== undefined && { agent }),
       ...(subject !== undefined && { subject }),
+      ...(deps.geoHintHeader &&
+        c.req.header(deps.geoHintHeader) && { geoHint: c.req.header(deps.geoHintHeader) }),
     });
     if (!result.ok) return brokerProblem(c, result.code, result.detail);
     return c.body(result.answer, 201, {

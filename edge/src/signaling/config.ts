@@ -1,6 +1,7 @@
 import { hostPort, loadConfig, millis, natsServers, port } from '@parley/shared/config/load-config.js';
 import { z } from 'zod';
 import { MIN_SECRET_LENGTH } from './auth.js';
+import { PlacementEnvShape, placementConfigOf } from './placement-config.js';
 
 const optionalText = z.string().trim().min(1).optional();
 
@@ -42,6 +43,7 @@ export const SignalingEnv = z
       .max(1024 * 1024)
       .default(65_536),
     PARLEY_CORS_ORIGINS: corsOrigins,
+    ...PlacementEnvShape,
     NATS_URL: natsServers,
   })
   .superRefine(
@@ -69,6 +71,7 @@ export const SignalingEnv = z
     http: { host: env.PARLEY_HTTP_HOST, port: env.PARLEY_HTTP_PORT },
     cluster: env.PARLEY_CLUSTER,
     region: env.PARLEY_REGION,
+    placement: placementConfigOf(env),
     relayAdvertise: env.PARLEY_RELAY_ADVERTISE,
     auth:
       env.PARLEY_AUTH === 'jwt'

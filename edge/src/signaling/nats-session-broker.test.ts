@@ -260,4 +260,87 @@ describe('NatsSessionBroker (real nats-server)', () => {
     expect((await broker.create({ offer: OFFER })).ok).toBe(true);
     expect([a.offers.length, b.offers.length]).toEqual([4, 3]);
   });
+
+  describe('across clusters', () => {
+    const CLUSTERS = [
+      { name: 'far', fallbackRttMs: 90 },
+      { name: 'near', fallbackRttMs: 10 },
+    ];
+
+    it('places in the nearest cluster, then the next when the nearest is dead (no responders), at once', async () => {
+      const { broker, fakes } = await setup(
+        [
+          { id: 'near-1', base: { cluster: 'near' } },
+          { id: 'far-1', base: { cluster: 'far', sessions: 9 } },
+        ],
+        { clusters: CLUSTERS },
+      );
+      const [near, far] = fakes as [FakeTransceiver, FakeTransceiver];
+      expect((await broker.create({ offer: OFFER })).ok).toBe(true);
+      expect([near.offers.length, far.offers.length]).toEqual([1, 0]);
+
+      // The whole near cluster dies: its announcement is still in the table,
+      // two ghosts of it too, and nobody answers for any of them.
+      for (const id of ['near-2', 'near-3']) {
+        nc.publish(ANNOUNCE_SUBJECT, encodeJson({ ...near.info(), id, routeId: routeIdOf(id), sessions: 0 }));
+      }
+      await eventually(() => expect(table.get('near-3')).toBeDefined());
+      await near.stop();
+      const started = performance.now();
+      const result = await broker.create({ offer: OFFER });
+      expect(result.ok).toBe(true);
+      expect(far.offers).toHaveLength(1);
+      // No responders is immediate: far below one offer timeout.
+      expect(performance.now() - started).toBeLessThan(TIMEOUT_MS);
+    });
+
+    it('overflows to the next cluster when the nearest is full, and says no_capacity when all are', async () => {
+      const { broker, fakes } = await setup(
+        [
+          { id: 'near-1', base: { cluster: 'near', capacity: 1 } },
+          { id: 'far-1', base: { cluster: 'far', capacity: 1 } },
+        ],
+        { clusters: CLUSTERS },
+      );
+      const [near, far] = fakes as [FakeTransceiver, FakeTransceiver];
+      expect((await broker.create({ offer: OFFER })).ok).toBe(true);
+      expect((await broker.create({ offer: OFFER })).ok).toBe(true);
+      expect([near.offers.length, far.offers.length]).toEqual([1, 1]);
+      expect(await broker.create({ offer: OFFER })).toMatchObject({ ok: false, code: 'no_capacity' });
+    });
+
+    it('follows the measured RTT over the configured one, and the geo hint over both', async () => {
+      const { ClusterRttTable } = await import('@parley/shared/discovery/cluster-rtt.js');
+      const rtt = new ClusterRttTable(() => performance.now());
+      rtt.record('far', 5);
+      const { broker, fakes } = await setup(
+        [
+          { id: 'near-1', base: { cluster: 'near' } },
+          { id: 'far-1', base: { cluster: 'far' } },
+        ],
+        { clusters: CLUSTERS, rtt, geoHints: new Map([['EU', 'near']]) },
+      );
+      const [near, far] = fakes as [FakeTransceiver, FakeTransceiver];
+      expect((await broker.create({ offer: OFFER })).ok).toBe(true);
+      expect([near.offers.length, far.offers.length]).toEqual([0, 1]);
+      expect((await broker.create({ offer: OFFER, geoHint: 'eu' })).ok).toBe(true);
+      expect([near.offers.length, far.offers.length]).toEqual([1, 1]);
+      // A hint the deployment does not map changes nothing.
+      expect((await broker.create({ offer: OFFER, geoHint: 'XX' })).ok).toBe(true);
+      expect([near.offers.length, far.offers.length]).toEqual([1, 2]);
+    });
+
+    it('answers unavailable at once while NATS is disconnected, sending nothing', async () => {
+      let connected = true;
+      const { broker, fakes } = await setup([{ id: 'near-1', base: { cluster: 'near' } }], {
+        clusters: CLUSTERS,
+        isConnected: () => connected,
+      });
+      connected = false;
+      const started = performance.now();
+      expect(await broker.create({ offer: OFFER })).toMatchObject({ ok: false, code: 'unavailable' });
+      expect(performance.now() - started).toBeLessThan(20);
+      expect(fakes[0]?.offers).toHaveLength(0);
+    });
+  });
 });

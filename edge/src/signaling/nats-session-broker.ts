@@ -1,5 +1,5 @@
 import { headers, type MsgHdrs, type NatsConnection, TimeoutError } from '@nats-io/transport-node';
-import { chooseTransceiver } from '@parley/shared/discovery/choose-transceiver.js';
+import type { ClusterRttTable } from '@parley/shared/discovery/cluster-rtt.js';
 import { newSessionId, routeIdOfSession } from '@parley/shared/discovery/session-id.js';
 import type { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
 import type { Logger } from '@parley/shared/log.js';
@@ -13,13 +13,30 @@ import {
 } from '@parley/shared/nats/schemas.js';
 import { closeSubject, offerSubject } from '@parley/shared/nats/subjects.js';
 import type { z } from 'zod';
+import { type ClusterConfig, placeSession, resolveGeoHint } from './placement.js';
 import type { CloseResult, CreateResult, CreateSessionRequest, SessionBroker } from './session-broker.js';
 
 export interface NatsSessionBrokerOptions {
   nc: NatsConnection;
   table: TransceiverTable;
-  /** Only transceivers of this cluster get offers from this edge. */
+  /** This edge's home cluster; the only one when `clusters` is not given. */
   cluster: string;
+  /**
+   * Every core cluster this edge may place sessions in, with the configured
+   * RTT from this edge as the fallback for the measured one. Placement takes
+   * the nearest healthy cluster with room, then the next (placement.ts).
+   */
+  clusters?: readonly ClusterConfig[];
+  /** RTTs measured over the mesh (probeClusterRtt); configured ones are used without it. */
+  rtt?: ClusterRttTable;
+  /** Request geo hint value → cluster (PARLEY_GEO_HINTS). */
+  geoHints?: ReadonlyMap<string, string>;
+  /**
+   * Whether NATS is connected now. While it is not, offers fail at once with
+   * `unavailable` instead of each waiting out its timeout in the client's
+   * reconnect buffer. Default: the connection is not closed.
+   */
+  isConnected?: () => boolean;
   /** This region's relay, the only ICE candidate answers may carry. */
   relay: { ip: string; port: number };
   log: Logger;
@@ -33,6 +50,16 @@ export const DEFAULT_OFFER_TIMEOUT_MS = 5_000;
 
 /** Transceiver messages forwarded to HTTP clients are cut to this length. */
 const MAX_DETAIL = 200;
+
+/**
+ * Attempts per session: two per cluster (one retry routes around a dead or
+ * full transceiver whose announcement lagged), at most four in all, so a
+ * dead nearest cluster costs two fast no-responder replies before the next
+ * cluster answers. After a timeout only one more attempt is made, so a
+ * client never waits for a chain of timeouts.
+ */
+const MAX_ATTEMPTS = 4;
+const ATTEMPTS_PER_CLUSTER = 2;
 
 /** A failure worth one more try on another transceiver. */
 interface Retryable {
@@ -63,30 +90,40 @@ interface PendingEntry {
 }
 
 /**
- * Places sessions on transceivers over NATS request/reply: picks the least
- * loaded transceiver of the cluster, sends the offer, and retries once on a
- * different transceiver when the first does not answer or is full.
+ * Places sessions on transceivers over NATS request/reply: picks the nearest
+ * healthy cluster with room and the least loaded transceiver in it
+ * (placement.ts), sends the offer, and on a dead, slow or full transceiver
+ * tries the next choice, which may be in the next nearest cluster.
  */
 export class NatsSessionBroker implements SessionBroker {
   private readonly pending = new Map<string, PendingEntry>();
   private readonly timeoutMs: number;
+  private readonly clusters: readonly ClusterConfig[];
 
   constructor(private readonly opts: NatsSessionBrokerOptions) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_OFFER_TIMEOUT_MS;
+    this.clusters = opts.clusters && opts.clusters.length > 0 ? opts.clusters : [{ name: opts.cluster }];
   }
 
   async create(req: CreateSessionRequest): Promise<CreateResult> {
-    const exclude = new Set<string>();
+    if (!(this.opts.isConnected?.() ?? !this.opts.nc.isClosed()))
+      return { ok: false, code: 'unavailable', detail: 'NATS is disconnected' };
+    const excludeTransceivers = new Set<string>();
+    const excludeClusters = new Set<string>();
+    const perCluster = new Map<string, number>();
     const failures: Retryable[] = [];
-    // Two attempts: one retry is enough to route around a dead or full
-    // transceiver whose announcement lagged, without making a client wait
-    // for a chain of timeouts.
-    for (let attempt = 0; attempt < 2; attempt++) {
+    const hintedCluster = resolveGeoHint(req.geoHint, this.opts.geoHints);
+    let budget = MAX_ATTEMPTS;
+    for (let attempt = 0; attempt < budget; attempt++) {
       const live = this.opts.table.live();
-      const choice = chooseTransceiver(live, {
-        cluster: this.opts.cluster,
+      const choice = placeSession({
+        clusters: this.clusters,
+        ...(this.opts.rtt && { measuredRttMs: this.opts.rtt.snapshot() }),
+        transceivers: live,
         pending: this.pendingCounts(live),
-        exclude,
+        excludeTransceivers,
+        excludeClusters,
+        ...(hintedCluster !== undefined && { hintedCluster }),
       });
       if (!choice.ok) {
         // After a failed first attempt, that failure says more than "nobody else".
@@ -95,16 +132,28 @@ export class NatsSessionBroker implements SessionBroker {
           ? {
               ok: false,
               code: 'no_transceivers',
-              detail: `no transceivers in cluster "${this.opts.cluster}"`,
+              detail: `no transceivers in ${this.clusters.map((c) => `"${c.name}"`).join(', ')}`,
             }
-          : { ok: false, code: 'no_capacity', detail: 'all transceivers are full or draining' };
+          : {
+              ok: false,
+              code: 'no_capacity',
+              detail: 'all transceivers of every cluster are full or draining',
+            };
       }
       const result = await this.offerTo(choice.transceiver, req);
       if (result.ok || result.code !== 'retry') return result;
-      exclude.add(choice.transceiver.id);
+      excludeTransceivers.add(choice.transceiver.id);
+      const tries = (perCluster.get(choice.cluster) ?? 0) + 1;
+      perCluster.set(choice.cluster, tries);
+      if (tries >= ATTEMPTS_PER_CLUSTER) excludeClusters.add(choice.cluster);
+      if (result.cause === 'timeout') budget = Math.min(budget, attempt + 2);
+      if (!(this.opts.isConnected?.() ?? !this.opts.nc.isClosed())) {
+        failures.push({ ok: false, code: 'retry', cause: 'unavailable', detail: 'NATS is disconnected' });
+        break;
+      }
       failures.push(result);
       this.opts.log.info(
-        { transceiver: choice.transceiver.id, cause: result.cause, attempt },
+        { transceiver: choice.transceiver.id, cluster: choice.cluster, cause: result.cause, attempt },
         'offer attempt failed',
       );
     }

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { MsgHdrs } from '@nats-io/transport-node';
+import { ClusterRttTable } from '@parley/shared/discovery/cluster-rtt.js';
+import { probeClusterRtt } from '@parley/shared/discovery/probe-cluster-rtt.js';
 import { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
 import { watchTransceivers } from '@parley/shared/discovery/watch-transceivers.js';
 import { createLogger, type Logger } from '@parley/shared/log.js';
@@ -70,10 +72,23 @@ export async function startSignalingServer(
     }
   }
 
+  // Distance to each cluster over the mesh; placement falls back to PARLEY_CLUSTERS' RTTs without it.
+  const clusterNames = config.placement.clusters.map((c) => c.name);
+  const probeMs = config.placement.rttProbeMs;
+  const rtt = new ClusterRttTable(() => performance.now(), 5, Math.max(10_000, 5 * probeMs));
+  const probe =
+    probeMs > 0
+      ? probeClusterRtt({ nc, table, rtt, clusters: clusterNames, log, intervalMs: probeMs })
+      : undefined;
+
   const broker = new NatsSessionBroker({
     nc,
     table,
     cluster: config.cluster,
+    clusters: config.placement.clusters,
+    rtt,
+    ...(config.placement.geoHints && { geoHints: config.placement.geoHints }),
+    isConnected: () => natsUp && !nc.isClosed(),
     relay: config.relayAdvertise,
     log,
     timeoutMs: config.offerTimeoutMs,
@@ -81,10 +96,10 @@ export async function startSignalingServer(
   });
 
   const isHealthy = (): HealthStatus => {
-    const transceivers = table.live().filter((t) => t.cluster === config.cluster).length;
+    const transceivers = table.live().filter((t) => clusterNames.includes(t.cluster)).length;
     if (!natsUp || nc.isClosed()) return { ok: false, transceivers, detail: 'NATS disconnected' };
     if (transceivers === 0)
-      return { ok: false, transceivers, detail: `no transceivers in cluster "${config.cluster}"` };
+      return { ok: false, transceivers, detail: `no transceivers in cluster "${clusterNames.join('", "')}"` };
     return { ok: true, transceivers };
   };
 
@@ -95,11 +110,13 @@ export async function startSignalingServer(
     maxOfferBytes: config.maxOfferBytes,
     corsOrigins: config.corsOrigins,
     isHealthy,
+    ...(config.placement.geoHeader && { geoHintHeader: config.placement.geoHeader }),
     ...(deps.middleware && { middleware: deps.middleware }),
   });
   deps.mount?.(app as unknown as Hono);
 
   const stopNats = async () => {
+    probe?.stop();
     watch.stop();
     if (ownsNats && !nc.isClosed()) await nc.drain();
   };

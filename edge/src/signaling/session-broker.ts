@@ -9,14 +9,16 @@ export interface CreateSessionRequest {
   agent?: string;
   /** JWT subject, forwarded for logs and per-user limits. */
   subject?: string;
+  /** The deployment's geo hint for this request (the `PARLEY_GEO_HEADER` header's value), if any. */
+  geoHint?: string;
 }
 
 export type CreateErrorCode =
   /** The transceiver could not use the offer. */
   | 'bad_offer'
-  /** No live transceiver in this edge's cluster. */
+  /** No live transceiver in any cluster this edge may use. */
   | 'no_transceivers'
-  /** Every candidate is full. */
+  /** Every candidate of every cluster is full. */
   | 'no_capacity'
   /** The chosen transceiver is shutting down (its announcement lagged). */
   | 'draining'
