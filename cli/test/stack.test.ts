@@ -67,7 +67,8 @@ describe('full stack on loopback', () => {
 
   it('frees the session on the transceiver when the client DELETEs it', async () => {
     const r = await runCall({ edgeUrl: stack.edgeUrl, token: stack.token, seconds: 0.5 });
-    const sessionId = new URL(r.sessionUrl).pathname.split('/').pop() as string;
+    // The URL's last segment is the session id, then `.<owner tag>` (edge/src/signaling/session-owner.ts).
+    const sessionId = new URL(r.sessionUrl).pathname.split('/').pop()?.split('.')[0] as string;
     const txId = stack.info.transceiver.id as string;
     const info = decodeJson(
       SessionInfoReply,

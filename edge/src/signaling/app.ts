@@ -7,6 +7,7 @@ import type { Authenticator } from './auth.js';
 import { validateOffer } from './offer-validation.js';
 import { type ProblemInit, ProblemType, problemResponse } from './problem.js';
 import type { BrokerErrorCode, SessionBroker } from './session-broker.js';
+import { plainSessionIds, type SessionIds } from './session-owner.js';
 
 export interface HealthStatus {
   ok: boolean;
@@ -25,6 +26,8 @@ export interface SignalingAppDeps {
   /** Origins allowed to call the API from a browser; `*` for any. None: no CORS headers. */
   corsOrigins?: string[];
   isHealthy?: () => HealthStatus;
+  /** How session URLs are bound to the token's subject (default: not bound, for auth off). */
+  sessionIds?: SessionIds;
   /** Request header whose value is the deployment's geo hint (PARLEY_GEO_HEADER), passed to the broker. */
   geoHintHeader?: string;
   /**
@@ -89,6 +92,7 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
   const maxOfferBytes = deps.maxOfferBytes ?? DEFAULT_MAX_OFFER_BYTES;
   // Without a health source (tests, embedding) the app itself being up is all we know.
   const isHealthy = deps.isHealthy ?? ((): HealthStatus => ({ ok: true, transceivers: 0 }));
+  const sessionIds = deps.sessionIds ?? plainSessionIds;
   const app = new Hono<Env>();
   for (const m of deps.middleware ?? []) app.use('*', m);
 
@@ -203,13 +207,16 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
     if (!result.ok) return brokerProblem(c, result.code, result.detail);
     return c.body(result.answer, 201, {
       'Content-Type': 'application/sdp',
-      Location: `${SESSIONS_PATH}/${result.sessionId}`,
+      Location: `${SESSIONS_PATH}/${sessionIds.publicId(result.sessionId, subject)}`,
       'Cache-Control': 'no-store',
     });
   });
 
   app.delete(SESSION_PATH, requireAuth, async (c) => {
-    const result = await broker.close(c.req.param('id'));
+    // Another user's session looks exactly like one that does not exist.
+    const sessionId = sessionIds.resolve(c.req.param('id'), c.get('subject'));
+    if (sessionId === undefined) return brokerProblem(c, 'not_found', 'no such session');
+    const result = await broker.close(sessionId);
     if (!result.ok) return brokerProblem(c, result.code, result.detail);
     // RFC 9725 §4.3: the session is torn down with a 200 OK.
     return c.body(null, 200);

@@ -11,7 +11,18 @@ describe('loadSignalingConfig', () => {
       PARLEY_AUTH_JWT_SECRET: SECRET,
     });
     expect(c).toEqual({
-      http: { host: '0.0.0.0', port: 8080 },
+      http: {
+        host: '0.0.0.0',
+        port: 8080,
+        limits: {
+          headersTimeoutMs: 10_000,
+          requestTimeoutMs: 15_000,
+          keepAliveTimeoutMs: 5_000,
+          maxConnections: 10_000,
+          maxInFlight: 1_024,
+          drainLimitBytes: 131_072,
+        },
+      },
       cluster: 'local',
       region: 'local',
       relayAdvertise: { ip: '198.51.100.4', port: 3478 },
@@ -19,6 +30,7 @@ describe('loadSignalingConfig', () => {
       offerTimeoutMs: 5000,
       maxOfferBytes: 65536,
       corsOrigins: [],
+      placement: { clusters: [{ name: 'local' }], rttProbeMs: 2000 },
       natsServers: ['nats://127.0.0.1:4222'],
     });
   });
@@ -37,9 +49,25 @@ describe('loadSignalingConfig', () => {
       PARLEY_OFFER_TIMEOUT_MS: '2500',
       PARLEY_MAX_OFFER_BYTES: '32768',
       PARLEY_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      PARLEY_HTTP_HEADERS_TIMEOUT_MS: '2000',
+      PARLEY_HTTP_REQUEST_TIMEOUT_MS: '4000',
+      PARLEY_HTTP_KEEPALIVE_TIMEOUT_MS: '3000',
+      PARLEY_HTTP_MAX_CONNECTIONS: '500',
+      PARLEY_HTTP_MAX_IN_FLIGHT: '50',
       NATS_URL: 'nats://a:4222, nats://b:4222',
     });
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(c.http).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+      limits: {
+        headersTimeoutMs: 2000,
+        requestTimeoutMs: 4000,
+        keepAliveTimeoutMs: 3000,
+        maxConnections: 500,
+        maxInFlight: 50,
+        drainLimitBytes: 65_536,
+      },
+    });
     expect(c.relayAdvertise).toEqual({ ip: '2001:db8::1', port: 3478 });
     expect(c.auth).toEqual({
       mode: 'jwt',
@@ -51,6 +79,17 @@ describe('loadSignalingConfig', () => {
     expect(c.maxOfferBytes).toBe(32768);
     expect(c.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(c.natsServers).toEqual(['nats://a:4222', 'nats://b:4222']);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadSignalingConfig({
+        PARLEY_RELAY_ADVERTISE: '127.0.0.1:3478',
+        PARLEY_AUTH: 'off',
+        PARLEY_HTTP_HEADERS_TIMEOUT_MS: '20000',
+        PARLEY_HTTP_REQUEST_TIMEOUT_MS: '10000',
+      }),
+    ).toThrow(/PARLEY_HTTP_HEADERS_TIMEOUT_MS/);
   });
 
   it('needs no secret with auth off', () => {

@@ -1,6 +1,7 @@
 import { hostPort, loadConfig, millis, natsServers, port } from '@parley/shared/config/load-config.js';
 import { z } from 'zod';
 import { MIN_SECRET_LENGTH } from './auth.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-server.js';
 import { PlacementEnvShape, placementConfigOf } from './placement-config.js';
 
 const optionalText = z.string().trim().min(1).optional();
@@ -43,11 +44,24 @@ export const SignalingEnv = z
       .max(1024 * 1024)
       .default(65_536),
     PARLEY_CORS_ORIGINS: corsOrigins,
+    PARLEY_HTTP_HEADERS_TIMEOUT_MS: millis(DEFAULT_HTTP_LIMITS.headersTimeoutMs),
+    PARLEY_HTTP_REQUEST_TIMEOUT_MS: millis(DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    PARLEY_HTTP_KEEPALIVE_TIMEOUT_MS: millis(DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs),
+    PARLEY_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(DEFAULT_HTTP_LIMITS.maxConnections),
+    PARLEY_HTTP_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(DEFAULT_HTTP_LIMITS.maxInFlight),
     ...PlacementEnvShape,
     NATS_URL: natsServers,
   })
   .superRefine(
     (env, ctx) => {
+      // Node rejects a headers timeout longer than the request timeout at startup; say so here instead.
+      if (env.PARLEY_HTTP_HEADERS_TIMEOUT_MS > env.PARLEY_HTTP_REQUEST_TIMEOUT_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PARLEY_HTTP_HEADERS_TIMEOUT_MS'],
+          message: 'must not exceed PARLEY_HTTP_REQUEST_TIMEOUT_MS',
+        });
+      }
       if (env.PARLEY_AUTH === 'off') return;
       const secret = env.PARLEY_AUTH_JWT_SECRET;
       if (typeof secret !== 'string') {
@@ -68,7 +82,19 @@ export const SignalingEnv = z
     { when: () => true },
   )
   .transform((env) => ({
-    http: { host: env.PARLEY_HTTP_HOST, port: env.PARLEY_HTTP_PORT },
+    http: {
+      host: env.PARLEY_HTTP_HOST,
+      port: env.PARLEY_HTTP_PORT,
+      limits: {
+        headersTimeoutMs: env.PARLEY_HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: env.PARLEY_HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: env.PARLEY_HTTP_KEEPALIVE_TIMEOUT_MS,
+        maxConnections: env.PARLEY_HTTP_MAX_CONNECTIONS,
+        maxInFlight: env.PARLEY_HTTP_MAX_IN_FLIGHT,
+        // Twice the largest accepted offer: a client just over the limit keeps its connection.
+        drainLimitBytes: Math.max(64 * 1024, 2 * env.PARLEY_MAX_OFFER_BYTES),
+      } satisfies HttpLimits,
+    },
     cluster: env.PARLEY_CLUSTER,
     region: env.PARLEY_REGION,
     placement: placementConfigOf(env),

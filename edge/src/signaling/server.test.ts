@@ -65,7 +65,27 @@ describe('startSignalingServer (real HTTP, real nats-server)', () => {
     expect(created.headers.get('Content-Type')).toBe('application/sdp');
     expect(await created.text()).toBe(FAKE_ANSWER);
     const location = created.headers.get('Location') as string;
-    expect(location).toMatch(/^\/v1\/sessions\/[0-9a-f]{12}-[A-Za-z0-9_-]{22}$/);
+    // The session id, then a 128-bit tag binding the URL to the token's subject.
+    expect(location).toMatch(/^\/v1\/sessions\/[0-9a-f]{12}-[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
+    const sessionId = (fake.offers[0]?.request.sessionId ?? '') as string;
+    expect(location).toContain(sessionId);
+
+    // Another signed-in user, or anyone holding only the bare session id, cannot end it.
+    const mallory = await mintDevToken(SECRET, { subject: 'mallory', ttlSeconds: 60 });
+    for (const [path, bearer] of [
+      [location, mallory],
+      [`/v1/sessions/${sessionId}`, token],
+      [`/v1/sessions/${sessionId}`, mallory],
+    ] as const) {
+      const refused = await fetch(`${srv.url}${path}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${bearer}` },
+      });
+      expect(refused.status).toBe(404);
+      expect(refused.headers.get('Content-Type')).toBe('application/problem+json');
+    }
+    expect(fake.sessions.has(sessionId)).toBe(true);
+    expect(fake.closes).toEqual([]);
     expect(fake.offers[0]?.request).toMatchObject({
       relay: { ip: '192.0.2.10', port: 3478 },
       agent: 'echo',
@@ -79,13 +99,26 @@ describe('startSignalingServer (real HTTP, real nats-server)', () => {
     expect(deleted.status).toBe(200);
     expect(fake.sessions.size).toBe(0);
 
+    // The only transceiver drains: this edge can place nothing, so it leaves rotation.
+    fake.state = { draining: true };
+    fake.announce();
+    await eventually(async () =>
+      expect(await healthOf(srv)).toEqual({
+        status: 503,
+        body: { status: 'unavailable', transceivers: 0, detail: 'every transceiver is draining' },
+      }),
+    );
+    fake.state = {};
+    fake.announce();
+    await eventually(async () => expect((await healthOf(srv)).status).toBe(200));
+
     const unauthorized = await fetch(`${srv.url}/v1/sessions`, { method: 'POST', body: OFFER });
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.headers.get('Content-Type')).toBe('application/problem+json');
 
     // A second server cannot take the same port, and says so instead of hanging.
     await expect(
-      startSignalingServer({ ...config, http: { host: '127.0.0.1', port: srv.port } }, { log }),
+      startSignalingServer({ ...config, http: { ...config.http, port: srv.port } }, { log }),
     ).rejects.toThrow(/EADDRINUSE/);
 
     await srv.close();

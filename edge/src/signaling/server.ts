@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { ClusterRttTable } from '@parley/shared/discovery/cluster-rtt.js';
 import { probeClusterRtt } from '@parley/shared/discovery/probe-cluster-rtt.js';
@@ -12,7 +11,9 @@ import type { Hono, MiddlewareHandler } from 'hono';
 import { createSignalingApp, type HealthStatus } from './app.js';
 import { type Authenticator, createJwtAuthenticator, createNoAuth } from './auth.js';
 import type { SignalingConfig } from './config.js';
+import { connectionGuard, listenHttp } from './http-server.js';
 import { NatsSessionBroker } from './nats-session-broker.js';
+import { ownerBoundSessionIds } from './session-owner.js';
 
 export interface SignalingServerDeps {
   log?: Logger;
@@ -96,8 +97,12 @@ export async function startSignalingServer(
   });
 
   const isHealthy = (): HealthStatus => {
-    const transceivers = table.live().filter((t) => clusterNames.includes(t.cluster)).length;
+    const known = table.live().filter((t) => clusterNames.includes(t.cluster));
+    // A draining transceiver refuses offers: it does not make this edge ready.
+    const transceivers = known.filter((t) => !t.draining).length;
     if (!natsUp || nc.isClosed()) return { ok: false, transceivers, detail: 'NATS disconnected' };
+    if (transceivers === 0 && known.length > 0)
+      return { ok: false, transceivers, detail: 'every transceiver is draining' };
     if (transceivers === 0)
       return { ok: false, transceivers, detail: `no transceivers in cluster "${clusterNames.join('", "')}"` };
     return { ok: true, transceivers };
@@ -110,8 +115,11 @@ export async function startSignalingServer(
     maxOfferBytes: config.maxOfferBytes,
     corsOrigins: config.corsOrigins,
     isHealthy,
+    // Session URLs only work for the subject that created them (any edge replica can check).
+    ...(config.auth.mode === 'jwt' && { sessionIds: ownerBoundSessionIds(config.auth.secret) }),
     ...(config.placement.geoHeader && { geoHintHeader: config.placement.geoHeader }),
-    ...(deps.middleware && { middleware: deps.middleware }),
+    // The connection guard runs outermost, so it sees every response and the in-flight count is exact.
+    middleware: [connectionGuard(config.http.limits) as MiddlewareHandler, ...(deps.middleware ?? [])],
   });
   deps.mount?.(app as unknown as Hono);
 
@@ -124,7 +132,13 @@ export async function startSignalingServer(
   let server: Server;
   let address: AddressInfo;
   try {
-    ({ server, address } = await listen(app.fetch, config.http.host, config.http.port));
+    ({ server, address } = await listenHttp(
+      app.fetch,
+      config.http.host,
+      config.http.port,
+      config.http.limits,
+      log,
+    ));
   } catch (e) {
     await stopNats();
     throw e;
@@ -155,21 +169,6 @@ export async function startSignalingServer(
       return closing;
     },
   };
-}
-
-function listen(
-  fetch: (req: Request) => Response | Promise<Response>,
-  hostname: string,
-  port: number,
-): Promise<{ server: Server; address: AddressInfo }> {
-  return new Promise((resolve, reject) => {
-    // serve() only ever builds a node:http server when no TLS/HTTP2 options are given.
-    const server = serve({ fetch, port, hostname }, (address) => {
-      server.off('error', reject);
-      resolve({ server, address });
-    }) as Server;
-    server.once('error', reject);
-  });
 }
 
 /** A host a client can connect to: a wildcard bind is reachable on loopback. */
