@@ -1,6 +1,8 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { isLoopbackHost } from '@parley/edge/web/config.js';
+import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
 import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import type { ReadyMessage } from './service-runner.js';
 
@@ -29,11 +31,19 @@ export interface DevStackOptions {
    */
   agentUrl?: string;
   readyTimeoutMs?: number;
+  /** The edge's HS256 secret (32+ chars), e.g. to keep tokens valid across restarts; random by default. */
+  jwtSecret?: string;
+  /** Listen address of the edge's HTTP and the relay's UDP port, for a remote dev box (default: host). */
+  bind?: string;
+  /** The relay address browsers are told to use (answers' only candidate); default: bind, or host. */
+  advertise?: string;
 }
 
 export interface DevStack {
   edgeUrl: string;
   token: string;
+  /** The edge's HS256 secret, so `parley token` can mint for it. */
+  jwtSecret: string;
   natsUrl: string;
   relay: { host: string; port: number };
   /** What each service reported when it became ready (ids, metrics URLs; `agent` only when started). */
@@ -59,7 +69,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   const host = opts.host ?? '127.0.0.1';
   const out = opts.output ?? (() => {});
   const tokenKeys = `1:${randomBytes(32).toString('base64')}`;
-  const jwtSecret = randomBytes(32).toString('base64url');
+  const jwtSecret = opts.jwtSecret ?? randomBytes(32).toString('base64url');
+  const bind = opts.bind ?? host;
+  const advertise = opts.advertise ?? bind;
   const children = new Map<ServiceName | 'nats', ChildProcess>();
   let stopping = false;
   let reportCrash!: (name: ServiceName | 'nats') => void;
@@ -71,8 +83,11 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   if (!natsUrl) {
     const port = await freeTcpPort(host);
     natsUrl = `nats://${host}:${port}`;
-    const nats = spawn('nats-server', ['-a', host, '-p', String(port)], {
+    // Tied to this process: the kernel sends nats-server SIGTERM if `parley dev` dies, even by SIGKILL.
+    const nats = spawnTied('nats-server', ['-a', host, '-p', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C must not stop NATS before the services that use it.
+      detached: true,
     });
     children.set('nats', nats);
     pipeLines(nats, 'nats', out);
@@ -126,6 +141,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           ...common,
           ...agentEnv(),
           PARLEY_TRANSCEIVER_ID: 'dev-transceiver-1',
+          // Ctrl-C should not wait 30 s for calls (stopChild's SIGKILL comes after 5 s anyway).
+          PARLEY_DRAIN_TIMEOUT_MS: '3000',
+          ...opts.env,
           PARLEY_PRIVATE_ADDRESS: host,
           PARLEY_ICE_PORT: String(opts.icePort ?? 20_000),
           PARLEY_METRICS_PORT: metrics,
@@ -133,7 +151,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       case 'relay':
         return {
           ...common,
-          PARLEY_RELAY_HOST: host,
+          PARLEY_RELAY_HOST: bind,
           PARLEY_RELAY_PORT: String(opts.relayPort),
           PARLEY_RELAY_UPSTREAM_HOST: host,
           PARLEY_METRICS_PORT: metrics,
@@ -141,13 +159,14 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       case 'edge':
         return {
           ...common,
-          PARLEY_HTTP_HOST: host,
+          PARLEY_HTTP_HOST: bind,
           PARLEY_HTTP_PORT: String(opts.httpPort),
-          PARLEY_RELAY_ADVERTISE: `${host}:${opts.relayPort}`,
+          PARLEY_RELAY_ADVERTISE: `${advertise.includes(':') ? `[${advertise}]` : advertise}:${opts.relayPort}`,
           PARLEY_AUTH: 'jwt',
           PARLEY_AUTH_JWT_SECRET: jwtSecret,
           // The page at / fetches a token from the loopback-only /dev/token, so opening the URL just works.
-          PARLEY_DEV_TOKEN_ENDPOINT: '1',
+          // Only on a loopback listener (the edge refuses it elsewhere); remote dev boxes use ?token=.
+          PARLEY_DEV_TOKEN_ENDPOINT: isLoopbackHost(bind) ? '1' : '0',
           PARLEY_METRICS_PORT: metrics,
         };
     }
@@ -167,11 +186,11 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       argv = await argsFor(name);
       argvs.set(name, argv);
     }
-    const child = fork(MAIN, argv, {
+    // fork() without the parent's flags (a test runner's loader conditions would point children at
+    // src/), tied to this process so a `parley dev` killed even mid-start leaves no service behind.
+    const child = spawnTied(process.execPath, [MAIN, ...argv], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      // Not the parent's flags: a test runner's loader conditions would point children at src/.
-      execArgv: [],
     });
     children.set(name, child);
     // Keep the last lines so a failed start can say why, even when output is not shown.
@@ -215,11 +234,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
 
   const stop = async () => {
     stopping = true;
-    // Edge first (no new sessions), transceiver last (it drains), then NATS.
+    // Edge first (no new sessions), then the rest together (each bounded by stopChild), then NATS.
     await stopChild('edge');
-    await stopChild('relay');
-    await stopChild('transceiver');
-    await stopChild('agent');
+    await Promise.all([stopChild('relay'), stopChild('transceiver'), stopChild('agent')]);
     await stopChild('nats');
   };
 
@@ -241,10 +258,11 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   const { mintDevToken } = await import('@parley/edge/signaling/auth.js');
   const token = await mintDevToken(jwtSecret, { subject: 'dev', ttlSeconds: 24 * 3600 });
   return {
-    edgeUrl: `http://${host}:${opts.httpPort}`,
+    edgeUrl: `http://${urlHost(bind === '0.0.0.0' || bind === '::' ? host : bind)}:${opts.httpPort}`,
     token,
+    jwtSecret,
     natsUrl,
-    relay: { host, port: opts.relayPort },
+    relay: { host: advertise, port: opts.relayPort },
     info,
     agent: { name: agentName, url: agentUrl },
     crashed,
@@ -269,4 +287,8 @@ function pipeLines(child: ChildProcess, name: string, out: (line: string) => voi
       }
     });
   }
+}
+
+function urlHost(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
 }

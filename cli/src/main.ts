@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Keep this file's static imports light: service commands start OpenTelemetry
 // before they import the services they run.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerAgentServer } from './commands/agent-server.js';
 import { registerCall } from './commands/call.js';
 import { registerDev } from './commands/dev.js';
@@ -17,8 +17,10 @@ const program = new Command()
     'Parley: voice AI behind WebRTC. One-port UDP relays at the edge, one-port transceivers in the core.',
   )
   .version('0.1.0')
-  .showHelpAfterError()
-  .enablePositionalOptions();
+  .showHelpAfterError('(add --help for usage and examples)')
+  .enablePositionalOptions()
+  // Set before the commands are added, so every subcommand inherits it: usage errors exit 2, not 1.
+  .exitOverride();
 
 registerDev(program);
 registerEdge(program);
@@ -29,4 +31,10 @@ registerLoadtest(program);
 registerKeys(program);
 registerAgentServer(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commander has already printed the message (and for --help/--version, the text itself).
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  throw err;
+}

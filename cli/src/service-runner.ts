@@ -1,4 +1,6 @@
 import { ConfigError } from '@parley/shared/config/load-config.js';
+import { armExitWatchdog } from '@parley/shared/lifecycle/exit-watchdog.js';
+import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
 import { startTelemetry } from '@parley/shared/telemetry/telemetry.js';
 
 export interface RunningService {
@@ -6,6 +8,8 @@ export interface RunningService {
   info: Record<string, unknown>;
   /** Graceful stop (SIGTERM, Ctrl-C). */
   stop(): Promise<void>;
+  /** How long stop() may take (default: STOP_BUDGET_MS for the service). */
+  stopWithinMs?: number;
 }
 
 /** Loads configuration, or prints every problem and exits 2 (a usage error, not a crash). */
@@ -25,18 +29,88 @@ export interface ReadyMessage {
   info: Record<string, unknown>;
 }
 
+/** Time each service's own stop() may take after SIGTERM (README, Operations). */
+export const STOP_BUDGET_MS: Record<string, number> = { edge: 5_000, relay: 3_000, 'agent-server': 3_000 };
+/** Telemetry flush after the service stopped. */
+export const TELEMETRY_SHUTDOWN_MS = 1_000;
+/** The watchdog fires this long after the JavaScript deadline, should the main thread be stuck. */
+const WATCHDOG_SLACK_MS = 2_000;
+
+/** The transceiver drains first: its budget follows PARLEY_DRAIN_TIMEOUT_MS. */
+export function stopBudgetMs(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  if (name === 'transceiver') {
+    const drain = Number(env.PARLEY_DRAIN_TIMEOUT_MS ?? 30_000);
+    return (Number.isFinite(drain) && drain >= 0 ? drain : 30_000) + 5_000;
+  }
+  return STOP_BUDGET_MS[name] ?? 5_000;
+}
+
 /**
  * Runs one production process: telemetry first (so instruments exist before
- * services create them), then the service, then signal handling. A second
- * signal forces exit, for operators who do not want to wait for a drain.
+ * services create them), then the service, then signal handling.
+ *
+ * Shutdown is bounded in every state. A signal while starting exits at once
+ * (nothing is serving yet, and start may be stuck on an unreachable NATS). A
+ * signal while serving runs stop() and the telemetry flush, each under its own
+ * time limit, inside an overall deadline kept by a timer and, in case the main
+ * thread itself is stuck, by a watchdog thread. A second signal exits at once.
+ * A `parley dev` parent that goes away (IPC disconnect) counts as a signal.
  */
 export async function runService(
   name: string,
   metricsPort: number | undefined,
   start: () => Promise<RunningService>,
 ): Promise<void> {
-  let telemetry: Awaited<ReturnType<typeof startTelemetry>>;
-  let service: RunningService;
+  let phase: 'starting' | 'serving' | 'stopping' = 'starting';
+  let service: RunningService | undefined;
+  let telemetry: Awaited<ReturnType<typeof startTelemetry>> | undefined;
+  const say = (line: string) => process.stderr.write(`parley ${name}: ${line}\n`);
+
+  const stop = async (why: string) => {
+    if (phase === 'stopping') {
+      say(`second ${why}: exiting now`);
+      process.exit(1);
+    }
+    if (phase === 'starting') {
+      say(`${why} while starting: exiting now`);
+      process.exit(143);
+    }
+    phase = 'stopping';
+    const budget = service?.stopWithinMs ?? stopBudgetMs(name);
+    const total = budget + TELEMETRY_SHUTDOWN_MS;
+    const watchdog = armExitWatchdog(total + WATCHDOG_SLACK_MS);
+    const hard = setTimeout(() => {
+      say(`stop took longer than ${total} ms: exiting`);
+      process.exit(1);
+    }, total);
+    let clean = true;
+    const failed = (err: unknown) => {
+      clean = false;
+      say(`${(err as Error).message ?? String(err)}`);
+    };
+    say(`${why}: stopping (within ${total} ms)`);
+    if (service) await bestEffort('service stop', budget, () => (service as RunningService).stop(), failed);
+    if (telemetry) await bestEffort('telemetry shutdown', TELEMETRY_SHUTDOWN_MS, telemetry.shutdown(), failed);
+    clearTimeout(hard);
+    watchdog.disarm();
+    process.exit(clean ? 0 : 1);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // A dev parent that dies must not leave orphans holding ports.
+  process.on('disconnect', () => void stop('parent gone'));
+  // A promise that loses the shutdown race (a NATS request cut by close) is
+  // expected then; any other unhandled rejection is a bug and still fatal.
+  process.on('unhandledRejection', (reason) => {
+    const text = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+    if (phase === 'stopping') {
+      say(`ignored during shutdown: ${text}`);
+      return;
+    }
+    say(`unhandled rejection: ${text}`);
+    process.exit(1);
+  });
+
   try {
     telemetry = await startTelemetry({ serviceName: `parley-${name}`, metricsPort });
     service = await start();
@@ -46,26 +120,10 @@ export async function runService(
     process.stderr.write(`${msg}\n`);
     process.exit(2);
   }
+  phase = 'serving';
   const info = { ...service.info, ...(telemetry.metricsUrl ? { metrics: telemetry.metricsUrl } : {}) };
-  if (process.send) process.send({ type: 'ready', service: name, info } satisfies ReadyMessage);
-  else process.stderr.write(`parley ${name} ready ${JSON.stringify(info)}\n`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      process.stderr.write(`second ${signal}: exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    try {
-      await service.stop();
-      await telemetry.shutdown();
-    } finally {
-      process.exit(0);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  // A dev parent that dies must not leave orphans holding ports.
-  process.on('disconnect', () => void stop('disconnect'));
+  if (process.send) {
+    // The parent may be gone already ("disconnect" then stops us): a failed send is no crash.
+    process.send({ type: 'ready', service: name, info } satisfies ReadyMessage, undefined, {}, () => undefined);
+  } else process.stderr.write(`parley ${name} ready ${JSON.stringify(info)}\n`);
 }

@@ -18,7 +18,11 @@ export function registerAgentServer(program: Command): void {
       'after',
       '\nWith --protocol realtime, PARLEY_REALTIME_API_KEY (if set) is required from clients as a Bearer token.\n' +
         'Point a transceiver at it with PARLEY_AGENT_GRPC_URL=host:port or PARLEY_REALTIME_URL=ws://host:port/v1/realtime;\n' +
-        '`parley dev --agent grpc` starts one for you.',
+        '`parley dev --agent grpc` starts one for you.\n' +
+        '\nExamples:\n' +
+        '  parley agent-server                              # gRPC on 127.0.0.1:50051\n' +
+        '  parley agent-server --protocol realtime --port 8765 --reply-ms 3000\n' +
+        '  parley dev --agent grpc --agent-url 127.0.0.1:50051',
     )
     .action(async (o: { protocol: string; host: string; port?: string; replyMs: string }) => {
       if (o.protocol !== 'grpc' && o.protocol !== 'realtime') {

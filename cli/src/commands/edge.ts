@@ -15,7 +15,10 @@ export function registerEdge(program: Command): void {
         'PARLEY_AUTH_JWT_ISSUER, PARLEY_AUTH_JWT_AUDIENCE, PARLEY_OFFER_TIMEOUT_MS, PARLEY_MAX_OFFER_BYTES,\n' +
         'PARLEY_CORS_ORIGINS, PARLEY_WEB_CLIENT (on|off: the voice page at /), PARLEY_DEV_TOKEN_ENDPOINT (1: GET /dev/token\n' +
         'mints tokens for the page; loopback listeners only). API: POST /v1/sessions (application/sdp),\n' +
-        'DELETE /v1/sessions/{id}, GET /healthz.',
+        'DELETE /v1/sessions/{id}, GET /healthz.\n' +
+        '\nExamples:\n' +
+        '  PARLEY_AUTH_JWT_SECRET=... parley edge --relay 203.0.113.7:3478\n' +
+        '  PARLEY_AUTH=off PARLEY_WEB_CLIENT=off parley edge --port 8081 --relay 127.0.0.1:3478',
     )
     .action(async (o: { port?: string; host?: string; relay?: string; metricsPort?: string }) => {
       const { loadSignalingConfig } = await import('@parley/edge/signaling/config.js');

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { httpUrl, word } from './flag-parsers.js';
+import { resolveToken, TokenUnavailableError, unauthorizedHint } from './token-source.js';
 
 interface LoadtestFlags {
   token?: string;
@@ -16,13 +18,16 @@ export function registerLoadtest(program: Command): void {
   program
     .command('loadtest')
     .description('open many real WebRTC sessions (werift) through an edge and its relay, and summarize')
-    .argument('<edge-url>', 'edge base URL, e.g. http://127.0.0.1:8080')
-    .option('--token <jwt>', 'bearer token (or PARLEY_TOKEN)')
+    .argument('<edge-url>', 'edge base URL, e.g. http://127.0.0.1:8080', httpUrl)
+    .option(
+      '--token <jwt>',
+      'bearer token (default: PARLEY_TOKEN, else fetched from a loopback `parley dev` edge)',
+    )
     .option('--sessions <n>', 'sessions to open in all (1-10000)', '10')
     .option('--ramp <r>', 'sessions started per second (0.1-1000)', '5')
     .option('--duration <s>', 'seconds of audio each session sends once connected (0.1-3600)', '10')
     .option('--rate <pps>', 'RTP packets per second each way per session (50 = 20 ms Opus frames)', '50')
-    .option('--agent <name>', 'agent to talk to (default: the transceiver default)')
+    .option('--agent <name>', 'agent to talk to (default: the transceiver default)', word(64))
     .option('--setup-timeout <ms>', 'per session: give up on ICE/DTLS setup after this long', '15000')
     .option(
       '--deadline <s>',
@@ -39,8 +44,12 @@ export function registerLoadtest(program: Command): void {
         'JSON fields: sessions {started, completed, failed}, setupMs {signaling, iceConnected, dtlsConnected,\n' +
         'firstAudio: {p50, p95, p99}}, rttMs {p50, p95, p99, max, samples}, jitterMs {p50, max},\n' +
         'packets {sent, received, lost, lossPercent}, failures {reason: count}, failureExamples, elapsedMs.\n' +
+        'Token: --token, else PARLEY_TOKEN, else GET /dev/token on a loopback edge started by `parley dev`.\n' +
         'Exit status: 0 when every session completed, 1 when any failed, 2 on bad arguments.\n' +
-        'Try it against `parley dev`:  parley loadtest http://127.0.0.1:8080 --token <jwt> --sessions 20 --ramp 10',
+        '\nExamples:\n' +
+        '  parley loadtest http://127.0.0.1:8080 --sessions 20 --ramp 10     # against `parley dev`\n' +
+        '  parley loadtest http://127.0.0.1:8080 --sessions 50 --duration 30 --agent echo --json\n' +
+        '  PARLEY_TOKEN=$(parley token --ttl 600) parley loadtest https://edge.example.com --sessions 200',
     )
     .action(async (edgeUrl: string, o: LoadtestFlags) => {
       const { checkLoadOptions, runLoad } = await import('@parley/loadtest/load/load-runner.js');
@@ -54,7 +63,6 @@ export function registerLoadtest(program: Command): void {
       const setupTimeoutMs = Number(o.setupTimeout);
       const deadlineSeconds = o.deadline === undefined ? undefined : Number(o.deadline);
       try {
-        new URL(edgeUrl);
         checkLoadOptions(numbers);
         if (!Number.isFinite(setupTimeoutMs) || setupTimeoutMs < 100 || setupTimeoutMs > 120_000)
           throw new RangeError('--setup-timeout must be 100 to 120000 ms');
@@ -64,10 +72,18 @@ export function registerLoadtest(program: Command): void {
         process.stderr.write(`parley loadtest: ${(err as Error).message}\n`);
         process.exit(2);
       }
+      let token: Awaited<ReturnType<typeof resolveToken>>;
+      try {
+        token = await resolveToken(edgeUrl, { flag: o.token, env: process.env.PARLEY_TOKEN });
+      } catch (err) {
+        if (!(err instanceof TokenUnavailableError)) throw err;
+        process.stderr.write(`parley loadtest: ${err.message}\n`);
+        process.exit(1);
+      }
       const tty = process.stderr.isTTY;
       const summary = await runLoad({
         edgeUrl,
-        token: o.token ?? process.env.PARLEY_TOKEN,
+        token: token.token,
         ...numbers,
         agent: o.agent,
         setupTimeoutMs,
@@ -76,6 +92,9 @@ export function registerLoadtest(program: Command): void {
         onProgress: (p) => process.stderr.write(`${formatProgress(p)}${tty ? '\x1b[K\r' : '\n'}`),
       });
       if (tty) process.stderr.write('\n');
+      const hint = unauthorizedHint(token.origin);
+      if (hint && Object.keys(summary.failures).some((r) => r.includes('401')))
+        process.stderr.write(`sessions were refused with 401${hint}\n`);
       process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
       process.exit(summary.sessions.failed === 0 ? 0 : 1);
     });

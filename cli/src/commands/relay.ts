@@ -14,7 +14,10 @@ export function registerRelay(program: Command): void {
       '\nEnvironment: NATS_URL, PARLEY_TOKEN_KEYS (required; the same keys as the transceivers),\n' +
         'PARLEY_RELAY_IDLE_TIMEOUT_MS (30000), PARLEY_RELAY_MAX_FLOWS (100000),\n' +
         'PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND (200; 0 = no limit).\n' +
-        'No sessions, no media keys: restart it at any time; flows rebuild on the next STUN consent check.',
+        'No sessions, no media keys: restart it at any time; flows rebuild on the next STUN consent check.\n' +
+        '\nExamples:\n' +
+        '  PARLEY_TOKEN_KEYS=$(parley keygen) parley relay\n' +
+        '  PARLEY_TOKEN_KEYS=... parley relay --host 203.0.113.7 --port 3478 --upstream-host 10.0.0.5',
     )
     .action(async (o: { port?: string; host?: string; upstreamHost?: string; metricsPort?: string }) => {
       const { loadRelayConfig } = await import('@parley/edge/relay/config.js');

@@ -22,7 +22,10 @@ export function registerTransceiver(program: Command): void {
         'Agents (echo and rtp-echo always): PARLEY_AGENT_GRPC_URL enables grpc, PARLEY_REALTIME_URL (+ PARLEY_REALTIME_API_KEY)\n' +
         'enables realtime; PARLEY_AGENT_GRPC_SAMPLE_RATE, PARLEY_AGENT_GRPC_CODEC (pcm16|opus),\n' +
         'PARLEY_AGENT_CONNECT_TIMEOUT_MS.\n' +
-        'SIGTERM drains: announces draining, waits for sessions up to PARLEY_DRAIN_TIMEOUT_MS, then exits.',
+        'SIGTERM drains: announces draining, waits for sessions up to PARLEY_DRAIN_TIMEOUT_MS, then exits.\n' +
+        '\nExamples:\n' +
+        '  PARLEY_TOKEN_KEYS=... parley transceiver --address 10.0.0.5 --port 20000\n' +
+        '  PARLEY_TOKEN_KEYS=... PARLEY_AGENT_GRPC_URL=10.0.0.9:50051 PARLEY_DEFAULT_AGENT=grpc parley transceiver',
     )
     .action(
       async (o: {
