@@ -96,7 +96,10 @@ export async function runService(
     process.exit(clean ? 0 : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // Under `parley dev` a terminal's Ctrl-C reaches the whole process group; the parent stops its
+  // children in order (edge first, NATS last), so a child acting on it too would only race that
+  // and print "second SIGTERM" when the parent's own stop arrives.
+  process.on('SIGINT', () => (process.send ? undefined : void stop('SIGINT')));
   // A dev parent that dies must not leave orphans holding ports.
   process.on('disconnect', () => void stop('parent gone'));
   // A promise that loses the shutdown race (a NATS request cut by close) is
