@@ -45,7 +45,8 @@ export function checkBindingRequest(
   const walk = walkAttributes(data, (a) => {
     // Attributes after MESSAGE-INTEGRITY are not covered by it (RFC 8489 §14.5): stop there.
     if (a.type === StunAttr.MESSAGE_INTEGRITY) {
-      integrity = a.offset - 4;
+      // One of another length is simply bad: comparing it would throw (timingSafeEqual needs equal lengths).
+      integrity = a.length === HMAC_SHA1_BYTES ? a.offset - 4 : -1;
       return a.length === HMAC_SHA1_BYTES;
     }
     if (a.type === StunAttr.USERNAME && username < 0) {
