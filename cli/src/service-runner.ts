@@ -90,7 +90,8 @@ export async function runService(
     };
     say(`${why}: stopping (within ${total} ms)`);
     if (service) await bestEffort('service stop', budget, () => (service as RunningService).stop(), failed);
-    if (telemetry) await bestEffort('telemetry shutdown', TELEMETRY_SHUTDOWN_MS, telemetry.shutdown(), failed);
+    if (telemetry)
+      await bestEffort('telemetry shutdown', TELEMETRY_SHUTDOWN_MS, telemetry.shutdown(), failed);
     clearTimeout(hard);
     watchdog.disarm();
     process.exit(clean ? 0 : 1);
@@ -127,6 +128,11 @@ export async function runService(
   const info = { ...service.info, ...(telemetry.metricsUrl ? { metrics: telemetry.metricsUrl } : {}) };
   if (process.send) {
     // The parent may be gone already ("disconnect" then stops us): a failed send is no crash.
-    process.send({ type: 'ready', service: name, info } satisfies ReadyMessage, undefined, {}, () => undefined);
+    process.send(
+      { type: 'ready', service: name, info } satisfies ReadyMessage,
+      undefined,
+      {},
+      () => undefined,
+    );
   } else process.stderr.write(`parley ${name} ready ${JSON.stringify(info)}\n`);
 }

@@ -1,3 +1,4 @@
+import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
 import type { Logger } from '@parley/shared/log.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
 import { srtpEngineFor } from '@parley/shared/srtp/srtp-engine.js';
@@ -17,6 +18,11 @@ import { bindMux } from './transport/bind-mux.js';
 import type { UdpMux } from './transport/udp-mux.js';
 
 export const TRANSCEIVER_VERSION = '0.1.0';
+
+/** After the drain: sessions send session.ended and close their peers within this. */
+const SESSION_CLOSE_MS = 2_000;
+/** Flushing NATS on the way out; then the connection is closed regardless. */
+const NATS_DRAIN_MS = 2_000;
 
 export interface TransceiverProcess {
   id: string;
@@ -113,17 +119,29 @@ export async function startTransceiver(
     'transceiver ready',
   );
 
-  let closed = false;
-  async function shutdown(drainMs: number): Promise<void> {
-    if (closed) return;
-    closed = true;
-    await sessions.drain(drainMs);
+  let closing: Promise<void> | undefined;
+  // Each step has its own limit, so one stuck peer, agent or NATS server cannot hold the rest.
+  const warn = (err: unknown) => log.warn({ err: (err as Error).message }, 'shutdown step cut short');
+  const shutdown = (drainMs: number): Promise<void> => {
+    closing ??= stopAll(drainMs);
+    return closing;
+  };
+  async function stopAll(drainMs: number): Promise<void> {
+    // Sessions get the drain time, plus a moment to send session.ended and close their peers.
+    await bestEffort('session drain', drainMs + SESSION_CLOSE_MS, sessions.drain(drainMs), warn);
     announcer?.publish();
     announcer?.stop();
     stopServing();
     registry?.close();
     mux.close();
-    await nc.drain().catch(() => undefined);
+    // A drain needs the server; with NATS unreachable it would wait for ever.
+    await bestEffort(
+      'NATS drain',
+      NATS_DRAIN_MS,
+      () => nc.drain(),
+      warn,
+      () => void nc.close().catch(() => undefined),
+    );
   }
   return {
     id,

@@ -5,6 +5,7 @@ import { ClusterRttTable } from '@parley/shared/discovery/cluster-rtt.js';
 import { probeClusterRtt } from '@parley/shared/discovery/probe-cluster-rtt.js';
 import { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
 import { watchTransceivers } from '@parley/shared/discovery/watch-transceivers.js';
+import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
 import { createLogger, type Logger } from '@parley/shared/log.js';
 import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
 import type { Hono, MiddlewareHandler } from 'hono';
@@ -14,6 +15,10 @@ import type { SignalingConfig } from './config.js';
 import { connectionGuard, listenHttp } from './http-server.js';
 import { NatsSessionBroker } from './nats-session-broker.js';
 import { ownerBoundSessionIds } from './session-owner.js';
+
+/** Shutdown steps, each bounded (the edge's whole stop stays under 5 s). */
+const HTTP_CLOSE_MS = 2_000;
+const NATS_DRAIN_MS = 2_000;
 
 export interface SignalingServerDeps {
   log?: Logger;
@@ -121,12 +126,26 @@ export async function startSignalingServer(
     // The connection guard runs outermost, so it sees every response and the in-flight count is exact.
     middleware: [connectionGuard(config.http.limits) as MiddlewareHandler, ...(deps.middleware ?? [])],
   });
+    broker,
+    nc,
+    table,
+    log,
+    maxOfferBytes: config.maxOfferBytes,
+  });
   deps.mount?.(app as unknown as Hono);
 
   const stopNats = async () => {
     probe?.stop();
     watch.stop();
-    if (ownsNats && !nc.isClosed()) await nc.drain();
+    // A drain needs the server: with NATS unreachable it would wait forever, so it gets 2 s, then close.
+    if (ownsNats && !nc.isClosed())
+      await bestEffort(
+        'NATS drain',
+        NATS_DRAIN_MS,
+        () => nc.drain(),
+        (err) => log.warn({ err: (err as Error).message }, 'NATS drain cut short'),
+        () => void nc.close().catch(() => undefined),
+      );
   };
 
   let server: Server;
@@ -162,7 +181,7 @@ export async function startSignalingServer(
           server.closeIdleConnections();
           // Keep-alive connections that go idle later (browsers hold them) would
           // keep close() waiting for the socket timeout; give requests 2 s, then cut.
-          setTimeout(() => server.closeAllConnections(), 2_000).unref();
+          setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_MS).unref();
         });
         await stopNats();
       })();

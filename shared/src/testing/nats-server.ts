@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
+import { spawnTied } from '../lifecycle/spawn-tied.js';
 import { freeTcpPort } from '../net/free-port.js';
 
 /**
@@ -19,15 +20,29 @@ export class NatsServerProcess {
     return srv;
   }
 
+  /** The nats-server's pid while it runs (tests check the process table with it). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: a NATS that accepts TCP but never answers. */
+  pause(paused: boolean): void {
+    this.child?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
   async restart(): Promise<void> {
     if (this.child) await this.stop();
-    const child = spawn(this.bin, ['-a', '127.0.0.1', '-p', String(this.port)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    // Tied to the test worker: if it dies (crash, timeout kill), the kernel kills nats-server too.
+    const child = spawnTied(
+      this.bin,
+      ['-a', '127.0.0.1', '-p', String(this.port)],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+      'KILL',
+    );
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (d) => {
@@ -52,6 +67,8 @@ export class NatsServerProcess {
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
+      // A paused server only sees the SIGTERM once it runs again.
+      child.kill('SIGCONT');
       setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
     });
   }

@@ -1,0 +1,229 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
+import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
+import { descendantsOf, isRunning, waitUntilGone } from '@parley/shared/testing/process-table.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+// Each production process, spawned as an operator would (the built CLI), is
+// sent SIGTERM in each state with its dependency killed or frozen; the test
+// measures the exit and then checks the process table, not the logs.
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const TOKEN_KEYS = `1:${randomBytes(32).toString('base64')}`;
+
+interface Proc {
+  child: ChildProcess;
+  pid: number;
+  output: () => string;
+  ready: Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+const started: Proc[] = [];
+
+function run(args: string[], env: Record<string, string>): Proc {
+  const child = spawnTied(
+    process.execPath,
+    [MAIN, ...args],
+    { env: { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    'KILL',
+  );
+  let out = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (/(^| )ready( |$)/m.test(out)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then(({ code }) => reject(new Error(`${args[0]} exited (${code}) before ready:\n${out}`)));
+  });
+  ready.catch(() => undefined);
+  const p: Proc = { child, pid: child.pid as number, output: () => out, ready, exited };
+  started.push(p);
+  return p;
+}
+
+/** SIGTERM, then how long until the process is gone from the process table (ms). */
+async function terminate(p: Proc): Promise<{ ms: number; code: number | null }> {
+  const t0 = performance.now();
+  p.child.kill('SIGTERM');
+  const { code, at } = await p.exited;
+  expect(await waitUntilGone([p.pid], 1_000)).toEqual([]);
+  console.log(`exit after SIGTERM: ${Math.round(at - t0)} ms (code ${code})`);
+  return { ms: at - t0, code };
+}
+
+const edgeEnv = async (natsUrl: string) => ({
+  NATS_URL: natsUrl,
+  PARLEY_HTTP_HOST: '127.0.0.1',
+  PARLEY_HTTP_PORT: String(await freeTcpPort()),
+  PARLEY_METRICS_PORT: '0',
+  PARLEY_RELAY_ADVERTISE: '127.0.0.1:3478',
+  PARLEY_AUTH: 'off',
+  PARLEY_WEB_CLIENT: 'off',
+});
+const relayEnv = async (natsUrl: string) => ({
+  NATS_URL: natsUrl,
+  PARLEY_TOKEN_KEYS: TOKEN_KEYS,
+  PARLEY_RELAY_HOST: '127.0.0.1',
+  PARLEY_RELAY_PORT: String(await freeUdpPort()),
+  PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+  PARLEY_METRICS_PORT: '0',
+});
+const transceiverEnv = async (natsUrl: string) => ({
+  NATS_URL: natsUrl,
+  PARLEY_TOKEN_KEYS: TOKEN_KEYS,
+  PARLEY_TRANSCEIVER_ID: `shutdown-${randomBytes(3).toString('hex')}`,
+  PARLEY_PRIVATE_ADDRESS: '127.0.0.1',
+  PARLEY_ICE_PORT: String(await freeUdpPort()),
+  PARLEY_METRICS_PORT: '0',
+  PARLEY_DRAIN_TIMEOUT_MS: '1000',
+});
+
+// Stated stop times (README, Operations): edge 5 s, relay 3 s, transceiver drain + 5 s, each plus
+// the 1 s telemetry flush; the assertions add 1 s for a busy 2-core machine.
+const EDGE_MS = 7_000;
+const RELAY_MS = 5_000;
+const TRANSCEIVER_MS = 1_000 + 7_000;
+
+describe('bounded shutdown of the real processes', () => {
+  let nats: NatsServerProcess;
+
+  beforeAll(async () => {
+    nats = await NatsServerProcess.start();
+  });
+  afterEach(async () => {
+    for (const p of started.splice(0)) if (isRunning(p.pid)) p.child.kill('SIGKILL');
+    nats.pause(false);
+    if (!nats.pid || !isRunning(nats.pid)) await nats.restart();
+  });
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  it.each([
+    ['edge', edgeEnv, EDGE_MS],
+    ['relay', relayEnv, RELAY_MS],
+    ['transceiver', transceiverEnv, TRANSCEIVER_MS],
+  ] as const)('%s: exits on SIGTERM while serving with NATS frozen (SIGSTOP)', async (name, env, limit) => {
+    const p = run([name], await env(nats.url));
+    await p.ready;
+    nats.pause(true);
+    const { ms, code } = await terminate(p);
+    expect(ms).toBeLessThan(limit);
+    expect(code).not.toBeNull();
+    expect(p.output()).not.toMatch(/unhandled rejection/i);
+  });
+
+  it.each([
+    ['edge', edgeEnv, EDGE_MS],
+    ['relay', relayEnv, RELAY_MS],
+    ['transceiver', transceiverEnv, TRANSCEIVER_MS],
+  ] as const)('%s: exits on SIGTERM while serving with NATS gone (killed)', async (name, env, limit) => {
+    const p = run([name], await env(nats.url));
+    await p.ready;
+    await nats.stop();
+    // Let the client notice and start reconnecting: the state an operator finds.
+    await new Promise((r) => setTimeout(r, 500));
+    const { ms } = await terminate(p);
+    expect(ms).toBeLessThan(limit);
+    expect(p.output()).not.toMatch(/unhandled rejection/i);
+  });
+
+  it.each([
+    ['edge', edgeEnv],
+    ['relay', relayEnv],
+    ['transceiver', transceiverEnv],
+  ] as const)('%s: exits at once on SIGTERM while starting against a frozen NATS', async (name, env) => {
+    nats.pause(true);
+    const p = run([name], await env(nats.url));
+    // Long enough for the process to be inside its NATS connect, which cannot finish.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(isRunning(p.pid)).toBe(true);
+    const { ms } = await terminate(p);
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it('a second SIGTERM exits at once while the first is still stopping', async () => {
+    // A drain that would take 10 s: the transceiver waits for its sessions (none) and then
+    // for NATS, which is frozen; the second signal must not wait for either.
+    const p = run(['transceiver'], { ...(await transceiverEnv(nats.url)), PARLEY_DRAIN_TIMEOUT_MS: '10000' });
+    await p.ready;
+    nats.pause(true);
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(isRunning(p.pid)).toBe(true);
+    const { ms, code } = await terminate(p);
+    expect(ms).toBeLessThan(500);
+    expect(code).toBe(1);
+  });
+});
+
+describe('parley dev leaves nothing behind when it is killed', () => {
+  const devArgs = async () => [
+    'dev',
+    '--port',
+    String(await freeTcpPort()),
+    '--relay-port',
+    String(await freeUdpPort()),
+    '--ice-port',
+    String(await freeUdpPort()),
+    '--quiet',
+  ];
+  const devEnv = { NATS_URL: '', PARLEY_LOG_LEVEL: 'warn' };
+
+  /** Waits until `parley dev` has at least `n` descendants, and returns them. */
+  async function treeOf(pid: number, n: number, timeoutMs: number) {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const tree = descendantsOf(pid);
+      if (tree.length >= n || performance.now() > deadline) return tree;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  afterEach(() => {
+    for (const p of started.splice(0)) if (isRunning(p.pid)) p.child.kill('SIGKILL');
+  });
+
+  it('SIGKILL after ready: nats-server, transceiver, relay and edge all exit', async () => {
+    const p = run(await devArgs(), devEnv);
+    await p.ready;
+    const tree = descendantsOf(p.pid);
+    // nats-server and three node services (their thread names vary, so count them).
+    expect(tree.filter((r) => r.comm === 'nats-server')).toHaveLength(1);
+    expect(tree).toHaveLength(4);
+    p.child.kill('SIGKILL');
+    expect(await waitUntilGone([p.pid], 1_000)).toEqual([]);
+    // The services' own SIGTERM budgets (edge 5 s, relay 3 s, transceiver 3 + 5 s in dev) bound this.
+    const t0 = performance.now();
+    expect(
+      await waitUntilGone(
+        tree.map((r) => r.pid),
+        10_000,
+      ),
+    ).toEqual([]);
+    console.log(`dev children gone ${Math.round(performance.now() - t0)} ms after SIGKILL of parley dev`);
+  });
+
+  it('SIGKILL mid-start (nats-server and the first service up, others not yet): all exit', async () => {
+    const p = run(await devArgs(), devEnv);
+    const tree = await treeOf(p.pid, 2, 15_000);
+    expect(tree.map((r) => r.comm)).toContain('nats-server');
+    expect(p.output()).not.toMatch(/^ready$/m);
+    p.child.kill('SIGKILL');
+    const seen = [...tree, ...descendantsOf(p.pid)].map((r) => r.pid);
+    expect(await waitUntilGone([p.pid], 1_000)).toEqual([]);
+    const t0 = performance.now();
+    expect(await waitUntilGone(seen, 10_000)).toEqual([]);
+    console.log(
+      `mid-start: ${seen.length} children gone ${Math.round(performance.now() - t0)} ms after SIGKILL`,
+    );
+  });
+});
