@@ -13,10 +13,17 @@ import {
   makeKeyring,
   type RoutingClaims,
   routeIdOf,
+  tokenId,
   verifyToken,
 } from '@parley/shared/token/routing-token.js';
 import { describe, expect, it, vi } from 'vitest';
-import { decideFirstPacket, type FirstPacketContext, normalizeIp, type RouteTarget } from './first-packet.js';
+import {
+  bindingRequestToken,
+  decideFirstPacket,
+  type FirstPacketContext,
+  normalizeIp,
+  type RouteTarget,
+} from './first-packet.js';
 import { encodeV1Token } from './testing/v1-token.js';
 
 const NOW_MS = 1_900_000_000_000;
@@ -37,9 +44,58 @@ function check(tok: string, extra: Parameters<typeof buildBindingRequest>[0] = {
 
 describe('decideFirstPacket: flows that may open', () => {
   it('forwards a Binding Request with a valid token to the announced address and port', () => {
-    expect(decideFirstPacket(check(token()), ctx())).toEqual({
-      forward: { host: '10.1.2.3', port: 20_000, routeId, keyId: 1 },
+    const tok = token();
+    expect(decideFirstPacket(check(tok), ctx())).toEqual({
+      forward: {
+        host: '10.1.2.3',
+        port: 20_000,
+        routeId,
+        keyId: 1,
+        token: tok,
+        tokenId: tokenId(tok),
+        expiresAt: NOW_MS / 1000 + 300,
+        via: 'discovery',
+      },
     });
+  });
+
+  it('without discovery, forwards to the address signed in a version 3 token only when told to', () => {
+    const tok = token({ target: { address: '10.9.8.7', port: 20_001 } });
+    const none = () => undefined;
+    expect(decideFirstPacket(check(tok), ctx({ resolveRoute: none }))).toEqual({ drop: 'route_unknown' });
+    expect(decideFirstPacket(check(tok), ctx({ resolveRoute: none, useSignedTarget: true }))).toMatchObject({
+      forward: { host: '10.9.8.7', port: 20_001, via: 'token' },
+    });
+    // Discovery, when it knows the route, wins over the signed address.
+    expect(decideFirstPacket(check(tok), ctx({ useSignedTarget: true }))).toMatchObject({
+      forward: { host: '10.1.2.3', port: 20_000, via: 'discovery' },
+    });
+    // A version 2 token carries no address: nothing to fall back to.
+    expect(decideFirstPacket(check(token()), ctx({ resolveRoute: none, useSignedTarget: true }))).toEqual({
+      drop: 'route_unknown',
+    });
+  });
+
+  it('refuses a revoked token (an ended session)', () => {
+    const tok = token();
+    expect(decideFirstPacket(check(tok), ctx({ isRevoked: (id) => id === tokenId(tok) }))).toEqual({
+      drop: 'token_revoked',
+    });
+    expect(decideFirstPacket(check(token()), ctx({ isRevoked: (id) => id === tokenId(tok) }))).toHaveProperty(
+      'forward',
+    );
+  });
+
+  it('bindingRequestToken reads the server ufrag of Binding Requests only', () => {
+    const tok = token();
+    expect(bindingRequestToken(check(tok))).toBe(tok);
+    expect(
+      bindingRequestToken(Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+    ).toBe(undefined);
+    const response = Buffer.from(check(tok));
+    response[1] = 0x01;
+    response[0] = 0x01; // Binding success response
+    expect(bindingRequestToken(response)).toBeUndefined();
   });
 
   it('sends every session of a transceiver to its one announced port, whatever the nonce', () => {
@@ -78,6 +134,10 @@ describe('decideFirstPacket: flows that may open', () => {
           port,
           routeId: routeIdOf(FIXTURE_TRANSCEIVER_ID),
           keyId: FIXTURE_KEY_ID,
+          token: tok,
+          tokenId: tokenId(tok ?? ''),
+          expiresAt: FIXTURE_EXPIRES_AT,
+          via: 'discovery',
         },
       });
       expect(resolveRoute).toHaveBeenCalledTimes(1);
@@ -221,7 +281,8 @@ describe('decideFirstPacket: everything else is dropped, with a reason', () => {
       const pkt = i % 2 === 0 ? Buffer.from(Array.from({ length: rand() }, rand)) : Buffer.from(good);
       if (i % 2 === 1) for (let k = 0; k < 3; k++) pkt[20 + (rand() % (pkt.length - 20))] = rand();
       const d = decideFirstPacket(pkt, ctx());
-      if ('forward' in d) expect(d.forward).toEqual({ host: '10.1.2.3', port: 20_000, routeId, keyId: 1 });
+      if ('forward' in d)
+        expect(d.forward).toMatchObject({ host: '10.1.2.3', port: 20_000, routeId, keyId: 1 });
     }
   });
 });

@@ -8,7 +8,12 @@ import {
   StunClass,
   splitIceUsername,
 } from '@parley/shared/stun/stun-message.js';
-import { TOKEN_CHARS, type TokenKeyring, verifyToken } from '@parley/shared/token/routing-token.js';
+import {
+  isTokenLength,
+  type TokenKeyring,
+  tokenId,
+  verifyToken,
+} from '@parley/shared/token/routing-token.js';
 import type { DropReason } from './relay-counters.js';
 
 /** What the relay needs to know about a transceiver (a TransceiverAnnounce fits). */
@@ -30,6 +35,15 @@ export interface FirstPacketContext {
   family?: 4 | 6;
   /** Asked just before the HMAC (the only costly step); false drops as 'rate_limited'. */
   admit?: () => boolean;
+  /** Ended sessions (by tokenId()): their tokens open nothing. */
+  isRevoked?: (tokenId: string) => boolean;
+  /**
+   * When discovery does not know the route: true forwards to the address the
+   * transceiver signed into a version 3 token (the relay has no discovery
+   * yet, e.g. NATS is down); false drops it (discovery is live, so the
+   * transceiver is gone).
+   */
+  useSignedTarget?: boolean;
 }
 
 export interface ForwardTarget {
@@ -37,6 +51,13 @@ export interface ForwardTarget {
   port: number;
   routeId: string;
   keyId: number;
+  /** The server ufrag: the token as it appeared in USERNAME. */
+  token: string;
+  tokenId: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  /** Where the target came from. */
+  via: 'discovery' | 'token';
 }
 
 export type FirstPacketDecision = { forward: ForwardTarget } | { drop: DropReason };
@@ -71,18 +92,49 @@ export function decideFirstPacket(msg: Uint8Array, ctx: FirstPacketContext): Fir
   if (checkFingerprint(msg) === 'bad') return { drop: 'stun_bad_fingerprint' };
   const parts = splitIceUsername(user.username);
   if (!parts) return { drop: 'username_malformed' };
-  if (parts.receiver.length !== TOKEN_CHARS) return { drop: 'token_malformed' };
+  if (!isTokenLength(parts.receiver.length)) return { drop: 'token_malformed' };
   if (ctx.admit && !ctx.admit()) return { drop: 'rate_limited' };
 
   const verified = verifyToken(ctx.keyring, parts.receiver, Math.floor(ctx.nowMs / 1000));
   if (!verified.ok) return { drop: `token_${verified.reason}` };
-  const { routeId } = verified.claims;
+  const { routeId, expiresAt, target } = verified.claims;
+  const id = tokenId(parts.receiver);
+  if (ctx.isRevoked?.(id)) return { drop: 'token_revoked' };
 
-  const route = ctx.resolveRoute(routeId);
+  let route = ctx.resolveRoute(routeId);
+  let via: ForwardTarget['via'] = 'discovery';
+  if (!route && target && ctx.useSignedTarget) {
+    route = target;
+    via = 'token';
+  }
   if (!route) return { drop: 'route_unknown' };
   const host = normalizeIp(route.address, ctx.family);
   if (host === undefined) return { drop: 'route_bad_address' };
-  return { forward: { host, port: route.port, routeId, keyId: verified.keyId } };
+  return {
+    forward: {
+      host,
+      port: route.port,
+      routeId,
+      keyId: verified.keyId,
+      token: parts.receiver,
+      tokenId: id,
+      expiresAt,
+      via,
+    },
+  };
+}
+
+/**
+ * The server ufrag (routing token) of a STUN Binding Request, or undefined
+ * for anything else. Runs on every packet of a known flow, so it bails out
+ * on the first two bytes for everything that is not a Binding Request (DTLS,
+ * SRTP, responses); consent checks come every few seconds.
+ */
+export function bindingRequestToken(msg: Uint8Array): string | undefined {
+  if (msg.length < 20 || msg[0] !== 0 || msg[1] !== 1) return undefined;
+  const user = readUsername(msg);
+  if (!user.ok) return undefined;
+  return splitIceUsername(user.username)?.receiver;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { newRtpQuality, type RtpQuality } from './rtp-quality.js';
+
 /** Milliseconds; injected so idle expiry is testable without waiting. */
 export type Clock = () => number;
 
@@ -7,6 +9,10 @@ export interface FlowInit<U> {
   /** The transceiver the routing token named; the only source accepted on `upstream`. */
   targetHost: string;
   targetPort: number;
+  /** The server ufrag (routing token) of the Binding Request that opened the flow. */
+  token: string;
+  /** Route id + nonce of that token: one session (see tokenId()). */
+  tokenId: string;
   /** Whatever the I/O layer forwards through (a UDP socket); opaque here. */
   upstream: U;
 }
@@ -19,6 +25,9 @@ export interface Flow<U> extends FlowInit<U> {
   bytesUp: number;
   packetsDown: number;
   bytesDown: number;
+  /** RTP quality per direction, from clear headers (allocated once per flow). */
+  readonly qualityUp: RtpQuality;
+  readonly qualityDown: RtpQuality;
 }
 
 /** Flows are keyed by the client's public ip:port as the relay sees it. */
@@ -30,18 +39,39 @@ export interface FlowTableOptions {
   idleTimeoutMs: number;
   maxFlows: number;
   clock: Clock;
+  /**
+   * Flows one session's token may hold. A client has a few candidates (and
+   * a relay restart or ICE restart adds one); a replayed token from
+   * thousands of addresses must not cost thousands of sockets. Default 8.
+   */
+  maxFlowsPerToken?: number;
+  /** Flows one source IP may hold (CGNAT shares an address, so keep it generous). Default 512. */
+  maxFlowsPerIp?: number;
 }
+
+export type OpenRefusal = 'flow_table_full' | 'token_flow_limit' | 'ip_flow_limit';
+
+export type OpenResult<U> =
+  | { ok: true; flow: Flow<U>; evicted?: Flow<U> }
+  | { ok: false; reason: OpenRefusal };
 
 /**
  * The relay's only state: client address -> upstream socket and target.
  * Pure (no timers, no sockets): sweep() hands back expired flows and the
- * I/O layer closes their sockets. Bounded, because every flow costs a file
- * descriptor and a port.
+ * I/O layer closes their sockets. Bounded as a whole, per token and per
+ * source IP, because every flow costs a file descriptor and a port: a limit
+ * refuses one flow, never the relay.
  */
 export class FlowTable<U> {
   private readonly flows = new Map<string, Flow<U>>();
+  private readonly byToken = new Map<string, Set<Flow<U>>>();
+  private readonly perIp = new Map<string, number>();
+  /** Where the incremental sweep stopped; Map iterators survive deletes and see inserts. */
+  private cursor: IterableIterator<Flow<U>> | undefined;
   readonly idleTimeoutMs: number;
   readonly maxFlows: number;
+  readonly maxFlowsPerToken: number;
+  readonly maxFlowsPerIp: number;
   private readonly clock: Clock;
 
   constructor(opts: FlowTableOptions) {
@@ -49,6 +79,10 @@ export class FlowTable<U> {
     if (!(opts.maxFlows >= 1)) throw new Error('maxFlows must be at least 1');
     this.idleTimeoutMs = opts.idleTimeoutMs;
     this.maxFlows = opts.maxFlows;
+    this.maxFlowsPerToken = opts.maxFlowsPerToken ?? 8;
+    this.maxFlowsPerIp = opts.maxFlowsPerIp ?? 512;
+    if (!(this.maxFlowsPerToken >= 1) || !(this.maxFlowsPerIp >= 1))
+      throw new Error('per-token and per-IP flow limits must be at least 1');
     this.clock = opts.clock;
   }
 
@@ -64,11 +98,37 @@ export class FlowTable<U> {
     return this.flows.get(key);
   }
 
-  /** Adds a flow; undefined when the table is full. A key may hold one flow at a time. */
-  open(init: FlowInit<U>): Flow<U> | undefined {
+  /** Open flows of one session's token (empty when none). */
+  forToken(tokenId: string): ReadonlySet<Flow<U>> {
+    return this.byToken.get(tokenId) ?? EMPTY;
+  }
+
+  flowsFromIp(ip: string): number {
+    return this.perIp.get(ip) ?? 0;
+  }
+
+  /**
+   * Adds a flow. At a token's limit, a flow of that token the transceiver
+   * never answered (a replay from a stranger's address, or a candidate the
+   * client gave up on) makes room, oldest first, and is returned as
+   * `evicted` for the caller to close; if every one was answered, the new
+   * flow is refused. A key holds one flow at a time: remove the old one first.
+   */
+  open(init: FlowInit<U>): OpenResult<U> {
     const key = flowKey(init.clientAddress, init.clientPort);
     if (this.flows.has(key)) throw new Error(`flow ${key} is already open`);
-    if (this.isFull) return undefined;
+    if (this.isFull) return { ok: false, reason: 'flow_table_full' };
+    if (this.flowsFromIp(init.clientAddress) >= this.maxFlowsPerIp)
+      return { ok: false, reason: 'ip_flow_limit' };
+    let evicted: Flow<U> | undefined;
+    const siblings = this.byToken.get(init.tokenId);
+    if (siblings && siblings.size >= this.maxFlowsPerToken) {
+      for (const f of siblings) {
+        if (f.packetsDown === 0 && (evicted === undefined || f.lastSeen < evicted.lastSeen)) evicted = f;
+      }
+      if (evicted === undefined) return { ok: false, reason: 'token_flow_limit' };
+      this.remove(evicted);
+    }
     const now = this.clock();
     // Spelled out rather than spread so every flow shares one hidden class.
     const flow: Flow<U> = {
@@ -76,6 +136,8 @@ export class FlowTable<U> {
       clientPort: init.clientPort,
       targetHost: init.targetHost,
       targetPort: init.targetPort,
+      token: init.token,
+      tokenId: init.tokenId,
       upstream: init.upstream,
       key,
       openedAt: now,
@@ -84,9 +146,18 @@ export class FlowTable<U> {
       bytesUp: 0,
       packetsDown: 0,
       bytesDown: 0,
+      qualityUp: newRtpQuality(),
+      qualityDown: newRtpQuality(),
     };
     this.flows.set(key, flow);
-    return flow;
+    let set = this.byToken.get(init.tokenId);
+    if (!set) {
+      set = new Set();
+      this.byToken.set(init.tokenId, set);
+    }
+    set.add(flow);
+    this.perIp.set(init.clientAddress, this.flowsFromIp(init.clientAddress) + 1);
+    return evicted ? { ok: true, flow, evicted } : { ok: true, flow };
   }
 
   touch(flow: Flow<U>, now: number = this.clock()): void {
@@ -97,27 +168,56 @@ export class FlowTable<U> {
   remove(flow: Flow<U>): boolean {
     if (this.flows.get(flow.key) !== flow) return false;
     this.flows.delete(flow.key);
+    const set = this.byToken.get(flow.tokenId);
+    if (set) {
+      set.delete(flow);
+      if (set.size === 0) this.byToken.delete(flow.tokenId);
+    }
+    const n = this.flowsFromIp(flow.clientAddress) - 1;
+    if (n > 0) this.perIp.set(flow.clientAddress, n);
+    else this.perIp.delete(flow.clientAddress);
     return true;
   }
 
   /**
-   * Removes and returns flows idle for idleTimeoutMs or longer. A full scan:
-   * 100k flows take about a millisecond, and it runs a few times a second at
-   * most, which is cheaper than reordering an index on every packet.
+   * Removes and returns flows idle for idleTimeoutMs or longer, doing a
+   * bounded amount of work: it looks at most `maxScan` flows, continuing
+   * where the last call stopped, and returns at most `maxExpire`. Closing
+   * sockets is what costs (10k at once stalled the relay ~200 ms), so the
+   * caller closes a bounded batch and calls again on the next turn of the
+   * event loop while `more` says there is work left.
    */
-  sweep(now: number = this.clock()): Flow<U>[] {
+  sweep(
+    now: number = this.clock(),
+    maxExpire = Number.POSITIVE_INFINITY,
+    maxScan = Number.POSITIVE_INFINITY,
+  ): { expired: Flow<U>[]; more: boolean } {
     const expired: Flow<U>[] = [];
-    for (const flow of this.flows.values()) {
-      if (now - flow.lastSeen >= this.idleTimeoutMs) expired.push(flow);
+    let scanned = 0;
+    if (this.cursor === undefined) this.cursor = this.flows.values();
+    while (expired.length < maxExpire && scanned < maxScan) {
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = undefined;
+        return { expired, more: false };
+      }
+      scanned++;
+      const flow = next.value;
+      if (now - flow.lastSeen >= this.idleTimeoutMs) {
+        this.remove(flow);
+        expired.push(flow);
+      }
     }
-    for (const flow of expired) this.flows.delete(flow.key);
-    return expired;
+    return { expired, more: true };
   }
 
   /** Removes and returns every flow (relay shutdown). */
   clear(): Flow<U>[] {
     const all = [...this.flows.values()];
     this.flows.clear();
+    this.byToken.clear();
+    this.perIp.clear();
+    this.cursor = undefined;
     return all;
   }
 
@@ -125,3 +225,5 @@ export class FlowTable<U> {
     return this.flows.values();
   }
 }
+
+const EMPTY: ReadonlySet<never> = new Set();

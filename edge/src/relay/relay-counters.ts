@@ -17,10 +17,19 @@ export const DROP_REASONS = [
   'token_unknown_key',
   'token_bad_signature',
   'token_expired',
+  // The session ended (its transceiver published a revocation).
+  'token_revoked',
   'route_unknown',
   'route_bad_address',
   'rate_limited',
   'flow_table_full',
+  // Per-session and per-source bounds: one flow refused, never the relay.
+  'token_flow_limit',
+  'ip_flow_limit',
+  // The upstream port for a new flow could not be bound (EMFILE, no ports): that flow only.
+  'upstream_bind_failed',
+  // A Binding Request on a known flow naming another token that did not verify.
+  'reroute_rejected',
   // On a flow's upstream socket: only the transceiver the token named may answer.
   'upstream_foreign_source',
 ] as const;
@@ -35,6 +44,10 @@ export interface RelayCountersSnapshot {
   bytesDown: number;
   flowsOpened: number;
   flowsClosed: number;
+  flowsRerouted: number;
+  flowsRevoked: number;
+  flowsEvicted: number;
+  flowsViaToken: number;
   /** Gauge: flowsOpened - flowsClosed. */
   flowsOpen: number;
   /** Socket 'error' events and failed upstream binds. */
@@ -56,6 +69,14 @@ export class RelayCounters {
   bytesDown = 0;
   flowsOpened = 0;
   flowsClosed = 0;
+  /** Flows moved to another token's transceiver by a Binding Request naming a new token. */
+  flowsRerouted = 0;
+  /** Flows closed because their session ended (revocation). */
+  flowsRevoked = 0;
+  /** Flows closed to make room for a newer flow of the same token. */
+  flowsEvicted = 0;
+  /** Flows opened to the address signed in the token (no discovery entry). */
+  flowsViaToken = 0;
   socketErrors = 0;
   sendErrors = 0;
   readonly drops: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
@@ -81,6 +102,10 @@ export class RelayCounters {
       bytesDown: this.bytesDown,
       flowsOpened: this.flowsOpened,
       flowsClosed: this.flowsClosed,
+      flowsRerouted: this.flowsRerouted,
+      flowsRevoked: this.flowsRevoked,
+      flowsEvicted: this.flowsEvicted,
+      flowsViaToken: this.flowsViaToken,
       flowsOpen: this.flowsOpen,
       socketErrors: this.socketErrors,
       sendErrors: this.sendErrors,

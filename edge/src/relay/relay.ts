@@ -2,12 +2,22 @@ import type { RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Logger } from '@parley/shared/log.js';
-import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
+import { type TokenKeyring, tokenId, verifyToken } from '@parley/shared/token/routing-token.js';
 import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
-import { decideFirstPacket, normalizeIp, type RouteResolver } from './first-packet.js';
+import {
+  bindingRequestToken,
+  decideFirstPacket,
+  type FirstPacketDecision,
+  type ForwardTarget,
+  normalizeIp,
+  type RouteResolver,
+} from './first-packet.js';
+import { recordFlowQuality } from './flow-quality-metrics.js';
 import { type Clock, type Flow, FlowTable, flowKey } from './flow-table.js';
 import { NewFlowLimiter } from './new-flow-limiter.js';
 import { RelayCounters } from './relay-counters.js';
+import { RevocationSet } from './revocation-set.js';
+import { arrivalUnits, observeRtp, type RtpQualitySummary, summarize } from './rtp-quality.js';
 
 export interface RelayOptions {
   /** Public address to bind (0.0.0.0, ::, or one IP). */
@@ -17,13 +27,25 @@ export interface RelayOptions {
   /** Local address for per-flow upstream sockets; its family is the family of reachable transceivers. */
   upstreamHost?: string;
   keyring: TokenKeyring;
-  /** routeId -> transceiver; in production TransceiverTable.byRouteId. */
+  /** routeId -> transceiver; in production the relay's RouteTable fed by NATS announcements. */
   resolveRoute: RouteResolver;
+  /**
+   * Asked per new flow whose route discovery does not know: true forwards
+   * to the address signed into a version 3 token (discovery is not live yet,
+   * e.g. NATS is down). Default: never.
+   */
+  useSignedTarget?: () => boolean;
   /** Close a flow after this long without a packet either way. Consent checks (RFC 7675) come every ~5 s. */
   idleTimeoutMs?: number;
   maxFlows?: number;
+  /** Flows one session's token may hold (a replayed token cannot cost more). Default 8. */
+  maxFlowsPerToken?: number;
+  /** Flows one source IP may hold. Default 512. */
+  maxFlowsPerIp?: number;
   /** Wall-clock milliseconds: drives idle expiry and token expiry (unix seconds). */
   clock?: Clock;
+  /** Monotonic integer microseconds for RTP jitter; default performance.now(). */
+  micros?: () => number;
   log: Logger;
   /** Token verifications per source IP per second; 0 disables. */
   newFlowsPerIpPerSecond?: number;
@@ -31,7 +53,31 @@ export interface RelayOptions {
   socketBufferBytes?: number;
   /** How often idle flows are swept; defaults to a quarter of the idle timeout, within 50 ms..5 s. */
   sweepIntervalMs?: number;
+  /**
+   * Most flows closed per turn of the event loop. Closing a socket costs
+   * tens of microseconds, so 10k idle flows closed at once stalled
+   * forwarding for ~200 ms; in batches, packets are forwarded in between.
+   */
+  expireBatch?: number;
+  /** Called with each flow's summary when it ends (after it is logged). */
+  onFlowEnd?: (summary: FlowSummary) => void;
 }
+
+export interface FlowSummary {
+  client: string;
+  target: string;
+  /** tokenId(): route id + nonce, the same for every flow of one session. */
+  session: string;
+  reason: FlowEndReason;
+  durationMs: number;
+  packets: { up: number; down: number };
+  /** Client -> relay leg (the user's network), from RTP headers. */
+  rtpUp: RtpQualitySummary;
+  /** Transceiver -> relay leg (our network). */
+  rtpDown: RtpQualitySummary;
+}
+
+export type FlowEndReason = 'idle' | 'revoked' | 'rerouted' | 'evicted' | 'bind_failed' | 'shutdown';
 
 /**
  * Slow path for a reply whose source spells the target differently (IPv6
@@ -61,13 +107,40 @@ export function ephemeralPortCount(): number | undefined {
   }
 }
 
+/** The soft RLIMIT_NOFILE from /proc/self/limits text; undefined when unlimited or unreadable. */
+export function openFileLimit(limitsText?: string): number | undefined {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  return m && m[1] !== 'unlimited' ? Number(m[1]) : undefined;
+}
+
+/** File descriptors kept for everything that is not a flow (NATS, metrics, logs, the public socket). */
+export const FD_RESERVE = 256;
+
 export interface Relay {
   address(): { address: string; port: number; family: string };
   readonly counters: RelayCounters;
   /** Open flows right now. */
   readonly flows: number;
-  /** Closes idle flows now (the timer does this too); returns how many. */
+  /** The flow table's bound after the file-descriptor ceiling. */
+  readonly maxFlows: number;
+  /** Closes one batch of idle flows now (the timer does this too); returns how many. */
   sweep(): number;
+  /** Runs the periodic housekeeping now: idle flows close in batches on later turns of the event loop. */
+  tick(): void;
+  /**
+   * A session ended: its token opens nothing from now until it expires, and
+   * its flows close now. Returns false for a token that does not verify.
+   */
+  revoke(token: string): boolean;
+  readonly revocations: number;
   close(): Promise<void>;
 }
 
@@ -79,24 +152,43 @@ type Upstream = SocketAsPromised;
  * relay flow as a peer-reflexive candidate and needs no knowledge of the
  * relay. A flow is opened only by a Binding Request carrying a valid
  * routing token (first-packet.ts); after that every datagram is forwarded
- * without being looked at. There is no session state: after a restart the
- * client's next consent check rebuilds its flow.
+ * without being looked at, except Binding Requests, whose token is compared
+ * with the flow's: a new call from the same client port carries a new token
+ * and moves the flow to its own transceiver. There is no session state:
+ * after a restart the client's next consent check rebuilds its flow.
  *
- * Hot path: one Map lookup, integer increments and the raw dgram socket's
- * callback send(), with one shared callback so no closure or promise is
- * allocated per packet. dgram-as-promised is used only for bind/close.
+ * Hot path: one Map lookup, integer increments, RTP header counters, and
+ * the raw dgram socket's callback send(), with one shared callback so no
+ * closure or promise is allocated per packet. dgram-as-promised is used
+ * only for bind/close.
  */
 export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const clock = opts.clock ?? Date.now;
+  const micros = opts.micros ?? (() => Math.round(performance.now() * 1000));
   const log = opts.log;
   const upstreamHost = opts.upstreamHost ?? '0.0.0.0';
   const upstreamFamily = isIP(upstreamHost) === 6 ? 6 : 4;
   const upstreamType = upstreamFamily === 6 ? 'udp6' : 'udp4';
   const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
-  const table = new FlowTable<Upstream>({ idleTimeoutMs, maxFlows: opts.maxFlows ?? 100_000, clock });
+  // Every flow holds one socket: a table larger than the fd limit would hit
+  // EMFILE, which fails the bind of whichever flow comes next, legitimate or not.
+  const fdLimit = openFileLimit();
+  const requestedMax = opts.maxFlows ?? 100_000;
+  const maxFlows =
+    fdLimit !== undefined ? Math.max(1, Math.min(requestedMax, fdLimit - FD_RESERVE)) : requestedMax;
+  const table = new FlowTable<Upstream>({
+    idleTimeoutMs,
+    maxFlows,
+    clock,
+    maxFlowsPerToken: opts.maxFlowsPerToken,
+    maxFlowsPerIp: opts.maxFlowsPerIp,
+  });
   const counters = new RelayCounters();
   const limiter = new NewFlowLimiter({ perSecond: opts.newFlowsPerIpPerSecond ?? 200, clock });
+  const revoked = new RevocationSet();
+  const isRevoked = (id: string): boolean => revoked.has(id);
   const bufferBytes = opts.socketBufferBytes ?? 4 * 1024 * 1024;
+  const expireBatch = opts.expireBatch ?? 256;
   let closed = false;
 
   const pub = DgramAsPromised.createSocket({
@@ -114,7 +206,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     counters.socketErrors++;
     log.warn({ err: err.message, where }, 'relay socket error');
   };
-  const onUpstreamError = onSocketError('upstream');
+  const onPublicError = onSocketError('public');
 
   const closeUpstream = (up: Upstream): Promise<void> => {
     up.socket.removeAllListeners('message');
@@ -122,10 +214,29 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     return up.close().catch(() => undefined);
   };
 
-  const closeFlow = (flow: Flow<Upstream>): void => {
-    if (!table.remove(flow)) return;
+  /** The flow's per-session summary: its two legs' quality, for the operator and the histograms. */
+  const endFlow = (flow: Flow<Upstream>, reason: FlowEndReason): void => {
     counters.flowsClosed++;
     void closeUpstream(flow.upstream);
+    const summary: FlowSummary = {
+      client: flow.key,
+      target: `${flow.targetHost}:${flow.targetPort}`,
+      session: flow.tokenId,
+      reason,
+      durationMs: clock() - flow.openedAt,
+      packets: { up: flow.packetsUp, down: flow.packetsDown },
+      rtpUp: summarize(flow.qualityUp),
+      rtpDown: summarize(flow.qualityDown),
+    };
+    if (summary.rtpUp.packets > 0 || summary.rtpDown.packets > 0)
+      recordFlowQuality(summary.rtpUp, summary.rtpDown);
+    log.info(summary, 'relay flow ended');
+    opts.onFlowEnd?.(summary);
+  };
+
+  const closeFlow = (flow: Flow<Upstream>, reason: FlowEndReason): void => {
+    if (!table.remove(flow)) return;
+    endFlow(flow, reason);
   };
 
   const onUpstreamPacket = (flow: Flow<Upstream>, msg: Buffer, rinfo: RemoteInfo): void => {
@@ -142,7 +253,59 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     flow.bytesDown += msg.length;
     counters.packetsDown++;
     counters.bytesDown += msg.length;
+    if ((msg[0] as number) >= 128) observeRtp(flow.qualityDown, msg, arrivalUnits(micros()));
     pubSocket.send(msg, flow.clientPort, flow.clientAddress, onSendDone);
+  };
+
+  const decide = (msg: Buffer, rinfo: RemoteInfo): FirstPacketDecision =>
+    decideFirstPacket(msg, {
+      keyring: opts.keyring,
+      nowMs: clock(),
+      resolveRoute: opts.resolveRoute,
+      family: upstreamFamily,
+      admit: () => limiter.admit(rinfo.address),
+      isRevoked,
+      useSignedTarget: opts.useSignedTarget?.() ?? false,
+    });
+
+  const createFlow = (target: ForwardTarget, rinfo: RemoteInfo): Flow<Upstream> | undefined => {
+    const up = DgramAsPromised.createSocket(upstreamType);
+    const opened = table.open({
+      clientAddress: rinfo.address,
+      clientPort: rinfo.port,
+      targetHost: target.host,
+      targetPort: target.port,
+      token: target.token,
+      tokenId: target.tokenId,
+      upstream: up,
+    });
+    if (!opened.ok) {
+      counters.drop(opened.reason);
+      void closeUpstream(up);
+      return undefined;
+    }
+    const flow = opened.flow;
+    if (opened.evicted) {
+      counters.flowsEvicted++;
+      endFlow(opened.evicted, 'evicted');
+    }
+    counters.flowsOpened++;
+    if (target.via === 'token') counters.flowsViaToken++;
+    up.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
+    up.socket.on('error', (err: Error) => {
+      // A bind failure (EMFILE, no free port) costs this flow only.
+      counters.drop('upstream_bind_failed');
+      log.warn({ err: err.message, client: flow.key }, 'relay upstream socket error');
+      closeFlow(flow, 'bind_failed');
+    });
+    // Sends issued before the bind completes are queued by node:dgram, so the
+    // Binding Request that opened the flow goes out as soon as the port exists.
+    up.bind(0, upstreamHost).catch(() => closeFlow(flow, 'bind_failed'));
+    log.debug(
+      { client: flow.key, target: `${target.host}:${target.port}`, routeId: target.routeId, via: target.via },
+      'relay flow opened',
+    );
+    return flow;
   };
 
   const openFlow = (msg: Buffer, rinfo: RemoteInfo): Flow<Upstream> | undefined => {
@@ -151,46 +314,29 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       counters.drop('flow_table_full');
       return undefined;
     }
-    const decision = decideFirstPacket(msg, {
-      keyring: opts.keyring,
-      nowMs: clock(),
-      resolveRoute: opts.resolveRoute,
-      family: upstreamFamily,
-      admit: () => limiter.admit(rinfo.address),
-    });
+    const decision = decide(msg, rinfo);
     if ('drop' in decision) {
       counters.drop(decision.drop);
       return undefined;
     }
-    const { host, port } = decision.forward;
-    const up = DgramAsPromised.createSocket(upstreamType);
-    const flow = table.open({
-      clientAddress: rinfo.address,
-      clientPort: rinfo.port,
-      targetHost: host,
-      targetPort: port,
-      upstream: up,
-    });
-    if (!flow) {
-      // Unreachable (isFull was checked above), kept so a socket can never leak.
-      counters.drop('flow_table_full');
-      void closeUpstream(up);
+    return createFlow(decision.forward, rinfo);
+  };
+
+  /**
+   * A Binding Request on a known flow that names another token: the client
+   * started a new session from the same ip:port (or restarted ICE). If the
+   * new token verifies, the old flow ends and a new one (new upstream port,
+   * so the transceiver sees a fresh address) goes where the new token says.
+   */
+  const reroute = (old: Flow<Upstream>, msg: Buffer, rinfo: RemoteInfo): Flow<Upstream> | undefined => {
+    const decision = decide(msg, rinfo);
+    if ('drop' in decision) {
+      counters.drop('reroute_rejected');
       return undefined;
     }
-    counters.flowsOpened++;
-    up.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
-    up.socket.on('error', onUpstreamError);
-    // Sends issued before the bind completes are queued by node:dgram, so the
-    // Binding Request that opened the flow goes out as soon as the port exists.
-    up.bind(0, upstreamHost).catch(() => {
-      // Already counted and logged by the socket's 'error' listener, which sees bind failures too.
-      closeFlow(flow);
-    });
-    log.debug(
-      { client: flow.key, target: `${host}:${port}`, routeId: decision.forward.routeId },
-      'relay flow opened',
-    );
-    return flow;
+    closeFlow(old, 'rerouted');
+    counters.flowsRerouted++;
+    return createFlow(decision.forward, rinfo);
   };
 
   const onClientPacket = (msg: Buffer, rinfo: RemoteInfo): void => {
@@ -199,27 +345,50 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     if (flow === undefined) {
       flow = openFlow(msg, rinfo);
       if (flow === undefined) return;
+    } else if (msg[0] === 0 && msg[1] === 1) {
+      const token = bindingRequestToken(msg);
+      if (token !== undefined && token !== flow.token) {
+        flow = reroute(flow, msg, rinfo);
+        if (flow === undefined) return;
+      }
     }
     flow.lastSeen = clock();
     flow.packetsUp++;
     flow.bytesUp += msg.length;
     counters.packetsUp++;
     counters.bytesUp += msg.length;
+    if ((msg[0] as number) >= 128) observeRtp(flow.qualityUp, msg, arrivalUnits(micros()));
     flow.upstream.socket.send(msg, flow.targetPort, flow.targetHost, onSendDone);
   };
 
-  const sweep = (): number => {
-    const expired = table.sweep(clock());
-    for (const flow of expired) {
-      counters.flowsClosed++;
-      void closeUpstream(flow.upstream);
+  /** One bounded batch; returns how many flows it closed and whether more may be due. */
+  const sweepBatch = (): { closed: number; more: boolean } => {
+    const { expired, more } = table.sweep(clock(), expireBatch, expireBatch * 64);
+    for (const flow of expired) endFlow(flow, 'idle');
+    return { closed: expired.length, more };
+  };
+
+  let sweeping = false;
+  /** Keeps sweeping in batches on later turns of the event loop, so I/O runs in between. */
+  const sweepLoop = (): void => {
+    if (closed) {
+      sweeping = false;
+      return;
     }
-    if (expired.length > 0) log.debug({ closed: expired.length, open: table.size }, 'relay flows expired');
-    return expired.length;
+    const { closed: n, more } = sweepBatch();
+    if (n > 0) log.debug({ closed: n, open: table.size }, 'relay flows expired');
+    if (more) setImmediate(sweepLoop);
+    else sweeping = false;
+  };
+  const tick = (): void => {
+    revoked.prune(Math.floor(clock() / 1000), 10_000);
+    if (sweeping) return;
+    sweeping = true;
+    sweepLoop();
   };
 
   pubSocket.on('message', onClientPacket);
-  pubSocket.on('error', onSocketError('public'));
+  pubSocket.on('error', onPublicError);
   try {
     await pub.bind(opts.port, opts.host);
   } catch (err) {
@@ -228,7 +397,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   }
 
   const sweepEvery = opts.sweepIntervalMs ?? Math.min(5_000, Math.max(50, Math.floor(idleTimeoutMs / 4)));
-  const timer = setInterval(sweep, sweepEvery);
+  const timer = setInterval(tick, sweepEvery);
   timer.unref();
 
   const ports = ephemeralPortCount();
@@ -236,6 +405,12 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     log.warn(
       { maxFlows: table.maxFlows, ephemeralPorts: ports },
       'maxFlows exceeds the ephemeral port range: each flow holds one upstream port, so binds will fail first',
+    );
+  }
+  if (maxFlows < requestedMax) {
+    log.warn(
+      { requested: requestedMax, maxFlows, openFileLimit: fdLimit },
+      'maxFlows lowered to the open-file limit: each flow holds one socket',
     );
   }
 
@@ -254,7 +429,24 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     get flows() {
       return table.size;
     },
-    sweep,
+    maxFlows: table.maxFlows,
+    sweep: () => sweepBatch().closed,
+    tick,
+    revoke: (token: string) => {
+      const nowSeconds = Math.floor(clock() / 1000);
+      const v = verifyToken(opts.keyring, token, nowSeconds);
+      if (!v.ok) return false;
+      const id = tokenId(token);
+      revoked.add(id, v.claims.expiresAt, nowSeconds);
+      for (const flow of [...table.forToken(id)]) {
+        counters.flowsRevoked++;
+        closeFlow(flow, 'revoked');
+      }
+      return true;
+    },
+    get revocations() {
+      return revoked.size;
+    },
     close: async () => {
       if (closed) return;
       closed = true;
