@@ -1,6 +1,9 @@
 import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
 import type { Logger } from '@parley/shared/log.js';
+import { encodeJson } from '@parley/shared/nats/codec.js';
 import { connectNats } from '@parley/shared/nats/connect.js';
+import type { SessionRevoked } from '@parley/shared/nats/schemas.js';
+import { SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
 import { srtpEngineFor } from '@parley/shared/srtp/srtp-engine.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import { tuneWeriftForProcess } from '@parley/shared/webrtc/werift-tuning.js';
@@ -76,6 +79,9 @@ export async function startTransceiver(
     consentTimeoutMs: config.PARLEY_CONSENT_TIMEOUT_MS,
     log,
     onLoadChange: () => announcer?.nudge(),
+    // Relays revoke the ended session's token: it must not stay a UDP tunnel until it expires.
+    onSessionEnded: (token, sessionId) =>
+      nc.publish(SESSION_REVOKED_SUBJECT, encodeJson({ token, sessionId } satisfies SessionRevoked)),
     setupAdmission: new SetupAdmission({
       maxConcurrent: config.PARLEY_SETUP_CONCURRENCY,
       maxQueue: config.PARLEY_SETUP_QUEUE,

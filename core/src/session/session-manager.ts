@@ -26,6 +26,8 @@ export interface SessionManagerOptions {
   onLoadChange?: () => void;
   /** Bounds concurrent setups (offer → DTLS up); without it every offer starts at once. */
   setupAdmission?: SetupAdmission;
+  /** A session ended: its routing token must stop opening relay flows (see SESSION_REVOKED_SUBJECT). */
+  onSessionEnded?: (routingToken: string, sessionId: string) => void;
 }
 
 /** Owns every session on this transceiver: admission, lookup, drain. */
@@ -187,6 +189,7 @@ export class SessionManager {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     this.closedByReason.set(reason, (this.closedByReason.get(reason) ?? 0) + 1);
     if (reason !== 'setup_failed') this.opts.log.info({ session: session.id, reason }, 'session closed');
+    if (session.routingToken) this.opts.onSessionEnded?.(session.routingToken, session.id);
     this.opts.onLoadChange?.();
     for (const w of this.closedWaiters) w();
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Logger } from '@parley/shared/log.js';
 import type { SessionState } from '@parley/shared/nats/schemas.js';
 import { preferredSrtpProfileIds } from '@parley/shared/srtp/srtp-engine.js';
@@ -125,6 +126,11 @@ export class TransceiverSession implements MuxEndpoint {
     return this.media?.counters;
   }
 
+  /** This session's ICE ufrag, i.e. its routing token: published when the session ends so relays revoke it. */
+  get routingToken(): string {
+    return this.localUfrag;
+  }
+
   get remote(): string | undefined {
     return this.mediaAddress ? `${this.mediaAddress}:${this.mediaPort}` : undefined;
   }
@@ -151,6 +157,10 @@ export class TransceiverSession implements MuxEndpoint {
     this.localUfrag = encodeToken(opts.keyring, {
       routeId: opts.routeId,
       expiresAt: Math.floor(opts.now() / 1000) + opts.maxSessionSeconds,
+      // Signed into the token so a relay without discovery (NATS down) can still forward here.
+      target: isIP(opts.bindAddress) && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::'
+          ? { address: opts.bindAddress, port: opts.mux.port }
+          : undefined,
     });
     const password = randomBytes(18).toString('base64');
     this.password = Buffer.from(password, 'utf8');
