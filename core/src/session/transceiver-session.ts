@@ -158,7 +158,8 @@ export class TransceiverSession implements MuxEndpoint {
       routeId: opts.routeId,
       expiresAt: Math.floor(opts.now() / 1000) + opts.maxSessionSeconds,
       // Signed into the token so a relay without discovery (NATS down) can still forward here.
-      target: isIP(opts.bindAddress) && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::'
+      target:
+        isIP(opts.bindAddress) && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::'
           ? { address: opts.bindAddress, port: opts.mux.port }
           : undefined,
     });
