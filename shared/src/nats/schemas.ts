@@ -70,3 +70,7 @@ export const SessionInfoReply = z.discriminatedUnion('ok', [
   Failure,
 ]);
 export type SessionInfoReply = z.infer<typeof SessionInfoReply>;
+
+/** On SESSION_REVOKED_SUBJECT: the ended session's ICE ufrag, i.e. its routing token (relays verify it). */
+export const SessionRevoked = z.object({ token: z.string().min(1).max(100), sessionId: z.string().max(128).optional() });
+export type SessionRevoked = z.infer<typeof SessionRevoked>;

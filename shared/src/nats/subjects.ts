@@ -32,3 +32,10 @@ export function safeToken(id: string): string {
   }
   return id;
 }
+
+/**
+ * Transceivers publish here when a session ends; relays then revoke its
+ * routing token (close its flows, refuse it until it expires), so a token
+ * never outlives its session as a UDP tunnel.
+ */
+export const SESSION_REVOKED_SUBJECT = `${SUBJECT_PREFIX}.session.revoked`;
