@@ -254,7 +254,7 @@ describe('browser voice client in headless Chromium, through the local stack', (
     `connects ${CONNECT_RUNS} times in a row; logs each waterfall and the medians`,
     async () => {
       const { page, errors } = await openPage();
-      const runs = [];
+      const runs: Awaited<ReturnType<typeof readWaterfall>>[] = [];
       for (let i = 0; i < CONNECT_RUNS; i++) {
         await page.click('#talk');
         await waitForCallState(page, 'connected');

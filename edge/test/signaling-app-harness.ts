@@ -62,7 +62,7 @@ export async function bearer(opts: { subject?: string; ttlSeconds?: number } = {
 
 export async function post(
   app: ReturnType<typeof makeApp>['app'],
-  init: { body?: BodyInit; headers?: Record<string, string>; query?: string } = {},
+  init: { body?: RequestInit['body']; headers?: Record<string, string>; query?: string } = {},
 ): Promise<Response> {
   return app.request(`/v1/sessions${init.query ?? ''}`, {
     method: 'POST',

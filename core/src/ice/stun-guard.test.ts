@@ -53,7 +53,7 @@ describe('checkBindingRequest', () => {
 
   it('rejects a request whose bytes were altered after signing', () => {
     const bytes = request();
-    bytes[bytes.length - 30] ^= 0xff;
+    bytes[bytes.length - 30] = (bytes[bytes.length - 30] as number) ^ 0xff;
     expect(checkBindingRequest(bytes, LOCAL, REMOTE, PASSWORD).ok).toBe(false);
   });
 

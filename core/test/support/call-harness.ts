@@ -174,7 +174,7 @@ export async function openCall(
       }
     },
     sendRaw: writeRtp,
-    waitForEvent(type, timeoutMs = 3_000) {
+    waitForEvent(this: TestCall, type: string, timeoutMs = 3_000) {
       return this.waitFor((e) => e.type === type, timeoutMs);
     },
     async waitFor(pred, timeoutMs = 3_000, skip = 0) {

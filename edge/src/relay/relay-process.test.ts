@@ -34,7 +34,11 @@ describe('startRelayProcess with a real nats-server', () => {
 
   it('asks transceivers to announce, learns one from ANNOUNCE_SUBJECT, and routes a token for it', async () => {
     const discovers: number[] = [];
-    nc.subscribe(DISCOVER_SUBJECT, { callback: () => discovers.push(Date.now()) });
+    nc.subscribe(DISCOVER_SUBJECT, {
+      callback: () => {
+        discovers.push(Date.now());
+      },
+    });
     await nc.flush();
 
     const port = await freeUdpPort();

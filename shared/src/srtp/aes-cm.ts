@@ -1,4 +1,4 @@
-import { type Cipher, createCipheriv } from 'node:crypto';
+import { type Cipheriv, createCipheriv } from 'node:crypto';
 
 /** Counter blocks for packets up to this size reuse one scratch buffer; larger ones allocate. */
 const SCRATCH_BLOCKS = 96;
@@ -14,7 +14,7 @@ const SCRATCH_BLOCKS = 96;
  * update() calls, so sharing it across packets is safe.
  */
 export class AesCmKeystream {
-  private readonly ecb: Cipher;
+  private readonly ecb: Cipheriv;
   private readonly salt: Uint8Array;
   private readonly scratch = Buffer.alloc(SCRATCH_BLOCKS * 16);
   /** views[b] is the first b blocks of scratch, made once: update() needs an exact-length input. */

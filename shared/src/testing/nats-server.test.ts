@@ -10,7 +10,10 @@ describe('NatsServerProcess', () => {
     srv = await NatsServerProcess.start();
     for (let round = 0; round < 2; round++) {
       const nc = await connect({ servers: srv.url });
-      nc.subscribe('echo', { callback: (_e, m) => m.respond(m.data) });
+      nc.subscribe('echo', { callback: (_e, m) => {
+          m.respond(m.data);
+        },
+      });
       const reply = await nc.request('echo', 'hi', { timeout: 2_000 });
       expect(reply.string()).toBe('hi');
       await nc.close();
