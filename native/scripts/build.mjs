@@ -15,12 +15,12 @@ const here = dirname(dirname(fileURLToPath(import.meta.url)));
 // PARLEY_REQUIRE_NATIVE=1, where a missing header is an error.
 const optional = process.argv.includes('--optional') && process.env.PARLEY_REQUIRE_NATIVE !== '1';
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const addons = named.length ? named : ['srtp', 'opus', 'udp'];
+const addons = named.length ? named : ['srtp', 'opus', 'udp', 'tun'];
 // Only addons with a -dev package dependency are listed: udp needs none, so a missing header
 // never skips it.
 const HEADERS = { srtp: '/usr/include/srtp2/srtp.h', opus: '/usr/include/opus/opus.h' };
 // recvmmsg/sendmmsg: elsewhere the loader returns undefined and callers keep node:dgram.
-const LINUX_ONLY = new Set(['udp']);
+const LINUX_ONLY = new Set(['udp', 'tun']);
 
 function findNodeGyp() {
   const candidates = [

@@ -20,18 +20,19 @@ locals {
   ice_port     = 20000
   secret_names = { token_keys = "parley/token-keys", auth_jwt = "parley/auth-jwt-secret" }
 
-  # Core regions: transceivers + NATS. cluster_name is PARLEY_CLUSTER.
+  # Regions come from regions.json, which `parley sim` reads too (with the
+  # RTT matrix and client geos), so the simulation and the deployment cannot
+  # drift. Core regions: transceivers + NATS; cluster_name is PARLEY_CLUSTER.
+  regions = jsondecode(file("${path.module}/regions.json"))
   cores = {
-    "us-east-2"    = { cidr = "10.20.0.0/16", azs = ["us-east-2a", "us-east-2b", "us-east-2c"], cluster_name = "core-us-east-2" }
-    "eu-central-1" = { cidr = "10.21.0.0/16", azs = ["eu-central-1a", "eu-central-1b", "eu-central-1c"], cluster_name = "core-eu-central-1" }
+    for region, c in local.regions.cores : region => { cidr = c.cidr, azs = c.azs, cluster_name = c.cluster_name }
   }
 
   # Edge regions: relays + signaling. core = the core region whose cluster
-  # this edge places sessions in (nearest by latency).
+  # this edge places sessions in first (nearest by latency); the others are
+  # its fallbacks, nearest first.
   edges = {
-    "us-east-1"      = { cidr = "10.10.0.0/16", azs = ["us-east-1a", "us-east-1b", "us-east-1c"], core = "us-east-2", continent = "NA" }
-    "eu-west-1"      = { cidr = "10.11.0.0/16", azs = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], core = "eu-central-1", continent = "EU" }
-    "ap-southeast-1" = { cidr = "10.12.0.0/16", azs = ["ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c"], core = "eu-central-1", continent = "AS" }
+    for region, e in local.regions.edges : region => { cidr = e.cidr, azs = e.azs, core = e.core, continent = e.continent }
   }
 
   # Subnet plan inside each /16: /20 blocks. public 0-3, relay 4-7, app 8-11.
