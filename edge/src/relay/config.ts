@@ -24,6 +24,10 @@ export const RelayConfigSchema = z.object({
    * net.ipv4.ip_local_port_range (28k ports by default) to really reach 100k.
    */
   PARLEY_RELAY_MAX_FLOWS: z.coerce.number().int().min(1).default(100_000),
+  /** Flows one session's routing token may hold: a replayed token cannot cost more sockets. */
+  PARLEY_RELAY_MAX_FLOWS_PER_TOKEN: z.coerce.number().int().min(1).default(8),
+  /** Flows one source IP may hold (CGNAT puts many users behind one address). */
+  PARLEY_RELAY_MAX_FLOWS_PER_IP: z.coerce.number().int().min(1).default(512),
   /** Token verifications per source IP per second; 0 disables the limit. */
   PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: z.coerce.number().int().min(0).default(200),
   PARLEY_TOKEN_KEYS: tokenKeyring,

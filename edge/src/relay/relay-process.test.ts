@@ -51,6 +51,7 @@ describe('startRelayProcess with a real nats-server', () => {
     });
     proc = await startRelayProcess(config, { log: createLogger('relay-process-test', 'silent') });
     expect(proc.relay.address()).toMatchObject({ address: '127.0.0.1', port });
+    await proc.natsReady;
 
     const tx = await UdpPeer.bind();
     const client = await UdpPeer.bind();
@@ -86,8 +87,8 @@ describe('startRelayProcess with a real nats-server', () => {
     nc.publish(ANNOUNCE_SUBJECT, encodeJson(announce));
     await nc.flush();
     const deadline = Date.now() + 5_000;
-    while (!proc.table.byRouteId(routeIdOf(id)) && Date.now() < deadline) await sleep(10);
-    expect(proc.table.byRouteId(routeIdOf(id))?.id).toBe(id);
+    while (!proc.routes.resolve(routeIdOf(id)) && Date.now() < deadline) await sleep(10);
+    expect(proc.routes.resolve(routeIdOf(id))).toEqual({ address: '127.0.0.1', port: tx.port });
 
     await client.send(check, port);
     const [atTx] = await tx.waitFor(1);
@@ -103,6 +104,60 @@ describe('startRelayProcess with a real nats-server', () => {
     const again = await UdpPeer.bind('127.0.0.1', port);
     peers.push(again);
     expect(again.port).toBe(port);
+  });
+
+  it('starts while NATS is down, forwards by the address signed in the token, and joins NATS when it returns', async () => {
+    const down = await NatsServerProcess.start();
+    await down.stop();
+    const port = await freeUdpPort();
+    const config = loadRelayConfig({
+      PARLEY_TOKEN_KEYS: KEYS,
+      NATS_URL: down.url,
+      PARLEY_RELAY_HOST: '127.0.0.1',
+      PARLEY_RELAY_PORT: String(port),
+      PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+    });
+    const p = await startRelayProcess(config, {
+      log: createLogger('relay-process-test', 'silent'),
+      maxRetryMs: 300,
+    });
+    try {
+      expect(p.natsConnected).toBe(false);
+      const tx = await UdpPeer.bind();
+      const client = await UdpPeer.bind();
+      peers.push(tx, client);
+      tx.onMessage = (msg, rinfo, self) => self.socket.send(msg, rinfo.port, rinfo.address);
+      const expiresAt = Math.floor(Date.now() / 1000) + 600;
+      const signed = encodeToken(parseKeyring(KEYS), {
+        routeId: routeIdOf('tx-offline'),
+        expiresAt,
+        target: { address: '127.0.0.1', port: tx.port },
+      });
+      const check = buildBindingRequest({ username: `${signed}:Cli1`, password: 'p'.repeat(22) });
+      await client.send(check, port);
+      const [echo] = await client.waitFor(1);
+      expect(echo?.msg.equals(check)).toBe(true);
+      expect(p.relay.counters.flowsViaToken).toBe(1);
+      // A version 2 token names no address: without discovery it cannot be routed.
+      const unsigned = encodeToken(parseKeyring(KEYS), { routeId: routeIdOf('tx-offline'), expiresAt });
+      const other = await UdpPeer.bind();
+      peers.push(other);
+      await other.send(buildBindingRequest({ username: `${unsigned}:Cli2`, password: 'p'.repeat(22) }), port);
+      await sleep(150);
+      expect(other.received).toHaveLength(0);
+      expect(p.relay.counters.drops.route_unknown).toBe(1);
+
+      // NATS comes back on the same port: the relay joins it (retries are capped at 300 ms here).
+      await down.restart();
+      await p.natsReady;
+      expect(p.natsConnected).toBe(true);
+      // Media on the open flow never stopped.
+      await client.send(Buffer.from([0x80, 111, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1]), port);
+      await client.waitFor(2);
+    } finally {
+      await p.close();
+      await down.stop();
+    }
   });
 
   it('fails with the bind error when the relay port is taken', async () => {

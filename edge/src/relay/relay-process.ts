@@ -1,27 +1,45 @@
-import { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
-import { watchTransceivers } from '@parley/shared/discovery/watch-transceivers.js';
 import { createLogger, type Logger } from '@parley/shared/log.js';
-import { connectNats } from '@parley/shared/nats/connect.js';
+import { decodeJson } from '@parley/shared/nats/codec.js';
+import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
+import { SessionRevoked, TransceiverAnnounce } from '@parley/shared/nats/schemas.js';
+import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT, SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
 import type { RelayConfig } from './config.js';
 import type { Clock } from './flow-table.js';
 import { type Relay, startRelay } from './relay.js';
+import { RouteTable } from './route-table.js';
 
 export interface RelayProcess {
   relay: Relay;
   /** Live transceivers as learned from NATS announcements. */
-  table: TransceiverTable;
+  routes: RouteTable;
+  /** True while connected to NATS. */
+  readonly natsConnected: boolean;
+  /** Resolves once the first NATS connection is up (for tests and readiness). */
+  natsReady: Promise<void>;
   close(): Promise<void>;
 }
 
 export interface RelayProcessOptions {
   log?: Logger;
   clock?: Clock;
+  /** Longest wait between NATS connection attempts while it is unreachable. */
+  maxRetryMs?: number;
 }
 
 /**
- * The relay as deployed: discovery over NATS feeds the route resolver, and
- * the data path never waits on NATS. If NATS goes away, existing flows keep
- * forwarding and the table just ages out; new flows fail until it returns.
+ * The relay as deployed: discovery and revocations over NATS, and a data
+ * path that never waits on NATS. The relay starts whether or not NATS is
+ * up: until discovery has been live for one announcement TTL, a flow whose
+ * route it does not know goes to the transceiver address signed into the
+ * token (version 3), so a relay restarted during a NATS outage still
+ * carries calls. NATS is retried with a capped backoff and joined when it
+ * returns; announcements then take over, and a route discovery does not
+ * know is dropped again (that transceiver stopped announcing).
+ *
+ * Revocations: each transceiver publishes the routing token of every
+ * session that ends; the relay closes that token's flows and refuses it
+ * until it expires. A revocation published while this relay is cut off
+ * from NATS is missed (its flows still close 30 s after the client stops).
  */
 export async function startRelayProcess(
   config: RelayConfig,
@@ -29,35 +47,116 @@ export async function startRelayProcess(
 ): Promise<RelayProcess> {
   const log = opts.log ?? createLogger('relay', config.PARLEY_LOG_LEVEL);
   const clock = opts.clock ?? Date.now;
-  const nc = await connectNats(config.NATS_URL, 'parley-relay', log);
-  const table = new TransceiverTable(clock);
-  const watch = watchTransceivers(nc, table, log);
-  let relay: Relay;
-  try {
-    relay = await startRelay({
-      host: config.PARLEY_RELAY_HOST,
-      port: config.PARLEY_RELAY_PORT,
-      upstreamHost: config.PARLEY_RELAY_UPSTREAM_HOST,
-      keyring: config.PARLEY_TOKEN_KEYS,
-      resolveRoute: (routeId) => table.byRouteId(routeId),
-      idleTimeoutMs: config.PARLEY_RELAY_IDLE_TIMEOUT_MS,
-      maxFlows: config.PARLEY_RELAY_MAX_FLOWS,
-      newFlowsPerIpPerSecond: config.PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND,
-      clock,
-      log,
+  const routes = new RouteTable(clock);
+  let nc: NatsConnection | undefined;
+  let connectedAt: number | undefined;
+  let closed = false;
+
+  // Discovery is trusted to be complete once it has heard a full TTL's worth of announcements.
+  const discoveryLive = (): boolean => connectedAt !== undefined && clock() - connectedAt >= routes.ttlMs;
+
+  const relay = await startRelay({
+    host: config.PARLEY_RELAY_HOST,
+    port: config.PARLEY_RELAY_PORT,
+    upstreamHost: config.PARLEY_RELAY_UPSTREAM_HOST,
+    keyring: config.PARLEY_TOKEN_KEYS,
+    resolveRoute: (routeId) => routes.resolve(routeId),
+    useSignedTarget: () => !discoveryLive(),
+    idleTimeoutMs: config.PARLEY_RELAY_IDLE_TIMEOUT_MS,
+    maxFlows: config.PARLEY_RELAY_MAX_FLOWS,
+    maxFlowsPerToken: config.PARLEY_RELAY_MAX_FLOWS_PER_TOKEN,
+    maxFlowsPerIp: config.PARLEY_RELAY_MAX_FLOWS_PER_IP,
+    newFlowsPerIpPerSecond: config.PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND,
+    clock,
+    log,
+  });
+  const pruneTimer = setInterval(() => routes.prune(), 1_000);
+  pruneTimer.unref();
+
+  let invalid = 0;
+  const attach = (conn: NatsConnection): void => {
+    conn.subscribe(ANNOUNCE_SUBJECT, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          routes.upsert(decodeJson(TransceiverAnnounce, msg.data));
+        } catch (e) {
+          invalid++;
+          log.debug({ err: (e as Error).message, invalid }, 'dropped invalid announcement');
+        }
+      },
     });
-  } catch (err) {
-    watch.stop();
-    await nc.close();
-    throw err;
-  }
+    conn.subscribe(SESSION_REVOKED_SUBJECT, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const { token } = decodeJson(SessionRevoked, msg.data);
+          if (!relay.revoke(token))
+            log.debug('revocation for a token that does not verify (expired or foreign)');
+        } catch (e) {
+          log.debug({ err: (e as Error).message }, 'dropped invalid revocation');
+        }
+      },
+    });
+    conn.publish(DISCOVER_SUBJECT);
+    connectedAt = clock();
+    void (async () => {
+      for await (const s of conn.status()) {
+        if (s.type === 'disconnect') connectedAt = undefined;
+        if (s.type === 'reconnect') {
+          connectedAt = clock();
+          conn.publish(DISCOVER_SUBJECT);
+        }
+      }
+    })();
+  };
+
+  let resolveReady: () => void = () => undefined;
+  const natsReady = new Promise<void>((r) => {
+    resolveReady = r;
+  });
+  let retryTimer: NodeJS.Timeout | undefined;
+  const maxRetryMs = opts.maxRetryMs ?? 5_000;
+  // Bounded in time per attempt (the client's connect timeout) and in rate (capped backoff).
+  const connectLoop = async (delayMs: number): Promise<void> => {
+    if (closed) return;
+    try {
+      const conn = await connectNats(config.NATS_URL, 'parley-relay', log);
+      if (closed) {
+        await conn.close().catch(() => undefined);
+        return;
+      }
+      nc = conn;
+      attach(conn);
+      log.info('relay joined NATS');
+      resolveReady();
+    } catch (err) {
+      if (closed) return;
+      log.warn(
+        { err: (err as Error).message, retryMs: delayMs },
+        'NATS unreachable; relay forwards by signed token address',
+      );
+      retryTimer = setTimeout(() => void connectLoop(Math.min(maxRetryMs, delayMs * 2)), delayMs);
+      retryTimer.unref();
+    }
+  };
+  void connectLoop(250);
+
   return {
     relay,
-    table,
+    routes,
+    get natsConnected() {
+      return connectedAt !== undefined;
+    },
+    natsReady,
     close: async () => {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearInterval(pruneTimer);
       await relay.close();
-      watch.stop();
-      await nc.close();
+      // Bounded: a NATS server that went away must not hold shutdown.
+      if (nc)
+        await Promise.race([nc.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))]);
     },
   };
 }
