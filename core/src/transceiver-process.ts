@@ -14,6 +14,7 @@ import { registerMediaMetrics } from './media/media-metrics.js';
 import { opusBackendName } from './media/opus-codec.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
+import { OaiSidebandHub } from './realtime-events/oai-sideband-hub.js';
 import { SessionManager } from './session/session-manager.js';
 import { SetupAdmission } from './session/setup-admission.js';
 import { registerTransceiverMetrics } from './transceiver-metrics.js';
@@ -66,7 +67,10 @@ export async function startTransceiver(
     throw err;
   }
   let announcer: Announcer | undefined;
+  // The OpenAI-Realtime sideband: `oai-events` sessions publish events and take control events over NATS.
+  const realtimeSideband = new OaiSidebandHub(nc, id, log);
   const sessions = new SessionManager({
+    realtimeSideband,
     routeId,
     bindAddress: config.PARLEY_PRIVATE_ADDRESS,
     mux,
@@ -138,6 +142,7 @@ export async function startTransceiver(
     announcer?.publish();
     announcer?.stop();
     stopServing();
+    realtimeSideband.stop();
     registry?.close();
     mux.close();
     // A drain needs the server; with NATS unreachable it would wait for ever.

@@ -2,6 +2,7 @@ import type { Logger } from '@parley/shared/log.js';
 import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
+import type { OaiSideband } from '../realtime-events/oai-events-channel.js';
 import type { UdpMux } from '../transport/udp-mux.js';
 import { SessionTimerWheel } from './session-timer-wheel.js';
 import { SetupAdmission } from './setup-admission.js';
@@ -28,6 +29,8 @@ export interface SessionManagerOptions {
   setupAdmission?: SetupAdmission;
   /** A session ended: its routing token must stop opening relay flows (see SESSION_REVOKED_SUBJECT). */
   onSessionEnded?: (routingToken: string, sessionId: string) => void;
+  /** The Realtime sideband (oai-events sessions publish to it). */
+  realtimeSideband?: OaiSideband;
 }
 
 /** Owns every session on this transceiver: admission, lookup, drain. */
@@ -114,6 +117,7 @@ export class SessionManager {
           if (state === 'connected' || state === 'closed') ticket.release();
         },
         onClosed: (s, reason) => this.onClosed(s, reason),
+        realtimeSideband: this.opts.realtimeSideband,
       });
       this.sessions.set(session.id, session);
       this.opts.log.info(

@@ -14,6 +14,11 @@ import type { AgentFactory } from '../agent/agent.js';
 import { checkBindingRequest } from '../ice/stun-guard.js';
 import type { ClientEvent, ClientEventBody } from '../media/client-events.js';
 import { VoicePipeline } from '../media/voice-pipeline.js';
+import {
+  OAI_EVENTS_LABEL,
+  OaiEventsChannel,
+  type OaiSideband,
+} from '../realtime-events/oai-events-channel.js';
 import { MediaTransport } from '../rtp/media-transport.js';
 import { addressOf, ipv4ToU32 } from '../transport/datagram-socket.js';
 import type { MuxEndpoint, UdpMux } from '../transport/udp-mux.js';
@@ -47,6 +52,8 @@ export interface SessionOptions {
   log: Logger;
   onStateChange?: (session: TransceiverSession, state: SessionState) => void;
   onClosed: (session: TransceiverSession, reason: CloseReason) => void;
+  /** Where `oai-events` sessions publish Realtime events and take sideband client events. */
+  realtimeSideband?: OaiSideband;
 }
 
 export class SessionSetupError extends Error {
@@ -86,6 +93,9 @@ export class TransceiverSession implements MuxEndpoint {
   private events?: EventChannel;
   /** Events raised before the channel opened (bounded). */
   private readonly eventBacklog: string[] = [];
+  /** The OpenAI-Realtime `oai-events` channel, when the client opened one. */
+  private oai?: OaiEventsChannel;
+  private agentState?: ClientEventBody & { type: 'agent.state' };
   eventsSent = 0;
   eventsDropped = 0;
   /** STUN checks that failed USERNAME or MESSAGE-INTEGRITY; non-media datagrams of no known kind. */
@@ -283,6 +293,23 @@ export class TransceiverSession implements MuxEndpoint {
   }
 
   private onDataChannel(dc: EventChannel): void {
+    if (dc.label === OAI_EVENTS_LABEL && !this.oai && this.pipeline) {
+      const log = this.opts.log;
+      const t0 = this.createdAt;
+      const now = () => this.opts.now() - t0;
+      const sideband = this.opts.realtimeSideband;
+      this.oai = new OaiEventsChannel({
+        sessionId: this.id,
+        agent: this.pipeline.agent,
+        channel: dc,
+        sideband,
+        now,
+        log,
+      });
+      // Media often starts before the data channel: the client still learns the agent is speaking.
+      if (this.agentState) this.oai.onParleyEvent(this.agentState);
+      return;
+    }
     // The client may open an `events` channel; sessions without one work the same.
     if (dc.label !== 'events' || this.events) return;
     this.events = dc;
@@ -293,6 +320,8 @@ export class TransceiverSession implements MuxEndpoint {
 
   /** JSON on the `events` channel; held (bounded) until it opens, dropped and counted past that. */
   private sendEvent(e: ClientEventBody): void {
+    this.oai?.onParleyEvent(e);
+    if (e.type === 'agent.state') this.agentState = e;
     const json = JSON.stringify({ ...e, t: Math.round(this.opts.now() - this.createdAt) } as ClientEvent);
     if (this.events?.open) this.sendOnChannel(json);
     else if (this.eventBacklog.length < 32) this.eventBacklog.push(json);
@@ -369,6 +398,7 @@ export class TransceiverSession implements MuxEndpoint {
     if (reason !== 'agent_ended' && reason !== 'setup_failed')
       this.sendEvent({ type: 'session.ended', reason });
     this.pipeline?.close();
+    this.oai?.close(reason);
     if (this.pipeline)
       this.opts.log.debug(
         {

@@ -118,7 +118,8 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
       cors({
         origin: origins.includes('*') ? '*' : origins,
         allowMethods: ['POST', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type'],
+        // OpenAI's Agents SDK adds its own header to the Realtime calls request (edge/src/realtime).
+        allowHeaders: ['Authorization', 'Content-Type', 'X-OpenAI-Agents-SDK'],
         // A browser client needs Location to learn its session URL.
         exposeHeaders: ['Location', 'Retry-After', 'WWW-Authenticate'],
         maxAge: 600,

@@ -9,6 +9,7 @@ import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
 import { createLogger, type Logger } from '@parley/shared/log.js';
 import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js';
 import type { Hono, MiddlewareHandler } from 'hono';
+import { mountRealtimeFrontDoor } from '../realtime/front-door.js';
 import { createSignalingApp, type HealthStatus } from './app.js';
 import { type Authenticator, createJwtAuthenticator, createNoAuth } from './auth.js';
 import type { SignalingConfig } from './config.js';
@@ -126,6 +127,8 @@ export async function startSignalingServer(
     // The connection guard runs outermost, so it sees every response and the in-flight count is exact.
     middleware: [connectionGuard(config.http.limits) as MiddlewareHandler, ...(deps.middleware ?? [])],
   });
+  // The OpenAI-Realtime-compatible front door (edge/src/realtime), when PARLEY_REALTIME_API_KEYS is set.
+  const realtime = mountRealtimeFrontDoor(app, {
     broker,
     nc,
     table,
@@ -163,6 +166,7 @@ export async function startSignalingServer(
     throw e;
   }
 
+  realtime?.attach(server);
   const url = `http://${urlHost(address)}:${address.port}`;
   log.info(
     { url, cluster: config.cluster, region: config.region, auth: config.auth.mode },
@@ -175,6 +179,7 @@ export async function startSignalingServer(
     port: address.port,
     close() {
       closing ??= (async () => {
+        realtime?.close();
         // Stop taking requests first; in-flight ones still need NATS to finish.
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -35,6 +35,8 @@ export interface EventChannel {
   readonly bufferedAmount: number;
   send(text: string): void;
   onOpen(fn: () => void): void;
+  /** Text the client sends (the Realtime `oai-events` channel carries client events). */
+  onMessage(fn: (text: string) => void): void;
 }
 
 export interface LitePeerOptions {
@@ -264,5 +266,6 @@ function wrapChannel(dc: RTCDataChannel): EventChannel {
       if (dc.readyState === 'open') fn();
       else dc.stateChanged.subscribe((s) => s === 'open' && fn());
     },
+    onMessage: (fn) => dc.onMessage.subscribe((m) => fn(typeof m === 'string' ? m : m.toString('utf8'))),
   };
 }
