@@ -9,6 +9,7 @@ import { registerEdge } from './commands/edge.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLoadtest } from './commands/loadtest.js';
 import { registerRelay } from './commands/relay.js';
+import { registerSim } from './commands/sim.js';
 import { registerTransceiver } from './commands/transceiver.js';
 
 const program = new Command()
@@ -30,6 +31,7 @@ registerCall(program);
 registerLoadtest(program);
 registerKeys(program);
 registerAgentServer(program);
+registerSim(program);
 
 try {
   await program.parseAsync(process.argv);

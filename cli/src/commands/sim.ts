@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+
+export function registerSim(program: Command): void {
+  program
+    .command('sim')
+    .description(
+      'multi-region simulation on this machine (Linux, root): network namespaces per edge region, core region and client geo, WAN delays from the topology RTT matrix, a NATS super-cluster, every Parley process in its region',
+    )
+    .option(
+      '--report',
+      'run calls from every client geo and print the per-geo table, then the failover drill',
+    )
+    .option('--json', 'with --report: one JSON object instead of the table')
+    .option('--calls <n>', 'calls per client geo', '5')
+    .option('--seconds <s>', 'media seconds per call', '3')
+    .option('--edges <list>', 'edge regions to run (comma-separated; default all in the topology)')
+    .option('--cores <list>', 'core regions to run')
+    .option('--geos <list>', 'client geos to run')
+    .option('--no-drill', 'skip the kill-a-core-region drill')
+    .option('--cleanup', 'remove namespaces a crashed run left behind (ps????-*), and exit')
+    .addHelpText(
+      'after',
+      '\nTopology: infra/terraform/examples/three-edge-two-core/topology/regions.json (also read by Terraform).\n' +
+        'Without --report the simulation stays up until Ctrl-C. Everything it made is removed on exit, also on Ctrl-C.',
+    )
+    .action(
+      async (o: {
+        report?: boolean;
+        json?: boolean;
+        calls: string;
+        seconds: string;
+        edges?: string;
+        cores?: string;
+        geos?: string;
+        drill: boolean;
+        cleanup?: boolean;
+      }) => {
+        const { listOurNamespaces, removeNamespace, checkPrerequisites } = await import(
+          '@parley/loadtest/sim/netns.js'
+        );
+        if (o.cleanup) {
+          const left = await listOurNamespaces();
+          for (const ns of left) await removeNamespace(ns);
+          process.stdout.write(`removed ${left.length} namespace(s)\n`);
+          return;
+        }
+        const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()) : undefined);
+        const { buildTopology, readTopologyFile } = await import('@parley/loadtest/sim/topology.js');
+        const { startSim } = await import('@parley/loadtest/sim/sim-stack.js');
+        const { runGeoCalls, drillKillCore } = await import('@parley/loadtest/sim/scenarios.js');
+        const { formatGeoTable } = await import('@parley/loadtest/sim/report.js');
+        const { mintDevToken } = await import('@parley/edge/signaling/auth.js');
+        const say = (s: string) => process.stderr.write(`${s}\n`);
+        let sim: Awaited<ReturnType<typeof startSim>> | undefined;
+        let stopping = false;
+        const stop = async (code: number) => {
+          if (stopping) return;
+          stopping = true;
+          say('parley sim: removing namespaces and processes...');
+          await sim?.stop();
+          process.exit(code);
+        };
+        process.on('SIGINT', () => void stop(130));
+        process.on('SIGTERM', () => void stop(143));
+        try {
+          await checkPrerequisites();
+          const topo = buildTopology(readTopologyFile(), {
+            ...(list(o.edges) && { edges: list(o.edges) }),
+            ...(list(o.cores) && { cores: list(o.cores) }),
+            ...(list(o.geos) && { geos: list(o.geos) }),
+          });
+          say(
+            `parley sim: ${topo.cores.length} core, ${topo.edges.length} edge regions, ${topo.geos.length} client geos; starting...`,
+          );
+          sim = await startSim({ topo });
+          const token = await mintDevToken(sim.jwtSecret, { subject: 'sim', ttlSeconds: 24 * 3600 });
+          for (const e of topo.edges)
+            say(`edge ${e}: ${sim.edgeUrl(e)}  relay ${sim.relayAddress(e)}  (namespace ${sim.nsOf(e)})`);
+          if (!o.report) {
+            say(`token: ${token}\nready (Ctrl-C stops and removes everything)`);
+            await new Promise(() => {});
+          }
+          const geos = await runGeoCalls(sim, token, { calls: Number(o.calls), seconds: Number(o.seconds) });
+          const failover = o.drill
+            ? { killCore: await drillKillCore(sim, token, { geo: topo.geos[0] as string }) }
+            : {};
+          const delay = await sim.delayStats();
+          if (o.json) process.stdout.write(`${JSON.stringify({ geos, failover, delay })}\n`);
+          else {
+            process.stdout.write(`${formatGeoTable(geos)}\n`);
+            if ('killCore' in failover)
+              process.stdout.write(`\nfailover: ${JSON.stringify(failover.killCore)}\n`);
+            process.stdout.write(`delay element: ${JSON.stringify(delay)}\n`);
+          }
+          await stop(0);
+        } catch (e) {
+          say(`parley sim failed: ${(e as Error).message}`);
+          await stop(1);
+        }
+      },
+    );
+}
