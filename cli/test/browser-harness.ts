@@ -44,13 +44,26 @@ export interface Chromium {
  * Headless Chromium with a new, empty profile (playwright-core takes the
  * profile directory as launchPersistentContext's argument, not as a flag).
  */
-export async function launchChromium(opts: { media?: MediaMode } = {}): Promise<Chromium> {
+/**
+ * A short spoken turn then silence (espeak-ng, see fixtures/make-speech-turn.sh): as the fake
+ * microphone, in a loop, it speaks, pauses for the agent's answer, and speaks again.
+ */
+export const SPEECH_TURN_WAV = fileURLToPath(new URL('./fixtures/speech-turn.wav', import.meta.url));
+
+export async function launchChromium(
+  opts: { media?: MediaMode; audioFile?: string; viewport?: { width: number; height: number } } = {},
+): Promise<Chromium> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...BASE_ARGS, ...MEDIA_ARGS[opts.media ?? 'fake']],
-    viewport: { width: 1100, height: 900 },
+    args: [
+      ...BASE_ARGS,
+      ...MEDIA_ARGS[opts.media ?? 'fake'],
+      // Instead of the stock beep (which never ends a turn): a file played in a loop as the microphone.
+      ...(opts.audioFile ? [`--use-file-for-fake-audio-capture=${opts.audioFile}`] : []),
+    ],
+    viewport: opts.viewport ?? { width: 1100, height: 900 },
   });
   // Let tests read the page's peer connection and data channels through the
   // real browser API (getStats), without a test hook in the page itself.
@@ -158,10 +171,14 @@ export async function browserStats(page: Page): Promise<BrowserStats> {
   });
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  opts: { fullPage?: boolean } = {},
+): Promise<string> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, name);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
   return path;
 }
 

@@ -1,15 +1,21 @@
 import './styles.css';
+import { Conversation } from './conversation.js';
 import { EventLog } from './event-log.js';
 import { asCallFailure, CallFailure, describeFailure } from './failures.js';
+import { MicLevelMeter } from './level-meter.js';
 import { closeMicrophone, openMicrophone } from './microphone.js';
 import { plotRtt, RttHistory } from './rtt-history.js';
 import { TokenSource, takeTokenFromUrl } from './token-source.js';
 import {
   findElements,
+  indicatorState,
   type PageState,
+  renderConversation,
   renderEvents,
   renderFacts,
   renderFailure,
+  renderIndicator,
+  renderMicLevel,
   renderQuality,
   renderState,
   renderTokenOrigin,
@@ -25,7 +31,13 @@ const STATS_INTERVAL_MS = 1_000;
 
 const el = findElements(document);
 const edgeUrl = window.location.origin;
-const agent = new URL(window.location.href).searchParams.get('agent') ?? undefined;
+// The agent picker starts from ?agent= (links can name one) and writes its choice back there.
+const askedAgent = new URL(window.location.href).searchParams.get('agent') ?? '';
+if (askedAgent && ![...el.agentPicker.options].some((o) => o.value === askedAgent)) {
+  el.agentPicker.add(new Option(askedAgent, askedAgent));
+}
+el.agentPicker.value = askedAgent;
+let agent: string | undefined = askedAgent || undefined;
 const tokens = new TokenSource({
   fetch: (input, init) => fetch(input, init),
   edgeUrl,
@@ -40,6 +52,8 @@ if (fromUrl.token) {
 
 const rtt = new RttHistory();
 const events = new EventLog();
+const conversation = new Conversation();
+let meter: MicLevelMeter | undefined;
 let waterfall = new Waterfall();
 let state: PageState = 'idle';
 let call: VoiceCall | undefined;
@@ -53,6 +67,12 @@ let facts: { relay?: string; session?: string; agent?: string } = agent ? { agen
 function setState(next: PageState): void {
   state = next;
   renderState(el, next);
+  showIndicator();
+}
+
+function showIndicator(): void {
+  const name = facts.agent ?? agent;
+  renderIndicator(el, indicatorState(state, conversation), name === 'echo' || name === 'rtp-echo');
 }
 
 async function talk(): Promise<void> {
@@ -62,6 +82,8 @@ async function talk(): Promise<void> {
   rtt.clear();
   events.clear();
   renderEvents(el, events);
+  conversation.clear();
+  renderConversation(el, conversation);
   relay = undefined;
   facts = agent ? { agent } : {};
   renderFacts(el, facts);
@@ -75,6 +97,7 @@ async function talk(): Promise<void> {
       isSecureContext: window.isSecureContext,
     });
     if (abort.signal.aborted) throw new CallFailure('cancelled');
+    startMeter(mic);
     const { token, origin } = await tokens.get();
     renderTokenOrigin(el, origin);
     call = await VoiceCall.start({
@@ -100,10 +123,15 @@ async function talk(): Promise<void> {
       onEvent: (data) => {
         const e = events.receive(data, Date.now());
         renderEvents(el, events);
+        if (e && conversation.apply(e)) {
+          renderConversation(el, conversation);
+          showIndicator();
+        }
         // The transceiver names the agent it actually runs (the default one when none was asked for).
         if (e?.type === 'session.ready' && typeof e.fields.agent === 'string') {
           facts = { ...facts, agent: e.fields.agent };
           renderFacts(el, facts);
+          showIndicator();
         }
       },
       onStatus: (s) => {
@@ -152,11 +180,29 @@ async function hangUp(): Promise<void> {
 function ended(failure: CallFailure | undefined): void {
   stopStats();
   call = undefined;
+  stopMeter();
   closeMicrophone(mic);
   mic = undefined;
   el.audio.srcObject = null;
   renderFailure(el, failure && describeFailure(failure));
   setState(failure ? 'failed' : 'idle');
+}
+
+/** The level meter beside Talk reads the same stream the call sends. */
+function startMeter(stream: MediaStream): void {
+  stopMeter();
+  try {
+    meter = new MicLevelMeter(stream, (level) => renderMicLevel(el, level));
+  } catch {
+    // No Web Audio: the call works without a meter.
+    meter = undefined;
+  }
+}
+
+function stopMeter(): void {
+  meter?.close();
+  meter = undefined;
+  renderMicLevel(el, undefined);
 }
 
 function stopStats(): void {
@@ -184,6 +230,19 @@ window.addEventListener('pagehide', () => {
   closeMicrophone(mic);
 });
 
+// The waterfall axis picks its tick count from its width.
+window.addEventListener('resize', () => renderWaterfall(el, waterfall.rows()));
+
+el.agentPicker.addEventListener('change', () => {
+  agent = el.agentPicker.value || undefined;
+  facts = agent ? { agent } : {};
+  renderFacts(el, facts);
+  const url = new URL(window.location.href);
+  if (agent) url.searchParams.set('agent', agent);
+  else url.searchParams.delete('agent');
+  window.history.replaceState(null, '', url);
+});
+
 el.tokenForm.addEventListener('submit', (e) => {
   e.preventDefault();
   tokens.setProvided(el.tokenInput.value);
@@ -202,4 +261,7 @@ async function showTokenOrigin(): Promise<void> {
 renderFacts(el, facts);
 renderWaterfall(el, waterfall.rows());
 renderEvents(el, events);
+renderConversation(el, conversation);
+renderMicLevel(el, undefined);
+showIndicator();
 void showTokenOrigin();

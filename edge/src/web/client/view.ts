@@ -1,9 +1,10 @@
 import type { QualitySample } from './call-stats.js';
+import type { Conversation, ConversationItem } from './conversation.js';
 import type { EventLog } from './event-log.js';
 import type { FailureMessage } from './failures.js';
 import type { Plot } from './rtt-history.js';
 import type { TokenOrigin } from './token-source.js';
-import type { WaterfallRow } from './waterfall.js';
+import { axisTicks, type WaterfallRow, waterfallScale } from './waterfall.js';
 
 /** What the page shows; `body[data-call-state]` carries it too, for styling and tests. */
 export type PageState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'ending' | 'failed';
@@ -36,6 +37,18 @@ export interface Elements {
   tokenInput: HTMLInputElement;
   tokenClear: HTMLButtonElement;
   tokenOrigin: HTMLElement;
+  agentPicker: HTMLSelectElement;
+  agentState: HTMLElement;
+  agentStateLabel: HTMLElement;
+  agentStateHint: HTMLElement;
+  micLevel: HTMLElement;
+  micMeter: HTMLMeterElement;
+  transcript: HTMLElement;
+  conversationEmpty: HTMLElement;
+  firstReply: HTMLElement;
+  bargeIns: HTMLElement;
+  waterfallAxis: HTMLElement;
+  replyMs: HTMLElement;
 }
 
 export function findElements(doc: Document): Elements {
@@ -72,6 +85,18 @@ export function findElements(doc: Document): Elements {
     tokenInput: get('token-input'),
     tokenClear: get('token-clear'),
     tokenOrigin: get('token-origin'),
+    agentPicker: get('agent-picker'),
+    agentState: get('agent-state'),
+    agentStateLabel: get('agent-state-label'),
+    agentStateHint: get('agent-state-hint'),
+    micLevel: get('mic-level'),
+    micMeter: get('mic-meter'),
+    transcript: get('transcript'),
+    conversationEmpty: get('conversation-empty'),
+    firstReply: get('first-reply'),
+    bargeIns: get('barge-ins'),
+    waterfallAxis: get('waterfall-axis'),
+    replyMs: get('reply-ms'),
   };
 }
 
@@ -84,7 +109,7 @@ const STATES: Record<
     tone: 'idle',
     button: 'Talk',
     action: 'talk',
-    status: 'Press Talk and speak: the echo agent plays your voice back through the relay.',
+    status: 'Press Talk and speak.',
   },
   connecting: {
     pill: 'Connecting',
@@ -98,7 +123,7 @@ const STATES: Record<
     tone: 'ok',
     button: 'Hang up',
     action: 'hangup',
-    status: 'Connected. Speak, and you will hear the agent.',
+    status: 'Connected. Speak, then pause: the agent answers.',
   },
   reconnecting: {
     pill: 'Reconnecting',
@@ -119,6 +144,8 @@ export function renderState(el: Elements, state: PageState): void {
   el.talkLabel.textContent = s.button;
   el.talk.dataset.action = s.action;
   el.talk.disabled = s.action === 'none';
+  // The agent is chosen per call: not while one is being set up or running.
+  el.agentPicker.disabled = state !== 'idle' && state !== 'failed';
   el.status.textContent = s.status;
   el.status.hidden = s.status === '';
 }
@@ -132,15 +159,28 @@ export function renderFailure(el: Elements, message: FailureMessage | undefined)
 export function renderFacts(el: Elements, facts: { relay?: string; session?: string; agent?: string }): void {
   el.relay.textContent = facts.relay ?? '—';
   el.agent.textContent = facts.agent ?? 'default';
-  // The id is long; its tail is enough to match it with server logs.
-  const id = facts.session ? (facts.session.split('/').pop() ?? '') : '';
+  // The URL's id is `<session id>.<owner tag>` when the edge binds it to the token's subject; the
+  // session id is what server logs name, and its tail is enough to find it there.
+  const id = facts.session ? ((facts.session.split('/').pop() ?? '').split('.')[0] ?? '') : '';
   el.session.textContent = id ? `…${id.slice(-8)}` : '—';
   el.session.title = id;
 }
 
 export function renderWaterfall(el: Elements, rows: readonly WaterfallRow[]): void {
-  // Scale to the slowest stage, at least half a second, so fast setups still read as fast.
-  const scale = Math.max(500, ...rows.map((r) => r.endMs ?? 0));
+  const scale = waterfallScale(rows);
+  // About one label per 48 px, so a phone-width track does not crowd them.
+  const width = el.waterfallAxis.clientWidth;
+  const ticks = axisTicks(scale, width > 0 ? Math.max(2, Math.floor(width / 48)) : 4);
+  el.waterfallAxis.replaceChildren(
+    ...ticks.map((t, i) => {
+      const tick = document.createElement('span');
+      tick.className = 'wf-tick';
+      tick.style.setProperty('--at', `${t.at * 100}%`);
+      tick.textContent = i === ticks.length - 1 && i > 0 ? `${t.ms} ms` : `${t.ms}`;
+      return tick;
+    }),
+  );
+  el.waterfallAxis.dataset.scaleMs = String(Math.round(scale));
   for (const row of rows) {
     const li = el.waterfall.querySelector<HTMLElement>(`[data-stage="${row.stage}"]`);
     if (!li) continue;
@@ -228,4 +268,87 @@ export function renderTokenOrigin(el: Elements, origin: TokenOrigin): void {
 
 function formatMs(ms: number): string {
   return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
+/** What the big indicator shows: the call's phase before it is up, the agent's turn once it is. */
+export type IndicatorState =
+  | 'idle'
+  | 'connecting'
+  | 'listening'
+  | 'hearing'
+  | 'thinking'
+  | 'speaking'
+  | 'ended';
+
+const INDICATOR: Record<IndicatorState, { label: string; hint: string }> = {
+  idle: { label: 'Ready', hint: 'Press Talk to start a call' },
+  connecting: { label: 'Connecting…', hint: 'Opening the microphone and the media path' },
+  listening: { label: 'Listening', hint: 'Speak, then pause' },
+  hearing: { label: 'Listening', hint: 'Hearing you…' },
+  thinking: { label: 'Thinking', hint: 'The agent is preparing its answer' },
+  speaking: { label: 'Speaking', hint: 'Talk over it to interrupt' },
+  ended: { label: 'Call ended', hint: 'Press Talk to call again' },
+};
+
+export function indicatorState(call: PageState, conversation: Conversation): IndicatorState {
+  if (call === 'connecting') return 'connecting';
+  if (call === 'connected' || call === 'reconnecting') {
+    if (conversation.state === 'listening' && conversation.userSpeaking) return 'hearing';
+    return conversation.state;
+  }
+  return call === 'idle' ? 'idle' : 'ended';
+}
+
+export function renderIndicator(el: Elements, state: IndicatorState, echoLike: boolean): void {
+  const s = INDICATOR[state];
+  el.agentState.dataset.state = state;
+  el.body.dataset.agentState = state;
+  el.agentStateLabel.textContent = s.label;
+  // An echo agent has no turns: it repeats what it hears as it hears it.
+  el.agentStateHint.textContent =
+    echoLike && state === 'listening' ? 'You hear yourself, a moment later' : s.hint;
+}
+
+export function renderMicLevel(el: Elements, level: number | undefined): void {
+  const pct = level === undefined ? 0 : Math.round(level * 100);
+  el.micMeter.value = pct;
+  el.micLevel.dataset.active = String(level !== undefined);
+  el.micLevel.style.setProperty('--level', String(level ?? 0));
+  // The indicator's core breathes with the caller's voice while the agent listens.
+  el.agentState.style.setProperty('--level', String(level ?? 0));
+  const bars = el.micLevel.querySelectorAll<HTMLElement>('.mic-bars > span');
+  bars.forEach((bar, i) => {
+    bar.dataset.on = String(level !== undefined && level * bars.length > i + 0.25);
+  });
+}
+
+export function renderConversation(el: Elements, conversation: Conversation): void {
+  const items = conversation.items();
+  el.conversationEmpty.hidden = items.length > 0;
+  el.transcript.replaceChildren(...items.map(transcriptItem));
+  // Follow the conversation, as chat windows do.
+  el.transcript.scrollTop = el.transcript.scrollHeight;
+  const reply = conversation.lastFirstReplyMs;
+  el.firstReply.textContent = reply === undefined ? '—' : `${Math.round(reply)} ms`;
+  el.replyMs.textContent = reply === undefined ? '—' : `${Math.round(reply)} ms`;
+  el.replyMs.title = conversation.firstReplyMs.map((ms) => `${Math.round(ms)} ms`).join(', ');
+  el.bargeIns.textContent = String(conversation.bargeIns);
+}
+
+function transcriptItem(item: ConversationItem): HTMLLIElement {
+  const li = document.createElement('li');
+  li.className = `tr tr-${item.role}`;
+  if (item.role === 'barge-in') {
+    li.textContent = 'You interrupted the agent';
+    return li;
+  }
+  const who = document.createElement('span');
+  who.className = 'tr-who';
+  who.textContent = item.role === 'user' ? 'You' : 'Agent';
+  const text = document.createElement('span');
+  text.className = 'tr-text';
+  text.textContent = item.text;
+  if (!item.final) li.dataset.partial = '';
+  li.append(who, text);
+  return li;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Waterfall } from './waterfall.js';
+import { axisTicks, Waterfall, waterfallScale } from './waterfall.js';
 
 describe('Waterfall', () => {
   it('times each stage from the start, and each bar starts where the previous stage ended', () => {
@@ -35,5 +35,22 @@ describe('Waterfall', () => {
       { stage: 'dtls', label: 'DTLS connected', startMs: 80, endMs: 100 },
       { stage: 'audio', label: 'First audio' },
     ]);
+  });
+});
+
+describe('axisTicks and waterfallScale', () => {
+  it('picks a round step and places each tick on the 0..1 scale', () => {
+    expect(axisTicks(500, 5)).toEqual([0, 100, 200, 300, 400, 500].map((ms) => ({ ms, at: ms / 500 })));
+    expect(axisTicks(3865, 3).map((t) => t.ms)).toEqual([0, 2000]);
+    expect(axisTicks(3865, 4).map((t) => t.ms)).toEqual([0, 1000, 2000, 3000]);
+    expect(axisTicks(0)).toEqual([{ ms: 0, at: 0 }]);
+  });
+
+  it('scales to the slowest stage, never below half a second', () => {
+    const w = new Waterfall();
+    expect(waterfallScale(w.rows())).toBe(500);
+    w.mark('signaling', 80);
+    w.mark('audio', 1234);
+    expect(waterfallScale(w.rows())).toBe(1234);
   });
 });

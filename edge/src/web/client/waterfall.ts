@@ -53,3 +53,22 @@ export class Waterfall {
     });
   }
 }
+
+/** The waterfall's full width in ms: the slowest stage, at least half a second, so fast setups read as fast. */
+export function waterfallScale(rows: readonly WaterfallRow[]): number {
+  return Math.max(500, ...rows.map((r) => r.endMs ?? 0));
+}
+
+/**
+ * Axis ticks for 0..scaleMs at a round step (1, 2 or 5 × 10^n ms) giving
+ * at most `maxTicks` intervals; each tick's position is a fraction 0..1.
+ */
+export function axisTicks(scaleMs: number, maxTicks = 5): { ms: number; at: number }[] {
+  if (!(scaleMs > 0)) return [{ ms: 0, at: 0 }];
+  const rough = scaleMs / maxTicks;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) as number;
+  const ticks: { ms: number; at: number }[] = [];
+  for (let ms = 0; ms <= scaleMs + 1e-9; ms += step) ticks.push({ ms, at: ms / scaleMs });
+  return ticks;
+}
