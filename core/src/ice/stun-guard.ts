@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import {
   parseHeader,
   STUN_HEADER_BYTES,
@@ -71,11 +71,24 @@ export function checkBindingRequest(
  * The HMAC covers the message up to the attribute, with the header's length
  * rewritten to end just after MESSAGE-INTEGRITY (RFC 8489 §14.5).
  */
-function integrityMatches(data: Buffer, at: number, key: Buffer): boolean {
+function integrityMatches(data: Buffer, at: number, password: Buffer): boolean {
+  const key = keyObjectOf(password);
   const header = Buffer.from(data.subarray(0, STUN_HEADER_BYTES));
   header.writeUInt16BE(at + 4 + HMAC_SHA1_BYTES - STUN_HEADER_BYTES, 2);
   const mac = createHmac('sha1', key).update(header).update(data.subarray(STUN_HEADER_BYTES, at)).digest();
   return timingSafeEqual(mac, data.subarray(at + 4, at + 4 + HMAC_SHA1_BYTES));
+}
+
+// On Node 24 (OpenSSL 3) createHmac with a raw key costs ~30 us, ~4 us with a
+// KeyObject: a session passes the same password Buffer for every check, so make it once.
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+function keyObjectOf(password: Buffer): KeyObject {
+  let key = keyObjects.get(password);
+  if (key === undefined) {
+    key = createSecretKey(password);
+    keyObjects.set(password, key);
+  }
+  return key;
 }
 
 /** The receiver half of a Binding Request's USERNAME (our ufrag), for admitting a new address. */
