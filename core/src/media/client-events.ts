@@ -26,8 +26,11 @@ export type ClientEventBody =
   | { type: 'response.started' }
   | { type: 'response.done'; status: 'completed' | 'cancelled' }
   | { type: 'transcript'; role: 'user' | 'agent'; text: string; final: boolean }
-  /** Barge-in: agent audio stopped; `detectMs` from the first speech frame's arrival to the stop. */
-  | { type: 'barge_in'; droppedFrames: number; detectMs: number }
+  /**
+   * Barge-in: agent audio stopped; `detectMs` from the first speech frame's arrival to the stop
+   * (the hold), `confirmMs` to the interruption (enough speech that it was not a backchannel).
+   */
+  | { type: 'barge_in'; droppedFrames: number; detectMs: number; confirmMs?: number }
   | ({ type: 'latency.turn' } & TurnLatency)
   /** Periodic summary of what a frame spends inside the transceiver (echo-style agents). */
   | { type: 'latency.pipeline'; frames: number; p50Ms: number; p95Ms: number }

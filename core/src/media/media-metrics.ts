@@ -13,6 +13,8 @@ export const mediaTotals: PipelineStats & { liveDropped: number; agentEnded: num
   malformed: 0,
   bargeIns: 0,
   packetsOut: 0,
+  bargeInsDropped: 0,
+  heldPackets: 0,
   liveDropped: 0,
   agentEnded: 0,
 };

@@ -10,11 +10,7 @@
  */
 import { Endpointer, type TurnEvent } from './turn/endpointer.js';
 
-export interface VadOptions {
-  /** Speech frames in a row before speech_started. 2 x 20 ms = 40 ms. */
-  startFrames?: number;
-  /** Silence that ends a turn. */
-  hangoverMs?: number;
+export interface EnergyOptions {
   /** A frame is speech when it is this far above the noise floor... */
   marginDb?: number;
   /** ...and above this absolute level. */
@@ -26,6 +22,23 @@ export interface VadOptions {
   floorWindow?: number;
   /** The floor assumed until real frames fill the window. */
   initialFloorDb?: number;
+}
+
+export interface VadOptions extends EnergyOptions {
+  /** Speech frames in a row before speech_started. 2 x 20 ms = 40 ms. */
+  startFrames?: number;
+  /** Silence that ends a turn. */
+  hangoverMs?: number;
+  /** What decides speech per frame; the energy classifier unless given (e.g. Silero, see turn/). */
+  classifier?: FrameClassifier;
+}
+
+/** One 20 ms frame's speech decision. Stateful: frames come in order, one stream per instance. */
+export interface FrameClassifier {
+  readonly name: string;
+  classify(pcm: Int16Array): boolean;
+  /** Frees native or WebAssembly state. */
+  close?(): void;
 }
 
 export type VadEvent = TurnEvent;
@@ -52,22 +65,22 @@ export function frameFeatures(pcm: Int16Array): FrameFeatures {
   };
 }
 
-export class VoiceActivityDetector {
-  /** Whether the last frame processed was classified as speech (a turn's hangover frames are not). */
-  lastFrameWasSpeech = false;
+/** Frame energy against a minimum-statistics noise floor, with a zero-crossing check against hiss. */
+export class EnergyClassifier implements FrameClassifier {
+  readonly name = 'energy';
   /** Noise floor estimate, dBFS. */
-  floorDb = -90;
+  floorDb: number;
+  /** The last frame's features (a gate for costlier classifiers reads them). */
+  last: FrameFeatures = { dbfs: -120, zcr: 0 };
   private readonly window: Float32Array;
   private windowPos = 0;
   private windowFill = 0;
-  private readonly turn: Endpointer;
   private readonly marginDb: number;
   private readonly minDbfs: number;
   private readonly maxVoicedZcr: number;
   private readonly noisyExtraDb: number;
 
-  constructor(opts: VadOptions = {}) {
-    this.turn = new Endpointer({ startMs: (opts.startFrames ?? 2) * 20, hangoverMs: opts.hangoverMs });
+  constructor(opts: EnergyOptions = {}) {
     this.marginDb = opts.marginDb ?? 12;
     this.minDbfs = opts.minDbfs ?? -50;
     this.maxVoicedZcr = opts.maxVoicedZcr ?? 0.25;
@@ -79,27 +92,12 @@ export class VoiceActivityDetector {
     this.floorDb = opts.initialFloorDb ?? -65;
   }
 
-  get speaking(): boolean {
-    return this.turn.speaking;
-  }
-
-  /** Classifies one frame received at `now` (ms); returns a state change, if any. */
-  process(pcm: Int16Array, now: number): VadEvent | undefined {
+  classify(pcm: Int16Array): boolean {
     const f = frameFeatures(pcm);
+    this.last = f;
     const speech = this.isSpeech(f);
-    this.lastFrameWasSpeech = speech;
     this.trackFloor(f.dbfs);
-    return this.turn.frame(speech, now);
-  }
-
-  /** No frame came: ends the turn if its hangover ran out by `now` (media stopped, DTX). */
-  tick(now: number): VadEvent | undefined {
-    return this.turn.tick(now);
-  }
-
-  /** When the current turn ends if no more speech comes; undefined outside a turn. */
-  endDueAt(): number | undefined {
-    return this.turn.endDueAt();
+    return speech;
   }
 
   isSpeech(f: FrameFeatures): boolean {
@@ -120,5 +118,61 @@ export class VoiceActivityDetector {
     let min = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.windowFill; i++) min = Math.min(min, this.window[i] as number);
     this.floorDb = min;
+  }
+}
+
+/** A frame classifier plus turn boundaries (onset run, hangover on the clock). */
+export class VoiceActivityDetector {
+  /** Whether the last frame processed was classified as speech (a turn's hangover frames are not). */
+  lastFrameWasSpeech = false;
+  readonly classifier: FrameClassifier;
+  private readonly energy?: EnergyClassifier;
+  private readonly turn: Endpointer;
+
+  constructor(opts: VadOptions = {}) {
+    this.turn = new Endpointer({ startMs: (opts.startFrames ?? 2) * 20, hangoverMs: opts.hangoverMs });
+    if (opts.classifier) this.classifier = opts.classifier;
+    else {
+      this.energy = new EnergyClassifier(opts);
+      this.classifier = this.energy;
+    }
+  }
+
+  get speaking(): boolean {
+    return this.turn.speaking;
+  }
+
+  /** The energy classifier's noise floor (dBFS), when that is the classifier. */
+  get floorDb(): number {
+    return this.energy?.floorDb ?? Number.NaN;
+  }
+
+  set floorDb(db: number) {
+    if (this.energy) this.energy.floorDb = db;
+  }
+
+  /** Classifies one frame received at `now` (ms); returns a state change, if any. */
+  process(pcm: Int16Array, now: number): VadEvent | undefined {
+    const speech = this.classifier.classify(pcm);
+    this.lastFrameWasSpeech = speech;
+    return this.turn.frame(speech, now);
+  }
+
+  /** No frame came: ends the turn if its hangover ran out by `now` (media stopped, DTX). */
+  tick(now: number): VadEvent | undefined {
+    return this.turn.tick(now);
+  }
+
+  /** When the current turn ends if no more speech comes; undefined outside a turn. */
+  endDueAt(): number | undefined {
+    return this.turn.endDueAt();
+  }
+
+  isSpeech(f: FrameFeatures): boolean {
+    return this.energy?.isSpeech(f) ?? false;
+  }
+
+  close(): void {
+    this.classifier.close?.();
   }
 }

@@ -61,7 +61,7 @@ function voiced(i: number): Int16Array {
   return out;
 }
 
-function setup() {
+function setup(turn: Record<string, unknown> = {}) {
   const time = fakeTime();
   const agent = new TestAgent();
   const sent: { ts: number; at: number }[] = [];
@@ -78,6 +78,8 @@ function setup() {
     log: createLogger('t', 'silent'),
     now: time.now,
     setTimer: time.setTimer,
+    // The synthetic frames here are tones, which Silero rightly does not take for speech.
+    turn: { detector: 'energy', ...turn },
   });
   const enc = new OpusEncoder();
   let seq = 0;
@@ -123,28 +125,72 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     expect(agent.speech).toEqual(['speech_started', 'speech_stopped', 'speech_started', 'speech_stopped']);
   });
 
-  it('barge-in: user speech over queued agent audio drops it at once, interrupts the agent, and mutes the rest of that response', () => {
-    const { agent, sent, events, sendFrame, time } = setup();
+  it('barge-in: speech over queued agent audio holds it at once; confirmed speech drops it, interrupts the agent and mutes the rest of that response', () => {
+    const { agent, sent, events, sendFrame, time, p } = setup({ bargeInConfirmMs: 200 });
     agent.out.event({ type: 'response_started' });
     agent.out.audio(new Int16Array(16_000).fill(1_000), 16_000); // 1 s of reply, queued at once
     time.advance(100);
     const beforeSpeech = sent.length;
     expect(beforeSpeech).toBeGreaterThan(3);
     sendFrame(voiced(0));
-    sendFrame(voiced(1)); // the VAD decides on the second speech frame
+    sendFrame(voiced(1)); // the VAD decides on the second speech frame: the agent is held
+    const atHold = sent.length;
+    expect(agent.interrupts).toBe(0);
+    for (let i = 2; i < 10; i++) sendFrame(voiced(i)); // 200 ms of speech confirms it
+    expect(sent.length).toBe(atHold); // nothing went out while held
     expect(agent.interrupts).toBe(1);
     const atBargeIn = sent.length;
     agent.out.audio(new Int16Array(3_200).fill(1_000), 16_000); // late audio of the cancelled response
     time.advance(500);
     expect(sent.length).toBe(atBargeIn);
-    const barge = events.find((e) => e.type === 'barge_in');
+    const barge = events.find((e) => e.type === 'barge_in') as {
+      droppedFrames: number;
+      detectMs: number;
+      confirmMs: number;
+    };
     expect(barge).toMatchObject({ type: 'barge_in' });
-    expect((barge as { droppedFrames: number }).droppedFrames).toBeGreaterThan(30);
+    expect(barge.droppedFrames).toBeGreaterThan(20);
+    // Audio stopped at the hold (second speech frame), the interruption came with the confirmation.
+    expect(barge.detectMs).toBe(20);
+    expect(barge.confirmMs).toBeGreaterThanOrEqual(180);
+    expect(p.stats.heldPackets).toBeGreaterThan(5);
     // A new response plays again.
     agent.out.event({ type: 'response_started' });
     agent.out.audio(new Int16Array(3_200).fill(1_000), 16_000);
     time.advance(300);
     expect(sent.length).toBe(atBargeIn + 10);
+  });
+
+  it('a backchannel over the agent (short speech) only holds its audio: no interruption, the reply goes on', () => {
+    const { agent, sent, events, sendFrame, time, p } = setup({
+      bargeInConfirmMs: 300,
+      bargeInResumeMs: 200,
+    });
+    agent.out.event({ type: 'response_started' });
+    agent.out.audio(new Int16Array(32_000).fill(1_000), 16_000); // 2 s of reply
+    time.advance(100);
+    for (let i = 0; i < 8; i++) sendFrame(voiced(i)); // "mm-hm": 160 ms
+    const held = sent.length;
+    for (let i = 0; i < 12; i++) sendFrame(new Int16Array(960)); // 240 ms of silence releases it
+    expect(agent.interrupts).toBe(0);
+    expect(events.some((e) => e.type === 'barge_in')).toBe(false);
+    expect(p.stats.bargeInsDropped).toBe(1);
+    time.advance(200);
+    expect(sent.length).toBeGreaterThan(held + 5); // the reply is heard again
+  });
+
+  it('session settings: validated, applied over the defaults, changeable by session.update', () => {
+    const { p } = setup({ hangoverMs: 300 });
+    expect(p.turnConfig).toMatchObject({ detector: 'energy', hangoverMs: 300 });
+    expect(p.updateTurn({ hangoverMs: 700, bargeInConfirmMs: 500 })).toMatchObject({
+      hangoverMs: 700,
+      bargeInConfirmMs: 500,
+    });
+    expect(() => p.updateTurn({ hangoverMs: 5 })).toThrow(
+      /hangoverMs: must be a whole number of ms from 100/,
+    );
+    expect(() => p.updateTurn({ hangover: 500 })).toThrow(/hangover: unknown setting/);
+    expect(p.turnConfig.hangoverMs).toBe(700);
   });
 
   it('conceals a lost packet so the agent still gets every 20 ms of media time, and counts malformed packets', () => {

@@ -9,6 +9,10 @@ import { OpusDecoder, OpusError } from './opus-codec.js';
 import { OutboundAudio } from './outbound-audio.js';
 import { Resampler } from './resampler.js';
 import { FrameAssembler } from './rtp-pacer.js';
+import { type BargeInAction, BargeInPolicy } from './turn/barge-in.js';
+import { makeClassifier } from './turn/classifier-factory.js';
+import { type NoiseSuppressor, RnnoiseModule } from './turn/rnnoise-wasm.js';
+import { applyTurnUpdate, TURN_DEFAULTS, type TurnConfig } from './turn/turn-config.js';
 import { type VadOptions, VoiceActivityDetector } from './vad.js';
 
 /** Rates libopus decodes to and encodes from directly (its own resampling is cheaper than ours). */
@@ -28,7 +32,14 @@ export interface VoicePipelineOptions {
   now?: () => number;
   setTimer?: (ms: number, fn: () => void) => () => void;
   jitter?: JitterBufferOptions;
+  /** Energy-detector tuning (tests); the detector itself comes from `turn`. */
   vad?: VadOptions;
+  /**
+   * Turn-taking settings over TURN_DEFAULTS (from the session token's claim);
+   * validated, a TurnConfigError when bad. `updateTurn` changes them later
+   * (the client's session.update).
+   */
+  turn?: unknown;
   /** How often echo-style pipeline latency is summarised to the client. */
   latencyReportMs?: number;
 }
@@ -50,6 +61,10 @@ export interface PipelineStats {
   malformed: number;
   bargeIns: number;
   packetsOut: number;
+  /** Speech over the agent that held its audio but never became a barge-in (backchannels, coughs). */
+  bargeInsDropped: number;
+  /** Agent packets not sent while a barge-in was pending. */
+  heldPackets: number;
 }
 
 /**
@@ -66,12 +81,22 @@ export class VoicePipeline {
     malformed: 0,
     bargeIns: 0,
     packetsOut: 0,
+    bargeInsDropped: 0,
+    heldPackets: 0,
   };
   readonly jitter: JitterBuffer;
   /** Codec rate: the agent's own when Opus can run at it, so no resampling is needed either way. */
   private readonly rate: number;
   private pcmPath?: PcmPath;
-  private readonly vad: VoiceActivityDetector;
+  private vad: VoiceActivityDetector;
+  /** The session's turn-taking settings and the detector actually running (energy when Silero cannot load). */
+  turnConfig: TurnConfig;
+  detector = 'energy';
+  private barge: BargeInPolicy;
+  private suppressor?: NoiseSuppressor;
+  /** A pending barge-in: agent packets are not sent until it is confirmed or dropped. */
+  private held = false;
+  private heldAt = Number.NaN;
   private readonly turn = new TurnLatencyTracker();
   private readonly residence = new RecentSamples();
   private readonly now: () => number;
@@ -100,6 +125,9 @@ export class VoicePipeline {
         return () => clearTimeout(t);
       });
     this.jitter = new JitterBuffer(opts.jitter);
+    this.turnConfig = applyTurnUpdate(TURN_DEFAULTS, opts.turn);
+    this.barge = this.buildBargeIn();
+    // Replaced below once the codec rate is known; the agent factory must not see it unset.
     this.vad = new VoiceActivityDetector(opts.vad);
     this.agent = opts.agent(
       {
@@ -123,6 +151,8 @@ export class VoicePipeline {
     );
     this.rate = OPUS_RATES.has(this.agent.sampleRate) ? this.agent.sampleRate : 48_000;
     this.lastFrameSamples = this.rate / 50;
+    this.vad = this.buildVad();
+    this.buildSuppressor();
     // Agents that take RTP payloads as they are (rtp-echo) need no codec, resampler or pacer:
     // skipping them saves ~100 KiB of WebAssembly heap and the setup CPU per session.
     if (!this.agent.onRtpPayload) this.pcmPath = this.buildPcmPath();
@@ -135,6 +165,77 @@ export class VoicePipeline {
     this.scheduleReport(opts.latencyReportMs ?? 5_000);
   }
 
+  /**
+   * Applies a client's `session.update` turn settings (validated; throws
+   * TurnConfigError). Endpointing and barge-in change at once; a new detector
+   * or noise setting starts a fresh detector (the open turn, if any, ends).
+   */
+  updateTurn(update: unknown): TurnConfig {
+    const next = applyTurnUpdate(this.turnConfig, update);
+    const prev = this.turnConfig;
+    this.turnConfig = next;
+    this.barge = this.buildBargeIn();
+    if (
+      next.detector !== prev.detector ||
+      next.hangoverMs !== prev.hangoverMs ||
+      next.minSpeechMs !== prev.minSpeechMs
+    ) {
+      if (this.vad.speaking) this.endTurn(this.mediaMs);
+      this.vad.close();
+      this.vad = this.buildVad();
+    }
+    if (next.noiseSuppression !== prev.noiseSuppression) this.buildSuppressor();
+    return next;
+  }
+
+  private buildVad(): VoiceActivityDetector {
+    const cfg = this.turnConfig;
+    const made = makeClassifier(cfg.detector, this.rate);
+    if (made.fallback)
+      this.opts.log.warn(
+        { session: this.opts.sessionId, reason: made.fallback },
+        'Silero VAD unavailable; energy VAD',
+      );
+    this.detector = made.detector;
+    return new VoiceActivityDetector({
+      ...this.opts.vad,
+      startFrames: Math.max(1, Math.round(cfg.minSpeechMs / 20)),
+      hangoverMs: this.opts.vad?.hangoverMs ?? cfg.hangoverMs,
+      classifier: made.detector === 'energy' ? undefined : made.classifier,
+    });
+  }
+
+  private buildBargeIn(): BargeInPolicy {
+    return new BargeInPolicy({
+      confirmMs: this.turnConfig.bargeInConfirmMs,
+      resumeMs: this.turnConfig.bargeInResumeMs,
+    });
+  }
+
+  /** RNNoise before the VAD and the agent, when asked for; the WebAssembly loads once per process. */
+  private buildSuppressor(): void {
+    this.suppressor?.close();
+    this.suppressor = undefined;
+    if (!this.turnConfig.noiseSuppression || !this.pcmPath) return;
+    const ready = RnnoiseModule.ready;
+    if (ready) {
+      this.suppressor = ready.suppressor(this.rate);
+      return;
+    }
+    // The first session to ask waits for the module; its first frames go through unfiltered.
+    RnnoiseModule.load().then(
+      (m) => {
+        if (!this.closed && this.turnConfig.noiseSuppression && !this.suppressor)
+          this.suppressor = m.suppressor(this.rate);
+      },
+      (err: Error) =>
+        this.opts.log.warn(
+          { session: this.opts.sessionId, err: err.message },
+          'noise suppression unavailable',
+        ),
+    );
+  }
+
   private buildPcmPath(): PcmPath {
     const { opts } = this;
     const out = new OutboundAudio({
@@ -143,6 +244,11 @@ export class VoicePipeline {
       initialTimestamp: randomBytes(4).readUInt32BE(0),
       sampleRate: this.rate,
       sendRtp: (payload, ts, marker) => {
+        if (this.held) {
+          // Held, not queued: the agent's audio goes on (or is dropped by a confirmed barge-in).
+          this.count('heldPackets');
+          return;
+        }
         this.count('packetsOut');
         opts.sendRtp(payload, ts, marker);
       },
@@ -190,6 +296,8 @@ export class VoicePipeline {
     this.cancelJitter?.();
     this.cancelReport?.();
     this.cancelEndOfTurn?.();
+    this.vad.close();
+    this.suppressor?.close();
     this.pcmPath?.out.close();
     this.pcmPath?.decoder.close();
     try {
@@ -237,8 +345,9 @@ export class VoicePipeline {
     for (const f of framer.push(decoded.subarray(0, n), rxAt)) this.onFrame(f.pcm, f.tag);
   }
 
-  private onFrame(pcm: Int16Array, rxAt: number): void {
+  private onFrame(raw: Int16Array, rxAt: number): void {
     this.count('framesIn');
+    const pcm = this.suppressor ? this.suppressor.process(raw) : raw;
     const ev = this.vad.process(pcm, rxAt);
     const mediaMs = this.mediaMs;
     this.mediaMs += 20;
@@ -247,8 +356,12 @@ export class VoicePipeline {
       this.speechOnsetRx = rxAt - 20;
       this.opts.emit({ type: 'speech.started' });
       this.turn.turnResumed();
-      if (this.agent.bargeIn && this.agentTalking()) this.bargeIn();
+      if (this.agent.bargeIn && this.agentTalking())
+        this.bargeInAction(this.barge.turnStarted(this.speechOnsetRx, this.turnConfig.minSpeechMs));
       this.agent.onSpeech({ type: 'speech_started', mediaMs });
+    } else if (this.agent.bargeIn && ev === undefined) {
+      const armed = this.vad.speaking && !this.muted && this.agentTalking();
+      this.bargeInAction(this.barge.frame(this.vad.lastFrameWasSpeech, rxAt, armed));
     }
     const path = this.pcmPath;
     if (!path) return;
@@ -286,6 +399,7 @@ export class VoicePipeline {
   private endTurn(mediaMs: number): void {
     this.cancelEndOfTurn?.();
     this.cancelEndOfTurn = undefined;
+    this.bargeInAction(this.barge.turnEnded());
     this.opts.emit({ type: 'speech.stopped' });
     this.muted = false;
     this.turn.turnEnded(this.now());
@@ -300,8 +414,26 @@ export class VoicePipeline {
     return (out !== undefined && (out.queued > 0 || out.state === 'speaking')) || this.responseActive;
   }
 
+  /**
+   * Speech over the agent: held at once (its packets stop going out), an
+   * interruption once the user's turn has bargeInConfirmMs of speech,
+   * released when it ends sooner (a backchannel, a cough).
+   */
+  private bargeInAction(a: BargeInAction | undefined): void {
+    if (a === 'hold') {
+      if (!this.held) this.heldAt = this.now();
+      this.held = true;
+    } else if (a === 'resume') {
+      this.held = false;
+      this.count('bargeInsDropped');
+    } else if (a === 'interrupt') this.bargeIn();
+  }
+
   private bargeIn(): void {
-    const detectedAt = this.now();
+    const confirmedAt = this.now();
+    // The audio stopped when the barge-in was first held, if it was.
+    const detectedAt = this.held ? this.heldAt : confirmedAt;
+    this.held = false;
     const dropped = this.pcmPath?.out.stop() ?? 0;
     this.muted = true;
     this.responseActive = false;
@@ -311,6 +443,7 @@ export class VoicePipeline {
       type: 'barge_in',
       droppedFrames: dropped,
       detectMs: Math.round((detectedAt - this.speechOnsetRx) * 100) / 100,
+      confirmMs: Math.round((confirmedAt - this.speechOnsetRx) * 100) / 100,
     });
   }
 
@@ -345,7 +478,7 @@ export class VoicePipeline {
         this.opts.emit({ type: 'transcript', role: e.role, text: e.text, final: e.final });
         break;
       case 'user_speech_started':
-        // The agent's own turn detection heard the user: same barge-in rule as ours.
+        // The agent's own turn detection heard the user: it has decided, so interrupt at once.
         if (this.agent.bargeIn && this.agentTalking()) {
           this.speechOnsetRx = this.now();
           this.bargeIn();

@@ -1,0 +1,96 @@
+import { Resampler } from '../resampler.js';
+import { EnergyClassifier, type EnergyOptions, type FrameClassifier } from '../vad.js';
+import { SILERO_RATE, SILERO_WINDOW, type SileroStream } from './silero-onnx.js';
+
+export interface SileroClassifierOptions {
+  /** Rate of the frames handed in; resampled to 16 kHz for the model when different. */
+  rate?: number;
+  /** Speech starts at this probability... */
+  threshold?: number;
+  /** ...and stays speech down to this one (hysteresis, as Silero's own segmenter does). */
+  releaseThreshold?: number;
+  /**
+   * The cheap gate: a window runs the model only when one of its frames is at
+   * least this far above the energy classifier's noise floor (and above
+   * `gateMinDbfs`). Below that a frame is silence without asking the model.
+   */
+  gateDb?: number;
+  gateMinDbfs?: number;
+  energy?: EnergyOptions;
+}
+
+/**
+ * Silero VAD as a frame classifier. 20 ms frames are gathered into the
+ * model's 32 ms windows; each frame takes the latest window's probability.
+ * Outside speech, windows the energy gate calls silent are not run (their
+ * probability is 0 and the model's state is reset, since it did not hear
+ * them), which keeps the cost per session near the share of non-silent audio.
+ */
+export class SileroClassifier implements FrameClassifier {
+  readonly name = 'silero';
+  readonly energy: EnergyClassifier;
+  /** Probability behind the last decision. */
+  probability = 0;
+  /** Windows run and skipped by the gate (the bench reports the share). */
+  windows = { run: 0, skipped: 0 };
+  private readonly buf = new Float32Array(SILERO_WINDOW * 2);
+  private fill = 0;
+  private windowOpen = false;
+  private speech = false;
+  private skippedSinceRun = 0;
+  private readonly threshold: number;
+  private readonly release: number;
+  private readonly gateDb: number;
+  private readonly gateMinDbfs: number;
+  private readonly toModel?: Resampler;
+
+  constructor(
+    private readonly stream: SileroStream,
+    opts: SileroClassifierOptions = {},
+  ) {
+    this.energy = new EnergyClassifier(opts.energy);
+    this.threshold = opts.threshold ?? 0.5;
+    this.release = opts.releaseThreshold ?? 0.35;
+    this.gateDb = opts.gateDb ?? 3;
+    this.gateMinDbfs = opts.gateMinDbfs ?? -60;
+    const rate = opts.rate ?? SILERO_RATE;
+    if (rate !== SILERO_RATE) this.toModel = new Resampler(rate, SILERO_RATE, { prime: true });
+  }
+
+  classify(pcm: Int16Array): boolean {
+    // The energy classifier's own decision is not used; its floor and features are the gate.
+    const floor = this.energy.floorDb;
+    this.energy.classify(pcm);
+    const db = this.energy.last.dbfs;
+    // While the model hears speech it keeps running: soft speech near the floor (a word's tail,
+    // a quiet talker in noise) is exactly what the gate would cut and the model would keep.
+    const open = this.speech || (db > this.gateMinDbfs && db > floor + this.gateDb);
+    if (open) this.windowOpen = true;
+    const x = this.toModel ? this.toModel.process(pcm) : pcm;
+    for (let i = 0; i < x.length; i++) {
+      this.buf[this.fill++] = (x[i] as number) / 32768;
+      if (this.fill === SILERO_WINDOW) {
+        this.endWindow();
+        // The rest of this frame falls in the next window.
+        if (open) this.windowOpen = true;
+      }
+    }
+    return this.speech;
+  }
+
+  private endWindow(): void {
+    this.fill = 0;
+    if (this.windowOpen) {
+      if (this.skippedSinceRun > 0) this.stream.reset();
+      this.skippedSinceRun = 0;
+      this.probability = this.stream.prob(this.buf.subarray(0, SILERO_WINDOW));
+      this.windows.run++;
+    } else {
+      this.probability = 0;
+      this.skippedSinceRun++;
+      this.windows.skipped++;
+    }
+    this.windowOpen = false;
+    this.speech = this.probability >= (this.speech ? this.release : this.threshold);
+  }
+}

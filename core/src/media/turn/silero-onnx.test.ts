@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SileroClassifier } from './silero-classifier.js';
+import { SILERO_WINDOW, SileroModel, SileroUnavailable, sharedSilero } from './silero-onnx.js';
+
+/** A committed second of espeak-ng speech ("hello there, I would like...") at 16 kHz. */
+function speech(): Int16Array {
+  const b = readFileSync(new URL('./fixtures/speech-16k.raw', import.meta.url));
+  return new Int16Array(b.buffer, b.byteOffset, b.byteLength >> 1);
+}
+
+describe('Silero VAD through onnxruntime-node (the real model, synchronous binding)', () => {
+  const model = sharedSilero();
+
+  it('loads from the installed package and runs synchronously', () => {
+    expect(model).toBeInstanceOf(SileroModel);
+    const s = (model as SileroModel).stream();
+    expect(s.prob(new Float32Array(SILERO_WINDOW))).toBeLessThan(0.1);
+    expect(() => s.prob(new Float32Array(100))).toThrow(RangeError);
+  });
+
+  it('hears real speech and not silence, white noise or a steady tone; the energy gate skips the silence', () => {
+    const m = model as SileroModel;
+    const run = (pcm: Int16Array) => {
+      const c = new SileroClassifier(m.stream());
+      let speechFrames = 0;
+      for (let i = 0; i + 320 <= pcm.length; i += 320)
+        if (c.classify(pcm.subarray(i, i + 320))) speechFrames++;
+      return { share: speechFrames / Math.floor(pcm.length / 320), windows: c.windows };
+    };
+    const voice = speech();
+    const quiet = new Int16Array(16_000);
+    const white = Int16Array.from(
+      { length: 16_000 },
+      (_, i) => Math.round(3_000 * Math.sin(i * 12.9898) * 43758.5453) % 3_000,
+    );
+    const tone = Int16Array.from({ length: 16_000 }, (_, i) =>
+      Math.round(8_000 * Math.sin((2 * Math.PI * 440 * i) / 16_000)),
+    );
+    expect(run(voice).share).toBeGreaterThan(0.6);
+    const q = run(quiet);
+    expect(q.share).toBe(0);
+    expect(q.windows.run).toBe(0); // silence never reaches the model
+    expect(run(white).share).toBeLessThan(0.1);
+    expect(run(tone).share).toBeLessThan(0.1);
+  });
+
+  it('a missing runtime is a SileroUnavailable, not a crash (the energy detector takes over)', () => {
+    const e = new SileroUnavailable('x', new Error('cause'));
+    expect(e.name).toBe('SileroUnavailable');
+    expect((e.cause as Error).message).toBe('cause');
+  });
+});

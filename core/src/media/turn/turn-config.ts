@@ -1,0 +1,79 @@
+/**
+ * A session's turn-taking settings: which detector, noise suppression, the
+ * endpointing trade-off (hangover, minimum speech) and barge-in confirmation.
+ * They come from the defaults, then the session token's claim, then
+ * `session.update` messages from the client; each layer is validated here
+ * (bad values are named errors with the field, never silently clamped).
+ */
+export type DetectorName = 'energy' | 'silero';
+
+export interface TurnConfig {
+  detector: DetectorName;
+  /** RNNoise before the VAD and the agent. */
+  noiseSuppression: boolean;
+  /** Silence after the last speech that ends the user's turn. */
+  hangoverMs: number;
+  /** Speech in a row before a turn starts. */
+  minSpeechMs: number;
+  /** Speech over the agent that confirms a barge-in (shorter speech only holds the agent). */
+  bargeInConfirmMs: number;
+  /** Silence that drops an unconfirmed barge-in. */
+  bargeInResumeMs: number;
+}
+
+/**
+ * Chosen by `npm run bench -- --only turns` (see README, turn-taking): Silero
+ * where the runtime loads, hangover and confirmation from the measured curves.
+ */
+export const TURN_DEFAULTS: TurnConfig = {
+  detector: 'energy',
+  noiseSuppression: false,
+  hangoverMs: 500,
+  minSpeechMs: 40,
+  bargeInConfirmMs: 300,
+  bargeInResumeMs: 250,
+};
+
+const LIMITS: Record<Exclude<keyof TurnConfig, 'detector' | 'noiseSuppression'>, [number, number]> = {
+  hangoverMs: [100, 3_000],
+  minSpeechMs: [20, 1_000],
+  bargeInConfirmMs: [0, 3_000],
+  bargeInResumeMs: [60, 3_000],
+};
+
+export class TurnConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`turn config ${field}: ${message}`);
+    this.name = 'TurnConfigError';
+  }
+}
+
+/**
+ * Validates a partial update (from a token claim or `session.update`'s
+ * `turn` object) and applies it over `base`. Unknown fields are errors, so a
+ * misspelt setting is not silently ignored.
+ */
+export function applyTurnUpdate(base: TurnConfig, update: unknown): TurnConfig {
+  if (update === undefined || update === null) return base;
+  if (typeof update !== 'object' || Array.isArray(update))
+    throw new TurnConfigError('turn', 'must be an object');
+  const out: TurnConfig = { ...base };
+  for (const [k, v] of Object.entries(update as Record<string, unknown>)) {
+    if (k === 'detector') {
+      if (v !== 'energy' && v !== 'silero') throw new TurnConfigError(k, 'must be "energy" or "silero"');
+      out.detector = v;
+    } else if (k === 'noiseSuppression') {
+      if (typeof v !== 'boolean') throw new TurnConfigError(k, 'must be true or false');
+      out.noiseSuppression = v;
+    } else if (k in LIMITS) {
+      const [lo, hi] = LIMITS[k as keyof typeof LIMITS];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+        throw new TurnConfigError(k, `must be a whole number of ms from ${lo} to ${hi}`);
+      out[k as keyof typeof LIMITS] = v;
+    } else throw new TurnConfigError(k, 'unknown setting');
+  }
+  return out;
+}
