@@ -13,6 +13,7 @@ import { mountRealtimeFrontDoor } from '../realtime/front-door.js';
 import { createSignalingApp, type HealthStatus } from './app.js';
 import { type Authenticator, createJwtAuthenticator, createNoAuth } from './auth.js';
 import type { SignalingConfig } from './config.js';
+import { countPlacements, httpMetrics, timeNatsRequests } from './edge-metrics.js';
 import { connectionGuard, listenHttp } from './http-server.js';
 import { NatsSessionBroker } from './nats-session-broker.js';
 import { ownerBoundSessionIds } from './session-owner.js';
@@ -89,7 +90,8 @@ export async function startSignalingServer(
       : undefined;
 
   const broker = new NatsSessionBroker({
-    nc,
+    // Request round trips timed for parley_edge_nats_request_duration_seconds.
+    nc: timeNatsRequests(nc),
     table,
     cluster: config.cluster,
     clusters: config.placement.clusters,
@@ -116,7 +118,8 @@ export async function startSignalingServer(
 
   const app = createSignalingApp({
     auth,
-    broker,
+    // Placement and hangup outcomes counted for parley_edge_placements_total.
+    broker: countPlacements(broker),
     log,
     maxOfferBytes: config.maxOfferBytes,
     corsOrigins: config.corsOrigins,
@@ -125,7 +128,11 @@ export async function startSignalingServer(
     ...(config.auth.mode === 'jwt' && { sessionIds: ownerBoundSessionIds(config.auth.secret) }),
     ...(config.placement.geoHeader && { geoHintHeader: config.placement.geoHeader }),
     // The connection guard runs outermost, so it sees every response and the in-flight count is exact.
-    middleware: [connectionGuard(config.http.limits) as MiddlewareHandler, ...(deps.middleware ?? [])],
+    middleware: [
+      httpMetrics(),
+      connectionGuard(config.http.limits) as MiddlewareHandler,
+      ...(deps.middleware ?? []),
+    ],
   });
   // The OpenAI-Realtime-compatible front door (edge/src/realtime), when PARLEY_REALTIME_API_KEYS is set.
   const realtime = mountRealtimeFrontDoor(app, {

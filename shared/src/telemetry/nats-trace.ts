@@ -31,9 +31,11 @@ export async function withServerSpan<T>(
   h: MsgHdrs | undefined,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, contextFromHeaders(h));
+  const parent = contextFromHeaders(h);
+  const span = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
   try {
-    return await fn(span);
+    // Active, so the work's own spans are its children and its log lines carry its ids.
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (err) {
     span.recordException(err as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });

@@ -1,6 +1,8 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -24,6 +26,17 @@ export interface Telemetry {
  * OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER) is
  * set, so a dev stack does not spend time retrying a collector that is not there.
  */
+/** Resolution of the event-loop delay histogram the runtime metrics read. */
+const RUNTIME_PRECISION_MS = 10;
+
+/** Spans get trace and span ids (for logs) and go nowhere. */
+const idsOnly: SpanProcessor = {
+  onStart: () => undefined,
+  onEnd: () => undefined,
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+
 export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
   if (!process.env.OTEL_TRACES_EXPORTER) {
     process.env.OTEL_TRACES_EXPORTER =
@@ -54,7 +67,11 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': opts.serviceName, 'service.namespace': 'parley' }),
     ...(exporter ? { metricReaders: [exporter] } : {}),
-    instrumentations: [],
+    // Event-loop delay and utilization, GC durations by kind, heap spaces: nodejs_* and v8js_* metrics.
+    instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: RUNTIME_PRECISION_MS })],
+    // Without an exporter the SDK would install no tracer provider, spans would carry no ids, and
+    // logs no trace_id: a processor that keeps nothing gives ids at the cost of creating spans.
+    ...(process.env.OTEL_TRACES_EXPORTER === 'none' && { spanProcessors: [idsOnly] }),
   });
   sdk.start();
   return { metricsUrl, shutdown: () => sdk.shutdown() };
