@@ -16,8 +16,9 @@ import { ADMISSION_OFF_ENV } from './setup/admission-env.js';
 import { benchSetup } from './setup/setup-bench.js';
 import { benchSignaling } from './signaling/signaling-bench.js';
 import { evaluateTargets } from './targets.js';
+import { benchTurns } from './turns/turns-bench.js';
 
-const BENCHES = ['relay', 'transceiver', 'setup', 'signaling'] as const;
+const BENCHES = ['relay', 'transceiver', 'setup', 'signaling', 'turns'] as const;
 type BenchName = (typeof BENCHES)[number];
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -122,6 +123,9 @@ const runs: Record<BenchName, () => Promise<void>> = {
   },
   signaling: async () => {
     report.signaling = await benchSignaling({ quick, cpus, progress });
+  },
+  turns: async () => {
+    report.turns = await benchTurns({ quick, progress });
   },
 };
 for (const name of BENCHES) {

@@ -4,6 +4,8 @@ import type { RelayBenchResult } from './relay/relay-bench.js';
 import type { SequentialResult, SetupBenchResult } from './setup/setup-bench.js';
 import type { SignalingBenchResult } from './signaling/signaling-bench.js';
 import type { TargetRow } from './targets.js';
+import type { TurnsBenchResult } from './turns/turns-bench.js';
+import { turnsSection } from './turns/turns-report.js';
 
 export interface BenchReport {
   schema: 'parley-bench/1';
@@ -17,6 +19,7 @@ export interface BenchReport {
   transceiver?: CapacityBenchResult;
   setup?: SetupBenchResult;
   signaling?: SignalingBenchResult;
+  turns?: TurnsBenchResult;
   /** Benches that failed to run, with why. */
   errors: Record<string, string>;
   targets: TargetRow[];
@@ -260,6 +263,7 @@ export function renderReport(r: BenchReport, jsonPath?: string): string {
   if (r.transceiver) out.push(...capacitySection(r.transceiver));
   if (r.setup) out.push(...setupSection(r.setup));
   if (r.signaling) out.push(...signalingSection(r.signaling));
+  if (r.turns) out.push(...turnsSection(r.turns));
   for (const [bench, err] of Object.entries(r.errors)) out.push(`**${bench} bench failed:** ${err}`, '');
   out.push(
     '## Targets',

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench -- --only turns`: every detector (energy, Silero, each with
+ * and without RNNoise in front) over the labelled corpus, one fresh detector
+ * per track as a session would have, timed in CPU. Then the endpointer and
+ * barge-in policy replay each detector's decisions, and sweeps of hangover
+ * and barge-in confirmation give the trade-off curves.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RnnoiseModule } from '@parley/core/media/turn/rnnoise-wasm.js';
+import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
+import { SileroUnavailable, sharedSilero } from '@parley/core/media/turn/silero-onnx.js';
+import { TURN_DEFAULTS } from '@parley/core/media/turn/turn-config.js';
+import { EnergyClassifier, type FrameClassifier } from '@parley/core/media/vad.js';
+import { buildCorpus, type Corpus, FRAME, RATE, type Track } from './corpus.js';
+import {
+  emptyScore,
+  mergeScores,
+  type ScoreSummary,
+  scoreTrack,
+  summarize,
+  type TrackScore,
+  type TurnParams,
+} from './score.js';
+
+export interface DetectorRow {
+  /** clean, or an SNR over all noise kinds. */
+  condition: string;
+  summary: ScoreSummary;
+}
+
+export interface DetectorResult {
+  name: string;
+  available: boolean;
+  unavailable?: string;
+  /** CPU time per second of audio, as % of one core: what one session costs. */
+  cpuPercentPerSession?: number;
+  /** Share of Silero windows the energy gate let through to the model. */
+  modelWindowShare?: number;
+  rows: DetectorRow[];
+  /** At 10 dB, per noise kind. */
+  byNoiseAt10: DetectorRow[];
+}
+
+export interface CurvePoint {
+  value: number;
+  summary: ScoreSummary;
+}
+
+export interface TurnsBenchResult {
+  corpus: Corpus['spec'];
+  params: TurnParams;
+  detectors: DetectorResult[];
+  /** At 10 dB SNR, all noise kinds, for the named detector. */
+  curves: { detector: string; hangoverMs: CurvePoint[]; confirmMs: CurvePoint[] }[];
+  defaultDetector: string;
+}
+
+interface Variant {
+  name: string;
+  make: () => { classify: (pcm: Int16Array) => boolean; close: () => void; stats?: () => [number, number] };
+}
+
+function withSuppressor(rn: RnnoiseModule, inner: () => FrameClassifier) {
+  return () => {
+    const ns = rn.suppressor(RATE);
+    const c = inner();
+    return {
+      classify: (pcm: Int16Array) => c.classify(ns.process(pcm)),
+      close: () => {
+        ns.close();
+        c.close?.();
+      },
+      stats:
+        c instanceof SileroClassifier
+          ? () => [c.windows.run, c.windows.skipped] as [number, number]
+          : undefined,
+    };
+  };
+}
+
+function plain(inner: () => FrameClassifier) {
+  return () => {
+    const c = inner();
+    return {
+      classify: (pcm: Int16Array) => c.classify(pcm),
+      close: () => c.close?.(),
+      stats:
+        c instanceof SileroClassifier
+          ? () => [c.windows.run, c.windows.skipped] as [number, number]
+          : undefined,
+    };
+  };
+}
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function benchTurns(opts: {
+  quick: boolean;
+  progress: (line: string) => void;
+}): Promise<TurnsBenchResult> {
+  const { progress } = opts;
+  const t0 = performance.now();
+  const corpus = buildCorpus({
+    dir: join(tmpdir(), 'parley-turns-corpus'),
+    // Quick: 10 dB only (the targets' condition); full: 20, 10 and 5 dB.
+    snrs: opts.quick ? [10] : [20, 10, 5],
+    turnSeconds: opts.quick ? 45 : 60,
+    bargeSeconds: opts.quick ? 45 : 60,
+  });
+  progress(
+    `corpus: ${corpus.tracks.length} tracks, ${corpus.spec.totalMinutes} min (${corpus.spec.speechMinutes} min of speech per condition) in ${Math.round(performance.now() - t0)} ms`,
+  );
+
+  const variants: Variant[] = [{ name: 'energy', make: plain(() => new EnergyClassifier()) }];
+  const unavailable: DetectorResult[] = [];
+  const silero = sharedSilero();
+  if (silero instanceof SileroUnavailable)
+    unavailable.push({
+      name: 'silero',
+      available: false,
+      unavailable: silero.message,
+      rows: [],
+      byNoiseAt10: [],
+    });
+  else {
+    variants.push({ name: 'silero', make: plain(() => new SileroClassifier(silero.stream())) });
+    variants.push({
+      name: 'silero, no energy gate',
+      make: plain(() => new SileroClassifier(silero.stream(), { gateDb: -1e9, gateMinDbfs: -1e9 })),
+    });
+  }
+  try {
+    const rn = await RnnoiseModule.load();
+    variants.push({ name: 'rnnoise + energy', make: withSuppressor(rn, () => new EnergyClassifier()) });
+    if (!(silero instanceof SileroUnavailable))
+      variants.push({
+        name: 'rnnoise + silero',
+        make: withSuppressor(rn, () => new SileroClassifier(silero.stream())),
+      });
+  } catch (err) {
+    unavailable.push({
+      name: 'rnnoise',
+      available: false,
+      unavailable: (err as Error).message,
+      rows: [],
+      byNoiseAt10: [],
+    });
+  }
+
+  const params: TurnParams = {
+    startMs: TURN_DEFAULTS.minSpeechMs,
+    hangoverMs: TURN_DEFAULTS.hangoverMs,
+    confirmMs: TURN_DEFAULTS.bargeInConfirmMs,
+    resumeMs: TURN_DEFAULTS.bargeInResumeMs,
+  };
+  const decisions = new Map<string, Map<string, Uint8Array>>();
+  const results: DetectorResult[] = [];
+  for (const v of variants) {
+    const perTrack = new Map<string, Uint8Array>();
+    let cpuUs = 0;
+    let audioMs = 0;
+    let run = 0;
+    let skipped = 0;
+    for (const track of corpus.tracks) {
+      const frames = Math.floor(track.pcm.length / FRAME);
+      const out = new Uint8Array(frames);
+      const det = v.make();
+      const c0 = process.cpuUsage();
+      for (let f = 0; f < frames; f++)
+        out[f] = det.classify(track.pcm.subarray(f * FRAME, (f + 1) * FRAME)) ? 1 : 0;
+      const c = process.cpuUsage(c0);
+      cpuUs += c.user + c.system;
+      audioMs += frames * 20;
+      const st = det.stats?.();
+      if (st) {
+        run += st[0];
+        skipped += st[1];
+      }
+      det.close();
+      perTrack.set(track.id, out);
+    }
+    decisions.set(v.name, perTrack);
+    const res: DetectorResult = {
+      name: v.name,
+      available: true,
+      cpuPercentPerSession: round((cpuUs / 1000 / audioMs) * 100, 3),
+      modelWindowShare: run + skipped > 0 ? round(run / (run + skipped), 3) : undefined,
+      rows: [],
+      byNoiseAt10: [],
+    };
+    const score = (pick: (t: Track) => boolean, p = params): ScoreSummary => {
+      const s = emptyScore();
+      for (const t of corpus.tracks.filter(pick)) {
+        const one: TrackScore = emptyScore();
+        scoreTrack(t, perTrack.get(t.id) as Uint8Array, p, one);
+        mergeScores(s, one);
+      }
+      return summarize(s);
+    };
+    res.rows.push({ condition: 'clean', summary: score((t) => t.noise === 'clean') });
+    for (const snr of corpus.spec.snrs)
+      res.rows.push({ condition: `${snr} dB`, summary: score((t) => t.snrDb === snr) });
+    for (const noise of corpus.spec.noises)
+      res.byNoiseAt10.push({ condition: noise, summary: score((t) => t.noise === noise && t.snrDb === 10) });
+    results.push(res);
+    const at10 = res.rows.find((r) => r.condition === '10 dB')?.summary;
+    progress(
+      `${v.name}: ${res.cpuPercentPerSession} % of a core per session; at 10 dB P ${at10?.precision} R ${at10?.recall}, end p50 ${at10?.endP50Ms} ms, premature ${at10?.prematurePct} %, false barge-ins ${at10?.falseBargeInsPerMin}/min`,
+    );
+  }
+
+  const curves: TurnsBenchResult['curves'] = [];
+  for (const name of ['energy', 'silero']) {
+    const perTrack = decisions.get(name);
+    if (!perTrack) continue;
+    const at10 = corpus.tracks.filter((t) => t.snrDb === 10);
+    const sweep = (p: TurnParams) => {
+      const s = emptyScore();
+      for (const t of at10) {
+        const one = emptyScore();
+        scoreTrack(t, perTrack.get(t.id) as Uint8Array, p, one);
+        mergeScores(s, one);
+      }
+      return summarize(s);
+    };
+    curves.push({
+      detector: name,
+      hangoverMs: [200, 300, 400, 500, 700, 1_000].map((h) => ({
+        value: h,
+        summary: sweep({ ...params, hangoverMs: h }),
+      })),
+      confirmMs: [0, 150, 300, 450, 600, 800].map((c) => ({
+        value: c,
+        summary: sweep({ ...params, confirmMs: c }),
+      })),
+    });
+  }
+  return {
+    corpus: corpus.spec,
+    params,
+    detectors: [...results, ...unavailable],
+    curves,
+    defaultDetector: TURN_DEFAULTS.detector,
+  };
+}
