@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'sdp-transform';
 import { describe, expect, it } from 'vitest';
-import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
+import {
+  answerTransportProblem,
+  answerWithRelayCandidate,
+  offerTransportOf,
+  stripCandidates,
+} from './sdp-rewrite.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../../edge/src/signaling/__fixtures__/${name}`, import.meta.url), 'utf8');
@@ -47,5 +52,29 @@ describe('answerWithRelayCandidate', () => {
     const out = parse(answerWithRelayCandidate(chromeOffer, { ip: '2001:db8::7', port: 3478 }));
     expect(out.media[0]?.connection).toEqual({ version: 6, ip: '2001:db8::7' });
     expect(out.media[0]?.candidates?.[0]?.ip).toBe('2001:db8::7');
+  });
+});
+
+describe('offerTransportOf and answerTransportProblem', () => {
+  const aiortc = fixture('aiortc-offer.sdp');
+  it("reads the BUNDLE tag's credentials from an offer whose sections carry their own (aiortc)", () => {
+    expect(offerTransportOf(aiortc)).toMatchObject({ ok: true, tagMid: '0', ufrag: '3cJH', bundled: true });
+    expect(offerTransportOf(fixture('webrtcbin-no-bundle-offer.sdp'))).toMatchObject({ ok: false });
+  });
+
+  const answer = (lines: string) =>
+    `v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n${lines}m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=ice-ufrag:TOKEN\r\na=ice-pwd:pppppppppppppppppppppp\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:1\r\na=ice-ufrag:UFRAG\r\na=ice-pwd:pppppppppppppppppppppp\r\n`;
+
+  it('accepts an answer whose every section carries the routing token, with BUNDLE iff offered', () => {
+    const ok = answer('a=group:BUNDLE 0 1\r\n').replace('ufrag:UFRAG', 'ufrag:TOKEN');
+    expect(answerTransportProblem(ok, 'TOKEN', true)).toBeUndefined();
+    expect(answerTransportProblem(ok, 'TOKEN', false)).toMatch(/BUNDLE group the offer did not offer/);
+    expect(answerTransportProblem(ok.replace('a=group:BUNDLE 0 1\r\n', ''), 'TOKEN', true)).toMatch(
+      /dropped/,
+    );
+  });
+
+  it("refuses an answer section with werift's own ufrag instead of the routing token", () => {
+    expect(answerTransportProblem(answer(''), 'TOKEN', false)).toMatch(/mid=1 carries ICE ufrag UFRAG/);
   });
 });

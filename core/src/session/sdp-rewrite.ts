@@ -1,3 +1,4 @@
+import { type OfferTransport, offerTransport } from '@parley/shared/webrtc/offer-transport.js';
 import { parse, write } from 'sdp-transform';
 
 /**
@@ -41,4 +42,36 @@ export function answerWithRelayCandidate(answer: string, relay: { ip: string; po
       m.rtcp = { port: relay.port, netType: 'IN', ipVer: relay.ip.includes(':') ? 6 : 4, address: relay.ip };
   }
   return write(sdp);
+}
+
+/** The one transport of an offer (see offer-transport.ts): the BUNDLE tag's credentials, or why it has several. */
+export function offerTransportOf(offer: string): OfferTransport {
+  return offerTransport(parse(offer));
+}
+
+/**
+ * Why an answer cannot go out, or undefined when it is fine: every m-section
+ * must carry our ufrag, the routing token, since a relay can route nothing
+ * else; and it carries a BUNDLE group exactly when the offer had one (RFC 8843
+ * forbids a group the offerer did not offer). werift builds the answer, so
+ * this checks its work instead of trusting one version's behaviour.
+ */
+export function answerTransportProblem(
+  answer: string,
+  localUfrag: string,
+  bundled: boolean,
+): string | undefined {
+  const sdp = parse(answer);
+  const active = sdp.media.filter((m) => m.port !== 0);
+  for (const m of active) {
+    const ufrag = m.iceUfrag ?? sdp.iceUfrag;
+    if (String(ufrag) !== localUfrag)
+      return `answer section mid=${m.mid} carries ICE ufrag ${ufrag}, not the session's routing token`;
+  }
+  const hasBundle = (sdp.groups ?? []).some((g) => String(g.type).toUpperCase() === 'BUNDLE');
+  if (hasBundle !== bundled)
+    return bundled
+      ? 'answer dropped the offered BUNDLE group'
+      : 'answer has a BUNDLE group the offer did not offer';
+  return undefined;
 }

@@ -23,7 +23,12 @@ import { MediaTransport } from '../rtp/media-transport.js';
 import { addressOf, ipv4ToU32 } from '../transport/datagram-socket.js';
 import type { MuxEndpoint, UdpMux } from '../transport/udp-mux.js';
 import { dtlsRoleForOffer } from './dtls-role.js';
-import { answerWithRelayCandidate, stripCandidates } from './sdp-rewrite.js';
+import {
+  answerTransportProblem,
+  answerWithRelayCandidate,
+  offerTransportOf,
+  stripCandidates,
+} from './sdp-rewrite.js';
 import { type CloseReason, SessionLifecycle } from './session-lifecycle.js';
 import type { SessionTimerWheel } from './session-timer-wheel.js';
 
@@ -84,6 +89,8 @@ export class TransceiverSession implements MuxEndpoint {
   private media?: MediaTransport;
   private pipeline?: VoicePipeline;
   private localUfrag = '';
+  /** The client's ufrag on our one transport: the BUNDLE tag section's (RFC 8843), not werift's pick. */
+  private remoteUfrag = '';
   private password = Buffer.alloc(0);
   /** Where media goes: the address of the latest verified nomination. */
   private mediaAddress = '';
@@ -162,6 +169,13 @@ export class TransceiverSession implements MuxEndpoint {
 
   private async negotiate(): Promise<string> {
     const { opts } = this;
+    // One transport per session. In a BUNDLE group the tagged section's ICE
+    // credentials are the ones the client checks with, whatever the other
+    // sections carry (aiortc gives each its own); an offer with several
+    // transports is refused with the fix named (the edge checks this first).
+    const transport = offerTransportOf(opts.offer);
+    if (!transport.ok) throw new SessionSetupError('bad_offer', transport.detail);
+    this.remoteUfrag = transport.ufrag;
     // The ufrag is the routing token relays verify; it is unique per session,
     // so it also names the session on the shared socket.
     this.localUfrag = encodeToken(opts.keyring, {
@@ -191,6 +205,8 @@ export class TransceiverSession implements MuxEndpoint {
       onConnectionState: (s) => this.onConnectionState(s),
       onDataChannel: (dc) => this.onDataChannel(dc),
     });
+    const problem = answerTransportProblem(this.peer.answer, this.localUfrag, transport.bundled);
+    if (problem) throw new SessionSetupError('internal', problem);
     this.attachAgent();
     try {
       await this.pipeline?.ready();
@@ -213,7 +229,7 @@ export class TransceiverSession implements MuxEndpoint {
   onBindingRequest(data: Buffer, address: string, ip4: number, port: number): boolean {
     const peer = this.peer;
     if (!peer || this.lifecycle.state === 'closed') return false;
-    const verdict = checkBindingRequest(data, this.localUfrag, peer.remoteUfrag, this.password);
+    const verdict = checkBindingRequest(data, this.localUfrag, this.remoteUfrag, this.password);
     if (!verdict.ok) {
       this.rejectedChecks++;
       this.opts.log.debug({ session: this.id, reason: verdict.reason, address, port }, 'stun rejected');

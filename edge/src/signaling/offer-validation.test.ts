@@ -73,11 +73,34 @@ describe('validateOffer', () => {
 
   it('checks every active audio section, not just the first', () => {
     const audio = CHROME.slice(CHROME.indexOf('m=audio'));
+    // Both in the BUNDLE group: a section outside it would be a second transport (refused below).
+    const bundled = CHROME.replace('a=group:BUNDLE 0', 'a=group:BUNDLE 0 1');
     const second = audio.replace('a=mid:0', 'a=mid:1').replace(/a=fingerprint:.*\r\n/, '');
-    expect(detailOf(CHROME + second)).toMatch(/mid=1 has no a=fingerprint/);
-    expect(validateOffer(CHROME + audio.replace('a=mid:0', 'a=mid:1'))).toEqual({
+    expect(detailOf(bundled + second)).toMatch(/mid=1 has no a=fingerprint/);
+    expect(validateOffer(bundled + audio.replace('a=mid:0', 'a=mid:1'))).toEqual({
       ok: true,
       audioMids: ['0', '1'],
     });
+  });
+
+  // Real offers from independent stacks (python3-aiortc 1.4, GStreamer 1.22 webrtcbin), captured once.
+  it('accepts bundled sections with their own ICE credentials (aiortc with a data channel)', () => {
+    expect(validateOffer(crlf(fixture('aiortc-offer.sdp')))).toEqual({ ok: true, audioMids: ['0'] });
+  });
+
+  it('refuses an offer with a transport per section (webrtcbin bundle-policy=none), naming max-bundle', () => {
+    const sdp = crlf(fixture('webrtcbin-no-bundle-offer.sdp'));
+    expect(detailOf(sdp)).toMatch(/no BUNDLE group.*bundle-policy=max-bundle/);
+    // The same offer with its two sections bundled is fine.
+    expect(
+      validateOffer(sdp.replace('t=0 0\r\n', 't=0 0\r\na=group:BUNDLE audio0 application1\r\n')).ok,
+    ).toBe(true);
+  });
+
+  it('refuses a section outside the BUNDLE group', () => {
+    const audio = CHROME.slice(CHROME.indexOf('m=audio'));
+    expect(detailOf(CHROME + audio.replace('a=mid:0', 'a=mid:1'))).toMatch(
+      /outside its BUNDLE group \(mid=1\)/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { offerTransport } from '@parley/shared/webrtc/offer-transport.js';
 import { type MediaDescription, parse, type SessionDescription } from 'sdp-transform';
 
 export type OfferCheck = { ok: true; audioMids: string[] } | { ok: false; detail: string };
@@ -11,8 +12,13 @@ const FINGERPRINT_HASH = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){15,63}$/;
  * Cheap checks on an SDP offer before it costs a NATS round trip and a
  * transceiver's time: it must be SDP, carry at least one usable audio
  * m-section, and give ICE credentials and a DTLS fingerprint for each one,
- * since without them no connection can ever form. Codec negotiation is left
- * to the transceiver, which answers bad_offer if nothing matches.
+ * since without them no connection can ever form. Every active m-section
+ * must share one transport (one section, or one BUNDLE group holding them
+ * all): a session has one routing token, relay flow and DTLS association, so
+ * an offer with several transports is refused here, naming bundle-policy
+ * max-bundle, rather than answered with transports that never connect.
+ * Codec negotiation is left to the transceiver, which answers bad_offer if
+ * nothing matches.
  */
 export function validateOffer(sdp: string): OfferCheck {
   if (!/^v=0\r?\n/.test(sdp)) return fail('not an SDP offer: the first line must be "v=0"');
@@ -26,6 +32,9 @@ export function validateOffer(sdp: string): OfferCheck {
 
   const audio = (parsed.media ?? []).filter((m) => m.type === 'audio' && isActive(m));
   if (audio.length === 0) return fail('offer has no active audio m-section');
+
+  const transport = offerTransport(parsed);
+  if (!transport.ok) return fail(transport.detail);
 
   const mids: string[] = [];
   for (const [index, m] of audio.entries()) {
