@@ -1,5 +1,11 @@
 import type { Logger } from '@parley/shared/log.js';
 import WebSocket from 'ws';
+import type { ConversationItem, RealtimeSessionConfig } from '../../realtime-events/oai-events.js';
+import {
+  upstreamItemCreate,
+  upstreamResponseCreate,
+  upstreamSessionUpdate,
+} from '../../realtime-events/upstream-events.js';
 import type { Agent, AgentFactory, AgentOutput, UserAudio } from '../agent.js';
 import {
   appendAudio,
@@ -110,6 +116,20 @@ class RealtimeAgent implements Agent {
 
   /** The server runs its own turn detection (server_vad); ours is not needed by it. */
   onSpeech(): void {}
+
+  // The OpenAI-Realtime front door (core/src/realtime-events) hands a Realtime client's
+  // settings, response requests and conversation items to the upstream as they are.
+  configure(session: RealtimeSessionConfig): void {
+    this.send(upstreamSessionUpdate(session));
+  }
+
+  createResponse(response: Record<string, unknown>): void {
+    this.send(upstreamResponseCreate(response));
+  }
+
+  addConversationItem(item: ConversationItem): void {
+    this.send(upstreamItemCreate(item));
+  }
 
   interrupt(): void {
     // Cancelling with no response in progress is an error on the server side; only cancel a live one.
