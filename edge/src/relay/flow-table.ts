@@ -15,6 +15,8 @@ export interface FlowInit<U> {
   tokenId: string;
   /** Whatever the I/O layer forwards through (a UDP socket); opaque here. */
   upstream: U;
+  /** How the client reached the relay: UDP datagrams, or an ICE-TCP connection (RFC 6544). */
+  transport?: 'udp' | 'tcp';
 }
 
 export interface Flow<U> extends FlowInit<U> {
@@ -31,8 +33,8 @@ export interface Flow<U> extends FlowInit<U> {
 }
 
 /** Flows are keyed by the client's public ip:port as the relay sees it. */
-export function flowKey(address: string, port: number): string {
-  return `${address}:${port}`;
+export function flowKey(address: string, port: number, transport: 'udp' | 'tcp' = 'udp'): string {
+  return transport === 'tcp' ? `tcp:${address}:${port}` : `${address}:${port}`;
 }
 
 export interface FlowTableOptions {
@@ -115,7 +117,7 @@ export class FlowTable<U> {
    * flow is refused. A key holds one flow at a time: remove the old one first.
    */
   open(init: FlowInit<U>): OpenResult<U> {
-    const key = flowKey(init.clientAddress, init.clientPort);
+    const key = flowKey(init.clientAddress, init.clientPort, init.transport);
     if (this.flows.has(key)) throw new Error(`flow ${key} is already open`);
     if (this.isFull) return { ok: false, reason: 'flow_table_full' };
     if (this.flowsFromIp(init.clientAddress) >= this.maxFlowsPerIp)
@@ -139,6 +141,7 @@ export class FlowTable<U> {
       token: init.token,
       tokenId: init.tokenId,
       upstream: init.upstream,
+      transport: init.transport ?? 'udp',
       key,
       openedAt: now,
       lastSeen: now,

@@ -18,6 +18,15 @@ import { NewFlowLimiter } from './new-flow-limiter.js';
 import { RelayCounters } from './relay-counters.js';
 import { RevocationSet } from './revocation-set.js';
 import { arrivalUnits, observeRtp, type RtpQualitySummary, summarize } from './rtp-quality.js';
+import {
+  newTcpCounters,
+  type StreamConn,
+  startTcpListener,
+  type TcpCloseReason,
+  type TcpCounters,
+  type TcpListener,
+  type TcpListenerOptions,
+} from './tcp-listener.js';
 
 export interface RelayOptions {
   /** Public address to bind (0.0.0.0, ::, or one IP). */
@@ -61,6 +70,12 @@ export interface RelayOptions {
   expireBatch?: number;
   /** Called with each flow's summary when it ends (after it is logged). */
   onFlowEnd?: (summary: FlowSummary) => void;
+  /**
+   * ICE-TCP passive (RFC 6544) on one TCP port: each connection's first
+   * RFC 4571 frame must be a Binding Request with a valid token, exactly
+   * as on UDP; its frames then go to the transceiver as UDP datagrams.
+   */
+  tcp?: TcpListenerOptions;
 }
 
 export interface FlowSummary {
@@ -71,13 +86,21 @@ export interface FlowSummary {
   reason: FlowEndReason;
   durationMs: number;
   packets: { up: number; down: number };
+  transport: 'udp' | 'tcp';
   /** Client -> relay leg (the user's network), from RTP headers. */
   rtpUp: RtpQualitySummary;
   /** Transceiver -> relay leg (our network). */
   rtpDown: RtpQualitySummary;
 }
 
-export type FlowEndReason = 'idle' | 'revoked' | 'rerouted' | 'evicted' | 'bind_failed' | 'shutdown';
+export type FlowEndReason =
+  | 'idle'
+  | 'revoked'
+  | 'rerouted'
+  | 'evicted'
+  | 'bind_failed'
+  | 'shutdown'
+  | 'connection_closed';
 
 /**
  * Slow path for a reply whose source spells the target differently (IPv6
@@ -141,10 +164,21 @@ export interface Relay {
    */
   revoke(token: string): boolean;
   readonly revocations: number;
+  /** The ICE-TCP port, when enabled. */
+  tcpAddress(): { address: string; port: number } | undefined;
+  readonly tcpCounters: TcpCounters;
   close(): Promise<void>;
 }
 
-type Upstream = SocketAsPromised;
+/**
+ * Per flow: the upstream UDP socket toward the transceiver, and for an
+ * ICE-TCP flow the connection replies go back on (UDP flows reply from the
+ * public socket).
+ */
+interface Upstream {
+  udp: SocketAsPromised;
+  stream: StreamConn | undefined;
+}
 
 /**
  * One-port UDP relay in front of ice-lite transceivers, NAT style: each
@@ -208,16 +242,18 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   };
   const onPublicError = onSocketError('public');
 
-  const closeUpstream = (up: Upstream): Promise<void> => {
-    up.socket.removeAllListeners('message');
+  const closeUpstream = (up: Upstream, closeStream = true): Promise<void> => {
+    up.udp.socket.removeAllListeners('message');
+    // An ICE-TCP flow's connection ends with its flow (not when the flow moves to a new token).
+    if (closeStream && up.stream) up.stream.close('flow_closed');
     // Already closed (e.g. after a failed bind) is fine: we only want it gone.
-    return up.close().catch(() => undefined);
+    return up.udp.close().catch(() => undefined);
   };
 
   /** The flow's per-session summary: its two legs' quality, for the operator and the histograms. */
   const endFlow = (flow: Flow<Upstream>, reason: FlowEndReason): void => {
     counters.flowsClosed++;
-    void closeUpstream(flow.upstream);
+    void closeUpstream(flow.upstream, reason !== 'rerouted' && reason !== 'connection_closed');
     const summary: FlowSummary = {
       client: flow.key,
       target: `${flow.targetHost}:${flow.targetPort}`,
@@ -225,6 +261,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       reason,
       durationMs: clock() - flow.openedAt,
       packets: { up: flow.packetsUp, down: flow.packetsDown },
+      transport: flow.transport ?? 'udp',
       rtpUp: summarize(flow.qualityUp),
       rtpDown: summarize(flow.qualityDown),
     };
@@ -254,10 +291,15 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     counters.packetsDown++;
     counters.bytesDown += msg.length;
     if ((msg[0] as number) >= 128) observeRtp(flow.qualityDown, msg, arrivalUnits(micros()));
-    pubSocket.send(msg, flow.clientPort, flow.clientAddress, onSendDone);
+    const stream = flow.upstream.stream;
+    if (stream !== undefined) stream.send(msg);
+    else pubSocket.send(msg, flow.clientPort, flow.clientAddress, onSendDone);
   };
 
-  const decide = (msg: Buffer, rinfo: RemoteInfo): FirstPacketDecision =>
+  /** Who sent a packet: a UDP source, or an ICE-TCP connection. */
+  type Source = { address: string; port: number; stream?: StreamConn };
+
+  const decide = (msg: Buffer, rinfo: Source): FirstPacketDecision =>
     decideFirstPacket(msg, {
       keyring: opts.keyring,
       nowMs: clock(),
@@ -268,8 +310,9 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       useSignedTarget: opts.useSignedTarget?.() ?? false,
     });
 
-  const createFlow = (target: ForwardTarget, rinfo: RemoteInfo): Flow<Upstream> | undefined => {
-    const up = DgramAsPromised.createSocket(upstreamType);
+  const createFlow = (target: ForwardTarget, rinfo: Source): Flow<Upstream> | undefined => {
+    const udp = DgramAsPromised.createSocket(upstreamType);
+    const up: Upstream = { udp, stream: rinfo.stream };
     const opened = table.open({
       clientAddress: rinfo.address,
       clientPort: rinfo.port,
@@ -278,10 +321,11 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       token: target.token,
       tokenId: target.tokenId,
       upstream: up,
+      transport: rinfo.stream ? 'tcp' : 'udp',
     });
     if (!opened.ok) {
       counters.drop(opened.reason);
-      void closeUpstream(up);
+      void closeUpstream(up, false);
       return undefined;
     }
     const flow = opened.flow;
@@ -291,8 +335,9 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     }
     counters.flowsOpened++;
     if (target.via === 'token') counters.flowsViaToken++;
-    up.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
-    up.socket.on('error', (err: Error) => {
+    if (rinfo.stream) rinfo.stream.flow = flow;
+    udp.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
+    udp.socket.on('error', (err: Error) => {
       // A bind failure (EMFILE, no free port) costs this flow only.
       counters.drop('upstream_bind_failed');
       log.warn({ err: err.message, client: flow.key }, 'relay upstream socket error');
@@ -300,7 +345,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     });
     // Sends issued before the bind completes are queued by node:dgram, so the
     // Binding Request that opened the flow goes out as soon as the port exists.
-    up.bind(0, upstreamHost).catch(() => closeFlow(flow, 'bind_failed'));
+    udp.bind(0, upstreamHost).catch(() => closeFlow(flow, 'bind_failed'));
     log.debug(
       { client: flow.key, target: `${target.host}:${target.port}`, routeId: target.routeId, via: target.via },
       'relay flow opened',
@@ -308,7 +353,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     return flow;
   };
 
-  const openFlow = (msg: Buffer, rinfo: RemoteInfo): Flow<Upstream> | undefined => {
+  const openFlow = (msg: Buffer, rinfo: Source): Flow<Upstream> | undefined => {
     // Checked first: with the table full nothing can be opened, so skip parsing and the HMAC.
     if (table.isFull) {
       counters.drop('flow_table_full');
@@ -328,7 +373,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
    * new token verifies, the old flow ends and a new one (new upstream port,
    * so the transceiver sees a fresh address) goes where the new token says.
    */
-  const reroute = (old: Flow<Upstream>, msg: Buffer, rinfo: RemoteInfo): Flow<Upstream> | undefined => {
+  const reroute = (old: Flow<Upstream>, msg: Buffer, rinfo: Source): Flow<Upstream> | undefined => {
     const decision = decide(msg, rinfo);
     if ('drop' in decision) {
       counters.drop('reroute_rejected');
@@ -358,7 +403,47 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     counters.packetsUp++;
     counters.bytesUp += msg.length;
     if ((msg[0] as number) >= 128) observeRtp(flow.qualityUp, msg, arrivalUnits(micros()));
-    flow.upstream.socket.send(msg, flow.targetPort, flow.targetHost, onSendDone);
+    flow.upstream.udp.socket.send(msg, flow.targetPort, flow.targetHost, onSendDone);
+  };
+
+  const tcpCounters = newTcpCounters();
+  /**
+   * One RFC 4571 frame from an ICE-TCP connection: the same rules as a UDP
+   * datagram (the first must be a Binding Request with a valid token, a new
+   * token re-routes), then forwarded to the transceiver as one datagram.
+   */
+  const onStreamFrame = (conn: StreamConn, frame: Buffer): void => {
+    if (closed) return;
+    let flow = conn.flow as Flow<Upstream> | undefined;
+    if (flow === undefined) {
+      flow = openFlow(frame, { address: conn.address, port: conn.port, stream: conn });
+      if (flow === undefined) {
+        conn.close('first_frame_rejected');
+        return;
+      }
+      conn.established();
+    } else if (table.get(flow.key) !== flow) {
+      conn.close('flow_closed');
+      return;
+    } else if (frame[0] === 0 && frame[1] === 1) {
+      const token = bindingRequestToken(frame);
+      if (token !== undefined && token !== flow.token) {
+        const next = reroute(flow, frame, { address: conn.address, port: conn.port, stream: conn });
+        if (next === undefined) return;
+        flow = next;
+      }
+    }
+    flow.lastSeen = clock();
+    flow.packetsUp++;
+    flow.bytesUp += frame.length;
+    counters.packetsUp++;
+    counters.bytesUp += frame.length;
+    if ((frame[0] as number) >= 128) observeRtp(flow.qualityUp, frame, arrivalUnits(micros()));
+    flow.upstream.udp.socket.send(frame, flow.targetPort, flow.targetHost, onSendDone);
+  };
+  const onStreamClosed = (conn: StreamConn, _reason: TcpCloseReason): void => {
+    const flow = conn.flow as Flow<Upstream> | undefined;
+    if (flow !== undefined) closeFlow(flow, 'connection_closed');
   };
 
   /** One bounded batch; returns how many flows it closed and whether more may be due. */
@@ -394,6 +479,21 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   } catch (err) {
     await pub.close().catch(() => undefined);
     throw err;
+  }
+
+  let tcp: TcpListener | undefined;
+  if (opts.tcp) {
+    try {
+      tcp = await startTcpListener(
+        { idleTimeoutMs, ...opts.tcp },
+        tcpCounters,
+        onStreamFrame,
+        onStreamClosed,
+      );
+    } catch (err) {
+      await pub.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   const sweepEvery = opts.sweepIntervalMs ?? Math.min(5_000, Math.max(50, Math.floor(idleTimeoutMs / 4)));
@@ -447,6 +547,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     get revocations() {
       return revoked.size;
     },
+    tcpAddress: () => tcp?.address(),
+    tcpCounters,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -454,7 +556,11 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       const flows = table.clear();
       counters.flowsClosed += flows.length;
       pubSocket.removeListener('message', onClientPacket);
-      await Promise.all([...flows.map((f) => closeUpstream(f.upstream)), pub.close().catch(() => undefined)]);
+      await Promise.all([
+        ...flows.map((f) => closeUpstream(f.upstream)),
+        pub.close().catch(() => undefined),
+        tcp?.close(),
+      ]);
       log.info({ flowsClosed: flows.length }, 'relay closed');
     },
   };
