@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests bind real sockets and spawn nats-server; two cores.
     maxWorkers: 2,
+    // Fails the run if a test left a process behind (nats-server, chromium, node children).
+    globalSetup: ['./shared/src/testing/process-leak-guard.ts'],
   },
 });
