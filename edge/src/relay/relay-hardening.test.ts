@@ -152,11 +152,7 @@ describe('relay: one replayed token from many source addresses', () => {
     const { relay, port } = await relayWith(routes, { maxFlowsPerToken: 8 });
     const replayed = check(token());
     for (let i = 0; i < SOURCES; i++) {
-      await sendFrom(
-        `127.${10 + (i >> 16)}.${(i >> 8) & 255}.${(i & 255) + 1 > 255 ? 1 : (i & 255) + 1}`,
-        replayed,
-        port,
-      );
+      await sendFrom(floodSource(i), replayed, port);
     }
     const handled = () => relay.counters.flowsOpened + relay.counters.snapshot().droppedPackets;
     await until(() => handled() >= SOURCES).catch((err) => {
@@ -242,8 +238,7 @@ describe('relay: closing thousands of idle flows does not stall forwarding', () 
       expireBatch: 50,
     });
     const idle = check(token());
-    for (let i = 0; i < FLOWS; i++)
-      await sendFrom(`127.20.${i >> 8}.${(i & 255) + 1 > 255 ? 1 : (i & 255) + 1}`, idle, port);
+    for (let i = 0; i < FLOWS; i++) await sendFrom(floodSource(i), idle, port);
     await until(() => relay.flows >= FLOWS - 10 && tx.received.length >= relay.flows);
     const idleFlows = relay.flows;
     const live = await peer();
