@@ -59,6 +59,7 @@ describe('relay revocation from a real ended session', () => {
         PARLEY_RELAY_HOST: '127.0.0.1',
         PARLEY_RELAY_PORT: String(relayPort),
         PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+        PARLEY_RELAY_TCP_PORT: '0',
       }),
       { log: createLogger('relay', 'silent') },
     );

@@ -30,6 +30,13 @@ export const RelayConfigSchema = z.object({
   PARLEY_RELAY_MAX_FLOWS_PER_IP: z.coerce.number().int().min(1).default(512),
   /** Token verifications per source IP per second; 0 disables the limit. */
   PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: z.coerce.number().int().min(0).default(200),
+  /** ICE-TCP passive (RFC 6544) for clients whose UDP is blocked; 0 turns it off. */
+  PARLEY_RELAY_TCP_PORT: z.coerce.number().int().min(0).max(65535).default(443),
+  /** Address for the TCP port; defaults to PARLEY_RELAY_HOST. */
+  PARLEY_RELAY_TCP_HOST: z.string().min(1).optional(),
+  PARLEY_RELAY_TCP_HANDSHAKE_TIMEOUT_MS: millis(5_000),
+  PARLEY_RELAY_TCP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
+  PARLEY_RELAY_TCP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(32),
   PARLEY_TOKEN_KEYS: tokenKeyring,
   NATS_URL: natsServers,
   PARLEY_METRICS_PORT: port(9465),

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@parley/shared/log.js';
 import { encodeJson } from '@parley/shared/nats/codec.js';
 import type { TransceiverAnnounce } from '@parley/shared/nats/schemas.js';
 import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT } from '@parley/shared/nats/subjects.js';
-import { freeUdpPort } from '@parley/shared/net/free-port.js';
+import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { encodeToken, parseKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
@@ -42,14 +43,17 @@ describe('startRelayProcess with a real nats-server', () => {
     await nc.flush();
 
     const port = await freeUdpPort();
+    const tcpPort = await freeTcpPort();
     const config = loadRelayConfig({
       PARLEY_TOKEN_KEYS: KEYS,
       NATS_URL: srv.url,
       PARLEY_RELAY_HOST: '127.0.0.1',
       PARLEY_RELAY_PORT: String(port),
       PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+      PARLEY_RELAY_TCP_PORT: String(tcpPort),
     });
     proc = await startRelayProcess(config, { log: createLogger('relay-process-test', 'silent') });
+    expect(proc.relay.tcpAddress()).toEqual({ address: '127.0.0.1', port: tcpPort });
     expect(proc.relay.address()).toMatchObject({ address: '127.0.0.1', port });
     await proc.natsReady;
 
@@ -116,6 +120,7 @@ describe('startRelayProcess with a real nats-server', () => {
       PARLEY_RELAY_HOST: '127.0.0.1',
       PARLEY_RELAY_PORT: String(port),
       PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+      PARLEY_RELAY_TCP_PORT: '0',
     });
     const p = await startRelayProcess(config, {
       log: createLogger('relay-process-test', 'silent'),
@@ -160,6 +165,30 @@ describe('startRelayProcess with a real nats-server', () => {
     }
   });
 
+  it('serves UDP when the ICE-TCP port cannot be bound, and says so', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const tcpPort = (taken.address() as { port: number }).port;
+    const port = await freeUdpPort();
+    const p = await startRelayProcess(
+      loadRelayConfig({
+        PARLEY_TOKEN_KEYS: KEYS,
+        NATS_URL: srv.url,
+        PARLEY_RELAY_HOST: '127.0.0.1',
+        PARLEY_RELAY_PORT: String(port),
+        PARLEY_RELAY_TCP_PORT: String(tcpPort),
+      }),
+      { log: createLogger('relay-process-test', 'silent') },
+    );
+    try {
+      expect(p.relay.address().port).toBe(port);
+      expect(p.relay.tcpAddress()).toBeUndefined();
+    } finally {
+      await p.close();
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
   it('fails with the bind error when the relay port is taken', async () => {
     const squatter = await UdpPeer.bind();
     peers.push(squatter);
@@ -168,6 +197,7 @@ describe('startRelayProcess with a real nats-server', () => {
       NATS_URL: srv.url,
       PARLEY_RELAY_HOST: '127.0.0.1',
       PARLEY_RELAY_PORT: String(squatter.port),
+      PARLEY_RELAY_TCP_PORT: '0',
     });
     await expect(
       startRelayProcess(config, { log: createLogger('relay-process-test', 'silent') }),

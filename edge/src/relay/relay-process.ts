@@ -5,8 +5,9 @@ import { SessionRevoked, TransceiverAnnounce } from '@parley/shared/nats/schemas
 import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT, SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
 import type { RelayConfig } from './config.js';
 import type { Clock } from './flow-table.js';
-import { type Relay, startRelay } from './relay.js';
+import { type Relay, type RelayOptions, startRelay } from './relay.js';
 import { RouteTable } from './route-table.js';
+import { TcpListenError } from './tcp-listener.js';
 
 export interface RelayProcess {
   relay: Relay;
@@ -55,7 +56,7 @@ export async function startRelayProcess(
   // Discovery is trusted to be complete once it has heard a full TTL's worth of announcements.
   const discoveryLive = (): boolean => connectedAt !== undefined && clock() - connectedAt >= routes.ttlMs;
 
-  const relay = await startRelay({
+  const relayOptions: RelayOptions = {
     host: config.PARLEY_RELAY_HOST,
     port: config.PARLEY_RELAY_PORT,
     upstreamHost: config.PARLEY_RELAY_UPSTREAM_HOST,
@@ -69,7 +70,31 @@ export async function startRelayProcess(
     newFlowsPerIpPerSecond: config.PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND,
     clock,
     log,
-  });
+    tcp:
+      config.PARLEY_RELAY_TCP_PORT === 0
+        ? undefined
+        : {
+            host: config.PARLEY_RELAY_TCP_HOST ?? config.PARLEY_RELAY_HOST,
+            port: config.PARLEY_RELAY_TCP_PORT,
+            handshakeTimeoutMs: config.PARLEY_RELAY_TCP_HANDSHAKE_TIMEOUT_MS,
+            maxConnections: config.PARLEY_RELAY_TCP_MAX_CONNECTIONS,
+            maxConnectionsPerIp: config.PARLEY_RELAY_TCP_MAX_CONNECTIONS_PER_IP,
+          },
+  };
+  let relay: Relay;
+  try {
+    relay = await startRelay(relayOptions);
+  } catch (err) {
+    // UDP is the service; ICE-TCP is the fallback for UDP-blocked clients. A
+    // TCP port we may not bind (443 without CAP_NET_BIND_SERVICE, or taken)
+    // is logged loudly and the relay serves UDP rather than nothing.
+    if (!(err instanceof TcpListenError)) throw err;
+    log.error(
+      { err: err.message },
+      'ICE-TCP disabled: set PARLEY_RELAY_TCP_PORT to a port this process may bind, or 0',
+    );
+    relay = await startRelay({ ...relayOptions, tcp: undefined });
+  }
   const pruneTimer = setInterval(() => routes.prune(), 1_000);
   pruneTimer.unref();
 

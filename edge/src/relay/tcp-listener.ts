@@ -65,6 +65,20 @@ export interface TcpListenerOptions {
   maxWriteBufferBytes?: number;
 }
 
+/** The ICE-TCP port could not be listened on (EACCES below 1024 without the capability, EADDRINUSE). */
+export class TcpListenError extends Error {
+  constructor(
+    readonly port: number,
+    options: { cause: unknown },
+  ) {
+    super(
+      `cannot listen for ICE-TCP on port ${port}: ${(options.cause as Error)?.message ?? options.cause}`,
+      options,
+    );
+    this.name = 'TcpListenError';
+  }
+}
+
 export interface TcpListener {
   address(): { address: string; port: number };
   readonly connections: number;
@@ -165,7 +179,7 @@ export async function startTcpListener(
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(new TcpListenError(opts.port, { cause: err })));
     server.listen({ host: opts.host, port: opts.port, exclusive: true }, () => {
       server.off('error', reject);
       resolve();
