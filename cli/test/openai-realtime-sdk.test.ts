@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
-import { type Chromium, collectErrors, launchChromium } from './browser-harness.js';
+import { type Chromium, collectErrors, launchChromium, SPEECH_TURN_WAV } from './browser-harness.js';
 
 /**
  * OpenAI's own Agents SDK (@openai/agents-realtime, from the npm registry),
@@ -70,9 +70,12 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
         httpPort,
         relayPort,
         icePort,
+        // The transceiver offers echo and realtime (the reference Realtime model server, a child).
+        agent: 'realtime',
         env: { PARLEY_LOG_LEVEL: 'info', PARLEY_REALTIME_API_KEYS: APP_KEY },
       }),
-      launchChromium(),
+      // A spoken question then silence, looped, as the microphone: turns the agents can answer.
+      launchChromium({ audioFile: SPEECH_TURN_WAV }),
     ]);
     bundle = (await built).outputFiles[0]?.text ?? '';
     nc = await connect({ servers: stack.natsUrl });
@@ -85,11 +88,11 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
   });
 
   /** The application's server: trades its key for a short-lived client secret. */
-  async function clientSecret(): Promise<string> {
+  async function clientSecret(model = 'echo'): Promise<string> {
     const res = await fetch(`${stack.edgeUrl}/v1/realtime/client_secrets`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${APP_KEY}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ session: { type: 'realtime', model: 'gpt-realtime' } }),
+      body: JSON.stringify({ session: { type: 'realtime', model } }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { value: string; expires_at: number };
@@ -118,8 +121,8 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
     return { page, errors };
   }
 
-  async function startCall(page: Page): Promise<string> {
-    const apiKey = await clientSecret();
+  async function startCall(page: Page, model?: string): Promise<string> {
+    const apiKey = await clientSecret(model);
     const baseUrl = `${stack.edgeUrl}/v1/realtime/calls`;
     const r = await page.evaluate(
       (args) =>
@@ -327,6 +330,63 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
         },
       )
       .not.toBe('connected');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('with the realtime agent (OpenAI model name → the default agent) the SDK hears a spoken turn answered: transcripts, response events and its own history', async () => {
+    const { page, errors } = await sdkPage();
+    const callId = await startCall(page, 'gpt-realtime');
+    const created = (await pageEvents(page)).find((e) => e.type === 'session.created');
+    expect(created?.session).toMatchObject({ model: 'realtime' });
+    const seen = async () => new Set((await pageEvents(page)).map((e) => e.type));
+    // Parley's VAD frames the user's turn; the model transcribes it, answers, and the answer finishes.
+    await expect
+      .poll(async () => [...(await seen())].filter((t) => t === 'response.done'), { timeout: 25_000 })
+      .toEqual(['response.done']);
+    const types = await seen();
+    for (const t of [
+      'input_audio_buffer.speech_started',
+      'input_audio_buffer.speech_stopped',
+      'conversation.item.input_audio_transcription.completed',
+      'response.created',
+      'response.output_audio_transcript.done',
+      'output_audio_buffer.started',
+    ])
+      expect(types, t).toContain(t);
+    const events = await pageEvents(page);
+    const done = events.find((e) => e.type === 'response.done') as {
+      response: { status: string; output: unknown[] };
+    };
+    const finished = events.filter((e) => e.type === 'response.output_audio_transcript.done');
+    expect(finished.map((e) => e.transcript)).toContainEqual(
+      expect.stringMatching(/^reply \d+: a 1\.2 s chime$/),
+    );
+    expect(['completed', 'cancelled']).toContain(done.response.status);
+    console.log(`Realtime events with the realtime agent: ${[...types].join(', ')}`);
+    // The SDK built its conversation history from them (including its conversation.item.retrieve round trips).
+    const history = await page.evaluate(() =>
+      (
+        window as unknown as {
+          __oai: { session: { history: { role?: string; content?: { transcript?: string | null }[] }[] } };
+        }
+      ).__oai.session.history.map((h) => ({ role: h.role, transcript: h.content?.[0]?.transcript ?? null })),
+    );
+    expect(history.some((h) => h.role === 'user' && /s of speech/.test(h.transcript ?? ''))).toBe(true);
+    expect(history.some((h) => h.role === 'assistant')).toBe(true);
+    // The model's answer is audible: the SDK's audio element plays packets with sound in them.
+    const inbound = await page.evaluate(async () => {
+      const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1) as RTCPeerConnection;
+      for (const s of (await pc.getStats()).values())
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') return s;
+      return undefined;
+    });
+    expect(inbound?.totalAudioEnergy ?? 0).toBeGreaterThan(0);
+    const hang = await fetch(`${stack.edgeUrl}/v1/realtime/calls/${callId}/hangup`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${APP_KEY}` },
+    });
+    expect(hang.status).toBe(200);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
