@@ -190,6 +190,13 @@ describe('browser voice client in headless Chromium, through the local stack', (
     const sessionId = await sessionIdOf(page);
     expect(await sessionState(sessionId)).toMatchObject({ ok: true, state: 'connected' });
 
+    // The call card says what an echo agent does, and the meter beside Talk reads the (beeping) fake mic.
+    await expect.poll(() => page.textContent('#agent-state-label')).toBe('Echoing');
+    await expect
+      .poll(() => page.$eval('#mic-meter', (m) => (m as HTMLMeterElement).value), { timeout: 5_000 })
+      .toBeGreaterThan(0);
+    expect(await page.isVisible('#conversation-empty')).toBe(true);
+
     const shot = await screenshot(page, 'browser-call.png');
     await page.setViewportSize({ width: 390, height: 844 });
     const narrow = await screenshot(page, 'browser-call-narrow.png');

@@ -299,14 +299,18 @@ export function indicatorState(call: PageState, conversation: Conversation): Ind
   return call === 'idle' ? 'idle' : 'ended';
 }
 
+const IN_CALL: readonly IndicatorState[] = ['listening', 'hearing', 'thinking', 'speaking'];
+
 export function renderIndicator(el: Elements, state: IndicatorState, echoLike: boolean): void {
-  const s = INDICATOR[state];
+  // An echo agent has no turns (it reports itself speaking all call long): say what it does instead.
+  const echoing = echoLike && IN_CALL.includes(state);
+  const s = echoing ? { label: 'Echoing', hint: 'You hear yourself, a moment later' } : INDICATOR[state];
   el.agentState.dataset.state = state;
   el.body.dataset.agentState = state;
   el.agentStateLabel.textContent = s.label;
-  // An echo agent has no turns: it repeats what it hears as it hears it.
-  el.agentStateHint.textContent =
-    echoLike && state === 'listening' ? 'You hear yourself, a moment later' : s.hint;
+  el.agentStateHint.textContent = s.hint;
+  if (echoing && el.body.dataset.callState === 'connected')
+    el.status.textContent = 'Connected. Speak: the echo agent plays your voice back through the relay.';
 }
 
 export function renderMicLevel(el: Elements, level: number | undefined): void {
