@@ -355,7 +355,7 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
     ])
       expect(types, t).toContain(t);
     const events = await pageEvents(page);
-    const done = events.find((e) => e.type === 'response.done') as {
+    const done = events.find((e) => e.type === 'response.done') as unknown as {
       response: { status: string; output: unknown[] };
     };
     const finished = events.filter((e) => e.type === 'response.output_audio_transcript.done');
