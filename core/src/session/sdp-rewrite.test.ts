@@ -5,6 +5,7 @@ import {
   answerTransportProblem,
   answerWithRelayCandidate,
   offerTransportOf,
+  RELAY_TCP_PRIORITY,
   stripCandidates,
 } from './sdp-rewrite.js';
 
@@ -45,6 +46,24 @@ describe('answerWithRelayCandidate', () => {
       ]);
       expect(m.connection).toEqual({ version: 4, ip: '203.0.113.9' });
       expect(m.port).toBe(3478);
+    }
+  });
+
+  it('adds the relay ICE-TCP candidate after the UDP one, passive, at a lower priority', () => {
+    const out = parse(
+      answerWithRelayCandidate(
+        chromeOffer,
+        { ip: '203.0.113.9', port: 3478 },
+        { ip: '203.0.113.9', port: 443 },
+      ),
+    );
+    for (const m of out.media) {
+      const [udp, tcp] = m.candidates ?? [];
+      expect(udp).toMatchObject({ transport: 'udp', port: 3478 });
+      expect(tcp).toMatchObject({ transport: 'tcp', port: 443, type: 'host', tcptype: 'passive' });
+      expect(tcp?.priority).toBe(RELAY_TCP_PRIORITY);
+      expect(RELAY_TCP_PRIORITY).toBeLessThan(udp?.priority as number);
+      expect(RELAY_TCP_PRIORITY).toBeLessThan(2 ** 31);
     }
   });
 

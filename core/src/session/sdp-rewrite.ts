@@ -16,10 +16,22 @@ export function stripCandidates(offer: string): string {
 }
 
 /**
- * The answer's only candidate is the relay address advertised for the
- * client's region: all media enters through the relay's one public port.
+ * Priority of the relay's ICE-TCP candidate (RFC 8445 §5.1.2.1 with RFC
+ * 6544 §4.2's preferences): type 105, local (4 << 13) + 8191, component 1.
+ * Below the UDP candidate's, so clients use TCP only when UDP fails.
  */
-export function answerWithRelayCandidate(answer: string, relay: { ip: string; port: number }): string {
+export const RELAY_TCP_PRIORITY = (105 << 24) + (((4 << 13) + 8191) << 8) + 255;
+
+/**
+ * The answer's candidates are the relay addresses advertised for the
+ * client's region: its one public UDP port, and, when advertised, its
+ * ICE-TCP port after it (lower priority) for clients whose UDP is blocked.
+ */
+export function answerWithRelayCandidate(
+  answer: string,
+  relay: { ip: string; port: number },
+  relayTcp?: { ip: string; port: number },
+): string {
   const sdp = parse(answer);
   for (const m of sdp.media) {
     m.candidates = [
@@ -34,6 +46,18 @@ export function answerWithRelayCandidate(answer: string, relay: { ip: string; po
         type: 'host',
       },
     ];
+    if (relayTcp)
+      m.candidates.push({
+        foundation: 'relaytcp',
+        component: 1,
+        transport: 'tcp',
+        // RFC 6544 §4.2: host type preference 105 (below UDP's 126), passive direction 4.
+        priority: RELAY_TCP_PRIORITY,
+        ip: relayTcp.ip,
+        port: relayTcp.port,
+        type: 'host',
+        tcptype: 'passive',
+      });
     m.endOfCandidates = 'end-of-candidates';
     // The connection line should name the address media really goes to.
     m.connection = { version: relay.ip.includes(':') ? 6 : 4, ip: relay.ip };

@@ -100,6 +100,7 @@ export class SessionManager {
         sessionId: req.sessionId,
         offer: req.offer,
         relay: req.relay,
+        relayTcp: req.relayTcp,
         mux: this.opts.mux,
         bindAddress: this.opts.bindAddress,
         keyring: this.opts.keyring,

@@ -39,6 +39,8 @@ export interface SessionOptions {
   offer: string;
   /** The only candidate the answer carries. */
   relay: { ip: string; port: number };
+  /** The relay's ICE-TCP address, if the edge advertises one. */
+  relayTcp?: { ip: string; port: number };
   /** The transceiver's one UDP socket, shared by every session. */
   mux: UdpMux;
   /** Private address the socket is bound to (werift's host candidate). */
@@ -222,7 +224,7 @@ export class TransceiverSession implements MuxEndpoint {
       );
     opts.mux.register(this.localUfrag, this);
     this.schedule();
-    return answerWithRelayCandidate(this.peer.answer, opts.relay);
+    return answerWithRelayCandidate(this.peer.answer, opts.relay, opts.relayTcp);
   }
 
   /** A Binding Request naming our ufrag, from any address: verified here before werift sees it. */

@@ -32,6 +32,8 @@ export const SignalingEnv = z
     PARLEY_CLUSTER: z.string().min(1).default('local'),
     PARLEY_REGION: z.string().min(1).default('local'),
     PARLEY_RELAY_ADVERTISE: hostPort,
+    /** ip:port of the relay's ICE-TCP port, for clients whose UDP is blocked; unset = no TCP candidate. */
+    PARLEY_RELAY_TCP_ADVERTISE: hostPort.optional(),
     PARLEY_AUTH: z.enum(['jwt', 'off']).default('jwt'),
     PARLEY_AUTH_JWT_SECRET: z.string().optional(),
     PARLEY_AUTH_JWT_ISSUER: optionalText,
@@ -99,6 +101,7 @@ export const SignalingEnv = z
     region: env.PARLEY_REGION,
     placement: placementConfigOf(env),
     relayAdvertise: env.PARLEY_RELAY_ADVERTISE,
+    relayTcpAdvertise: env.PARLEY_RELAY_TCP_ADVERTISE,
     auth:
       env.PARLEY_AUTH === 'jwt'
         ? {

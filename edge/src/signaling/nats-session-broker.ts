@@ -39,6 +39,8 @@ export interface NatsSessionBrokerOptions {
   isConnected?: () => boolean;
   /** This region's relay, the only ICE candidate answers may carry. */
   relay: { ip: string; port: number };
+  /** The relay's ICE-TCP address, answered as a second, lower-priority candidate. */
+  relayTcp?: { ip: string; port: number };
   log: Logger;
   /** Per NATS request. */
   timeoutMs?: number;
@@ -182,6 +184,7 @@ export class NatsSessionBroker implements SessionBroker {
       sessionId,
       offer: req.offer,
       relay: this.opts.relay,
+      ...(this.opts.relayTcp && { relayTcp: this.opts.relayTcp }),
       ...(req.agent !== undefined && { agent: req.agent }),
       ...(req.subject !== undefined && { subject: req.subject }),
     };

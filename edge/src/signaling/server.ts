@@ -99,6 +99,7 @@ export async function startSignalingServer(
     ...(config.placement.geoHints && { geoHints: config.placement.geoHints }),
     isConnected: () => natsUp && !nc.isClosed(),
     relay: config.relayAdvertise,
+    ...(config.relayTcpAdvertise && { relayTcp: config.relayTcpAdvertise }),
     log,
     timeoutMs: config.offerTimeoutMs,
     ...(deps.injectHeaders && { injectHeaders: deps.injectHeaders }),

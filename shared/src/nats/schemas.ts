@@ -30,6 +30,8 @@ export const OfferRequest = z.object({
   offer: z.string().min(1),
   /** The only ICE candidate the answer may carry: this region's relay. */
   relay: z.object({ ip: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+  /** The relay's ICE-TCP port (RFC 6544 passive), written after the UDP candidate at a lower priority. */
+  relayTcp: z.object({ ip: z.string().min(1), port: z.number().int().min(1).max(65535) }).optional(),
   /** Which agent bridge the session talks to; the transceiver's default when absent. */
   agent: z.string().optional(),
   /** Subject of the caller's JWT, for logs and per-user limits. */
@@ -72,5 +74,8 @@ export const SessionInfoReply = z.discriminatedUnion('ok', [
 export type SessionInfoReply = z.infer<typeof SessionInfoReply>;
 
 /** On SESSION_REVOKED_SUBJECT: the ended session's ICE ufrag, i.e. its routing token (relays verify it). */
-export const SessionRevoked = z.object({ token: z.string().min(1).max(100), sessionId: z.string().max(128).optional() });
+export const SessionRevoked = z.object({
+  token: z.string().min(1).max(100),
+  sessionId: z.string().max(128).optional(),
+});
 export type SessionRevoked = z.infer<typeof SessionRevoked>;
