@@ -7,6 +7,7 @@ interface CallFlags {
   seconds: number;
   agent?: string;
   json?: boolean;
+  tcp?: boolean;
 }
 
 export function registerCall(program: Command): void {
@@ -25,6 +26,7 @@ export function registerCall(program: Command): void {
       word(64),
     )
     .option('--json', 'print one JSON object instead of text')
+    .option('--tcp', "force ICE-TCP through the relay's TCP port (as behind a UDP-blocking firewall)")
     .addHelpText(
       'after',
       '\nSends Opus packets (silence carrying a probe number) at 50 packets/s and times the echo of each.\n' +
@@ -32,7 +34,8 @@ export function registerCall(program: Command): void {
         'Token: --token, else PARLEY_TOKEN, else GET /dev/token on a loopback edge started by `parley dev`.\n' +
         'JSON fields: sessionUrl, setupMs {signaling, iceConnected, dtlsConnected, firstAudio} (ms from the\n' +
         'start of the call), rttMs {p50, p95, p99}, packets {sent, received, lost}, jitterMs, maxGapMs (longest\n' +
-        'silence between two echoes), remoteCandidate "ip:port"; on failure {ok: false, stage, error}.\n' +
+        'silence between two echoes), remoteCandidate "ip:port", transport "udp"|"tcp"; on failure\n' +
+        '{ok: false, stage, error}.\n' +
         'Exit status: 0 when the call completed, 1 when it failed (the reason is printed), 2 on bad arguments.\n' +
         '\nExamples:\n' +
         '  parley call http://127.0.0.1:8080                      # against `parley dev`: no token needed\n' +
@@ -57,6 +60,7 @@ export function registerCall(program: Command): void {
           token: token.token,
           seconds: o.seconds,
           agent: o.agent,
+          tcp: o.tcp,
           onProgress: o.json
             ? undefined
             : (p) =>
@@ -71,7 +75,7 @@ export function registerCall(program: Command): void {
           const s = r.setupMs;
           process.stdout.write(
             [
-              `call ok via ${r.remoteCandidate}`,
+              `call ok via ${r.remoteCandidate} (${r.transport})`,
               `setup (ms from start): signaling ${s.signaling}  ice ${s.iceConnected}  dtls ${s.dtlsConnected}  first audio ${s.firstAudio}`,
               `echo rtt (ms): p50 ${r.rttMs.p50}  p95 ${r.rttMs.p95}  p99 ${r.rttMs.p99}  jitter ${r.jitterMs}`,
               `packets: sent ${r.packets.sent}  received ${r.packets.received}  lost ${r.packets.lost}`,

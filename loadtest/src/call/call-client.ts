@@ -40,6 +40,13 @@ export interface CallOptions {
   onConnected?: (setupMs: { signaling: number; iceConnected: number; dtlsConnected: number }) => void;
   /** Called with every echo's round-trip time (ms), for load tools that pool samples across calls. */
   onEcho?: (rttMs: number) => void;
+  /**
+   * Force ICE-TCP (RFC 6544): the answer's UDP candidates are dropped, so
+   * the call goes through the relay's TCP port (werift connects as the
+   * active side, RFC 4571 framing), as a client behind a UDP-blocking
+   * firewall would.
+   */
+  tcp?: boolean;
 }
 
 export interface CallResult {
@@ -52,6 +59,8 @@ export interface CallResult {
   /** Longest silence between two echoes while media flowed (a relay restart shows here). */
   maxGapMs: number;
   remoteCandidate: string;
+  /** Transport of the nominated candidate pair. */
+  transport: 'udp' | 'tcp';
 }
 
 export class CallError extends Error {
@@ -74,12 +83,13 @@ const CODECS = opusOnlyCodecs();
 export async function runCall(opts: CallOptions): Promise<CallResult> {
   const rate = opts.packetRate ?? 50;
   const setupTimeoutMs = opts.setupTimeoutMs ?? 15_000;
-  const pc = new RTCPeerConnection({ codecs: CODECS, iceServers: [] });
+  const pc = new RTCPeerConnection({ codecs: CODECS, iceServers: [], ...(opts.tcp && { iceUseTcp: true }) });
   let sessionUrl = '';
   try {
     const out = new MediaStreamTrack({ kind: 'audio' });
     // Our RTP carries the SSRC the offer declares: werift peers route inbound RTP by it.
-    const ssrc = pc.addTransceiver(out, { direction: 'sendrecv' }).sender.ssrc;
+    const rtpTransceiver = pc.addTransceiver(out, { direction: 'sendrecv' });
+    const ssrc = rtpTransceiver.sender.ssrc;
     const t0 = performance.now();
     const stages = {
       signaling: Number.NaN,
@@ -148,10 +158,19 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     await pc.setLocalDescription(await pc.createOffer());
     // After DTLS, media runs on Parley's own SRTP (as on the transceiver): werift's per-packet
     // path would make one generator core the limit of any capacity measurement.
-    let media: ClientMedia | undefined;
-    takeOverClientMedia(pc, (keys, path) => {
-      media = new ClientMedia(keys, path, ssrc, onEcho);
-    });
+    let media: { send(seq: number, timestamp: number, payload: Buffer): void } | undefined;
+    if (opts.tcp) {
+      // Parley's media takeover moves a UDP pair onto the native socket; over TCP, werift's own
+      // SRTP path carries the (few) packets of one call.
+      media = weriftMedia(out, ssrc);
+      rtpTransceiver.onTrack.subscribe((track) =>
+        track.onReceiveRtp.subscribe((rtp) => onEcho(rtp.payload, rtp.header.timestamp)),
+      );
+    } else {
+      takeOverClientMedia(pc, (keys, path) => {
+        media = new ClientMedia(keys, path, ssrc, onEcho);
+      });
+    }
     // werift gathers host candidates during setLocalDescription; the offer is complete now.
     const offer = pc.localDescription?.sdp as string;
     const url = new URL('/v1/sessions', opts.edgeUrl);
@@ -181,10 +200,16 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     sessionUrl = new URL(res.headers.get('location') ?? '', opts.edgeUrl).toString();
     stages.signaling = performance.now() - t0;
     opts.onAnswer?.(body);
-    await pc.setRemoteDescription({
-      type: 'answer',
-      sdp: opts.connectTo ? replaceCandidateAddress(body, opts.connectTo) : body,
-    });
+    let answer = opts.connectTo ? replaceCandidateAddress(body, opts.connectTo) : body;
+    if (opts.tcp) {
+      answer = dropUdpCandidates(answer);
+      if (!/^a=candidate:\S+ \d+ tcp /im.test(answer))
+        throw new CallError(
+          'ice',
+          'the answer carries no TCP candidate (the edge sets none: PARLEY_RELAY_TCP_ADVERTISE)',
+        );
+    }
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
 
     await withTimeout(
       iceUp,
@@ -241,6 +266,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
 
     const pair = pc.iceTransports[0]?.connection.nominated;
     const remoteCandidate = pair ? `${pair.remoteCandidate.host}:${pair.remoteCandidate.port}` : '';
+    const transport = pair?.remoteCandidate.transport.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
     const r = summarize(rtts);
     return {
       sessionUrl,
@@ -255,6 +281,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       jitterMs: round(jitter),
       maxGapMs: round(maxGap),
       remoteCandidate,
+      transport,
     };
   } finally {
     if (sessionUrl) {
@@ -303,6 +330,26 @@ class ClientMedia {
     h.writeUInt32BE(this.ssrc, 8);
     this.path.send(this.outbound.protectRtp(Buffer.concat([h, payload])));
   }
+}
+
+/** werift's own media path (used over ICE-TCP): RTP handed to the track, protected by werift. */
+function weriftMedia(track: MediaStreamTrack, ssrc: number) {
+  const header = Buffer.alloc(12);
+  return {
+    send(seq: number, timestamp: number, payload: Buffer): void {
+      header[0] = 0x80;
+      header[1] = OPUS_PAYLOAD_TYPE;
+      header.writeUInt16BE(seq, 2);
+      header.writeUInt32BE(timestamp >>> 0, 4);
+      header.writeUInt32BE(ssrc, 8);
+      track.writeRtp(Buffer.concat([header, payload]));
+    },
+  };
+}
+
+/** Removes the UDP candidates of an answer (forcing ICE-TCP). */
+function dropUdpCandidates(sdp: string): string {
+  return sdp.replace(/^a=candidate:\S+ \d+ udp [^\r\n]*\r?\n/gim, '');
 }
 
 /** Points every candidate of an answer at `to` (one candidate: the relay's). */
