@@ -12,6 +12,7 @@ function result(over: Partial<CallResult> = {}): CallResult {
     jitterMs: 0.5,
     maxGapMs: 20,
     remoteCandidate: '127.0.0.1:3478',
+    transport: 'udp',
     ...over,
   };
 }
