@@ -79,10 +79,27 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
       (lat.inboundMs as number) + (lat.agentMs as number) + (lat.outboundMs as number),
       0,
     );
-    expect(lat.endpointMs).toBeGreaterThanOrEqual(400); // the VAD's 500 ms hangover, give or take a frame
+    // The VAD's hangover, give or take a frame: Silero's default is 300 ms (the turns bench: no
+    // premature ends on the corpus from 300 ms up), the energy fallback's 500 ms.
+    expect(lat.endpointMs).toBeGreaterThanOrEqual(250);
     expect(lat.pipelineMs).toBeLessThan(lat.totalMs as number);
     await call.close();
   }, 20_000);
+});
+
+describe('gRPC agent barge-in (real gRPC, real werift call)', () => {
+  let ref: ReferenceServer;
+  let h: Harness;
+  beforeAll(async () => {
+    // A 3 s reply: the barge-in is confirmed after 500 ms of the caller's speech (bargeInConfirmMs),
+    // and the reply must still be under way then for the interruption to cancel it.
+    ref = await startGrpcReferenceServer({ log, responder: { replyMs: 3_000, speed: 1 } });
+    h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${ref.port}` });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await ref?.close();
+  });
 
   it('barge-in: user speech over the reply stops agent audio within 100 ms (packet timestamps) and interrupts the agent', async () => {
     const call = await openCall(h, { agent: 'grpc', dataChannel: true });
@@ -93,12 +110,17 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
     const before = call.received.length;
     expect(before).toBeGreaterThan(5);
     const firstSpeechFrame = call.sentAt.length;
-    await call.sendPcm(speechLike(400));
+    // An interruption, not a backchannel: the agent is held at the onset and interrupted after
+    // 500 ms of speech (bargeInConfirmMs, from the turns bench's confirmation curve). The
+    // caller goes on talking while we measure, so the reply to this new turn (after it ends) is
+    // not counted as audio that failed to stop. The stop (packetsAfter, detectMs) is the onset's.
+    const talking = call.sendPcm(speechLike(2_500));
     const bargeIn = await call.waitForEvent('barge_in', 2_000);
     await call.waitForEvent('response.done', 2_000);
     await new Promise((r) => setTimeout(r, 300));
 
     const stop = bargeInStop(call, firstSpeechFrame);
+    await talking;
     console.log(
       `barge-in (gRPC): ${JSON.stringify(stop)} after the user's first speech packet; ${JSON.stringify(bargeIn)}`,
     );
@@ -109,7 +131,7 @@ describe('gRPC agent bridge against the reference model server (real gRPC, real 
     expect(call.events).toContainEqual(
       expect.objectContaining({ type: 'response.done', status: 'cancelled' }),
     );
-    // Without the barge-in the 1 s reply would have gone on: far fewer than 50 packets came.
+    // Without the barge-in the 3 s reply would have gone on: far fewer than 150 packets came.
     expect(call.received.length).toBeLessThan(40);
     await call.close();
   }, 20_000);

@@ -132,9 +132,9 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     time.advance(100);
     const beforeSpeech = sent.length;
     expect(beforeSpeech).toBeGreaterThan(3);
-    sendFrame(voiced(0));
-    sendFrame(voiced(1)); // the VAD decides on the second speech frame: the agent is held
+    sendFrame(voiced(0)); // the first speech frame over the agent holds it
     const atHold = sent.length;
+    sendFrame(voiced(1)); // the VAD's turn starts on the second
     expect(agent.interrupts).toBe(0);
     for (let i = 2; i < 10; i++) sendFrame(voiced(i)); // 200 ms of speech confirms it
     expect(sent.length).toBe(atHold); // nothing went out while held
@@ -150,8 +150,8 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     };
     expect(barge).toMatchObject({ type: 'barge_in' });
     expect(barge.droppedFrames).toBeGreaterThan(20);
-    // Audio stopped at the hold (second speech frame), the interruption came with the confirmation.
-    expect(barge.detectMs).toBe(20);
+    // Audio stopped at the hold (the first speech frame), the interruption came with the confirmation.
+    expect(barge.detectMs).toBe(0);
     expect(barge.confirmMs).toBeGreaterThanOrEqual(180);
     expect(p.stats.heldPackets).toBeGreaterThan(5);
     // A new response plays again.

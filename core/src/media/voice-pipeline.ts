@@ -12,7 +12,7 @@ import { FrameAssembler } from './rtp-pacer.js';
 import { type BargeInAction, BargeInPolicy } from './turn/barge-in.js';
 import { makeClassifier } from './turn/classifier-factory.js';
 import { type NoiseSuppressor, RnnoiseModule } from './turn/rnnoise-wasm.js';
-import { applyTurnUpdate, TURN_DEFAULTS, type TurnConfig } from './turn/turn-config.js';
+import { applyTurnUpdate, DEFAULT_HANGOVER_MS, TURN_DEFAULTS, type TurnConfig } from './turn/turn-config.js';
 import { type VadOptions, VoiceActivityDetector } from './vad.js';
 
 /** Rates libopus decodes to and encodes from directly (its own resampling is cheaper than ours). */
@@ -200,7 +200,7 @@ export class VoicePipeline {
     return new VoiceActivityDetector({
       ...this.opts.vad,
       startFrames: Math.max(1, Math.round(cfg.minSpeechMs / 20)),
-      hangoverMs: this.opts.vad?.hangoverMs ?? cfg.hangoverMs,
+      hangoverMs: this.opts.vad?.hangoverMs ?? cfg.hangoverMs ?? DEFAULT_HANGOVER_MS[made.detector],
       classifier: made.detector === 'energy' ? undefined : made.classifier,
     });
   }
@@ -352,17 +352,20 @@ export class VoicePipeline {
     const mediaMs = this.mediaMs;
     this.mediaMs += 20;
     if (ev?.type === 'speech_started') {
-      // The VAD fires on its second speech frame; the turn began one frame earlier.
-      this.speechOnsetRx = rxAt - 20;
+      // The VAD fires after minSpeechMs of speech frames; the turn began with the first of them.
+      this.speechOnsetRx = rxAt - Math.max(0, Math.round(this.turnConfig.minSpeechMs / 20) - 1) * 20;
       this.opts.emit({ type: 'speech.started' });
       this.turn.turnResumed();
-      if (this.agent.bargeIn && this.agentTalking())
-        this.bargeInAction(this.barge.turnStarted(this.speechOnsetRx, this.turnConfig.minSpeechMs));
-      this.agent.onSpeech({ type: 'speech_started', mediaMs });
-    } else if (this.agent.bargeIn && ev === undefined) {
-      const armed = this.vad.speaking && !this.muted && this.agentTalking();
-      this.bargeInAction(this.barge.frame(this.vad.lastFrameWasSpeech, rxAt, armed));
     }
+    if (this.agent.bargeIn && ev?.type !== 'speech_stopped') {
+      // Every speech frame over the agent counts, from the first: holding its audio costs nothing
+      // when released, and waiting for the turn's onset run would let 1-2 more packets through.
+      const talking = !this.muted && this.agentTalking();
+      if (ev?.type === 'speech_started' && this.barge.state === 'idle' && talking)
+        this.bargeInAction(this.barge.turnStarted(this.speechOnsetRx, this.turnConfig.minSpeechMs));
+      else this.bargeInAction(this.barge.frame(this.vad.lastFrameWasSpeech, rxAt, talking));
+    }
+    if (ev?.type === 'speech_started') this.agent.onSpeech({ type: 'speech_started', mediaMs });
     const path = this.pcmPath;
     if (!path) return;
     const agentPcm = path.toAgent.process(pcm);
@@ -442,7 +445,8 @@ export class VoicePipeline {
     this.opts.emit({
       type: 'barge_in',
       droppedFrames: dropped,
-      detectMs: Math.round((detectedAt - this.speechOnsetRx) * 100) / 100,
+      // Held from the first speech frame, which is the onset: zero, plus processing.
+      detectMs: Math.round(Math.max(0, detectedAt - this.speechOnsetRx) * 100) / 100,
       confirmMs: Math.round((confirmedAt - this.speechOnsetRx) * 100) / 100,
     });
   }

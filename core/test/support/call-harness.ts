@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
@@ -16,6 +17,7 @@ import {
 import type { AgentFactory } from '../../src/agent/agent.js';
 import { loadTransceiverConfig } from '../../src/config.js';
 import { OpusDecoder, OpusEncoder } from '../../src/media/opus-codec.js';
+import { Resampler } from '../../src/media/resampler.js';
 import { startTransceiver, type TransceiverProcess } from '../../src/transceiver-process.js';
 
 const KEY = Buffer.alloc(32, 5).toString('base64');
@@ -277,17 +279,31 @@ export function findByCorrelation(
 }
 
 /** Voiced, speech-like audio at 48 kHz: harmonics of a gliding pitch with a syllable-rate envelope. */
+/**
+ * `ms` of real speech at 48 kHz peaking near `amp`: a committed espeak-ng
+ * recording (core/src/media/turn/fixtures), looped. Real speech, because the
+ * default detector is Silero, which rightly does not take a harmonic tone
+ * for a voice.
+ */
 export function speechLike(ms: number, amp = 6_000): Int16Array {
+  const clip = speechClip();
   const n = (48_000 * ms) / 1000;
   const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = i / 48_000;
-    const f0 = 150 + 40 * Math.sin(2 * Math.PI * 1.5 * t);
-    let s = 0;
-    for (let h = 1; h <= 8; h++) s += Math.sin(2 * Math.PI * f0 * h * t) / h;
-    out[i] = Math.round(amp * 0.5 * s * (0.65 + 0.35 * Math.sin(2 * Math.PI * 4 * t)));
-  }
+  const scale = amp / clipPeak;
+  for (let i = 0; i < n; i++) out[i] = Math.round((clip[i % clip.length] as number) * scale);
   return out;
+}
+
+let clip48: Int16Array | undefined;
+let clipPeak = 1;
+function speechClip(): Int16Array {
+  if (!clip48) {
+    const b = readFileSync(new URL('../../src/media/turn/fixtures/speech-16k.raw', import.meta.url));
+    const clip16 = new Int16Array(b.buffer, b.byteOffset, b.byteLength >> 1);
+    clip48 = new Resampler(16_000, 48_000, { prime: true }).process(clip16).slice();
+    clipPeak = clip48.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  }
+  return clip48;
 }
 
 export function concat(...parts: Int16Array[]): Int16Array {

@@ -89,19 +89,19 @@ export function replay(decisions: Uint8Array, p: TurnParams, agentTalking: boole
     const speech = decisions[f] === 1;
     const e = ep.frame(speech, at);
     let action: string | undefined;
+    // As the pipeline: the turn's onset starts a pending barge-in, and so does any speech frame
+    // over the agent before it (the hold comes at the first speech frame).
     if (e?.type === 'speech_started') {
       ev.starts.push(at);
-      if (agentTalking && !agentQuiet) {
-        hold = { at, interrupted: false };
-        ev.holds.push(hold);
+      if (agentTalking && !agentQuiet && policy.state === 'idle')
         action = policy.turnStarted(at - p.startMs, p.startMs);
-      }
+      else action = policy.frame(speech, at, agentTalking && !agentQuiet);
     } else if (e?.type === 'speech_stopped') {
       ev.stops.push(at);
       action = policy.turnEnded();
       agentQuiet = false;
-    } else action = policy.frame(speech, at, agentTalking && !agentQuiet && ep.speaking);
-    if (action === 'hold' && e?.type !== 'speech_started') {
+    } else action = policy.frame(speech, at, agentTalking && !agentQuiet);
+    if (action === 'hold') {
       hold = { at, interrupted: false };
       ev.holds.push(hold);
     }

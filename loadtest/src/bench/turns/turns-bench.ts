@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { RnnoiseModule } from '@parley/core/media/turn/rnnoise-wasm.js';
 import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
 import { SileroUnavailable, sharedSilero } from '@parley/core/media/turn/silero-onnx.js';
-import { TURN_DEFAULTS } from '@parley/core/media/turn/turn-config.js';
+import {
+  DEFAULT_HANGOVER_MS,
+  type DetectorName,
+  TURN_DEFAULTS,
+} from '@parley/core/media/turn/turn-config.js';
 import { EnergyClassifier, type FrameClassifier } from '@parley/core/media/vad.js';
 import { buildCorpus, type Corpus, FRAME, RATE, type Track } from './corpus.js';
 import {
@@ -35,6 +39,8 @@ export interface DetectorResult {
   unavailable?: string;
   /** CPU time per second of audio, as % of one core: what one session costs. */
   cpuPercentPerSession?: number;
+  /** Endpointing and barge-in settings it was scored with (its default hangover). */
+  params?: TurnParams;
   /** Share of Silero windows the energy gate let through to the model. */
   modelWindowShare?: number;
   rows: DetectorRow[];
@@ -58,6 +64,8 @@ export interface TurnsBenchResult {
 
 interface Variant {
   name: string;
+  /** Whose default hangover applies. */
+  detector: DetectorName;
   make: () => { classify: (pcm: Int16Array) => boolean; close: () => void; stats?: () => [number, number] };
 }
 
@@ -112,7 +120,9 @@ export async function benchTurns(opts: {
     `corpus: ${corpus.tracks.length} tracks, ${corpus.spec.totalMinutes} min (${corpus.spec.speechMinutes} min of speech per condition) in ${Math.round(performance.now() - t0)} ms`,
   );
 
-  const variants: Variant[] = [{ name: 'energy', make: plain(() => new EnergyClassifier()) }];
+  const variants: Variant[] = [
+    { name: 'energy', detector: 'energy', make: plain(() => new EnergyClassifier()) },
+  ];
   const unavailable: DetectorResult[] = [];
   const silero = sharedSilero();
   if (silero instanceof SileroUnavailable)
@@ -124,18 +134,28 @@ export async function benchTurns(opts: {
       byNoiseAt10: [],
     });
   else {
-    variants.push({ name: 'silero', make: plain(() => new SileroClassifier(silero.stream())) });
+    variants.push({
+      name: 'silero',
+      detector: 'silero',
+      make: plain(() => new SileroClassifier(silero.stream())),
+    });
     variants.push({
       name: 'silero, no energy gate',
+      detector: 'silero',
       make: plain(() => new SileroClassifier(silero.stream(), { gateDb: -1e9, gateMinDbfs: -1e9 })),
     });
   }
   try {
     const rn = await RnnoiseModule.load();
-    variants.push({ name: 'rnnoise + energy', make: withSuppressor(rn, () => new EnergyClassifier()) });
+    variants.push({
+      name: 'rnnoise + energy',
+      detector: 'energy',
+      make: withSuppressor(rn, () => new EnergyClassifier()),
+    });
     if (!(silero instanceof SileroUnavailable))
       variants.push({
         name: 'rnnoise + silero',
+        detector: 'silero',
         make: withSuppressor(rn, () => new SileroClassifier(silero.stream())),
       });
   } catch (err) {
@@ -150,7 +170,7 @@ export async function benchTurns(opts: {
 
   const params: TurnParams = {
     startMs: TURN_DEFAULTS.minSpeechMs,
-    hangoverMs: TURN_DEFAULTS.hangoverMs,
+    hangoverMs: TURN_DEFAULTS.hangoverMs ?? DEFAULT_HANGOVER_MS[TURN_DEFAULTS.detector],
     confirmMs: TURN_DEFAULTS.bargeInConfirmMs,
     resumeMs: TURN_DEFAULTS.bargeInResumeMs,
   };
@@ -181,15 +201,20 @@ export async function benchTurns(opts: {
       perTrack.set(track.id, out);
     }
     decisions.set(v.name, perTrack);
+    const vp: TurnParams = {
+      ...params,
+      hangoverMs: TURN_DEFAULTS.hangoverMs ?? DEFAULT_HANGOVER_MS[v.detector],
+    };
     const res: DetectorResult = {
       name: v.name,
       available: true,
+      params: vp,
       cpuPercentPerSession: round((cpuUs / 1000 / audioMs) * 100, 3),
       modelWindowShare: run + skipped > 0 ? round(run / (run + skipped), 3) : undefined,
       rows: [],
       byNoiseAt10: [],
     };
-    const score = (pick: (t: Track) => boolean, p = params): ScoreSummary => {
+    const score = (pick: (t: Track) => boolean, p = vp): ScoreSummary => {
       const s = emptyScore();
       for (const t of corpus.tracks.filter(pick)) {
         const one: TrackScore = emptyScore();
@@ -215,6 +240,7 @@ export async function benchTurns(opts: {
     const perTrack = decisions.get(name);
     if (!perTrack) continue;
     const at10 = corpus.tracks.filter((t) => t.snrDb === 10);
+    const base: TurnParams = { ...params, hangoverMs: DEFAULT_HANGOVER_MS[name as DetectorName] };
     const sweep = (p: TurnParams) => {
       const s = emptyScore();
       for (const t of at10) {
@@ -228,11 +254,11 @@ export async function benchTurns(opts: {
       detector: name,
       hangoverMs: [200, 300, 400, 500, 700, 1_000].map((h) => ({
         value: h,
-        summary: sweep({ ...params, hangoverMs: h }),
+        summary: sweep({ ...base, hangoverMs: h }),
       })),
-      confirmMs: [0, 150, 300, 450, 600, 800].map((c) => ({
+      confirmMs: [0, 150, 300, 450, 500, 600, 800].map((c) => ({
         value: c,
-        summary: sweep({ ...params, confirmMs: c }),
+        summary: sweep({ ...base, confirmMs: c }),
       })),
     });
   }

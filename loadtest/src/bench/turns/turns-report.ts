@@ -25,7 +25,12 @@ export function turnsSection(r: TurnsBenchResult): string[] {
   const out = [
     `## Turn-taking: detectors on the labelled corpus (${c.totalMinutes} min: espeak-ng ${c.voices.length} voices × ${c.rates.length} rates, hesitation pauses ${c.pausesMs.join('/')} ms, white/babble/hum at ${c.snrs.join('/')} dB SNR, seed ${c.seed})`,
     '',
-    `Endpointing: onset after ${r.params.startMs} ms of speech, hangover ${r.params.hangoverMs} ms; barge-in confirmed after ${r.params.confirmMs} ms of speech (shorter speech holds the agent, released after ${r.params.resumeMs} ms of silence). Frame truth: clean speech within 30 dB of its peak. Default detector: **${r.defaultDetector}**.`,
+    `Endpointing: onset after ${r.params.startMs} ms of speech, each detector's default hangover (${r.detectors
+      .filter((d) => d.params)
+      .map((d) => `${d.name} ${d.params?.hangoverMs} ms`)
+      .join(
+        ', ',
+      )}); barge-in confirmed after ${r.params.confirmMs} ms of speech (shorter speech holds the agent, released after ${r.params.resumeMs} ms of silence). Frame truth: clean speech within 30 dB of its peak. Default detector: **${r.defaultDetector}**.`,
     '',
     ...table(
       [
