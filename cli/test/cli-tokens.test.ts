@@ -40,7 +40,8 @@ function parley(args: string[], env: Record<string, string> = {}, timeoutMs = 30
 const SECRET = randomBytes(32).toString('base64url');
 const noStackTrace = (r: Run) => expect(r.stderr).not.toMatch(/^\s+at /m);
 
-describe('parley token: flags and validation', () => {
+// Each test spawns the CLI (1-3 s on a quiet machine, 10 s and more on a busy 2-core one).
+describe('parley token: flags and validation', { timeout: 60_000 }, () => {
   it('mints a token with --agent, --issuer and --audience that an edge with those checks accepts', async () => {
     const r = await parley(
       [
@@ -130,7 +131,7 @@ describe('parley token: flags and validation', () => {
   );
 });
 
-describe('parley call and loadtest fetch their token from a loopback dev edge', () => {
+describe('parley call and loadtest fetch their token from a loopback dev edge', { timeout: 90_000 }, () => {
   let stack: DevStack;
   let plainEdge: ChildProcess | undefined;
   let plainEdgeUrl: string;
@@ -197,6 +198,19 @@ describe('parley call and loadtest fetch their token from a loopback dev edge', 
     expect(JSON.parse(r.stdout).packets.sent).toBe(25);
   });
 
+  it('a token bound to an agent calls that agent without --agent (the edge refuses any other)', async () => {
+    const minted = await parley(['token', '--agent', 'echo'], { PARLEY_AUTH_JWT_SECRET: stack.jwtSecret });
+    const r = await parley(['call', stack.edgeUrl, '--seconds', '0.5', '--json'], {
+      PARLEY_TOKEN: minted.stdout.trim(),
+    });
+    expect(r.code).toBe(0);
+    const other = await parley(['call', stack.edgeUrl, '--seconds', '0.5', '--agent', 'rtp-echo'], {
+      PARLEY_TOKEN: minted.stdout.trim(),
+    });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/403: this token may only talk to agent "echo"/);
+  });
+
   it('parley loadtest <dev edge> with no --token runs every session', async () => {
     const r = await parley([
       'loadtest',
@@ -211,7 +225,7 @@ describe('parley call and loadtest fetch their token from a loopback dev edge', 
     ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).sessions).toEqual({ started: 2, completed: 2, failed: 0 });
-  }, 40_000);
+  });
 
   it('an edge that is not a dev edge: the 401 says it hands out no tokens and how to pass one', async () => {
     const r = await parley(['call', plainEdgeUrl, '--seconds', '1']);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { httpUrl, numberIn, word } from './flag-parsers.js';
-import { resolveToken, TokenUnavailableError, unauthorizedHint } from './token-source.js';
+import { agentClaimOf, resolveToken, TokenUnavailableError, unauthorizedHint } from './token-source.js';
 
 interface CallFlags {
   token?: string;
@@ -22,7 +22,7 @@ export function registerCall(program: Command): void {
     .option('--seconds <n>', 'seconds of audio to send (0-3600)', numberIn(0.02, 3600), 5)
     .option(
       '--agent <name>',
-      'agent to talk to: rtp-echo (default; reflects packets, transport RTT) or echo (through the voice pipeline)',
+      "agent to talk to: rtp-echo (default, or the token's parley_agent; reflects packets, transport RTT) or echo (through the voice pipeline)",
       word(64),
     )
     .option('--json', 'print one JSON object instead of text')
@@ -59,7 +59,8 @@ export function registerCall(program: Command): void {
           edgeUrl,
           token: token.token,
           seconds: o.seconds,
-          agent: o.agent,
+          // A token bound to one agent (`parley token --agent echo`) may only call that one.
+          agent: o.agent ?? agentClaimOf(token.token),
           tcp: o.tcp,
           onProgress: o.json
             ? undefined

@@ -69,3 +69,18 @@ export function unauthorizedHint(origin: TokenOrigin): string {
     ? ` (this edge hands out no dev tokens: it is not a \`parley dev\` edge; ${HOW})`
     : '';
 }
+
+/**
+ * The agent a token is bound to (its `parley_agent` claim), read without
+ * verifying: only to pick a default the edge will accept, never to trust.
+ */
+export function agentClaimOf(token: string | undefined): string | undefined {
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    return typeof claims.parley_agent === 'string' ? claims.parley_agent : undefined;
+  } catch {
+    return undefined;
+  }
+}
