@@ -8,7 +8,7 @@ export function registerSim(program: Command): void {
     )
     .option(
       '--report',
-      'run calls from every client geo and print the per-geo table, then the failover drill',
+      'run calls from every client geo and print the per-geo table, then the failover drills',
     )
     .option('--json', 'with --report: one JSON object instead of the table')
     .option('--calls <n>', 'calls per client geo', '5')
@@ -16,7 +16,10 @@ export function registerSim(program: Command): void {
     .option('--edges <list>', 'edge regions to run (comma-separated; default all in the topology)')
     .option('--cores <list>', 'core regions to run')
     .option('--geos <list>', 'client geos to run')
-    .option('--no-drill', 'skip the kill-a-core-region drill')
+    .option(
+      '--no-drill',
+      'skip the failover drills (overflow, relay restart, gateway cut, core region killed)',
+    )
     .option('--cleanup', 'remove namespaces a crashed run left behind (ps????-*), and exit')
     .addHelpText(
       'after',
@@ -47,7 +50,8 @@ export function registerSim(program: Command): void {
         const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()) : undefined);
         const { buildTopology, readTopologyFile } = await import('@parley/loadtest/sim/topology.js');
         const { startSim } = await import('@parley/loadtest/sim/sim-stack.js');
-        const { runGeoCalls, drillKillCore } = await import('@parley/loadtest/sim/scenarios.js');
+        const { runGeoCalls, drillKillCore, drillOverflow, drillRelayRestart, drillGatewayCut } =
+          await import('@parley/loadtest/sim/scenarios.js');
         const { formatGeoTable } = await import('@parley/loadtest/sim/report.js');
         const { mintDevToken } = await import('@parley/edge/signaling/auth.js');
         const say = (s: string) => process.stderr.write(`${s}\n`);
@@ -81,15 +85,29 @@ export function registerSim(program: Command): void {
             await new Promise(() => {});
           }
           const geos = await runGeoCalls(sim, token, { calls: Number(o.calls), seconds: Number(o.seconds) });
-          const failover = o.drill
-            ? { killCore: await drillKillCore(sim, token, { geo: topo.geos[0] as string }) }
-            : {};
+          // Each drill leaves the world as it found it, except the last, which kills a core region.
+          const failover: Record<string, unknown> = {};
+          if (o.drill) {
+            const geo = topo.geos[topo.geos.length > 1 ? 1 : 0] as string;
+            say('drill: overflow (fill the nearest cluster)...');
+            failover.overflow = await drillOverflow(sim, token, { geo });
+            await new Promise((r) => setTimeout(r, 2_000));
+            say('drill: relay killed and restarted mid-call...');
+            failover.relayRestart = await drillRelayRestart(sim, token, { geo });
+            if (topo.cores.length > 1) {
+              say('drill: gateway link cut and restored...');
+              failover.gatewayCut = await drillGatewayCut(sim, token, { geo });
+              say('drill: kill a whole core region...');
+              failover.killCore = await drillKillCore(sim, token, { geo: topo.geos[0] as string });
+            }
+          }
           const delay = await sim.delayStats();
           if (o.json) process.stdout.write(`${JSON.stringify({ geos, failover, delay })}\n`);
           else {
             process.stdout.write(`${formatGeoTable(geos)}\n`);
-            if ('killCore' in failover)
-              process.stdout.write(`\nfailover: ${JSON.stringify(failover.killCore)}\n`);
+            for (const [name, figure] of Object.entries(failover))
+              process.stdout.write(`\nfailover ${name}: ${JSON.stringify(figure)}`);
+            process.stdout.write('\n');
             process.stdout.write(`delay element: ${JSON.stringify(delay)}\n`);
           }
           await stop(0);

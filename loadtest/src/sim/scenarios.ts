@@ -88,40 +88,230 @@ export async function drillKillCore(
   const { topo } = sim;
   const edge = nearestEdge(topo, opts.geo);
   const [near, next] = coresByDistance(topo, edge) as [string, string];
-  const warmupMs = opts.warmupMs ?? 2_000;
   const afterMs = opts.afterMs ?? 8_000;
   const child = sim.spawnIn(opts.geo, [
     process.execPath,
     SIGNAL_PROBE,
-    JSON.stringify({
-      edgeUrl: sim.edgeUrl(edge),
-      token,
-      everyMs: opts.everyMs ?? 200,
-      durationMs: warmupMs + afterMs,
-    }),
+    JSON.stringify({ edgeUrl: sim.edgeUrl(edge), token, everyMs: opts.everyMs ?? 200, durationMs: 120_000 }),
   ]);
-  const lines = jsonLines<ProbeLine>(child);
-  await new Promise((r) => setTimeout(r, warmupMs));
-  const killedAt = Date.now();
-  await sim.killCore(near);
-  const all = await lines;
-  const after = all.filter((l) => l.t >= killedAt);
+  const all: ProbeLine[] = [];
+  let rest = '';
+  let seen: () => void = () => {};
+  child.stdout?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    for (const l of parts) if (l.startsWith('{')) all.push(JSON.parse(l) as ProbeLine);
+    seen();
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    // Kill only once sessions demonstrably land in the near cluster (the probe
+    // needs a moment to start werift and make its offer).
+    const warm = (opts.warmupMs ?? 15_000) + Date.now();
+    while (all.filter((l) => l.status === 201).length < 3 && Date.now() < warm)
+      await new Promise<void>((r) => {
+        seen = r;
+        setTimeout(r, 200);
+      });
+    const killedAt = Date.now();
+    await sim.killCore(near);
+    await new Promise((r) => setTimeout(r, afterMs));
+    child.kill('SIGTERM');
+    await exited;
+    return figure(killedAt);
+  } finally {
+    child.kill('SIGKILL');
+  }
+
+  function figure(killedAt: number): KillCoreFigure {
+    const after = all.filter((l) => l.t >= killedAt);
+    const cluster = (l: ProbeLine) => (l.location ? sim.clusterOfSession(l.location) : undefined);
+    const firstOk = after.find((l) => l.status === 201 && cluster(l) === sim.clusterOfCore(next));
+    const okAfter = firstOk ? after.filter((l) => l.t >= firstOk.t && l.status === 201) : [];
+    return {
+      killed: near,
+      edge,
+      before: [...new Set(all.filter((l) => l.t < killedAt && l.status === 201).map(cluster))].join('+'),
+      after: sim.clusterOfCore(next),
+      failoverMs: firstOk ? firstOk.t + firstOk.ms - killedAt : Number.NaN,
+      refusedMeanwhile: firstOk
+        ? after.filter((l) => l.t < firstOk.t && l.status !== 201).length
+        : after.length,
+      attemptsAfterKill: after.length,
+      afterShare: okAfter.length
+        ? okAfter.filter((l) => cluster(l) === sim.clusterOfCore(next)).length /
+          after.filter((l) => firstOk && l.t >= firstOk.t).length
+        : 0,
+    };
+  }
+}
+
+async function probeOnce(
+  sim: SimStack,
+  geo: string,
+  args: {
+    edgeUrl: string;
+    token: string;
+    everyMs: number;
+    durationMs: number;
+    count?: number;
+    hold?: boolean;
+    burst?: boolean;
+  },
+): Promise<ProbeLine[]> {
+  return jsonLines<ProbeLine>(sim.spawnIn(geo, [process.execPath, SIGNAL_PROBE, JSON.stringify(args)]));
+}
+
+export interface OverflowFigure {
+  edge: string;
+  near: string;
+  next: string;
+  /** Sessions the near cluster can hold (transceivers × capacity). */
+  nearCapacity: number;
+  attempts: number;
+  inNear: number;
+  inNext: number;
+  refused: number;
+}
+
+/**
+ * Fills the nearest cluster of a geo's edge with sessions that are held
+ * (never deleted until the end) and counts where the ones beyond its
+ * capacity land: the next cluster, with no 503 while it has room.
+ */
+export async function drillOverflow(
+  sim: SimStack,
+  token: string,
+  opts: { geo: string; extra?: number },
+): Promise<OverflowFigure> {
+  const { topo } = sim;
+  const edge = nearestEdge(topo, opts.geo);
+  const [near, next] = coresByDistance(topo, edge) as [string, string];
+  const spec = topo.file.cores[near]?.sim as { transceivers: number; capacity: number };
+  const nearCapacity = spec.transceivers * spec.capacity;
+  const attempts = nearCapacity + (opts.extra ?? 4);
+  const lines = await probeOnce(sim, opts.geo, {
+    edgeUrl: sim.edgeUrl(edge),
+    token,
+    everyMs: 50,
+    durationMs: 60_000,
+    count: attempts,
+    hold: true,
+    burst: true,
+  });
   const cluster = (l: ProbeLine) => (l.location ? sim.clusterOfSession(l.location) : undefined);
-  const firstOk = after.find((l) => l.status === 201 && cluster(l) === sim.clusterOfCore(next));
-  const okAfter = firstOk ? after.filter((l) => l.t >= firstOk.t && l.status === 201) : [];
   return {
-    killed: near,
     edge,
-    before: [...new Set(all.filter((l) => l.t < killedAt && l.status === 201).map(cluster))].join('+'),
-    after: sim.clusterOfCore(next),
-    failoverMs: firstOk ? firstOk.t + firstOk.ms - killedAt : Number.NaN,
-    refusedMeanwhile: firstOk
-      ? after.filter((l) => l.t < firstOk.t && l.status !== 201).length
-      : after.length,
-    attemptsAfterKill: after.length,
-    afterShare: okAfter.length
-      ? okAfter.filter((l) => cluster(l) === sim.clusterOfCore(next)).length /
-        after.filter((l) => firstOk && l.t >= firstOk.t).length
-      : 0,
+    near: sim.clusterOfCore(near),
+    next: sim.clusterOfCore(next),
+    nearCapacity,
+    attempts: lines.length,
+    inNear: lines.filter((l) => cluster(l) === sim.clusterOfCore(near)).length,
+    inNext: lines.filter((l) => cluster(l) === sim.clusterOfCore(next)).length,
+    refused: lines.filter((l) => l.status !== 201).length,
+  };
+}
+
+export interface RelayRestartFigure {
+  edge: string;
+  callOk: boolean;
+  /** Longest silence between two echoes: the relay's absence, seen by the caller. */
+  maxGapMs: number;
+  lost: number;
+  relayDownMs: number;
+  error?: string;
+}
+
+/** Kills an edge region's relay in the middle of a call and starts it again. */
+export async function drillRelayRestart(
+  sim: SimStack,
+  token: string,
+  opts: { geo: string },
+): Promise<RelayRestartFigure> {
+  const edge = nearestEdge(sim.topo, opts.geo);
+  const child = sim.spawnIn(opts.geo, [
+    process.execPath,
+    CALL_RUNNER,
+    JSON.stringify({ edgeUrl: sim.edgeUrl(edge), token, calls: 1, seconds: 10 }),
+  ]);
+  const lines = jsonLines<CallLine & { maxGapMs?: number; packets?: { lost: number } }>(child);
+  // Setup takes a few hundred ms to a second or two; the call then runs 10 s.
+  await new Promise((r) => setTimeout(r, 4_000));
+  const down = Date.now();
+  await sim.killRelay(edge);
+  await sim.startRelay(edge);
+  const relayDownMs = Date.now() - down;
+  const [r] = await lines;
+  return {
+    edge,
+    callOk: r?.ok ?? false,
+    maxGapMs: r?.maxGapMs ?? Number.NaN,
+    lost: r?.packets?.lost ?? Number.NaN,
+    relayDownMs,
+    ...(r?.error !== undefined && { error: r.error }),
+  };
+}
+
+export interface GatewayCutFigure {
+  between: [string, string];
+  /** From the cut until the gateway is reported down (NATS pings: 2 s × 2). */
+  detectedDownMs: number;
+  /** Sessions placed from an edge attached to the first core while the link was cut, and where they landed. */
+  duringCut: { attempts: number; ok: number; clusters: string };
+  /** From the restore until the gateway is reported up again. */
+  reconnectMs: number;
+}
+
+function outboundGateways(gatewayz: unknown): string[] {
+  const g = gatewayz as { outbound_gateways?: Record<string, { connection?: unknown }> };
+  return Object.entries(g.outbound_gateways ?? {})
+    .filter(([, v]) => v.connection)
+    .map(([k]) => k);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await check().catch(() => false)) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return Number.NaN;
+}
+
+/**
+ * Cuts the WAN link between two core regions (the delay element drops every
+ * packet between them), places sessions from a geo whose edge uses the
+ * first core, then restores the link and times the gateway's return.
+ */
+export async function drillGatewayCut(
+  sim: SimStack,
+  token: string,
+  opts: { geo: string },
+): Promise<GatewayCutFigure> {
+  const { topo } = sim;
+  const edge = nearestEdge(topo, opts.geo);
+  const [a, b] = coresByDistance(topo, edge) as [string, string];
+  const peer = sim.clusterOfCore(b);
+  const up = async () => outboundGateways(await sim.natsMonitor(a, 'gatewayz')).includes(peer);
+  await sim.cut(a, b);
+  const detectedDownMs = await waitFor(async () => !(await up()), 20_000);
+  const lines = await probeOnce(sim, opts.geo, {
+    edgeUrl: sim.edgeUrl(edge),
+    token,
+    everyMs: 200,
+    durationMs: 3_000,
+  });
+  const cluster = (l: ProbeLine) => (l.location ? sim.clusterOfSession(l.location) : undefined);
+  await sim.restore(a, b);
+  const reconnectMs = await waitFor(up, 30_000);
+  return {
+    between: [a, b],
+    detectedDownMs,
+    duringCut: {
+      attempts: lines.length,
+      ok: lines.filter((l) => l.status === 201).length,
+      clusters: [...new Set(lines.map(cluster).filter(Boolean))].join('+'),
+    },
+    reconnectMs,
   };
 }

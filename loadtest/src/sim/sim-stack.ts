@@ -43,6 +43,8 @@ export interface SimStack {
   /** Kills a core region: its transceivers and its NATS server. */
   killCore(core: string): Promise<void>;
   killRelay(edge: string): Promise<void>;
+  /** GET a NATS server's monitoring endpoint (e.g. `gatewayz`) from inside its namespace. */
+  natsMonitor(site: string, path: string): Promise<unknown>;
   startRelay(edge: string): Promise<void>;
   /** Drops every packet between two sites (both ways) in the delay element, and undoes it. */
   cut(a: string, b: string): Promise<void>;
@@ -274,6 +276,9 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
           `listen: "${a}:${PORTS.nats}"`,
           `http: "${a}:${PORTS.natsHttp}"`,
           `cluster { name: "${cluster}", listen: "${a}:6222" }`,
+          // A cut WAN link sends no RST: find a dead gateway in seconds, not the default 2 min × 2.
+          'ping_interval: "2s"',
+          'ping_max: 2',
           `gateway {\n  name: "${cluster}"\n  listen: "${a}:${PORTS.gateway}"\n  gateways: [\n${peers.join('\n')}\n  ]\n}`,
           `leafnodes { listen: "${a}:${PORTS.leaf}" }`,
           // Gateways with leaf nodes need a system account; applications share APP,
@@ -384,6 +389,27 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
         }),
       );
     },
+    natsMonitor: (site, path) =>
+      new Promise((resolve, reject) => {
+        const child = spawnIn(site, [
+          'curl',
+          '-s',
+          '--max-time',
+          '2',
+          `http://${topo.site(site).address}:${PORTS.natsHttp}/${path}`,
+        ]);
+        let body = '';
+        child.stdout?.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        child.once('exit', () => {
+          try {
+            resolve(JSON.parse(body));
+          } catch (e) {
+            reject(new NetnsError(`${site} /${path}: ${body.slice(0, 200)}`, { cause: e }));
+          }
+        });
+      }),
     async killRelay(edge) {
       const p = procs.get(`relay-${edge}`);
       procs.delete(`relay-${edge}`);
