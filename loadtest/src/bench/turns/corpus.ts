@@ -398,7 +398,8 @@ function babble(cache: SourceCache, rng: Rng, n: number): Float32Array {
     let k = talker;
     while (at < n) {
       const p = parts[k++ % parts.length] as Int16Array;
-      for (let i = 0; i < p.length; i++) if (at + i >= 0 && at + i < n) out[at + i] += p[i] as number;
+      for (let i = 0; i < p.length; i++)
+        if (at + i >= 0 && at + i < n) out[at + i] = (out[at + i] as number) + (p[i] as number);
       at += p.length + msToSamples(rng.int(50, 300));
     }
   }
