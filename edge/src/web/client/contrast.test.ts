@@ -58,6 +58,7 @@ const GRAPHICS: Array<[string, string, string]> = [
   ['ok', 'card', 'speaking indicator, lit meter bars'],
   ['warn', 'card', 'thinking indicator, loud meter bars'],
   ['muted', 'card', 'waterfall axis'],
+  ['bad', 'card', 'not-connected indicator'],
 ];
 
 describe.each([

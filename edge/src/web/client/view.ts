@@ -278,7 +278,8 @@ export type IndicatorState =
   | 'hearing'
   | 'thinking'
   | 'speaking'
-  | 'ended';
+  | 'ended'
+  | 'failed';
 
 const INDICATOR: Record<IndicatorState, { label: string; hint: string }> = {
   idle: { label: 'Ready', hint: 'Press Talk to start a call' },
@@ -288,6 +289,7 @@ const INDICATOR: Record<IndicatorState, { label: string; hint: string }> = {
   thinking: { label: 'Thinking', hint: 'The agent is preparing its answer' },
   speaking: { label: 'Speaking', hint: 'Talk over it to interrupt' },
   ended: { label: 'Call ended', hint: 'Press Talk to call again' },
+  failed: { label: 'Not connected', hint: 'The message below says why' },
 };
 
 export function indicatorState(call: PageState, conversation: Conversation): IndicatorState {
@@ -296,6 +298,7 @@ export function indicatorState(call: PageState, conversation: Conversation): Ind
     if (conversation.state === 'listening' && conversation.userSpeaking) return 'hearing';
     return conversation.state;
   }
+  if (call === 'failed') return 'failed';
   return call === 'idle' ? 'idle' : 'ended';
 }
 
