@@ -1,5 +1,5 @@
 import { ConfigError } from '@parley/shared/config/load-config.js';
-import { armExitWatchdog } from '@parley/shared/lifecycle/exit-watchdog.js';
+import { startExitWatchdog } from '@parley/shared/lifecycle/exit-watchdog.js';
 import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
 import { startTelemetry } from '@parley/shared/telemetry/telemetry.js';
 
@@ -65,20 +65,28 @@ export async function runService(
   let service: RunningService | undefined;
   let telemetry: Awaited<ReturnType<typeof startTelemetry>> | undefined;
   const say = (line: string) => process.stderr.write(`parley ${name}: ${line}\n`);
+  // A log pipe whose reader is gone (a dead `parley dev`) must neither crash nor hold the process.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const watchdog = startExitWatchdog();
 
   const stop = async (why: string) => {
     if (phase === 'stopping') {
+      // The parent going away mid-stop (its IPC closing) is no reason to cut the stop short.
+      if (why === 'parent gone') return;
       say(`second ${why}: exiting now`);
+      watchdog.arm(WATCHDOG_SLACK_MS);
       process.exit(1);
     }
     if (phase === 'starting') {
       say(`${why} while starting: exiting now`);
+      watchdog.arm(WATCHDOG_SLACK_MS);
       process.exit(143);
     }
     phase = 'stopping';
     const budget = service?.stopWithinMs ?? stopBudgetMs(name);
     const total = budget + TELEMETRY_SHUTDOWN_MS;
-    const watchdog = armExitWatchdog(total + WATCHDOG_SLACK_MS);
+    watchdog.arm(total + WATCHDOG_SLACK_MS);
     const hard = setTimeout(() => {
       say(`stop took longer than ${total} ms: exiting`);
       process.exit(1);
@@ -93,7 +101,7 @@ export async function runService(
     if (telemetry)
       await bestEffort('telemetry shutdown', TELEMETRY_SHUTDOWN_MS, telemetry.shutdown(), failed);
     clearTimeout(hard);
-    watchdog.disarm();
+    // Still armed: 'exit' handlers (log flushes) run after this and must not hang either.
     process.exit(clean ? 0 : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -112,6 +120,7 @@ export async function runService(
       return;
     }
     say(`unhandled rejection: ${text}`);
+    watchdog.arm(WATCHDOG_SLACK_MS);
     process.exit(1);
   });
 
@@ -122,6 +131,7 @@ export async function runService(
     const msg =
       err instanceof ConfigError ? err.message : `${name} failed to start: ${(err as Error).message}`;
     process.stderr.write(`${msg}\n`);
+    watchdog.arm(WATCHDOG_SLACK_MS);
     process.exit(2);
   }
   phase = 'serving';

@@ -1,10 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
+import { encodeJson } from '@parley/shared/nats/codec.js';
+import { offerSubject } from '@parley/shared/nats/subjects.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { descendantsOf, isRunning, waitUntilGone } from '@parley/shared/testing/process-table.js';
+import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 // Each production process, spawned as an operator would (the built CLI), is
@@ -12,6 +18,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // measures the exit and then checks the process table, not the logs.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const TOKEN_KEYS = `1:${randomBytes(32).toString('base64')}`;
+const OFFER = readFileSync(
+  new URL('../../edge/src/signaling/__fixtures__/werift-offer.sdp', import.meta.url),
+  'utf8',
+);
 
 interface Proc {
   child: ChildProcess;
@@ -118,7 +128,7 @@ describe('bounded shutdown of the real processes', () => {
     const { ms, code } = await terminate(p);
     expect(ms).toBeLessThan(limit);
     expect(code).not.toBeNull();
-    expect(p.output()).not.toMatch(/unhandled rejection/i);
+    expect(p.output()).not.toMatch(/unhandled rejection|ignored during shutdown/i);
   });
 
   it.each([
@@ -133,7 +143,43 @@ describe('bounded shutdown of the real processes', () => {
     await new Promise((r) => setTimeout(r, 500));
     const { ms } = await terminate(p);
     expect(ms).toBeLessThan(limit);
-    expect(p.output()).not.toMatch(/unhandled rejection/i);
+    expect(p.output()).not.toMatch(/unhandled rejection|ignored during shutdown/i);
+  });
+
+  it('transceiver: exits on SIGTERM while a session waits for an agent that never answers', async () => {
+    // A TCP port that accepts and then says nothing: the gRPC agent's connect can only time out.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const agentPort = (silent.address() as AddressInfo).port;
+      const env = await transceiverEnv(nats.url);
+      const p = run(['transceiver'], {
+        ...env,
+        PARLEY_AGENT_GRPC_URL: `127.0.0.1:${agentPort}`,
+        PARLEY_AGENT_CONNECT_TIMEOUT_MS: '60000',
+      });
+      await p.ready;
+      const nc = await connect({ servers: nats.url });
+      const offer = nc.request(
+        offerSubject(env.PARLEY_TRANSCEIVER_ID),
+        encodeJson({
+          sessionId: `${routeIdOf(env.PARLEY_TRANSCEIVER_ID)}-${'a'.repeat(22)}`,
+          offer: OFFER,
+          relay: { ip: '127.0.0.1', port: 3478 },
+          agent: 'grpc',
+        }),
+        { timeout: 20_000 },
+      );
+      offer.catch(() => undefined);
+      // The offer is inside setup, waiting on the agent.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const { ms } = await terminate(p);
+      expect(ms).toBeLessThan(TRANSCEIVER_MS);
+      expect(p.output()).not.toMatch(/unhandled rejection|ignored during shutdown/i);
+      await nc.close();
+    } finally {
+      silent.close();
+    }
   });
 
   it.each([
@@ -188,8 +234,13 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     }
   }
 
-  afterEach(() => {
-    for (const p of started.splice(0)) if (isRunning(p.pid)) p.child.kill('SIGKILL');
+  afterEach(async () => {
+    // Also on failure: nothing of the stack may outlive the test (the run's leak guard checks).
+    for (const p of started.splice(0)) {
+      const tree = descendantsOf(p.pid).map((r) => r.pid);
+      if (isRunning(p.pid)) p.child.kill('SIGKILL');
+      for (const pid of await waitUntilGone(tree, 10_000)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('SIGKILL after ready: nats-server, transceiver, relay and edge all exit', async () => {
@@ -210,7 +261,7 @@ describe('parley dev leaves nothing behind when it is killed', () => {
       ),
     ).toEqual([]);
     console.log(`dev children gone ${Math.round(performance.now() - t0)} ms after SIGKILL of parley dev`);
-  });
+  }, 90_000);
 
   it('SIGKILL mid-start (nats-server and the first service up, others not yet): all exit', async () => {
     const p = run(await devArgs(), devEnv);

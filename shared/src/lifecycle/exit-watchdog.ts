@@ -1,34 +1,45 @@
 import { Worker } from 'node:worker_threads';
 
 export interface ExitWatchdog {
+  /** SIGKILL this process in `ms` unless disarmed first. */
+  arm(ms: number): void;
   /** The process is exiting on its own: stand down. */
   disarm(): void;
 }
 
-// Plain CommonJS so it runs from src/ and dist/ alike, without a loader.
+// Slot 0: 0 idle, 1 armed, 2 disarmed. Slot 1: the deadline in ms once armed.
+// No imports (process.getBuiltinModule works in a script and a module alike), so it runs from
+// src/ and dist/, under any loader flags.
 const WATCHDOG_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const flag = new Int32Array(workerData.flag);
-if (Atomics.wait(flag, 0, 0, workerData.ms) === 'timed-out') {
-  try { require('node:fs').writeSync(2, 'parley: shutdown exceeded ' + workerData.ms + ' ms; killing the process\n'); } catch {}
-  process.kill(workerData.pid, 'SIGKILL');
+const { workerData } = process.getBuiltinModule('node:worker_threads');
+const s = new Int32Array(workerData.state);
+Atomics.wait(s, 0, 0);
+if (Atomics.load(s, 0) === 1) {
+  const ms = Atomics.load(s, 1);
+  if (Atomics.wait(s, 0, 1, ms) === 'timed-out') {
+    try { process.getBuiltinModule('node:fs').writeSync(2, 'parley: shutdown exceeded ' + ms + ' ms; killing the process\\n'); } catch {}
+    process.kill(workerData.pid, 'SIGKILL');
+  }
 }
 `;
 
 /**
- * SIGKILLs this process after `ms` unless disarmed, from a worker thread. A
- * timer on the main thread is not enough: a main thread blocked in a system
- * call or a busy-wait (e.g. a synchronous log write into a full pipe whose
- * reader is gone) never runs it, and never handles a second signal either.
- * The worker is unref'd and blocks in Atomics.wait, so it neither keeps the
- * process alive nor delays process.exit().
+ * A thread that can SIGKILL this process when a shutdown overruns. A timer on
+ * the main thread is not enough: a main thread stuck in a system call or a
+ * busy-wait (a log flush into a broken pipe, in an 'exit' handler) never runs
+ * it, nor a second signal. Started before the process serves, so that nothing
+ * has to be created once things are stuck; it waits in Atomics.wait, unref'd,
+ * so it neither keeps the process alive nor delays process.exit().
  */
-export function armExitWatchdog(ms: number): ExitWatchdog {
-  const flag = new SharedArrayBuffer(4);
+export function startExitWatchdog(): ExitWatchdog {
+  const state = new SharedArrayBuffer(8);
+  const s = new Int32Array(state);
   const worker = new Worker(WATCHDOG_SOURCE, {
     eval: true,
-    workerData: { flag, ms, pid: process.pid },
-    // No stdio of its own: it must not wait on the pipes that may be stuck.
+    workerData: { state, pid: process.pid },
+    // Not the process's flags (--input-type, loaders): the source above needs none of them.
+    execArgv: [],
+    // No stdio of its own: it must not wait on pipes that may be stuck.
     stdout: false,
     stderr: false,
   });
@@ -36,10 +47,14 @@ export function armExitWatchdog(ms: number): ExitWatchdog {
   // A worker that cannot start must not take the process down with an 'error' event.
   worker.on('error', () => undefined);
   return {
+    arm(ms) {
+      Atomics.store(s, 1, Math.max(1, Math.round(ms)));
+      Atomics.compareExchange(s, 0, 0, 1);
+      Atomics.notify(s, 0);
+    },
     disarm() {
-      const f = new Int32Array(flag);
-      Atomics.store(f, 0, 1);
-      Atomics.notify(f, 0);
+      Atomics.store(s, 0, 2);
+      Atomics.notify(s, 0);
     },
   };
 }
