@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyTurnUpdate, TURN_DEFAULTS, TurnConfigError } from './turn-config.js';
+import { applyTurnUpdate, TURN_DEFAULTS, TurnConfigError, turnUpdateFromRealtime } from './turn-config.js';
 
 describe('turn config (token claim, session.update)', () => {
   it('applies a partial update over the base and keeps the rest', () => {
@@ -31,5 +31,18 @@ describe('turn config (token claim, session.update)', () => {
       expect(err).toBeInstanceOf(TurnConfigError);
       expect((err as TurnConfigError).field).toBe(field);
     }
+  });
+
+  it('maps a Realtime-style server_vad silence_duration_ms to the hangover, validated like ours', () => {
+    const u = turnUpdateFromRealtime({ type: 'server_vad', silence_duration_ms: 400, threshold: 0.6 });
+    expect(applyTurnUpdate(TURN_DEFAULTS, u).hangoverMs).toBe(400);
+    expect(turnUpdateFromRealtime({ type: 'semantic_vad', eagerness: 'high' })).toEqual({});
+    expect(turnUpdateFromRealtime(null)).toEqual({});
+    expect(() =>
+      applyTurnUpdate(
+        TURN_DEFAULTS,
+        turnUpdateFromRealtime({ type: 'server_vad', silence_duration_ms: 'x' }),
+      ),
+    ).toThrow(TurnConfigError);
   });
 });

@@ -87,3 +87,18 @@ export function applyTurnUpdate(base: TurnConfig, update: unknown): TurnConfig {
   }
   return out;
 }
+
+/**
+ * The part of an OpenAI-Realtime-style `turn_detection` object that maps onto
+ * ours, for clients that speak that dialect in `session.update`:
+ * `server_vad.silence_duration_ms` is our hangover. Other fields (threshold,
+ * prefix padding, semantic_vad) have no counterpart here and are left alone;
+ * null (turn detection off) is not ours to grant: the transceiver always
+ * detects turns for barge-in.
+ */
+export function turnUpdateFromRealtime(turnDetection: unknown): Partial<TurnConfig> {
+  if (typeof turnDetection !== 'object' || turnDetection === null) return {};
+  const td = turnDetection as Record<string, unknown>;
+  if (td.type !== 'server_vad' || td.silence_duration_ms === undefined) return {};
+  return { hangoverMs: td.silence_duration_ms as number };
+}
