@@ -279,7 +279,12 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
       .toBe(true);
 
     // It returns a tool result: the item joins the conversation.
-    const added = nextEvent(ws, (e) => e.type === 'conversation.item.added');
+    // (The user's own turns add items too: wait for this one.)
+    const added = nextEvent(
+      ws,
+      (e) =>
+        e.type === 'conversation.item.added' && (e.item as { call_id?: string }).call_id === 'call_weather_1',
+    );
     ws.send(
       JSON.stringify({
         type: 'conversation.item.create',
@@ -341,20 +346,30 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
     expect(created?.session).toMatchObject({ model: 'realtime' });
     const seen = async () => new Set((await pageEvents(page)).map((e) => e.type));
     // Parley's VAD frames the user's turn; the model transcribes it, answers, and the answer finishes.
-    await expect
-      .poll(async () => [...(await seen())].filter((t) => t === 'response.done'), { timeout: 25_000 })
-      .toEqual(['response.done']);
-    const types = await seen();
-    for (const t of [
+    const required = [
       'input_audio_buffer.speech_started',
       'input_audio_buffer.speech_stopped',
       'conversation.item.input_audio_transcription.completed',
       'response.created',
       'response.output_audio_transcript.done',
       'output_audio_buffer.started',
-    ])
-      expect(types, t).toContain(t);
+      'response.done',
+    ];
+    let types = await seen();
+    await expect
+      .poll(
+        async () => {
+          types = await seen();
+          return required.filter((t) => !types.has(t));
+        },
+        { timeout: 25_000 },
+      )
+      .toEqual([]);
     const events = await pageEvents(page);
+    // Every stop closes a turn the SDK saw start (a turn already under way when oai-events opened is replayed).
+    const starts = events.filter((e) => e.type === 'input_audio_buffer.speech_started').map((e) => e.item_id);
+    for (const stop of events.filter((e) => e.type === 'input_audio_buffer.speech_stopped'))
+      expect(starts).toContain(stop.item_id);
     const done = events.find((e) => e.type === 'response.done') as unknown as {
       response: { status: string; output: unknown[] };
     };

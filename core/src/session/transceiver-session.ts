@@ -19,6 +19,7 @@ import {
   OaiEventsChannel,
   type OaiSideband,
 } from '../realtime-events/oai-events-channel.js';
+import { ParleyEventReplay } from '../realtime-events/parley-event-replay.js';
 import { MediaTransport } from '../rtp/media-transport.js';
 import { addressOf, ipv4ToU32 } from '../transport/datagram-socket.js';
 import type { MuxEndpoint, UdpMux } from '../transport/udp-mux.js';
@@ -104,7 +105,8 @@ export class TransceiverSession implements MuxEndpoint {
   private readonly eventBacklog: string[] = [];
   /** The OpenAI-Realtime `oai-events` channel, when the client opened one. */
   private oai?: OaiEventsChannel;
-  private agentState?: ClientEventBody & { type: 'agent.state' };
+  /** What is under way (a turn, a reply), for an `oai-events` channel that opens late. */
+  private readonly oaiReplay = new ParleyEventReplay();
   eventsSent = 0;
   eventsDropped = 0;
   /** STUN checks that failed USERNAME or MESSAGE-INTEGRITY; non-media datagrams of no known kind. */
@@ -324,8 +326,8 @@ export class TransceiverSession implements MuxEndpoint {
         now,
         log,
       });
-      // Media often starts before the data channel: the client still learns the agent is speaking.
-      if (this.agentState) this.oai.onParleyEvent(this.agentState);
+      // Media often starts before the data channel: the client still learns what is under way.
+      for (const e of this.oaiReplay.current()) this.oai.onParleyEvent(e);
       return;
     }
     // The client may open an `events` channel; sessions without one work the same.
@@ -339,7 +341,7 @@ export class TransceiverSession implements MuxEndpoint {
   /** JSON on the `events` channel; held (bounded) until it opens, dropped and counted past that. */
   private sendEvent(e: ClientEventBody): void {
     this.oai?.onParleyEvent(e);
-    if (e.type === 'agent.state') this.agentState = e;
+    this.oaiReplay.observe(e);
     const json = JSON.stringify({ ...e, t: Math.round(this.opts.now() - this.createdAt) } as ClientEvent);
     if (this.events?.open) this.sendOnChannel(json);
     else if (this.eventBacklog.length < 32) this.eventBacklog.push(json);
