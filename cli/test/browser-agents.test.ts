@@ -92,19 +92,21 @@ describe('the page talking to agents that answer, with speech from a file as the
       .poll(async () => page.$eval('#mic-meter', (m) => (m as HTMLMeterElement).value), { timeout: 8_000 })
       .toBeGreaterThan(20);
 
-    // First turn: speech stops, the agent thinks, then speaks. The page's indicator says so.
+    // First turn: speech stops, the agent thinks, then speaks. The page's indicator says so, and the
+    // reply's audio arrives at Chromium through the relay (sampled at once: the file's next turn
+    // interrupts the reply about 2.5 s in).
     await page.waitForSelector('#agent-state[data-state="speaking"]', { timeout: 15_000 });
+    const before = (await browserStats(page)).inbound?.packetsReceived ?? 0;
+    await page.waitForTimeout(600);
+    const received = ((await browserStats(page)).inbound?.packetsReceived ?? 0) - before;
     const msgs = await waitForMessage(page, 'response.started', 1_000);
+    const sequence = msgs.map((m) => `${m.type}${m.state ? `:${m.state}` : ''}@${m.t}`).join(' ');
+    // 50 packets/s of reply audio: 30 in 600 ms; fewer only if the reply stalled.
+    expect(received, sequence).toBeGreaterThanOrEqual(20);
     expect(msgs[0]).toMatchObject({ type: 'session.ready', agent });
     const types = msgs.map((m) => m.type);
     expect(types).toEqual(expect.arrayContaining(['speech.started', 'speech.stopped', 'agent.state']));
     expect(types.indexOf('speech.stopped')).toBeLessThan(types.indexOf('response.started'));
-    expect(await page.textContent('#agent-state-label')).toBe('Speaking');
-
-    // Its audio arrives at Chromium through the relay.
-    const before = (await browserStats(page)).inbound?.packetsReceived ?? 0;
-    await page.waitForTimeout(1_000);
-    expect(((await browserStats(page)).inbound?.packetsReceived ?? 0) - before).toBeGreaterThan(40);
 
     // The transcript pane shows the turn, and "first reply" the latency the transceiver measured.
     await page.waitForSelector('#transcript .tr-user', { timeout: 5_000 });
