@@ -115,7 +115,7 @@ describe('parley dev', () => {
     expect(await ctrlC(dev)).toBe(0);
     const shutdown = dev.stderr.join('').slice(before);
     // Nothing alarming on the way out: no second-signal messages, no NATS disconnect warnings.
-    expect(shutdown).toMatch(/stopping\.\.\./);
+    expect(shutdown).toMatch(/stopping\.\.\.\n(.*\n)*stopped\n$/);
     expect(shutdown).not.toMatch(/WARN|ERROR|second SIG|exited unexpectedly|nats disconnect/i);
   }, 90_000);
 

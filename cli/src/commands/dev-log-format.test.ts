@@ -16,6 +16,8 @@ describe('devLogFormatter', () => {
     expect(format('[transceiver] Error: boom')).toBe('[transceiver] Error: boom\n');
     expect(format('[edge] {not json')).toBe('[edge] {not json\n');
     expect(format('[nats] [1] 2026/12/01 05:36:33.718 [INF] Server is ready')).toBe('');
+    expect(format('[edge] parley edge: SIGTERM: stopping (within 6000 ms)')).toBe('');
+    expect(format('[edge] parley edge: stop took longer than 6000 ms: exiting')).toContain('exiting');
     expect(format('[nats] [1] 2026/12/01 05:36:33.718 [WRN] slow consumer')).toContain('[WRN] slow consumer');
   });
 });

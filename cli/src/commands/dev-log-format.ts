@@ -18,6 +18,8 @@ export function devLogFormatter(opts: { color: boolean }): (line: string) => str
   return (line) => {
     // nats-server's banner is a dozen [INF] lines; its warnings and errors still show.
     if (line.startsWith('[nats] ') && / \[INF\] /.test(line)) return '';
+    // Each service announcing the stop that `parley dev` itself asked for says nothing new here.
+    if (/^\[[\w-]+\] parley [\w-]+: SIGTERM: stopping \(within \d+ ms\)$/.test(line)) return '';
     const m = /^\[([\w-]+)\] (\{.*\})\s*$/.exec(line);
     if (!m) return `${line}\n`;
     let entry: unknown;

@@ -148,6 +148,7 @@ export function registerDev(program: Command): void {
           // A terminal's Ctrl-C echoes "^C" mid-line; start the goodbye on a line of its own.
           process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}stopping...\n`);
           await stack.stop();
+          process.stderr.write('stopped\n');
           process.exit(code);
         };
         process.on('SIGINT', () => void stop(0));
