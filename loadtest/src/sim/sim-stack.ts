@@ -62,6 +62,11 @@ export interface SimOptions {
   /** Extra environment for Parley processes. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /**
+   * Receives stop() before anything is created, so a caller that gives up
+   * while the world is still starting (a test hook's timeout) can remove it.
+   */
+  onStop?: (stop: () => Promise<void>) => void;
 }
 
 interface Proc {
@@ -91,13 +96,26 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
   let delay: ChildProcess | undefined;
   let stopped = false;
 
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await Promise.all([...procs.values()].map((p) => killProc(p.child)));
+  /** Removes whatever exists now; idempotent, so a late-created piece can be swept again. */
+  const sweep = async () => {
+    const running = [...procs.values()];
+    procs.clear();
+    // A short grace: the simulated world is thrown away, drains would only wait.
+    await Promise.all(running.map((p) => killProc(p.child, 'SIGTERM', 1_000)));
     if (delay) await killProc(delay);
-    for (const ns of namespaces.reverse()) await removeNamespace(ns);
+    for (const ns of namespaces.splice(0).reverse()) await removeNamespace(ns);
     rmSync(dir, { recursive: true, force: true });
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopped = true;
+    stopping ??= sweep();
+    return stopping;
+  };
+  opts.onStop?.(stop);
+  /** Setup steps check this, so a stop() during startup ends the startup too. */
+  const alive = () => {
+    if (stopped) throw new NetnsError('stopped while starting');
   };
 
   const spawnIn = (
@@ -121,6 +139,7 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
     service: string,
     env: Record<string, string>,
   ): Promise<void> {
+    alive();
     envs.set(name, { site, argv: [service], env });
     const child = spawnIn(
       site,
@@ -140,10 +159,10 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
         () =>
           reject(
             new NetnsError(
-              `${name} not ready after ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail.join('\n')}`,
+              `${name} not ready after ${opts.readyTimeoutMs ?? 60_000} ms:\n${tail.join('\n')}`,
             ),
           ),
-        opts.readyTimeoutMs ?? 30_000,
+        opts.readyTimeoutMs ?? 60_000,
       );
       child.once('message', () => {
         clearTimeout(timer);
@@ -158,6 +177,7 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
   }
 
   async function startNats(name: string, site: string, conf: string): Promise<void> {
+    alive();
     const file = join(dir, `${name}.conf`);
     writeFileSync(file, conf);
     const child = spawnIn(site, ['nats-server', '-c', file]);
@@ -194,6 +214,7 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
     await sysctl(routerNs, 'net.ipv4.conf.all.rp_filter', '0');
     await sysctl(routerNs, 'net.ipv4.conf.default.rp_filter', '0');
     for (const s of topo.sites) {
+      alive();
       const ns = nsOf(s.name);
       await ip('netns', 'add', ns);
       namespaces.push(ns);
@@ -259,106 +280,123 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
     await sysctl(routerNs, `net.ipv4.conf.${tun}.rp_filter`, '0');
 
     // --- NATS: a cluster per core region, gateways between them; a leaf node per edge region ---
-    for (const core of topo.cores) {
-      const a = topo.site(core).address;
-      const cluster = clusterOfCore(core);
-      const peers = topo.cores
-        .filter((c) => c !== core)
-        .map(
-          (c) =>
-            `    { name: "${clusterOfCore(c)}", urls: ["nats://${topo.site(c).address}:${PORTS.gateway}"] }`,
+    // Independent processes start side by side: startup time is most of a short run.
+    await Promise.all(
+      topo.cores.map(async (core) => {
+        const a = topo.site(core).address;
+        const cluster = clusterOfCore(core);
+        const peers = topo.cores
+          .filter((c) => c !== core)
+          .map(
+            (c) =>
+              `    { name: "${clusterOfCore(c)}", urls: ["nats://${topo.site(c).address}:${PORTS.gateway}"] }`,
+          );
+        await startNats(
+          `nats-${core}`,
+          core,
+          [
+            `server_name: "${core}"`,
+            `listen: "${a}:${PORTS.nats}"`,
+            `http: "${a}:${PORTS.natsHttp}"`,
+            `cluster { name: "${cluster}", listen: "${a}:6222" }`,
+            // A cut WAN link sends no RST: find a dead gateway in seconds, not the default 2 min × 2.
+            'ping_interval: "2s"',
+            'ping_max: 2',
+            `gateway {\n  name: "${cluster}"\n  listen: "${a}:${PORTS.gateway}"\n  gateways: [\n${peers.join('\n')}\n  ]\n}`,
+            `leafnodes { listen: "${a}:${PORTS.leaf}" }`,
+            // Gateways with leaf nodes need a system account; applications share APP,
+            // which clients without credentials (our processes, the leaves) land in.
+            'accounts { SYS { users: [{ user: "sys", password: "sys" }] }, APP { users: [{ user: "app", password: "app" }] } }',
+            'system_account: SYS',
+            'no_auth_user: app',
+          ].join('\n'),
         );
-      await startNats(
-        `nats-${core}`,
-        core,
-        [
-          `server_name: "${core}"`,
-          `listen: "${a}:${PORTS.nats}"`,
-          `http: "${a}:${PORTS.natsHttp}"`,
-          `cluster { name: "${cluster}", listen: "${a}:6222" }`,
-          // A cut WAN link sends no RST: find a dead gateway in seconds, not the default 2 min × 2.
-          'ping_interval: "2s"',
-          'ping_max: 2',
-          `gateway {\n  name: "${cluster}"\n  listen: "${a}:${PORTS.gateway}"\n  gateways: [\n${peers.join('\n')}\n  ]\n}`,
-          `leafnodes { listen: "${a}:${PORTS.leaf}" }`,
-          // Gateways with leaf nodes need a system account; applications share APP,
-          // which clients without credentials (our processes, the leaves) land in.
-          'accounts { SYS { users: [{ user: "sys", password: "sys" }] }, APP { users: [{ user: "app", password: "app" }] } }',
-          'system_account: SYS',
-          'no_auth_user: app',
-        ].join('\n'),
-      );
-    }
-    for (const edge of topo.edges) {
-      const a = topo.site(edge).address;
-      // Nearest core first; the others are where the leaf reconnects when that region is gone.
-      const urls = coresByDistance(topo, edge).map(
-        (c) => `"nats-leaf://app:app@${topo.site(c).address}:${PORTS.leaf}"`,
-      );
-      await startNats(
-        `nats-${edge}`,
-        edge,
-        [
-          `server_name: "${edge}"`,
-          `listen: "${a}:${PORTS.nats}"`,
-          `http: "${a}:${PORTS.natsHttp}"`,
-          `leafnodes {\n  reconnect: 1\n  remotes: [ { urls: [${urls.join(', ')}], no_randomize: true } ]\n}`,
-        ].join('\n'),
-      );
-    }
+      }),
+    );
+    await Promise.all(
+      topo.edges.map(async (edge) => {
+        const a = topo.site(edge).address;
+        // Nearest core first; the others are where the leaf reconnects when that region is gone.
+        const urls = coresByDistance(topo, edge).map(
+          (c) => `"nats-leaf://app:app@${topo.site(c).address}:${PORTS.leaf}"`,
+        );
+        await startNats(
+          `nats-${edge}`,
+          edge,
+          [
+            `server_name: "${edge}"`,
+            `listen: "${a}:${PORTS.nats}"`,
+            `http: "${a}:${PORTS.natsHttp}"`,
+            `leafnodes {\n  reconnect: 1\n  remotes: [ { urls: [${urls.join(', ')}], no_randomize: true } ]\n}`,
+          ].join('\n'),
+        );
+      }),
+    );
 
     // --- Parley ---
     const common = { PARLEY_TOKEN_KEYS: tokenKeys };
+    const starting: Promise<void>[] = [];
     for (const core of topo.cores) {
       const a = topo.site(core).address;
       const spec = topo.file.cores[core]?.sim as { transceivers: number; capacity: number };
       for (let k = 1; k <= spec.transceivers; k++) {
         const id = `${core}-t${k}`;
         transceivers.push({ id, routeId: routeIdOf(id), core, cluster: clusterOfCore(core) });
-        await startParley(`transceiver-${id}`, core, 'transceiver', {
-          ...common,
-          NATS_URL: `nats://${a}:${PORTS.nats}`,
-          PARLEY_CLUSTER: clusterOfCore(core),
-          PARLEY_REGION: core,
-          PARLEY_TRANSCEIVER_ID: id,
-          PARLEY_PRIVATE_ADDRESS: a,
-          PARLEY_ICE_PORT: String(PORTS.ice + k),
-          PARLEY_CAPACITY: String(spec.capacity),
-          PARLEY_METRICS_PORT: String(9466 + 10 * k),
-          PARLEY_DEFAULT_AGENT: 'echo',
-        });
+        starting.push(
+          startParley(`transceiver-${id}`, core, 'transceiver', {
+            ...common,
+            NATS_URL: `nats://${a}:${PORTS.nats}`,
+            PARLEY_CLUSTER: clusterOfCore(core),
+            PARLEY_REGION: core,
+            PARLEY_TRANSCEIVER_ID: id,
+            PARLEY_PRIVATE_ADDRESS: a,
+            PARLEY_ICE_PORT: String(PORTS.ice + k),
+            PARLEY_CAPACITY: String(spec.capacity),
+            PARLEY_METRICS_PORT: String(9466 + 10 * k),
+            PARLEY_DEFAULT_AGENT: 'echo',
+          }),
+        );
       }
     }
     for (const edge of topo.edges) {
       const a = topo.site(edge).address;
       const nats = `nats://${a}:${PORTS.nats}`;
-      await startParley(`relay-${edge}`, edge, 'relay', {
-        ...common,
-        NATS_URL: nats,
-        PARLEY_RELAY_HOST: '0.0.0.0',
-        PARLEY_RELAY_PORT: String(PORTS.relay),
-        PARLEY_RELAY_UPSTREAM_HOST: a,
-        PARLEY_METRICS_PORT: '9465',
-      });
+      starting.push(
+        startParley(`relay-${edge}`, edge, 'relay', {
+          ...common,
+          NATS_URL: nats,
+          PARLEY_RELAY_HOST: '0.0.0.0',
+          PARLEY_RELAY_PORT: String(PORTS.relay),
+          PARLEY_RELAY_UPSTREAM_HOST: a,
+          PARLEY_METRICS_PORT: '9465',
+        }),
+      );
       const ordered = coresByDistance(topo, edge);
-      await startParley(`edge-${edge}`, edge, 'edge', {
-        NATS_URL: nats,
-        PARLEY_REGION: edge,
-        PARLEY_CLUSTER: clusterOfCore(ordered[0] as string),
-        PARLEY_CLUSTERS: ordered.map((c) => `${clusterOfCore(c)}:${topo.rttMs(edge, c)}`).join(','),
-        PARLEY_CLUSTER_RTT_PROBE_MS: '1000',
-        PARLEY_OFFER_TIMEOUT_MS: '3000',
-        PARLEY_HTTP_HOST: a,
-        PARLEY_HTTP_PORT: String(PORTS.http),
-        PARLEY_RELAY_ADVERTISE: `${a}:${PORTS.relay}`,
-        PARLEY_AUTH: 'jwt',
-        PARLEY_AUTH_JWT_SECRET: jwtSecret,
-        PARLEY_WEB_CLIENT: 'off',
-        PARLEY_METRICS_PORT: '9464',
-      });
+      starting.push(
+        startParley(`edge-${edge}`, edge, 'edge', {
+          NATS_URL: nats,
+          PARLEY_REGION: edge,
+          PARLEY_CLUSTER: clusterOfCore(ordered[0] as string),
+          PARLEY_CLUSTERS: ordered.map((c) => `${clusterOfCore(c)}:${topo.rttMs(edge, c)}`).join(','),
+          PARLEY_CLUSTER_RTT_PROBE_MS: '1000',
+          PARLEY_OFFER_TIMEOUT_MS: '3000',
+          PARLEY_HTTP_HOST: a,
+          PARLEY_HTTP_PORT: String(PORTS.http),
+          PARLEY_RELAY_ADVERTISE: `${a}:${PORTS.relay}`,
+          PARLEY_AUTH: 'jwt',
+          PARLEY_AUTH_JWT_SECRET: jwtSecret,
+          PARLEY_WEB_CLIENT: 'off',
+          PARLEY_METRICS_PORT: '9464',
+        }),
+      );
     }
+    // allSettled first: a failure must not leave siblings starting while stop() runs.
+    const settled = await Promise.allSettled(starting);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (e) {
     await stop();
+    await sweep(); // what was still being created while stop() ran
     throw e;
   }
 
@@ -456,11 +494,15 @@ function pipe(child: ChildProcess, name: string, out: (line: string) => void): v
   }
 }
 
-async function killProc(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+async function killProc(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 3_000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill(signal);
-    setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+    setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
   });
 }

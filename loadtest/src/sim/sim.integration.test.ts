@@ -24,19 +24,26 @@ describe('parley sim, reduced topology (real namespaces, delays, NATS gateways a
     geos: ['new-york', 'london'],
   });
   let sim: SimStack | undefined;
+  let stopSim: (() => Promise<void>) | undefined;
   let token: string;
   let rows: GeoReport[];
 
   beforeAll(async () => {
     await checkPrerequisites();
-    sim = await startSim({ topo });
+    sim = await startSim({
+      topo,
+      onStop: (stop) => {
+        stopSim = stop;
+      },
+    });
     token = await mintDevToken(sim.jwtSecret, { subject: 'sim-test', ttlSeconds: 600 });
     rows = await runGeoCalls(sim, token, { calls: 2, seconds: 2 });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
+    // stopSim exists from the first moment, so a startup that timed out is removed too.
     const prefix = sim?.prefix;
-    await sim?.stop();
+    await stopSim?.();
     if (prefix) expect((await listOurNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
   }, 30_000);
 
