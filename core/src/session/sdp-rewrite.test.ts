@@ -97,3 +97,17 @@ describe('offerTransportOf and answerTransportProblem', () => {
     expect(answerTransportProblem(answer(''), 'TOKEN', false)).toMatch(/mid=1 carries ICE ufrag UFRAG/);
   });
 });
+
+describe('answerWithRelayCandidate: ice-lite', () => {
+  it('moves a=ice-lite from the m-sections (where werift writes it, and Firefox ignores it) to the session', () => {
+    const answer =
+      'v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n' +
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=ice-lite\r\na=rtpmap:111 opus/48000/2\r\n' +
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=ice-lite\r\n';
+    const out = answerWithRelayCandidate(answer, { ip: '203.0.113.9', port: 3478 });
+    const sessionPart = out.slice(0, out.indexOf('m='));
+    expect(sessionPart).toContain('a=ice-lite\r\n');
+    expect(out.slice(out.indexOf('m=')).includes('a=ice-lite')).toBe(false);
+    expect(parse(out).icelite).toBe('ice-lite');
+  });
+});

@@ -34,6 +34,15 @@ export function answerWithRelayCandidate(
 ): string {
   const sdp = parse(answer);
   for (const m of sdp.media) {
+    // a=ice-lite is session-level only (RFC 8839 §5.3). werift writes it per
+    // m-section, where Firefox ignores it and takes the transceiver for a full
+    // ICE agent; Chromium reads either. Lift it to the session.
+    // sdp-transform parses it at either level but types it at the session only.
+    const media = m as { icelite?: string };
+    if (media.icelite) {
+      delete media.icelite;
+      sdp.icelite = 'ice-lite';
+    }
     m.candidates = [
       {
         foundation: 'relay',
