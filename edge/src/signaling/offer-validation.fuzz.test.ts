@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { bump, fuzz, fuzzTimeout, invariant, mutatedBytes } from '@parley/shared/testing/fuzz.js';
+import { bump, fuzz, fuzzFloor, fuzzTimeout, invariant, mutatedBytes } from '@parley/shared/testing/fuzz.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateOffer } from './offer-validation.js';
@@ -183,7 +183,7 @@ describe('validateOffer under fuzzing', () => {
           bump(tally, r.detail.replace(/mid=\S*|#\d+/, ''));
         }
       });
-      expect(tally.get('ok') ?? 0).toBeGreaterThan(1000);
+      expect(tally.get('ok') ?? 0).toBeGreaterThan(fuzzFloor(1000));
       // Every check rejected something: the inputs reach past the first line.
       expect(tally.size).toBeGreaterThan(8);
     },

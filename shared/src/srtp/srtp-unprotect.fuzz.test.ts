@@ -1,7 +1,7 @@
 import { loadNativeSrtp } from '@parley/native/srtp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bump, fuzz, fuzzBytes, fuzzTimeout, invariant } from '../testing/fuzz.js';
+import { bump, fuzz, fuzzBytes, fuzzFloor, fuzzTimeout, invariant } from '../testing/fuzz.js';
 import { SrtpSession } from './srtp-context.js';
 import type { SrtpProfile } from './srtp-engine.js';
 
@@ -96,9 +96,9 @@ for (const { profile, salt } of PROFILES) {
           50_000,
         );
         expect(tally.get('accepted') ?? 0).toBeGreaterThan(0);
-        expect(receiver.malformed).toBeGreaterThan(100);
-        expect(receiver.authFailures).toBeGreaterThan(100);
-        expect(receiver.replayed).toBeGreaterThan(100);
+        expect(receiver.malformed).toBeGreaterThan(fuzzFloor(100, 50_000));
+        expect(receiver.authFailures).toBeGreaterThan(fuzzFloor(100, 50_000));
+        expect(receiver.replayed).toBeGreaterThan(fuzzFloor(100, 50_000));
       },
       fuzzTimeout(),
     );
@@ -125,7 +125,7 @@ for (const { profile, salt } of PROFILES) {
           25_000,
         );
         receiver.close();
-        expect(tally.get('refused') ?? 0).toBeGreaterThan(1000);
+        expect(tally.get('refused') ?? 0).toBeGreaterThan(fuzzFloor(1000, 25_000));
       },
       fuzzTimeout(),
     );

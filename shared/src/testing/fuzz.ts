@@ -42,6 +42,14 @@ export function fuzzTimeout(ci = FUZZ_CI_RUNS): number {
   return Math.max(120_000, Math.ceil((fuzzRuns(ci) / 100_000) * 120_000));
 }
 
+/**
+ * A coverage floor written for the CI count (at least `n` inputs reached an
+ * outcome), scaled down when PARLEY_FUZZ_ITERATIONS asks for fewer inputs.
+ */
+export function fuzzFloor(n: number, ci = FUZZ_CI_RUNS): number {
+  return Math.floor(n * Math.min(1, fuzzRuns(ci) / ci));
+}
+
 /** Values that break length fields and offsets most often. */
 const INTERESTING_U16 = [0, 1, 2, 3, 4, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xfffe, 0xffff];
 
