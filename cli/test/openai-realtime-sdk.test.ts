@@ -88,11 +88,11 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
   });
 
   /** The application's server: trades its key for a short-lived client secret. */
-  async function clientSecret(model = 'echo'): Promise<string> {
+  async function clientSecret(model = 'echo', instructions?: string): Promise<string> {
     const res = await fetch(`${stack.edgeUrl}/v1/realtime/client_secrets`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${APP_KEY}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ session: { type: 'realtime', model } }),
+      body: JSON.stringify({ session: { type: 'realtime', model, ...(instructions && { instructions }) } }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { value: string; expires_at: number };
@@ -121,8 +121,8 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
     return { page, errors };
   }
 
-  async function startCall(page: Page, model?: string): Promise<string> {
-    const apiKey = await clientSecret(model);
+  async function startCall(page: Page, model?: string, instructions?: string): Promise<string> {
+    const apiKey = await clientSecret(model, instructions);
     const baseUrl = `${stack.edgeUrl}/v1/realtime/calls`;
     const r = await page.evaluate(
       (args) =>
@@ -174,13 +174,19 @@ describe('OpenAI Agents SDK (WebRTC) in headless Chromium against Parley, only t
 
   it('connects with a client secret, hears the echo agent and sees Realtime events; the sideband watches, instructs, takes a tool result and hangs up', async () => {
     const { page, errors } = await sdkPage();
-    const callId = await startCall(page);
+    const callId = await startCall(page, 'echo', 'From the client secret.');
     expect(await sessionState(callId)).toMatchObject({ ok: true, state: 'connected' });
 
     // connect() resolved only after session.updated came back on oai-events for the SDK's own session.update.
     const first = await pageEvents(page);
     const created = first.find((e) => e.type === 'session.created');
-    expect(created?.session).toMatchObject({ type: 'realtime', id: callId, model: 'echo' });
+    // The session starts from the settings in the client secret; the SDK's own session.update then replaces them.
+    expect(created?.session).toMatchObject({
+      type: 'realtime',
+      id: callId,
+      model: 'echo',
+      instructions: 'From the client secret.',
+    });
     const updated = first.find((e) => e.type === 'session.updated');
     expect(updated?.session).toMatchObject({ instructions: 'Repeat what you hear.' });
 

@@ -39,6 +39,8 @@ export interface OaiSideband {
   register(sessionId: string, channel: OaiEventsChannel): void;
   unregister(sessionId: string, channel: OaiEventsChannel): void;
   publish(sessionId: string, envelope: RealtimeEventEnvelope): void;
+  /** The call's initial session.update (from its client secret), if one is waiting. */
+  takeInitial?(sessionId: string): Record<string, unknown> | undefined;
 }
 
 export interface OaiEventsChannelOptions {
@@ -81,6 +83,9 @@ export class OaiEventsChannel {
       for (const json of this.backlog.splice(0)) this.sendOnChannel(json);
     });
     opts.sideband?.register(opts.sessionId, this);
+    // Settings from the client secret are the session's starting point: applied before session.created.
+    const initial = opts.sideband?.takeInitial?.(opts.sessionId);
+    if (initial) this.applyInitial(initial);
     this.emit(this.mapper.sessionCreated());
   }
 
@@ -103,6 +108,18 @@ export class OaiEventsChannel {
     this.closed = true;
     this.opts.sideband?.publish(this.opts.sessionId, { ended: reason });
     this.opts.sideband?.unregister(this.opts.sessionId, this);
+  }
+
+  private applyInitial(event: Record<string, unknown>): void {
+    const { events, actions } = this.mapper.fromClient(JSON.stringify(event));
+    const error = events.find((e) => e.type === 'error');
+    // The edge checked these when it minted the secret; a mismatch is a version skew worth a log line.
+    if (error)
+      this.opts.log.warn(
+        { session: this.opts.sessionId, error: error.error },
+        'initial realtime settings refused',
+      );
+    for (const a of actions) this.act(a);
   }
 
   private act(a: OaiAction): void {

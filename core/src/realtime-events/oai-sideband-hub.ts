@@ -10,6 +10,10 @@ import {
 } from '@parley/shared/nats/realtime-subjects.js';
 import type { OaiEventsChannel, OaiSideband } from './oai-events-channel.js';
 
+/** A call's client connects within the transceiver's ICE timeout or not at all. */
+const INITIAL_HOLD_MS = 30_000;
+const MAX_HELD = 1_000;
+
 /**
  * The transceiver's end of the Realtime sideband: client events an edge
  * relays from an application's control WebSocket come in by request/reply on
@@ -18,6 +22,8 @@ import type { OaiEventsChannel, OaiSideband } from './oai-events-channel.js';
  */
 export class OaiSidebandHub implements OaiSideband {
   private readonly channels = new Map<string, OaiEventsChannel>();
+  /** Initial session settings waiting for their call's channel, oldest first. */
+  private readonly initial = new Map<string, { event: Record<string, unknown>; at: number }>();
   private readonly sub: Subscription;
   /** Control requests that did not decode. */
   rejected = 0;
@@ -26,6 +32,7 @@ export class OaiSidebandHub implements OaiSideband {
     private readonly nc: NatsConnection,
     transceiverId: string,
     private readonly log: Logger,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.sub = nc.subscribe(realtimeControlSubject(transceiverId), {
       callback: (_err, msg) => this.onControl(msg),
@@ -34,6 +41,12 @@ export class OaiSidebandHub implements OaiSideband {
 
   register(sessionId: string, channel: OaiEventsChannel): void {
     this.channels.set(sessionId, channel);
+  }
+
+  takeInitial(sessionId: string): Record<string, unknown> | undefined {
+    const held = this.initial.get(sessionId);
+    this.initial.delete(sessionId);
+    return held?.event;
   }
 
   unregister(sessionId: string, channel: OaiEventsChannel): void {
@@ -53,12 +66,28 @@ export class OaiSidebandHub implements OaiSideband {
     this.sub.unsubscribe();
   }
 
+  /**
+   * Bounded in count and age: a call whose client never opens `oai-events`
+   * (or never connects) must not leave its settings here for good.
+   */
+  private holdInitial(sessionId: string, event: Record<string, unknown>): void {
+    const now = this.now();
+    for (const [id, held] of this.initial) {
+      if (now - held.at < INITIAL_HOLD_MS && this.initial.size < MAX_HELD) break;
+      this.initial.delete(id);
+    }
+    this.initial.set(sessionId, { event, at: now });
+  }
+
   private onControl(msg: Msg): void {
     let reply: RealtimeControlReply;
     try {
       const req = decodeJson(RealtimeControlRequest, msg.data);
       const channel = this.channels.get(req.sessionId);
-      if (!channel)
+      if (!channel && req.initial && req.event.type === 'session.update') {
+        this.holdInitial(req.sessionId, req.event);
+        reply = { ok: true };
+      } else if (!channel)
         reply = { ok: false, code: 'not_found', message: 'no realtime session with that id here' };
       else {
         channel.onClientEvent(JSON.stringify(req.event));

@@ -1,10 +1,19 @@
 import type { Server } from 'node:http';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { routeIdOfSession } from '@parley/shared/discovery/session-id.js';
 import type { TransceiverTable } from '@parley/shared/discovery/transceiver-table.js';
 import type { Logger } from '@parley/shared/log.js';
+import { encodeJson } from '@parley/shared/nats/codec.js';
+import {
+  type RealtimeControlRequest,
+  realtimeControlSubject,
+} from '@parley/shared/nats/realtime-subjects.js';
 import type { Hono } from 'hono';
 import type { SessionBroker } from '../signaling/session-broker.js';
 import { ClientSecrets, parseAppKeys } from './client-secrets.js';
+
+const INITIAL_TIMEOUT_MS = 1_000;
+
 import { mountRealtimeRoutes } from './realtime-routes.js';
 import { RealtimeSideband } from './sideband.js';
 
@@ -43,6 +52,27 @@ export function mountRealtimeFrontDoor(
     broker: deps.broker,
     log: deps.log,
     maxOfferBytes: deps.maxOfferBytes,
+    applyInitialSession: async (callId, session) => {
+      const routeId = routeIdOfSession(callId);
+      const t = routeId === undefined ? undefined : deps.table.byRouteId(routeId);
+      if (!t) return;
+      const body: RealtimeControlRequest = {
+        sessionId: callId,
+        event: { type: 'session.update', session },
+        initial: true,
+      };
+      try {
+        await deps.nc.request(realtimeControlSubject(t.id), encodeJson(body), {
+          timeout: INITIAL_TIMEOUT_MS,
+        });
+      } catch (err) {
+        // The call still works, with default settings; the client's own session.update can set them.
+        deps.log.warn(
+          { call: callId, err: (err as Error).message },
+          'initial realtime settings not delivered',
+        );
+      }
+    },
   });
   const sideband = new RealtimeSideband({ nc: deps.nc, table: deps.table, secrets, log: deps.log });
   deps.log.info(

@@ -11,8 +11,17 @@ const OTHER_KEY = 'sk-parley-app-key-that-is-long-enough-0002';
 function setup(opts: { keys?: string; now?: () => number; corsOrigins?: string[] } = {}) {
   const { app, broker } = makeApp(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {});
   const secrets = new ClientSecrets(parseAppKeys(opts.keys ?? APP_KEY), opts.now);
-  mountRealtimeRoutes(app, { secrets, broker, log: pino({ level: 'silent' }), maxOfferBytes: 64 * 1024 });
-  return { app, broker, secrets };
+  const initial: [string, Record<string, unknown>][] = [];
+  mountRealtimeRoutes(app, {
+    secrets,
+    broker,
+    log: pino({ level: 'silent' }),
+    maxOfferBytes: 64 * 1024,
+    applyInitialSession: async (id, session) => {
+      initial.push([id, session]);
+    },
+  });
+  return { app, broker, secrets, initial };
 }
 
 async function mint(app: ReturnType<typeof setup>['app'], body: unknown, key = APP_KEY) {
@@ -138,6 +147,31 @@ describe('POST /v1/realtime/calls', () => {
     expect(res.headers.get('location')?.split('/').pop()).toMatch(new RegExp(`^${ROUTE}-`));
     expect(broker.created[0]).toMatchObject({ offer: OFFER, agent: 'echo' });
     expect(broker.created[0]?.subject).toMatch(/^app:[0-9a-f]{16}$/);
+  });
+
+  it('hands the placed call the settings its secret carries (and nothing when it carries none)', async () => {
+    const { app, initial } = setup();
+    const plain = ((await (await mint(app, { session: { model: 'echo' } })).json()) as { value: string })
+      .value;
+    expect((await call(app, plain)).status).toBe(201);
+    expect(initial).toEqual([]);
+    const withSettings = (
+      (await (
+        await mint(app, {
+          session: {
+            type: 'realtime',
+            model: 'echo',
+            instructions: 'be brief',
+            audio: { input: { turn_detection: null } },
+          },
+        })
+      ).json()) as { value: string }
+    ).value;
+    const res = await call(app, withSettings);
+    const id = res.headers.get('location')?.split('/').pop();
+    expect(initial).toEqual([
+      [id, { type: 'realtime', instructions: 'be brief', audio: { input: { turn_detection: null } } }],
+    ]);
   });
 
   it('takes the application key itself (server-side callers), with the default agent', async () => {

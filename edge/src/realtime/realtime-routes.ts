@@ -29,6 +29,11 @@ export interface RealtimeRouteDeps {
   broker: SessionBroker;
   log: Logger;
   maxOfferBytes: number;
+  /**
+   * Hands a placed call the session settings its client secret carries
+   * (instructions, turn detection, tools…), to start from; best effort.
+   */
+  applyInitialSession?: (callId: string, session: Record<string, unknown>) => Promise<void>;
 }
 
 const BROKER_STATUS: Record<BrokerErrorCode, number> = {
@@ -90,12 +95,14 @@ export function mountRealtimeRoutes(app: Hono<any>, deps: RealtimeRouteDeps): vo
       // A client secret (browsers) or the application key itself (servers), as OpenAI allows.
       const appKey = secrets.appKey(header);
       let agent: string | undefined;
+      let initial: Record<string, unknown> | undefined;
       let subject: string;
       if (appKey) subject = `app:${appKey.id}`;
       else {
         const check = await secrets.verify(header);
         if (!check.ok) return unauthorized(check.detail);
         agent = check.agent;
+        initial = sessionSettings(check.session);
         subject = `app:${check.keyId}`;
       }
       const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
@@ -136,6 +143,8 @@ export function mountRealtimeRoutes(app: Hono<any>, deps: RealtimeRouteDeps): vo
           retry,
         );
       }
+      // Before the answer goes out, so the settings are there before the client can open oai-events.
+      if (initial) await deps.applyInitialSession?.(result.sessionId, initial);
       return c.body(result.answer, 201, {
         'Content-Type': 'application/sdp',
         Location: `${CALLS_PATH}/${result.sessionId}`,
@@ -221,6 +230,12 @@ export function parseSecretRequest(body: unknown): SecretRequestCheck {
     value.session = s;
   }
   return { ok: true, value };
+}
+
+/** What a secret's session says beyond naming the session kind and model; undefined when nothing. */
+function sessionSettings(session: Record<string, unknown>): Record<string, unknown> | undefined {
+  const { type: _t, object: _o, model: _m, ...rest } = session;
+  return Object.keys(rest).length > 0 ? { type: 'realtime', ...rest } : undefined;
 }
 
 function unauthorized(detail: string): Response {

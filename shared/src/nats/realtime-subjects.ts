@@ -31,6 +31,12 @@ export const RealtimeEventObject = z.looseObject({ type: z.string().min(1).max(1
 export const RealtimeControlRequest = z.object({
   sessionId: z.string().min(1).max(128),
   event: RealtimeEventObject,
+  /**
+   * The session settings a client secret carries, sent right after the call
+   * is placed: held until the call's `oai-events` channel opens, and applied
+   * before its session.created (as the call's initial settings).
+   */
+  initial: z.boolean().optional(),
 });
 export type RealtimeControlRequest = z.infer<typeof RealtimeControlRequest>;
 
