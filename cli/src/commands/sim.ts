@@ -50,7 +50,7 @@ export function registerSim(program: Command): void {
         const list = (s?: string) => (s ? s.split(',').map((x) => x.trim()) : undefined);
         const { buildTopology, readTopologyFile } = await import('@parley/loadtest/sim/topology.js');
         const { startSim } = await import('@parley/loadtest/sim/sim-stack.js');
-        const { runGeoCalls, drillKillCore, drillOverflow, drillRelayRestart, drillGatewayCut } =
+        const { runGeoCalls, drillKillCore, drillOverflow, drillRelayRestart, drillGatewayCut, measureMesh } =
           await import('@parley/loadtest/sim/scenarios.js');
         const { formatGeoTable } = await import('@parley/loadtest/sim/report.js');
         const { mintDevToken } = await import('@parley/edge/signaling/auth.js');
@@ -84,6 +84,8 @@ export function registerSim(program: Command): void {
             say(`token: ${token}\nready (Ctrl-C stops and removes everything)`);
             await new Promise(() => {});
           }
+          say('mesh: announcement age and request RTT from every edge to every cluster...');
+          const mesh = await measureMesh(sim);
           const geos = await runGeoCalls(sim, token, { calls: Number(o.calls), seconds: Number(o.seconds) });
           // Each drill leaves the world as it found it, except the last, which kills a core region.
           const failover: Record<string, unknown> = {};
@@ -102,9 +104,14 @@ export function registerSim(program: Command): void {
             }
           }
           const delay = await sim.delayStats();
-          if (o.json) process.stdout.write(`${JSON.stringify({ geos, failover, delay })}\n`);
+          if (o.json) process.stdout.write(`${JSON.stringify({ geos, failover, mesh, delay })}\n`);
           else {
             process.stdout.write(`${formatGeoTable(geos)}\n`);
+            for (const m of mesh)
+              process.stdout.write(
+                `\nmesh ${m.edge} → ${m.cluster}: request rtt p50 ${m.requestRttMs?.p50} ms (matrix ${m.predictedRttMs}), announcement age p50 ${m.announceAgeMs?.p50} ms max ${m.announceAgeMs?.max}`,
+              );
+            process.stdout.write('\n');
             for (const [name, figure] of Object.entries(failover))
               process.stdout.write(`\nfailover ${name}: ${JSON.stringify(figure)}`);
             process.stdout.write('\n');

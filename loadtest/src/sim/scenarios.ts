@@ -17,7 +17,7 @@ function jsonLines<T>(child: ChildProcess): Promise<T[]> {
       resolve(
         out
           .split('\n')
-          .filter((l) => l.startsWith('{'))
+          .filter((l) => l.startsWith('{') || l.startsWith('['))
           .map((l) => JSON.parse(l) as T),
       ),
     );
@@ -314,4 +314,41 @@ export async function drillGatewayCut(
     },
     reconnectMs,
   };
+}
+
+const MESH_PROBE = fileURLToPath(new URL('../../dist/sim/mesh-probe.js', import.meta.url));
+
+export interface MeshFigure {
+  edge: string;
+  cluster: string;
+  /** NATS request round trip from the edge's leaf node to a transceiver of the cluster. */
+  requestRttMs?: { p50: number; max: number; n: number };
+  /** Age of announcements on arrival at the edge: propagation through gateways and the leaf. */
+  announceAgeMs?: { p50: number; max: number; n: number };
+  /** The matrix's RTT between the edge region and the cluster's region. */
+  predictedRttMs: number;
+}
+
+/** Announcement propagation and request latency across gateways, from every edge region. */
+export async function measureMesh(sim: SimStack, opts: { seconds?: number } = {}): Promise<MeshFigure[]> {
+  const { topo } = sim;
+  const rows = await Promise.all(
+    topo.edges.map(async (edge) => {
+      const child = sim.spawnIn(
+        edge,
+        [
+          process.execPath,
+          MESH_PROBE,
+          JSON.stringify({ natsUrl: `nats://${topo.site(edge).address}:4222`, seconds: opts.seconds ?? 4 }),
+        ],
+        { PARLEY_LOG_LEVEL: 'silent' },
+      );
+      const [lines] = await jsonLines<Omit<MeshFigure, 'edge' | 'predictedRttMs'>[]>(child);
+      return (lines ?? []).map((l) => {
+        const core = topo.cores.find((c) => sim.clusterOfCore(c) === l.cluster);
+        return { edge, ...l, predictedRttMs: core ? topo.rttMs(edge, core) : Number.NaN };
+      });
+    }),
+  );
+  return rows.flat();
 }
