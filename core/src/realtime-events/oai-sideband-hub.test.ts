@@ -63,7 +63,9 @@ describe('OaiSidebandHub over NATS', () => {
     const sessionId = 'aaaaaaaaaaaa-sessionOne';
     const got: RealtimeEventEnvelope[] = [];
     const sub = edge.subscribe(realtimeEventsSubject(sessionId), {
-      callback: (_e, m) => got.push(decodeJson(RealtimeEventEnvelope, m.data)),
+      callback: (_e, m) => {
+        got.push(decodeJson(RealtimeEventEnvelope, m.data));
+      },
     });
     await edge.flush();
     const { channel, sent } = memoryChannel();
