@@ -179,6 +179,26 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     expect(sent.length).toBeGreaterThan(held + 5); // the reply is heard again
   });
 
+  it('Silero by default for agents that can be interrupted; energy for those that cannot (echo), unless asked', () => {
+    const mk = (bargeIn: boolean, turn?: unknown) =>
+      new VoicePipeline({
+        sessionId: 's',
+        agent: () => Object.assign(new TestAgent(), { bargeIn }),
+        sendRtp: () => {},
+        emit: () => {},
+        onAgentEnd: () => {},
+        log: createLogger('t', 'silent'),
+        turn,
+      });
+    const barged = mk(true);
+    expect(barged.detector).toBe('silero');
+    const echo = mk(false);
+    expect(echo.detector).toBe('energy');
+    const asked = mk(false, { detector: 'silero' });
+    expect(asked.detector).toBe('silero');
+    for (const p of [barged, echo, asked]) p.close();
+  });
+
   it('session settings: validated, applied over the defaults, changeable by session.update', () => {
     const { p } = setup({ hangoverMs: 300 });
     expect(p.turnConfig).toMatchObject({ detector: 'energy', hangoverMs: 300 });
