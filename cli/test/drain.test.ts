@@ -21,7 +21,7 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const KEY = Buffer.alloc(32, 5).toString('base64');
 const DRAIN_MS = 2_500;
 
-describe('transceiver drain on SIGTERM, with live calls', () => {
+describe('transceiver drain on SIGTERM, with live calls', { timeout: 90_000 }, () => {
   let nats: NatsServerProcess;
   let nc: NatsConnection;
   let tx: ChildProcess;
@@ -74,7 +74,7 @@ describe('transceiver drain on SIGTERM, with live calls', () => {
       }),
       { log: pino({ level: 'silent' }) },
     );
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     if (tx?.pid && isRunning(tx.pid)) tx.kill('SIGKILL');
@@ -154,7 +154,8 @@ describe('transceiver drain on SIGTERM, with live calls', () => {
     const endedAfter = performance.now() - sigterm;
     expect(ended.reason).toBe('shutdown');
     expect(endedAfter).toBeGreaterThan(DRAIN_MS - 200);
-    expect(endedAfter).toBeLessThan(DRAIN_MS + 2_500);
+    // The drain timer plus a loaded machine's delay in handling the signal and sending the event.
+    expect(endedAfter).toBeLessThan(DRAIN_MS + 4_000);
 
     const exitAt = await exited;
     expect(await waitUntilGone([tx.pid as number], 1_000)).toEqual([]);

@@ -157,9 +157,11 @@ describe('every metric the dashboard and alerts use is served by the real proces
       icePort: await freeUdpPort(),
       output: (l) => logs.push(l),
       env: { PARLEY_LOG_LEVEL: 'debug' },
+      // A loaded 2-core machine can take tens of seconds to start four processes.
+      readyTimeoutMs: 60_000,
     });
     // Traffic, so histograms and labelled counters have series: one call, a 404, a refused DELETE.
-    await runCall({ edgeUrl: stack.edgeUrl, token: stack.token, seconds: 1 });
+    await runCall({ edgeUrl: stack.edgeUrl, token: stack.token, seconds: 1, setupTimeoutMs: 30_000 });
     await fetch(`${stack.edgeUrl}/no-such-page`);
     await fetch(`${stack.edgeUrl}/v1/sessions/000000000000-x`, {
       method: 'DELETE',
@@ -171,7 +173,7 @@ describe('every metric the dashboard and alerts use is served by the real proces
       const text = await (await fetch(stack.info[name].metrics as string)).text();
       served.set(name, seriesOf(text));
     }
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await stack?.stop();
   });

@@ -3,6 +3,7 @@ import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runti
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { freeTcpPort } from '../net/free-port.js';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -52,15 +53,15 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   let metricsUrl: string | undefined;
   if (opts.metricsPort !== undefined) {
     const host = opts.metricsHost ?? '0.0.0.0';
+    // The exporter reads port 0 as "unset" and binds its default 9464: pick a free port instead.
+    const askedPort = opts.metricsPort === 0 ? await freeTcpPort(host) : opts.metricsPort;
     exporter = await new Promise<PrometheusExporter>((resolve, reject) => {
-      const e = new PrometheusExporter({ port: opts.metricsPort, host }, (err) =>
-        err ? reject(err) : resolve(e),
-      );
+      const e = new PrometheusExporter({ port: askedPort, host }, (err) => (err ? reject(err) : resolve(e)));
     });
     // The exporter's server knows the real port when 0 was asked for.
     const server = (exporter as unknown as { _server?: import('node:http').Server })._server;
     const addr = server?.address();
-    const port = typeof addr === 'object' && addr ? addr.port : opts.metricsPort;
+    const port = typeof addr === 'object' && addr ? addr.port : askedPort;
     metricsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;
   }
 
