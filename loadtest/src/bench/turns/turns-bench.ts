@@ -113,8 +113,8 @@ export async function benchTurns(opts: {
     dir: join(tmpdir(), 'parley-turns-corpus'),
     // Quick: 10 dB only (the targets' condition); full: 20, 10 and 5 dB.
     snrs: opts.quick ? [10] : [20, 10, 5],
-    turnSeconds: opts.quick ? 45 : 60,
-    bargeSeconds: opts.quick ? 45 : 60,
+    turnSeconds: opts.quick ? 30 : 60,
+    bargeSeconds: opts.quick ? 30 : 60,
   });
   progress(
     `corpus: ${corpus.tracks.length} tracks, ${corpus.spec.totalMinutes} min (${corpus.spec.speechMinutes} min of speech per condition) in ${Math.round(performance.now() - t0)} ms`,
