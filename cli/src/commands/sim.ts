@@ -20,6 +20,12 @@ export function registerSim(program: Command): void {
       '--no-drill',
       'skip the failover drills (overflow, relay restart, gateway cut, core region killed)',
     )
+    .option(
+      '--capacity',
+      'print the capacity model (markdown) for --sessions over the topology, from the bench results in results/, and exit',
+    )
+    .option('--sessions <n>', 'with --capacity: concurrent sessions', '1000000')
+    .option('--session-seconds <s>', 'with --capacity: mean session length', '300')
     .option('--cleanup', 'remove namespaces a crashed run left behind (ps????-*), and exit')
     .addHelpText(
       'after',
@@ -37,7 +43,38 @@ export function registerSim(program: Command): void {
         geos?: string;
         drill: boolean;
         cleanup?: boolean;
+        capacity?: boolean;
+        sessions: string;
+        sessionSeconds: string;
       }) => {
+        if (o.capacity) {
+          const { readTopologyFile } = await import('@parley/loadtest/sim/topology.js');
+          const { readCapacityInputs } = await import('@parley/loadtest/sim/capacity-inputs.js');
+          const { capacityModel, capacityMarkdown } = await import('@parley/loadtest/sim/capacity-model.js');
+          const { fileURLToPath } = await import('node:url');
+          const file = readTopologyFile();
+          const edges = Object.keys(file.edges);
+          const inputs = readCapacityInputs(fileURLToPath(new URL('../../../results', import.meta.url)));
+          const assumptions = {
+            sessions: Number(o.sessions),
+            sessionSeconds: Number(o.sessionSeconds),
+            utilization: 0.7,
+            edgeShare: Object.fromEntries(edges.map((e) => [e, 1 / edges.length])),
+            edgeCore: Object.fromEntries(edges.map((e) => [e, file.edges[e]?.core as string])),
+            cores: Object.keys(file.cores),
+            announcementsPerTransceiverPerSecond: 1,
+          };
+          const model = capacityModel(inputs, assumptions);
+          process.stdout.write(
+            capacityMarkdown(
+              inputs,
+              assumptions,
+              model,
+              `parley sim --capacity --sessions ${o.sessions} --session-seconds ${o.sessionSeconds}`,
+            ),
+          );
+          return;
+        }
         const { listOurNamespaces, removeNamespace, checkPrerequisites } = await import(
           '@parley/loadtest/sim/netns.js'
         );
