@@ -24,6 +24,7 @@ interface FirefoxCall {
   relay: string;
   browserVersion: string;
   connectMs: number;
+  waterfall: Record<'signaling' | 'ice' | 'dtls' | 'audio', number | null>;
   first: Stats;
   later: Stats;
   audio: { paused: boolean; time: number; live: boolean };
@@ -116,7 +117,15 @@ describe('browser voice client in headless Firefox (WebDriver BiDi), through the
 
   it('places a call: relay is the selected remote candidate, echo audio flows without loss, events channel open', () => {
     expect(call.failure).toBeUndefined();
-    console.log(`${call.browserVersion}: Talk → connected in ${call.connectMs} ms`);
+    const wf = call.waterfall;
+    console.log(
+      `${call.browserVersion}: Talk → connected in ${call.connectMs} ms; signaling ${wf.signaling} ms, ice ${wf.ice} ms, dtls ${wf.dtls} ms, first audio ${wf.audio} ms`,
+    );
+    // The page's waterfall is complete and in order, as with Chromium.
+    for (const stage of ['signaling', 'ice', 'dtls', 'audio'] as const)
+      expect(wf[stage], stage).toBeGreaterThan(0);
+    expect(wf.dtls).toBeGreaterThanOrEqual(wf.ice as number);
+    expect(wf.audio).toBeGreaterThanOrEqual(wf.dtls as number);
     expect(call.browserVersion).toMatch(/^firefox\//);
     // Firefox's own view of the path: the nominated pair goes to the relay.
     expect(call.first.connectionState).toBe('connected');

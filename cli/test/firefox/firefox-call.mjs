@@ -126,6 +126,11 @@ try {
   await waitForState(page, 'connected').finally(() => clearInterval(watch));
   out.connectMs = Math.round(performance.now() - t0);
   await page.waitForSelector('#waterfall li[data-stage="audio"][data-ms]', { timeout: 10_000 });
+  out.waterfall = await page.$$eval('#waterfall li', (rows) =>
+    Object.fromEntries(
+      rows.map((r) => [r.dataset.stage, r.dataset.ms === undefined ? null : Number(r.dataset.ms)]),
+    ),
+  );
   out.first = await stats(page);
   await sleep(3_000);
   out.later = await stats(page);
