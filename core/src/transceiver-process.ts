@@ -12,6 +12,7 @@ import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
 import { registerMediaMetrics } from './media/media-metrics.js';
 import { opusBackendName } from './media/opus-codec.js';
+import { preloadTurnDetection } from './media/turn/classifier-factory.js';
 import { Announcer } from './nats/announcer.js';
 import { serveSessions } from './nats/session-service.js';
 import { OaiSidebandHub } from './realtime-events/oai-sideband-hub.js';
@@ -58,6 +59,9 @@ export async function startTransceiver(
       { reason: tuning.nativeX25519.reason },
       'native X25519 unavailable: DTLS key exchange stays in JavaScript',
     );
+  // The turn detector's model loads here (synchronously, up to ~0.6 s), not inside a first call's setup.
+  const noSilero = preloadTurnDetection();
+  if (noSilero) log.warn({ reason: noSilero }, 'Silero VAD unavailable: sessions use the energy VAD');
   const mux = await bindMux(config.PARLEY_PRIVATE_ADDRESS, config.PARLEY_ICE_PORT, config.PARLEY_UDP_IO);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {

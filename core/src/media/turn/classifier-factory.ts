@@ -21,3 +21,12 @@ export function makeClassifier(detector: DetectorName, rate: number): MadeClassi
   }
   return { classifier: new EnergyClassifier(), detector: 'energy' };
 }
+
+/**
+ * Loads the Silero model now (0.1-0.6 s of CPU, synchronous) so the first
+ * session's setup does not pay for it; returns why it cannot load, if so.
+ */
+export function preloadTurnDetection(): string | undefined {
+  const model = sharedSilero();
+  return model instanceof SileroUnavailable ? model.message : undefined;
+}
