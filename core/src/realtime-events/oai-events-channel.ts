@@ -20,6 +20,7 @@ export interface OaiChannel {
   send(text: string): void;
   onOpen(fn: () => void): void;
   onMessage(fn: (text: string) => void): void;
+  onClose?(fn: () => void): void;
 }
 
 /**
@@ -51,6 +52,12 @@ export interface OaiEventsChannelOptions {
   /** ms since the session's pipeline started (audio_start_ms). */
   now: () => number;
   log: Logger;
+  /**
+   * The client closed `oai-events`. OpenAI's clients close it as they hang
+   * up (then the peer connection, which the server would otherwise only
+   * notice when consent runs out); the session ends the call.
+   */
+  onClientClosed?: () => void;
 }
 
 /** Server events held until the channel opens; past this they are dropped and counted. */
@@ -79,6 +86,9 @@ export class OaiEventsChannel {
       newId: (prefix) => `${prefix}_${randomBytes(12).toString('base64url')}`,
     });
     opts.channel.onMessage((text) => this.onClientEvent(text));
+    opts.channel.onClose?.(() => {
+      if (!this.closed) opts.onClientClosed?.();
+    });
     opts.channel.onOpen(() => {
       for (const json of this.backlog.splice(0)) this.sendOnChannel(json);
     });

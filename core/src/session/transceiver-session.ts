@@ -325,6 +325,8 @@ export class TransceiverSession implements MuxEndpoint {
         sideband,
         now,
         log,
+        // The Realtime client hung up (closing its channel, then the connection).
+        onClientClosed: () => void this.close('deleted'),
       });
       // Media often starts before the data channel: the client still learns what is under way.
       for (const e of this.oaiReplay.current()) this.oai.onParleyEvent(e);

@@ -37,6 +37,8 @@ export interface EventChannel {
   onOpen(fn: () => void): void;
   /** Text the client sends (the Realtime `oai-events` channel carries client events). */
   onMessage(fn: (text: string) => void): void;
+  /** The channel closed (the client reset its stream, or the association ended). */
+  onClose(fn: () => void): void;
 }
 
 export interface LitePeerOptions {
@@ -267,5 +269,6 @@ function wrapChannel(dc: RTCDataChannel): EventChannel {
       else dc.stateChanged.subscribe((s) => s === 'open' && fn());
     },
     onMessage: (fn) => dc.onMessage.subscribe((m) => fn(typeof m === 'string' ? m : m.toString('utf8'))),
+    onClose: (fn) => dc.stateChanged.subscribe((s) => s === 'closed' && fn()),
   };
 }
