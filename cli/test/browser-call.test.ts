@@ -41,13 +41,15 @@ describe('browser voice client in headless Chromium, through the local stack', (
         relayPort,
         icePort,
         output: (l) => logs.push(l),
+        // A busy 2-core machine can take more than the default 20 s to start a service.
+        readyTimeoutMs: 60_000,
         // info: the transceiver logs why each session closed, which the hang-up tests read.
         env: { PARLEY_LOG_LEVEL: 'info', PARLEY_DEV_TOKEN_ENDPOINT: '1' },
       }),
       launchChromium(),
     ]);
     nc = await connect({ servers: stack.natsUrl });
-  }, 60_000);
+  }, 200_000);
 
   afterAll(async () => {
     await chromium?.close();

@@ -142,6 +142,7 @@ describe('parley call and loadtest fetch their token from a loopback dev edge', 
       relayPort: await freeUdpPort(),
       icePort: await freeUdpPort(),
       jwtSecret: SECRET,
+      readyTimeoutMs: 60_000,
       env: { PARLEY_LOG_LEVEL: 'warn' },
     });
     // A second, production-style edge on the same NATS: JWT auth, no dev token endpoint.
@@ -165,7 +166,7 @@ describe('parley call and loadtest fetch their token from a loopback dev edge', 
       plainEdge?.once('message', () => resolve());
       plainEdge?.once('exit', (c) => reject(new Error(`edge exited with ${c}`)));
     });
-  }, 60_000);
+  }, 200_000);
 
   afterAll(async () => {
     if (plainEdge && plainEdge.exitCode === null) {
