@@ -140,11 +140,14 @@ if (!kubectl && !kustomize) {
       expectOneIcePort(docs);
     });
 
-    it('exposes at most one LoadBalancer: the relay, with exactly one UDP port', () => {
+    it('exposes at most one LoadBalancer: the relay, with exactly one UDP port and the ICE-TCP port', () => {
       const lbs = docs.filter((d) => d.kind === 'Service' && d.spec.type === 'LoadBalancer');
       for (const s of lbs) {
         expect(s.metadata.name).toBe('parley-relay');
-        expect(s.spec.ports.map((p: Obj) => [p.protocol, p.port])).toEqual([['UDP', 3478]]);
+        expect(s.spec.ports.map((p: Obj) => [p.protocol, p.port])).toEqual([
+          ['UDP', 3478],
+          ['TCP', 443],
+        ]);
         expect(s.spec.allocateLoadBalancerNodePorts).toBe(false);
         expect(s.spec.externalTrafficPolicy ?? 'Cluster').toBe('Cluster'); // "Local" would allocate a health-check node port
         expect(s.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-healthcheck-port']).toBe(
@@ -166,10 +169,10 @@ if (!kubectl && !kustomize) {
       docs = await render(join(k8sDir, 'overlays', 'edge-region'));
     });
 
-    it('runs the relay behind a one-port UDP LoadBalancer with a liveness probe', () => {
+    it('runs the relay behind a LoadBalancer with one UDP port and ICE-TCP on 443, with a liveness probe', () => {
       const svc = byName(docs, 'Service', 'parley-relay');
       expect(svc?.spec.type).toBe('LoadBalancer');
-      expect(svc?.spec.ports).toHaveLength(1);
+      expect(svc?.spec.ports).toHaveLength(2);
       const relay = containers(byName(docs, 'Deployment', 'parley-relay') as Obj)[0];
       expect(relay.livenessProbe.httpGet).toEqual({ path: '/metrics', port: 'metrics' });
       expect(relay.ports.find((p: Obj) => p.name === 'relay')).toEqual({
@@ -177,12 +180,27 @@ if (!kubectl && !kustomize) {
         containerPort: 3478,
         protocol: 'UDP',
       });
+      // ICE-TCP: the unprivileged container port behind the Service's 443, and the relay told to listen there.
+      expect(relay.ports.find((p: Obj) => p.name === 'relay-tcp')).toEqual({
+        name: 'relay-tcp',
+        containerPort: 4443,
+        protocol: 'TCP',
+      });
+      expect(relay.env.find((e: Obj) => e.name === 'PARLEY_RELAY_TCP_PORT')?.value).toBe('4443');
+      expect(svc?.spec.ports.find((p: Obj) => p.protocol === 'TCP')).toMatchObject({
+        port: 443,
+        targetPort: 'relay-tcp',
+      });
       expect(byName(docs, 'PodDisruptionBudget', 'parley-relay')).toBeDefined();
     });
 
     it('advertises one of the relay EIPs and serves signaling only through the HTTPS Ingress', () => {
       const cm = docs.find((d) => d.kind === 'ConfigMap');
       expect(cm?.data.PARLEY_RELAY_ADVERTISE).toMatch(/^\d+\.\d+\.\d+\.\d+:3478$/);
+      // The same EIP on the ICE-TCP port.
+      expect(cm?.data.PARLEY_RELAY_TCP_ADVERTISE).toBe(
+        `${cm?.data.PARLEY_RELAY_ADVERTISE.split(':')[0]}:443`,
+      );
       expect(byName(docs, 'Service', 'parley-edge')?.spec.type).toBe('ClusterIP');
       const edge = containers(byName(docs, 'Deployment', 'parley-edge') as Obj)[0];
       expect(edge.readinessProbe.httpGet.path).toBe('/healthz');

@@ -82,7 +82,7 @@ describe('public exposure', () => {
     expect(rules.filter((r) => r.direction === 'ingress').length).toBeGreaterThanOrEqual(12);
   });
 
-  it("the relay NLB's security group opens exactly one port to the world: UDP 3478", () => {
+  it("the relay NLB's security group opens exactly two ports to the world: UDP 3478 and ICE-TCP 443", () => {
     const nlbs = resources(files, 'aws_lb').filter((l) => l.body.load_balancer_type === 'network');
     expect(nlbs.length).toBe(1);
     const nlbSgs: string[] = nlbs[0].body.security_groups.map(expr);
@@ -90,9 +90,12 @@ describe('public exposure', () => {
     const publicRules = rules.filter(
       (r) => r.dir === nlbs[0].file.dir && r.sg === nlbSgs[0] && r.direction === 'ingress' && worldOpen(r),
     );
-    expect(publicRules.map((r) => [r.protocol, r.from, r.to])).toEqual([['udp', 3478, 3478]]);
+    expect(publicRules.map((r) => [r.protocol, r.from, r.to]).sort()).toEqual([
+      ['tcp', '${local.relay_tcp_public_port}', '${local.relay_tcp_public_port}'],
+      ['udp', 3478, 3478],
+    ]);
     // ...and nothing else reaches that security group at all.
-    expect(rules.filter((r) => r.sg === nlbSgs[0] && r.direction === 'ingress').length).toBe(1);
+    expect(rules.filter((r) => r.sg === nlbSgs[0] && r.direction === 'ingress').length).toBe(2);
   });
 
   it('the only other world-open ingress is HTTPS on the signaling ALB', () => {
@@ -111,7 +114,7 @@ describe('public exposure', () => {
   it('there is no plain-HTTP listener', () => {
     const listeners = resources(files, 'aws_lb_listener');
     expect(listeners.filter((l) => l.body.protocol === 'HTTP')).toEqual([]);
-    expect(listeners.map((l) => l.body.protocol).sort()).toEqual(['HTTPS', 'UDP']);
+    expect(listeners.map((l) => l.body.protocol).sort()).toEqual(['HTTPS', 'TCP', 'UDP']);
   });
 
   it('world-wide egress is limited to HTTPS (AWS APIs, registry)', () => {

@@ -1,4 +1,5 @@
-# Public media path: client --UDP 3478--> NLB (static EIP per zone) --> relay.
+# Public media path: client --UDP 3478--> NLB (static EIP per zone) --> relay,
+# and for clients whose UDP is blocked, ICE-TCP: --TCP 443--> NLB --> relay 4443.
 # UDP target groups always preserve the client IP; the relay instances only
 # admit traffic that came through the NLB's security group.
 
@@ -27,6 +28,24 @@ resource "aws_vpc_security_group_ingress_rule" "relay_nlb_public_udp" {
   from_port         = 3478
   to_port           = 3478
   cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "relay_nlb_public_tcp" {
+  security_group_id = aws_security_group.relay_nlb.id
+  description       = "ICE-TCP (RFC 6544) for clients whose UDP is blocked"
+  ip_protocol       = "tcp"
+  from_port         = local.relay_tcp_public_port
+  to_port           = local.relay_tcp_public_port
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "relay_nlb_to_relay_tcp" {
+  security_group_id            = aws_security_group.relay_nlb.id
+  description                  = "Forward ICE-TCP to relays"
+  ip_protocol                  = "tcp"
+  from_port                    = local.relay_tcp_port
+  to_port                      = local.relay_tcp_port
+  referenced_security_group_id = module.relay_fleet.security_group_id
 }
 
 resource "aws_vpc_security_group_egress_rule" "relay_nlb_to_relay" {
@@ -100,6 +119,50 @@ resource "aws_lb_listener" "relay" {
   }
 
   tags = local.tags
+}
+
+# Instance targets keep the client's address on TCP too, so the relay's per-IP limits see real clients.
+resource "aws_lb_target_group" "relay_tcp" {
+  name                 = "${var.name}-relay-tcp"
+  port                 = local.relay_tcp_port
+  protocol             = "TCP"
+  target_type          = "instance"
+  vpc_id               = var.vpc_id
+  deregistration_delay = var.relay_deregistration_delay_seconds
+
+  health_check {
+    protocol            = "HTTP"
+    port                = tostring(local.relay_metrics_port)
+    path                = "/metrics"
+    matcher             = "200"
+    interval            = 10
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+  }
+
+  tags = local.tags
+}
+
+resource "aws_lb_listener" "relay_tcp" {
+  load_balancer_arn = aws_lb.relay.arn
+  port              = local.relay_tcp_public_port
+  protocol          = "TCP"
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.relay_tcp.arn
+  }
+
+  tags = local.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "relay_tcp_from_nlb" {
+  security_group_id            = module.relay_fleet.security_group_id
+  description                  = "Client ICE-TCP via the NLB (client IP preserved)"
+  ip_protocol                  = "tcp"
+  from_port                    = local.relay_tcp_port
+  to_port                      = local.relay_tcp_port
+  referenced_security_group_id = aws_security_group.relay_nlb.id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "relay_from_nlb" {

@@ -74,6 +74,18 @@ run "edge_region_rules" {
   }
 
   assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_tcp.cidr_ipv4 == "0.0.0.0/0" &&
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_tcp.ip_protocol == "tcp" &&
+      aws_vpc_security_group_ingress_rule.relay_nlb_public_tcp.from_port == 443 &&
+      aws_lb_listener.relay_tcp.protocol == "TCP" && aws_lb_listener.relay_tcp.port == 443 &&
+      aws_lb_target_group.relay_tcp.protocol == "TCP" && aws_lb_target_group.relay_tcp.port == 4443 &&
+      aws_vpc_security_group_ingress_rule.relay_tcp_from_nlb.from_port == 4443
+    )
+    error_message = "ICE-TCP: public TCP 443 on the relay NLB, forwarded to the relays' unprivileged 4443."
+  }
+
+  assert {
     condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.relay_metrics : r.cidr_ipv4 != "0.0.0.0/0"])
     error_message = "Relay metrics must never be public."
   }
@@ -119,6 +131,16 @@ run "edge_region_rules" {
   assert {
     condition     = length(regexall("PARLEY_RELAY_ADVERTISE=203\\.0\\.113\\.10:3478", module.signaling_fleet.user_data)) == 2
     error_message = "Each zone's signaling instances must advertise that zone's relay EIP on port 3478."
+  }
+
+  assert {
+    condition     = length(regexall("PARLEY_RELAY_TCP_ADVERTISE=203\\.0\\.113\\.10:443", module.signaling_fleet.user_data)) == 2
+    error_message = "Each zone's signaling instances must advertise that zone's relay EIP on the ICE-TCP port 443."
+  }
+
+  assert {
+    condition     = length(regexall("PARLEY_RELAY_TCP_PORT=4443", module.relay_fleet.user_data)) == 1
+    error_message = "Relays must listen for ICE-TCP on 4443 (the NLB's 443 target)."
   }
 
   assert {
