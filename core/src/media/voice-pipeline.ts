@@ -178,6 +178,8 @@ export class VoicePipeline {
     const next = applyTurnUpdate(this.turnConfig, update);
     const prev = this.turnConfig;
     this.turnConfig = next;
+    // A pending barge-in belongs to the old policy: release the agent rather than hold it forever.
+    this.held = false;
     this.barge = this.buildBargeIn();
     if (
       next.detector !== prev.detector ||
