@@ -32,6 +32,15 @@ describe('Conversation', () => {
     expect(c.apply(ev({ type: 'transcript', role: 'agent', text: '' }))).toBe(false);
   });
 
+  it('puts the text of an interrupted reply that arrives after the barge-in before its mark', () => {
+    const c = new Conversation();
+    c.apply(ev({ type: 'transcript', role: 'user', text: 'question', t: 1 }));
+    c.apply(ev({ type: 'barge_in', t: 5 }));
+    c.apply(ev({ type: 'transcript', role: 'agent', text: 'the answ', final: true, t: 6 }));
+    c.apply(ev({ type: 'transcript', role: 'user', text: 'next', t: 7 }));
+    expect(c.items().map((i) => i.role)).toEqual(['user', 'agent', 'barge-in', 'user']);
+  });
+
   it('marks barge-ins between lines and records each turn’s first-reply latency', () => {
     const c = new Conversation();
     c.apply(ev({ type: 'latency.turn', totalMs: 640.5 }));

@@ -84,8 +84,16 @@ export class Conversation {
       final: f.final !== false,
       ...(t !== undefined && { t }),
     };
-    // A partial of the same speaker is superseded by its next version.
     const last = this.lines.at(-1);
+    // An interrupted reply's text can arrive after the barge-in (agents that send it when the reply
+    // ends): it belongs before the mark, which says the caller cut that reply short.
+    if (role === 'agent' && last?.role === 'barge-in') {
+      const before = this.lines.at(-2);
+      if (before?.role === 'agent' && !before.final) this.lines[this.lines.length - 2] = line;
+      else this.lines.splice(this.lines.length - 1, 0, line);
+      return true;
+    }
+    // A partial of the same speaker is superseded by its next version.
     if (last && last.role === role && !(last as TranscriptLine).final)
       this.lines[this.lines.length - 1] = line;
     else this.push(line);
