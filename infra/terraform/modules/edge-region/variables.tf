@@ -18,6 +18,12 @@ variable "cluster_name" {
   }
 }
 
+variable "clusters" {
+  type        = list(object({ name = string, rtt_ms = number }))
+  default     = []
+  description = "PARLEY_CLUSTERS: every core cluster this region's signaling may place sessions in, with the RTT from this region (ms) as the fallback for the one it measures over NATS. Sessions go to the nearest healthy cluster with room, then the next; /healthz then fails only when none of them has transceivers. Empty: cluster_name alone."
+}
+
 variable "vpc_id" {
   type        = string
   description = "VPC of this edge region."

@@ -28,6 +28,14 @@ locals {
     for region, c in local.regions.cores : region => { cidr = c.cidr, azs = c.azs, cluster_name = c.cluster_name }
   }
 
+  # Round-trip times between regions (ms), both directions, from regions.json's
+  # one-direction matrix: edges use them as fallback RTTs to each core.
+  rtt_ms = {
+    for a in keys(merge(local.regions.cores, local.regions.edges)) : a => {
+      for b in keys(merge(local.regions.cores, local.regions.edges)) : b => a == b ? 0 : try(local.regions.rtt_ms[a][b], local.regions.rtt_ms[b][a])
+    }
+  }
+
   # Edge regions: relays + signaling. core = the core region whose cluster
   # this edge places sessions in first (nearest by latency); the others are
   # its fallbacks, nearest first.

@@ -82,3 +82,8 @@ output "all_regions" {
   description = "Every region of the deployment (secret replicas go to each)."
   value       = sort(concat(keys(local.edges), keys(local.cores)))
 }
+
+output "rtt_ms" {
+  description = "Round-trip time in ms between any two regions (regions.json, published inter-region measurements); edges' fallback RTT to each core."
+  value       = local.rtt_ms
+}

@@ -53,6 +53,7 @@ module "edge" {
 
   name                 = "parley-${var.region}"
   cluster_name         = module.topology.cores[local.me.core].cluster_name
+  clusters             = [for region, c in module.topology.cores : { name = c.cluster_name, rtt_ms = module.topology.rtt_ms[var.region][region] }] # fail over nearest first
   vpc_id               = module.network.vpc_id
   availability_zones   = module.network.availability_zones
   public_subnet_ids    = module.network.public_subnet_ids
