@@ -33,8 +33,9 @@ describe('transceiver drain on SIGTERM, with live calls', { timeout: 90_000 }, (
     nats = await NatsServerProcess.start();
     nc = await connect({ servers: nats.url });
     nc.subscribe(ANNOUNCE_SUBJECT, {
-      callback: (_e, m) =>
-        announcements.push({ at: performance.now(), a: decodeJson(TransceiverAnnounce, m.data) }),
+      callback: (_e, m) => {
+        announcements.push({ at: performance.now(), a: decodeJson(TransceiverAnnounce, m.data) });
+      },
     });
     tx = spawnTied(
       process.execPath,
@@ -84,7 +85,8 @@ describe('transceiver drain on SIGTERM, with live calls', { timeout: 90_000 }, (
   });
 
   it('refuses new offers, keeps live calls until they end or the drain times out, then ends them with a reason', async () => {
-    const h = { tx: info as unknown as TransceiverProcess, nc } as Harness;
+    // openCall needs only the transceiver's id and route id and a NATS connection.
+    const h = { tx: info as unknown as TransceiverProcess, nc } as unknown as Harness;
     const health = async () => (await fetch(`${edge.url}/healthz`)).status;
     for (let i = 0; i < 100 && (await health()) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await health()).toBe(200);
