@@ -2,8 +2,8 @@ import { loadNativeSrtp } from '@parley/native/srtp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bump, fuzz, fuzzBytes, fuzzFloor, fuzzTimeout, invariant } from '../testing/fuzz.js';
+import type { SrtpProfile } from './profiles.js';
 import { SrtpSession } from './srtp-context.js';
-import type { SrtpProfile } from './srtp-engine.js';
 
 /**
  * SRTP/SRTCP unprotect is the first code that reads a media datagram's
