@@ -228,6 +228,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
+      // A stopped (SIGSTOP, debugger) child only acts on the SIGTERM once it runs again.
+      child.kill('SIGCONT');
       setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
     });
   }

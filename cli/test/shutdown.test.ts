@@ -267,6 +267,19 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     console.log(`dev children gone ${Math.round(performance.now() - t0)} ms after SIGKILL of parley dev`);
   }, 90_000);
 
+  it('SIGTERM with its nats-server frozen: parley dev and every child are gone within 15 s', async () => {
+    const p = run(await devArgs(), devEnv);
+    await p.ready;
+    const tree = descendantsOf(p.pid);
+    const nats = tree.find((r) => r.comm === 'nats-server');
+    expect(nats).toBeDefined();
+    process.kill(nats?.pid as number, 'SIGSTOP');
+    const { ms } = await terminate(p);
+    // Edge first, then relay, transceiver and agent together, then NATS: each child gets SIGKILL after 5 s.
+    expect(ms).toBeLessThan(15_000);
+    expect(await waitUntilGone(tree.map((r) => r.pid), 1_000)).toEqual([]);
+  }, 90_000);
+
   it('SIGKILL mid-start (nats-server and the first service up, others not yet): all exit', async () => {
     const p = run(await devArgs(), devEnv);
     const tree = await treeOf(p.pid, 2, 15_000);
