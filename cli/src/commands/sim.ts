@@ -47,6 +47,17 @@ export function registerSim(program: Command): void {
         sessions: string;
         sessionSeconds: string;
       }) => {
+        for (const [flag, v] of [
+          ['--calls', o.calls],
+          ['--seconds', o.seconds],
+          ['--sessions', o.sessions],
+          ['--session-seconds', o.sessionSeconds],
+        ] as const) {
+          if (!/^[1-9][0-9]*$/.test(v)) {
+            process.stderr.write(`${flag} must be a positive integer\n`);
+            process.exit(2);
+          }
+        }
         if (o.capacity) {
           const { readTopologyFile } = await import('@parley/loadtest/sim/topology.js');
           const { readCapacityInputs } = await import('@parley/loadtest/sim/capacity-inputs.js');
