@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agent, AgentOutput, UserAudio } from '../agent/agent.js';
 import type { ClientEventBody } from './client-events.js';
 import { OpusEncoder } from './opus-codec.js';
+import { RnnoiseModule } from './turn/rnnoise-wasm.js';
 import { VoicePipeline } from './voice-pipeline.js';
 
 /** Manual clock and timers, so the pipeline runs without sockets or real time. */
@@ -197,6 +198,38 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     const asked = mk(false, { detector: 'silero' });
     expect(asked.detector).toBe('silero');
     for (const p of [barged, echo, asked]) p.close();
+  });
+
+  it('noise suppression (RNNoise) cleans what the detector and the agent get, when the session asks', async () => {
+    await RnnoiseModule.load();
+    let seed = 9;
+    const hiss = () =>
+      Int16Array.from({ length: 960 }, () => {
+        seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+        return Math.round((seed / 0x7fffffff - 0.5) * 3_000);
+      });
+    const level = (frames: UserAudio[]) => {
+      let e = 0;
+      let n = 0;
+      for (const f of frames)
+        for (const v of f.pcm) {
+          e += v * v;
+          n++;
+        }
+      return Math.sqrt(e / n);
+    };
+    const plain = setup();
+    const cleaned = setup({ noiseSuppression: true });
+    for (let i = 0; i < 100; i++) {
+      const f = hiss();
+      plain.sendFrame(f);
+      cleaned.sendFrame(f);
+    }
+    const late = (a: TestAgent) => a.frames.slice(50);
+    // Same 2 s of white noise through Opus: clearly less of it reaches the agent once RNNoise has
+    // learnt it (6.7 dB here; without the suppressor the two are identical, 0 dB).
+    expect(20 * Math.log10(level(late(plain.agent)) / level(late(cleaned.agent)))).toBeGreaterThan(4);
+    expect(cleaned.agent.frames.every((f) => f.pcm.length === 320)).toBe(true);
   });
 
   it('session settings: validated, applied over the defaults, changeable by session.update', () => {

@@ -156,10 +156,10 @@ export class VoicePipeline {
     const asked = typeof opts.turn === 'object' && opts.turn !== null && 'detector' in opts.turn;
     if (!this.agent.bargeIn && !asked) this.turnConfig = { ...this.turnConfig, detector: 'energy' };
     this.vad = this.buildVad();
-    this.buildSuppressor();
     // Agents that take RTP payloads as they are (rtp-echo) need no codec, resampler or pacer:
     // skipping them saves ~100 KiB of WebAssembly heap and the setup CPU per session.
     if (!this.agent.onRtpPayload) this.pcmPath = this.buildPcmPath();
+    this.buildSuppressor();
     opts.emit({
       type: 'session.ready',
       sessionId: opts.sessionId,
