@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -163,6 +164,14 @@ describe('every metric the dashboard and alerts use is served by the real proces
     // Traffic, so histograms and labelled counters have series: one call, a 404, a refused DELETE.
     await runCall({ edgeUrl: stack.edgeUrl, token: stack.token, seconds: 1, setupTimeoutMs: 30_000 });
     await fetch(`${stack.edgeUrl}/no-such-page`);
+    // And one request Node's parser refuses (answered 400 problem+json, counted apart).
+    await new Promise<void>((resolve) => {
+      const url = new URL(stack.edgeUrl);
+      const sock = netConnect(Number(url.port), url.hostname, () => sock.end('NOT HTTP\r\n\r\n'));
+      sock.on('close', () => resolve());
+      sock.on('error', () => resolve());
+      sock.resume();
+    });
     await fetch(`${stack.edgeUrl}/v1/sessions/000000000000-x`, {
       method: 'DELETE',
       headers: { Authorization: `Bearer ${stack.token}` },
@@ -218,6 +227,7 @@ describe('every metric the dashboard and alerts use is served by the real proces
       'parley_edge_http_request_duration_seconds_bucket',
       'parley_edge_nats_request_duration_seconds_bucket',
       'parley_edge_placements_total',
+      'parley_edge_http_client_errors_total',
     ])
       expect(edge?.has(metric), metric).toBe(true);
   });

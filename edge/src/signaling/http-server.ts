@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { type Counter, metrics } from '@opentelemetry/api';
 import type { Logger } from '@parley/shared/log.js';
 import type { MiddlewareHandler } from 'hono';
 import { PROBLEM_CONTENT_TYPE, problemBody, problemResponse, statusTitle } from './problem.js';
@@ -99,6 +100,15 @@ const CLIENT_ERROR_DETAIL: Record<number, string> = {
   431: 'request headers too large',
 };
 
+let clientErrorCounter: Counter | undefined;
+/** Requests Node refused before any handler ran (they never reach parley_edge_http_requests_total). */
+function clientErrors(): Counter {
+  clientErrorCounter ??= metrics.getMeter('parley.edge').createCounter('parley_edge_http_client_errors', {
+    description: "Requests refused by Node's HTTP parser or its timers, by the status answered",
+  });
+  return clientErrorCounter;
+}
+
 /**
  * Answers errors raised by Node's HTTP parser and request timers as
  * problem+json instead of Node's bare text, then closes the connection: the
@@ -113,6 +123,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket, lo
   }
   const status = statusForClientError(err);
   log.debug({ code: err.code, status }, 'http client error');
+  clientErrors().add(1, { status: String(status) });
   const body = JSON.stringify(problemBody(status, { detail: CLIENT_ERROR_DETAIL[status] }));
   socket.end(
     `HTTP/1.1 ${status} ${statusTitle(status)}\r\n` +
