@@ -153,6 +153,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           ...common,
           PARLEY_RELAY_HOST: bind,
           PARLEY_RELAY_PORT: String(opts.relayPort),
+          // ICE-TCP on the same number as the UDP port (TCP and UDP ports are separate): no privilege needed.
+          PARLEY_RELAY_TCP_PORT: String(opts.relayPort),
           PARLEY_RELAY_UPSTREAM_HOST: host,
           PARLEY_METRICS_PORT: metrics,
         };
@@ -162,6 +164,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           PARLEY_HTTP_HOST: bind,
           PARLEY_HTTP_PORT: String(opts.httpPort),
           PARLEY_RELAY_ADVERTISE: `${advertise.includes(':') ? `[${advertise}]` : advertise}:${opts.relayPort}`,
+          PARLEY_RELAY_TCP_ADVERTISE: `${advertise.includes(':') ? `[${advertise}]` : advertise}:${opts.relayPort}`,
           PARLEY_AUTH: 'jwt',
           PARLEY_AUTH_JWT_SECRET: jwtSecret,
           // The page at / fetches a token from the loopback-only /dev/token, so opening the URL just works.
