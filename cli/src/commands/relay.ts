@@ -13,7 +13,9 @@ export function registerRelay(program: Command): void {
       'after',
       '\nEnvironment: NATS_URL, PARLEY_TOKEN_KEYS (required; the same keys as the transceivers),\n' +
         'PARLEY_RELAY_IDLE_TIMEOUT_MS (30000), PARLEY_RELAY_MAX_FLOWS (100000),\n' +
-        'PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND (200; 0 = no limit).\n' +
+        'PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND (200; 0 = no limit), PARLEY_RELAY_MAX_FLOWS_PER_TOKEN (8),\n' +
+        'PARLEY_RELAY_MAX_FLOWS_PER_IP (512), PARLEY_RELAY_TCP_PORT (443: ICE-TCP for UDP-blocked clients; 0 = off).\n' +
+        'Starts without NATS: until discovery is live it forwards to the transceiver address signed in the token.\n' +
         'No sessions, no media keys: restart it at any time; flows rebuild on the next STUN consent check.\n' +
         '\nExamples:\n' +
         '  PARLEY_TOKEN_KEYS=$(parley keygen) parley relay\n' +
