@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Body, blocks, expr, loadTerraform, resources, type TfFile } from './lib/hcl.js';
 import { modulesDir, rel } from './lib/paths.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an HCL interpolation, compared as the parsed text
+const TCP_PORT_EXPR = '${local.relay_tcp_public_port}';
+
 const WORLD = new Set(['0.0.0.0/0', '::/0']);
 
 interface Rule {
@@ -91,7 +94,7 @@ describe('public exposure', () => {
       (r) => r.dir === nlbs[0].file.dir && r.sg === nlbSgs[0] && r.direction === 'ingress' && worldOpen(r),
     );
     expect(publicRules.map((r) => [r.protocol, r.from, r.to]).sort()).toEqual([
-      ['tcp', '${local.relay_tcp_public_port}', '${local.relay_tcp_public_port}'],
+      ['tcp', TCP_PORT_EXPR, TCP_PORT_EXPR],
       ['udp', 3478, 3478],
     ]);
     // ...and nothing else reaches that security group at all.

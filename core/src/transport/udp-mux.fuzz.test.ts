@@ -63,7 +63,7 @@ describe('UdpMux under fuzzing', () => {
           },
         };
       });
-      SESSIONS.forEach((s, i) => mux.register(s.ufrag, endpoints[i] as MuxEndpoint));
+      for (const [i, s] of SESSIONS.entries()) mux.register(s.ufrag, endpoints[i] as MuxEndpoint);
 
       const usernames = [...SESSIONS.map((s) => `${s.ufrag}:${CLIENT}`), `someone-else:${CLIENT}`];
       const samples = [

@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { injectTraceContext } from '@parley/shared/telemetry/nats-trace.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { pino } from 'pino';
