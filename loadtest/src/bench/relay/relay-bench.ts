@@ -119,6 +119,10 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
         PARLEY_METRICS_PORT: String(await freeTcpPort()),
         // The per-IP limiter would throttle opening this many flows from one address; it is not what is measured.
         PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
+        // Every bench flow comes from 127.0.0.1: the per-IP flow cap (512) would refuse most of them.
+        PARLEY_RELAY_MAX_FLOWS_PER_IP: String(o.flows + 16),
+        // UDP only; the default ICE-TCP port (443) may be taken on a shared machine.
+        PARLEY_RELAY_TCP_PORT: '0',
       },
       cpu: o.cpus.underTest,
     });

@@ -79,6 +79,8 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
         PARLEY_METRICS_PORT: String(await freeTcpPort()),
         // Every bench call comes from 127.0.0.1; the per-IP flow limiter is not under test.
         PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
+        // ICE-TCP off: bench calls are UDP, and the default (443) may be taken on a shared machine.
+        PARLEY_RELAY_TCP_PORT: '0',
       },
       cpu: o.otherCpu,
     });
