@@ -104,6 +104,16 @@ export class OutboundAudio {
     }
   }
 
+  /** Speech over the agent, not yet an interruption: its audio waits, nothing is lost. */
+  pause(): void {
+    this.pacer.pause();
+  }
+
+  /** The speech over the agent ended short of an interruption: the held audio goes on. */
+  resume(): void {
+    this.pacer.resume();
+  }
+
   /** Barge-in: drops queued and partial audio; returns the frames dropped. */
   stop(): number {
     const dropped = this.pacer.clear() + (this.assembler.partial > 0 ? 1 : 0);

@@ -53,6 +53,38 @@ describe('RtpPacer', () => {
     expect(time.pending()).toBe(0);
   });
 
+  it('pause holds every queued frame (none sent, none dropped); resume sends them all as a new talkspurt', () => {
+    const { time, sent, pacer } = setup();
+    for (let i = 0; i < 20; i++) pacer.enqueue(i);
+    time.advance(90); // frames 0-4 at 0, 20, 40, 60, 80 ms
+    expect(sent).toHaveLength(5);
+    pacer.pause();
+    pacer.enqueue(20); // the agent keeps talking while held
+    time.advance(300);
+    expect(sent).toHaveLength(5);
+    expect(pacer.queued).toBe(16);
+    expect(pacer.dropped).toBe(0);
+    expect(time.pending()).toBe(0); // no timer spins while paused
+    pacer.resume();
+    time.advance(1_000);
+    expect(sent.map((s) => s.frame)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    const first = sent[5] as PacerSend<number>;
+    expect(first.marker).toBe(true); // a new talkspurt after the hold...
+    // ...whose timestamp moved on by the 310 ms since the last packet (rounded to frames).
+    expect(first.timestamp - (sent[4] as PacerSend<number>).timestamp).toBe(16 * 960);
+    expect(pacer.dropped).toBe(0);
+  });
+
+  it('clear drops what a pause held and leaves the pacer unpaused for the next reply', () => {
+    const { time, sent, pacer } = setup();
+    for (let i = 0; i < 10; i++) pacer.enqueue(i);
+    pacer.pause();
+    expect(pacer.clear()).toBe(9);
+    pacer.enqueue(100);
+    time.advance(100);
+    expect(sent.map((s) => s.frame)).toEqual([0, 100]);
+  });
+
   it('goes idle when the queue runs dry and resumes with the timestamp advanced by the silence, marker set', () => {
     const { time, sent, pacer } = setup();
     pacer.enqueue(1);

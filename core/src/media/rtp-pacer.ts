@@ -65,6 +65,7 @@ export class RtpPacer<T> {
   private readonly hurryMs: number;
   private lastLiveIndex?: number;
   private closed = false;
+  private paused = false;
 
   constructor(private readonly opts: PacerOptions<T>) {
     this.frameMs = opts.frameMs ?? 20;
@@ -85,7 +86,29 @@ export class RtpPacer<T> {
       return;
     }
     this.queue.push(frame);
-    if (!this.cancel) this.start();
+    if (!this.cancel && !this.paused) this.start();
+  }
+
+  /**
+   * Holds what is queued without dropping it (speech over the agent that may
+   * be only a backchannel): nothing is sent until resume() or clear().
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+
+  /**
+   * Sends the held frames from where they stopped, as a new talkspurt: the
+   * RTP timestamp jumps by the time held and the marker is set (as after any
+   * silence), so receivers play the rest without a glitch of stale timing.
+   */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.queued > 0 && !this.closed) this.start();
   }
 
   /** Drops the oldest queued frame (for live audio a stale frame is worth less than a gap). */
@@ -99,6 +122,7 @@ export class RtpPacer<T> {
   /** Drops everything queued (barge-in); returns how many frames were dropped. */
   clear(): number {
     const n = this.queued;
+    this.paused = false;
     this.queue.length = 0;
     this.head = 0;
     this.cancel?.();
@@ -135,7 +159,7 @@ export class RtpPacer<T> {
 
   private onTimer(): void {
     this.cancel = undefined;
-    if (this.queued === 0) return;
+    if (this.queued === 0 || this.paused) return;
     const now = this.opts.now();
     if (this.headIsLive()) {
       this.sendLive(now);
@@ -179,7 +203,7 @@ export class RtpPacer<T> {
     this.lastSentAt = now;
     this.sent++;
     this.opts.send({ frame, timestamp, marker, sentAt: now });
-    if (this.queued > 0 && !this.closed)
+    if (this.queued > 0 && !this.closed && !this.paused)
       this.wait(
         this.headIsLive() ? now + this.frameMs - this.hurryMs : this.anchorAt + (k + 1) * this.frameMs,
       );

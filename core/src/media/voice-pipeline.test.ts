@@ -154,7 +154,8 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     // Audio stopped at the hold (the first speech frame), the interruption came with the confirmation.
     expect(barge.detectMs).toBe(0);
     expect(barge.confirmMs).toBeGreaterThanOrEqual(180);
-    expect(p.stats.heldPackets).toBeGreaterThan(5);
+    // Held by pausing the pacer: nothing was sent-and-discarded while held, the queue was kept until the confirmation.
+    expect(p.stats.heldPackets).toBe(0);
     // A new response plays again.
     agent.out.event({ type: 'response_started' });
     agent.out.audio(new Int16Array(3_200).fill(1_000), 16_000);
@@ -178,6 +179,9 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     expect(p.stats.bargeInsDropped).toBe(1);
     time.advance(200);
     expect(sent.length).toBeGreaterThan(held + 5); // the reply is heard again
+    // ...all of it: the hold paused the reply, it dropped nothing (2 s = 100 frames).
+    time.advance(3_000);
+    expect(sent.length).toBe(100);
   });
 
   it('Silero by default for agents that can be interrupted; energy for those that cannot (echo), unless asked', () => {

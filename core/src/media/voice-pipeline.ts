@@ -179,6 +179,7 @@ export class VoicePipeline {
     const prev = this.turnConfig;
     this.turnConfig = next;
     // A pending barge-in belongs to the old policy: release the agent rather than hold it forever.
+    if (this.held) this.pcmPath?.out.resume();
     this.held = false;
     this.barge = this.buildBargeIn();
     if (
@@ -251,7 +252,7 @@ export class VoicePipeline {
       sampleRate: this.rate,
       sendRtp: (payload, ts, marker) => {
         if (this.held) {
-          // Held, not queued: the agent's audio goes on (or is dropped by a confirmed barge-in).
+          // Only a frame already due as the hold began: the pacer is paused, the rest waits.
           this.count('heldPackets');
           return;
         }
@@ -432,8 +433,11 @@ export class VoicePipeline {
     if (a === 'hold') {
       if (!this.held) this.heldAt = this.now();
       this.held = true;
+      // Paused, not dropped: if this is only a backchannel, the reply goes on where it stopped.
+      this.pcmPath?.out.pause();
     } else if (a === 'resume') {
       this.held = false;
+      this.pcmPath?.out.resume();
       this.count('bargeInsDropped');
     } else if (a === 'interrupt') this.bargeIn();
   }
