@@ -1,8 +1,13 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
-import { CloseRequest, OfferRequest } from '@parley/shared/nats/schemas.js';
-import { closeSubject, offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
+import { CloseRequest, IceRestartRequest, OfferRequest } from '@parley/shared/nats/schemas.js';
+import {
+  closeSubject,
+  iceRestartSubject,
+  offerSubject,
+  sessionStateSubject,
+} from '@parley/shared/nats/subjects.js';
 import { withServerSpan } from '@parley/shared/telemetry/nats-trace.js';
 import type { SessionManager } from '../session/session-manager.js';
 
@@ -24,6 +29,15 @@ export function serveSessions(
     }),
     nc.subscribe(closeSubject(id), {
       callback: (_err, msg) => void handleClose(msg),
+    }),
+    nc.subscribe(iceRestartSubject(id), {
+      callback: (_err, msg) => {
+        try {
+          msg.respond(encodeJson(sessions.restartIce(decodeJson(IceRestartRequest, msg.data))));
+        } catch (e) {
+          msg.respond(encodeJson({ ok: false, code: 'bad_offer', message: (e as Error).message }));
+        }
+      },
     }),
     nc.subscribe(sessionStateSubject(id), {
       callback: (_err, msg) => {

@@ -1,5 +1,12 @@
 import type { Logger } from '@parley/shared/log.js';
-import type { CloseReply, OfferReply, OfferRequest, SessionInfoReply } from '@parley/shared/nats/schemas.js';
+import type {
+  CloseReply,
+  IceRestartReply,
+  IceRestartRequest,
+  OfferReply,
+  OfferRequest,
+  SessionInfoReply,
+} from '@parley/shared/nats/schemas.js';
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
 import type { OaiSideband } from '../realtime-events/oai-events-channel.js';
@@ -27,7 +34,10 @@ export interface SessionManagerOptions {
   onLoadChange?: () => void;
   /** Bounds concurrent setups (offer → DTLS up); without it every offer starts at once. */
   setupAdmission?: SetupAdmission;
-  /** A session ended: its routing token must stop opening relay flows (see SESSION_REVOKED_SUBJECT). */
+  /**
+   * A routing token must stop opening relay flows (see SESSION_REVOKED_SUBJECT): its session
+   * ended, or an ICE restart replaced it. Called once per token.
+   */
   onSessionEnded?: (routingToken: string, sessionId: string) => void;
   /** The Realtime sideband (oai-events sessions publish to it). */
   realtimeSideband?: OaiSideband;
@@ -118,6 +128,7 @@ export class SessionManager {
           if (state === 'connected' || state === 'closed') ticket.release();
         },
         onClosed: (s, reason) => this.onClosed(s, reason),
+        onTokenRetired: (s, token) => this.opts.onSessionEnded?.(token, s.id),
         realtimeSideband: this.opts.realtimeSideband,
       });
       this.sessions.set(session.id, session);
@@ -148,6 +159,14 @@ export class SessionManager {
     if (!session) return { ok: false, code: 'not_found', message: 'no such session' };
     await session.close(reason);
     return { ok: true };
+  }
+
+  /** WHIP PATCH: an ICE restart (or a trickle-only PATCH, answered with an empty fragment). */
+  restartIce(req: IceRestartRequest): IceRestartReply {
+    const session = this.sessions.get(req.sessionId);
+    if (!session) return { ok: false, code: 'not_found', message: 'no such session' };
+    const r = session.restartIce(req);
+    return r.ok ? { ok: true, sdpfrag: r.sdpfrag } : { ok: false, code: r.code, message: r.message };
   }
 
   info(sessionId: string): SessionInfoReply {
@@ -194,7 +213,7 @@ export class SessionManager {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     this.closedByReason.set(reason, (this.closedByReason.get(reason) ?? 0) + 1);
     if (reason !== 'setup_failed') this.opts.log.info({ session: session.id, reason }, 'session closed');
-    if (session.routingToken) this.opts.onSessionEnded?.(session.routingToken, session.id);
+    for (const token of session.routingTokens) this.opts.onSessionEnded?.(token, session.id);
     this.opts.onLoadChange?.();
     for (const w of this.closedWaiters) w();
   }

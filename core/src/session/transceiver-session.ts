@@ -4,6 +4,7 @@ import type { Logger } from '@parley/shared/log.js';
 import type { SessionState } from '@parley/shared/nats/schemas.js';
 import { preferredSrtpProfileIds } from '@parley/shared/srtp/srtp-engine.js';
 import { encodeToken, type TokenKeyring } from '@parley/shared/token/routing-token.js';
+import { serializeIceRestartFrag } from '@parley/shared/webrtc/ice-sdpfrag.js';
 import {
   type EventChannel,
   LitePeer,
@@ -60,6 +61,8 @@ export interface SessionOptions {
   log: Logger;
   onStateChange?: (session: TransceiverSession, state: SessionState) => void;
   onClosed: (session: TransceiverSession, reason: CloseReason) => void;
+  /** A routing token from before an ICE restart is no longer used: relays should revoke it now. */
+  onTokenRetired?: (session: TransceiverSession, token: string) => void;
   /** Where `oai-events` sessions publish Realtime events and take sideband client events. */
   realtimeSideband?: OaiSideband;
 }
@@ -73,6 +76,25 @@ export class SessionSetupError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** What an ICE restart request (WHIP PATCH) carries: the client's new credentials. */
+export interface IceRestartInput {
+  ufrag: string;
+  pwd: string;
+  /** The client's media section, echoed in the answer fragment with our candidates. */
+  mid?: string;
+}
+
+export type IceRestartResult =
+  | { ok: true; sdpfrag: string; restarted: boolean }
+  | { ok: false; code: 'not_connected' | 'internal'; message: string };
+
+/** ICE credentials of one generation (before and after a restart). */
+interface IceGeneration {
+  localUfrag: string;
+  remoteUfrag: string;
+  password: Buffer;
 }
 
 /** RTCP sender reports go out this often while connected (RFC 3550's 5 s minimum interval). */
@@ -95,6 +117,13 @@ export class TransceiverSession implements MuxEndpoint {
   /** The client's ufrag on our one transport: the BUNDLE tag section's (RFC 8843), not werift's pick. */
   private remoteUfrag = '';
   private password = Buffer.alloc(0);
+  /** The credentials before the latest ICE restart, answered until the client nominates with the new ones. */
+  private previous?: IceGeneration;
+  /** Every token expires when the first one does: a restart must not extend the session's life. */
+  private tokenExpiresAt = 0;
+  /** The answer's candidate lines, repeated in an ICE restart's answer fragment. */
+  private candidateLines: string[] = [];
+  iceRestarts = 0;
   /** Where media goes: the address of the latest verified nomination. */
   private mediaAddress = '';
   private mediaIp4 = -1;
@@ -182,15 +211,8 @@ export class TransceiverSession implements MuxEndpoint {
     this.remoteUfrag = transport.ufrag;
     // The ufrag is the routing token relays verify; it is unique per session,
     // so it also names the session on the shared socket.
-    this.localUfrag = encodeToken(opts.keyring, {
-      routeId: opts.routeId,
-      expiresAt: Math.floor(opts.now() / 1000) + opts.maxSessionSeconds,
-      // Signed into the token so a relay without discovery (NATS down) can still forward here.
-      target:
-        isIP(opts.bindAddress) && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::'
-          ? { address: opts.bindAddress, port: opts.mux.port }
-          : undefined,
-    });
+    this.tokenExpiresAt = Math.floor(opts.now() / 1000) + opts.maxSessionSeconds;
+    this.localUfrag = this.mintToken();
     const password = randomBytes(18).toString('base64');
     this.password = Buffer.from(password, 'utf8');
     this.peer = await LitePeer.negotiate({
@@ -226,14 +248,103 @@ export class TransceiverSession implements MuxEndpoint {
       );
     opts.mux.register(this.localUfrag, this);
     this.schedule();
-    return answerWithRelayCandidate(this.peer.answer, opts.relay, opts.relayTcp);
+    const answer = answerWithRelayCandidate(this.peer.answer, opts.relay, opts.relayTcp);
+    this.candidateLines = answer.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+    return answer;
+  }
+
+  private mintToken(): string {
+    const { opts } = this;
+    return encodeToken(opts.keyring, {
+      routeId: opts.routeId,
+      expiresAt: this.tokenExpiresAt,
+      // Signed into the token so a relay without discovery (NATS down) can still forward here.
+      target:
+        isIP(opts.bindAddress) && opts.bindAddress !== '0.0.0.0' && opts.bindAddress !== '::'
+          ? { address: opts.bindAddress, port: opts.mux.port }
+          : undefined,
+    });
+  }
+
+  /**
+   * ICE restart (WHIP PATCH, RFC 9725 §4.3.2) after the client's network
+   * changed: a new ufrag (a new routing token, which relays route like any
+   * other) and password for the same session. DTLS, SRTP and the agent
+   * conversation stay as they are; the client's checks with the new
+   * credentials bind its new address, and its nomination moves media there.
+   * The old credentials keep working until then, so nothing breaks if the
+   * old path is still alive. Credentials equal to the current ones are a
+   * trickle-only PATCH: accepted and ignored (the relay is our only candidate).
+   */
+  restartIce(req: IceRestartInput): IceRestartResult {
+    const peer = this.peer;
+    if (!peer || this.lifecycle.state !== 'connected')
+      return { ok: false, code: 'not_connected', message: `session is ${this.lifecycle.state}` };
+    // RFC 8445 §9: a restart changes the ufrag (and password); the same ufrag is a trickle PATCH.
+    if (req.ufrag === this.remoteUfrag) return { ok: true, sdpfrag: '', restarted: false };
+    // A second restart before the first completed: the oldest credentials go now.
+    if (this.previous) this.retire(this.previous.localUfrag);
+    let ufrag = this.mintToken();
+    for (let i = 0; i < 3; i++) {
+      try {
+        this.opts.mux.register(ufrag, this);
+        break;
+      } catch (err) {
+        // The 48-bit nonce collided with a live session's: re-roll (ARCHITECTURE.md, routing token).
+        if (i === 2) return { ok: false, code: 'internal', message: (err as Error).message };
+        ufrag = this.mintToken();
+      }
+    }
+    const password = randomBytes(18).toString('base64');
+    this.previous = { localUfrag: this.localUfrag, remoteUfrag: this.remoteUfrag, password: this.password };
+    this.localUfrag = ufrag;
+    this.remoteUfrag = req.ufrag;
+    this.password = Buffer.from(password, 'utf8');
+    peer.restartIce({ ufrag, pwd: password }, { ufrag: req.ufrag, pwd: req.pwd });
+    this.iceRestarts++;
+    this.opts.log.info({ session: this.id, restarts: this.iceRestarts }, 'ice restart');
+    return {
+      ok: true,
+      restarted: true,
+      sdpfrag: serializeIceRestartFrag(
+        { ufrag, pwd: password },
+        { ...(req.mid !== undefined && { mid: req.mid }), candidates: this.candidateLines },
+      ),
+    };
+  }
+
+  /** Stops answering a pre-restart ufrag and has relays revoke it. */
+  private retire(ufrag: string): void {
+    this.opts.mux.unregister(ufrag);
+    this.peer?.forgetUfrag(ufrag);
+    if (this.previous?.localUfrag === ufrag) this.previous = undefined;
+    this.opts.onTokenRetired?.(this, ufrag);
+  }
+
+  /** Every token that still opens relay flows to this session (revoked when it ends). */
+  get routingTokens(): string[] {
+    return this.previous
+      ? [this.localUfrag, this.previous.localUfrag]
+      : this.localUfrag
+        ? [this.localUfrag]
+        : [];
   }
 
   /** A Binding Request naming our ufrag, from any address: verified here before werift sees it. */
   onBindingRequest(data: Buffer, address: string, ip4: number, port: number): boolean {
     const peer = this.peer;
     if (!peer || this.lifecycle.state === 'closed') return false;
-    const verdict = checkBindingRequest(data, this.localUfrag, this.remoteUfrag, this.password);
+    let verdict = checkBindingRequest(data, this.localUfrag, this.remoteUfrag, this.password);
+    const old = this.previous;
+    let oldGeneration = false;
+    if (!verdict.ok && old) {
+      // The path from before an ICE restart, still in use until the client nominates a new one.
+      const v = checkBindingRequest(data, old.localUfrag, old.remoteUfrag, old.password);
+      if (v.ok) {
+        verdict = v;
+        oldGeneration = true;
+      }
+    }
     if (!verdict.ok) {
       this.rejectedChecks++;
       this.opts.log.debug({ session: this.id, reason: verdict.reason, address, port }, 'stun rejected');
@@ -249,7 +360,10 @@ export class TransceiverSession implements MuxEndpoint {
       return false;
     }
     if (change) this.opts.onStateChange?.(this, change.state);
-    if (verdict.useCandidate && (moved || this.mediaAddress === '')) {
+    // The client nominated with the new credentials: the restart is done, the old token goes.
+    const restartDone = verdict.useCandidate && !oldGeneration && old !== undefined;
+    if (restartDone) this.retire(old.localUfrag);
+    if (verdict.useCandidate && (moved || this.mediaAddress === '' || restartDone)) {
       if (moved) {
         this.opts.log.info(
           { session: this.id, from: this.remote, to: `${address}:${port}` },
@@ -433,6 +547,7 @@ export class TransceiverSession implements MuxEndpoint {
       );
     await this.flushEvents(150);
     if (this.localUfrag) this.opts.mux.unregister(this.localUfrag);
+    if (this.previous) this.opts.mux.unregister(this.previous.localUfrag);
     try {
       await this.peer?.close();
     } catch (err) {

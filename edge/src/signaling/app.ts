@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@parley/shared/log.js';
+import { parseIceRestartFrag, SDPFRAG_CONTENT_TYPE } from '@parley/shared/webrtc/ice-sdpfrag.js';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -117,11 +119,11 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
       '/v1/*',
       cors({
         origin: origins.includes('*') ? '*' : origins,
-        allowMethods: ['POST', 'DELETE', 'OPTIONS'],
+        allowMethods: ['POST', 'PATCH', 'DELETE', 'OPTIONS'],
         // OpenAI's Agents SDK adds its own header to the Realtime calls request (edge/src/realtime).
-        allowHeaders: ['Authorization', 'Content-Type', 'X-OpenAI-Agents-SDK'],
+        allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'X-OpenAI-Agents-SDK'],
         // A browser client needs Location to learn its session URL.
-        exposeHeaders: ['Location', 'Retry-After', 'WWW-Authenticate'],
+        exposeHeaders: ['Location', 'Retry-After', 'WWW-Authenticate', 'ETag'],
         maxAge: 600,
       }),
     );
@@ -223,10 +225,53 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
     return c.body(null, 200);
   });
 
-  // WHIP clients probe with other methods (PATCH for trickle ICE, which we
-  // do not need since the relay is the only candidate): say what is allowed.
+  // WHIP ICE restart (RFC 9725 §4.3.2): the client's new ICE credentials go to
+  // the owning transceiver, which answers with its own (a new routing token).
+  // A PATCH with the current credentials is trickle ICE: accepted, nothing to
+  // do (the relay is the only candidate), 204.
+  app.patch(SESSION_PATH, requireAuth, async (c) => {
+    const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== SDPFRAG_CONTENT_TYPE)
+      return problem(c, 415, {
+        detail: `send ICE credentials as Content-Type: ${SDPFRAG_CONTENT_TYPE}`,
+        headers: { 'Accept-Patch': SDPFRAG_CONTENT_TYPE },
+      });
+    const sessionId = sessionIds.resolve(c.req.param('id'), c.get('subject'));
+    if (sessionId === undefined) return brokerProblem(c, 'not_found', 'no such session');
+    if (!broker.restartIce)
+      return problem(c, 405, { detail: 'ICE restart is not available', headers: { Allow: 'DELETE' } });
+    const frag = parseIceRestartFrag(await c.req.text());
+    if (!frag.ok) return problem(c, 400, { title: 'Unusable ICE fragment', detail: frag.detail });
+    const result = await broker.restartIce({
+      sessionId,
+      ufrag: frag.ufrag,
+      pwd: frag.pwd,
+      ...(frag.mid !== undefined && { mid: frag.mid }),
+    });
+    if (!result.ok) {
+      const { code, detail } = result;
+      if (code !== 'not_connected') return brokerProblem(c, code, detail);
+      return problem(c, 409, {
+        type: 'urn:parley:problem:ice-not-established',
+        title: 'ICE session not established',
+        detail,
+        extensions: { code },
+      });
+    }
+    if (result.sdpfrag === '') return c.body(null, 204);
+    // The entity tag names this ICE session (RFC 9725 §4.3.1): it changes with every restart.
+    const etag = `"${createHash('sha256').update(result.sdpfrag).digest('base64url').slice(0, 22)}"`;
+    return c.body(result.sdpfrag, 200, {
+      'Content-Type': SDPFRAG_CONTENT_TYPE,
+      ETag: etag,
+      'Cache-Control': 'no-store',
+    });
+  });
+
   app.all(SESSIONS_PATH, (c) => problem(c, 405, { detail: 'use POST', headers: { Allow: 'POST' } }));
-  app.all(SESSION_PATH, (c) => problem(c, 405, { detail: 'use DELETE', headers: { Allow: 'DELETE' } }));
+  app.all(SESSION_PATH, (c) =>
+    problem(c, 405, { detail: 'use DELETE or PATCH', headers: { Allow: 'DELETE, PATCH' } }),
+  );
 
   app.notFound((c) => problem(c, 404, { detail: `no route for ${c.req.method} ${c.req.path}` }));
 

@@ -103,6 +103,9 @@ export function countPlacements(broker: SessionBroker): SessionBroker {
   const closes = meter().createCounter('parley_edge_session_closes', {
     description: 'Session hangups by outcome',
   });
+  const iceRestarts = meter().createCounter('parley_edge_ice_restarts', {
+    description: 'WHIP PATCH requests by outcome: restarted, trickle, or why not',
+  });
   return {
     async create(req) {
       const r = await broker.create(req);
@@ -114,5 +117,13 @@ export function countPlacements(broker: SessionBroker): SessionBroker {
       closes.add(1, { outcome: r.ok ? 'closed' : r.code });
       return r;
     },
+    // WHIP PATCH (ICE restart) passes through, counted by outcome.
+    ...(broker.restartIce && {
+      restartIce: async (req) => {
+        const r = await (broker.restartIce as NonNullable<SessionBroker['restartIce']>)(req);
+        iceRestarts.add(1, { outcome: r.ok ? (r.sdpfrag ? 'restarted' : 'trickle') : r.code });
+        return r;
+      },
+    }),
   };
 }

@@ -7,14 +7,22 @@ import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import {
   CloseReply,
   type CloseRequest,
+  IceRestartReply,
+  type IceRestartRequest,
   OfferReply,
   type OfferRequest,
   type TransceiverAnnounce,
 } from '@parley/shared/nats/schemas.js';
-import { closeSubject, offerSubject } from '@parley/shared/nats/subjects.js';
+import { closeSubject, iceRestartSubject, offerSubject } from '@parley/shared/nats/subjects.js';
 import type { z } from 'zod';
 import { type ClusterConfig, placeSession, resolveGeoHint } from './placement.js';
-import type { CloseResult, CreateResult, CreateSessionRequest, SessionBroker } from './session-broker.js';
+import type {
+  CloseResult,
+  CreateResult,
+  CreateSessionRequest,
+  RestartIceResult,
+  SessionBroker,
+} from './session-broker.js';
 
 export interface NatsSessionBrokerOptions {
   nc: NatsConnection;
@@ -175,6 +183,20 @@ export class NatsSessionBroker implements SessionBroker {
     const reply = r.reply;
     if (reply.ok) return { ok: true };
     if (reply.code === 'not_found') return { ok: false, code: 'not_found', detail: 'no such session' };
+    return { ok: false, code: 'transceiver_error', detail: clip(`transceiver failed: ${reply.message}`) };
+  }
+
+  /** WHIP PATCH: forwarded to the session's transceiver (found by the route id in the session id, as for close). */
+  async restartIce(req: IceRestartRequest): Promise<RestartIceResult> {
+    const routeId = routeIdOfSession(req.sessionId);
+    const t = routeId === undefined ? undefined : this.opts.table.byRouteId(routeId);
+    if (!t) return { ok: false, code: 'not_found', detail: 'no such session' };
+    const r = await this.request(iceRestartSubject(t.id), req, IceRestartReply);
+    if (!r.ok) return { ok: false, code: r.code, detail: r.detail };
+    const reply = r.reply;
+    if (reply.ok) return { ok: true, sdpfrag: reply.sdpfrag };
+    if (reply.code === 'not_found' || reply.code === 'not_connected' || reply.code === 'bad_offer')
+      return { ok: false, code: reply.code, detail: clip(reply.message) };
     return { ok: false, code: 'transceiver_error', detail: clip(`transceiver failed: ${reply.message}`) };
   }
 

@@ -39,7 +39,22 @@ export type CreateResult =
 
 export type CloseResult = { ok: true } | { ok: false; code: CloseErrorCode; detail: string };
 
+/** `not_connected`: the session's first ICE/DTLS setup has not completed, so there is nothing to restart. */
+export type RestartIceErrorCode = CloseErrorCode | 'not_connected' | 'bad_offer';
+
+/** `sdpfrag` is the transceiver's answer fragment; empty for a trickle-only PATCH. */
+export type RestartIceResult =
+  | { ok: true; sdpfrag: string }
+  | { ok: false; code: RestartIceErrorCode; detail: string };
+
 export interface SessionBroker {
   create(req: CreateSessionRequest): Promise<CreateResult>;
   close(sessionId: string): Promise<CloseResult>;
+  /** WHIP PATCH (RFC 9725 §4.3.2); brokers without it answer 405. */
+  restartIce?(req: {
+    sessionId: string;
+    ufrag: string;
+    pwd: string;
+    mid?: string;
+  }): Promise<RestartIceResult>;
 }

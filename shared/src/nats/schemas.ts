@@ -39,7 +39,15 @@ export const OfferRequest = z.object({
 });
 export type OfferRequest = z.infer<typeof OfferRequest>;
 
-export const ErrorCode = z.enum(['bad_offer', 'no_capacity', 'draining', 'not_found', 'internal']);
+export const ErrorCode = z.enum([
+  'bad_offer',
+  'no_capacity',
+  'draining',
+  'not_found',
+  'internal',
+  /** An ICE restart for a session whose first ICE/DTLS setup has not completed. */
+  'not_connected',
+]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 const Failure = z.object({ ok: z.literal(false), code: ErrorCode, message: z.string() });
@@ -55,6 +63,22 @@ export type CloseRequest = z.infer<typeof CloseRequest>;
 
 export const CloseReply = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), Failure]);
 export type CloseReply = z.infer<typeof CloseReply>;
+
+/** The client's new ICE credentials (from its PATCH sdpfrag); `mid` names its media section. */
+export const IceRestartRequest = z.object({
+  sessionId: z.string().min(1).max(128),
+  ufrag: z.string().regex(/^[A-Za-z0-9+/]{4,256}$/),
+  pwd: z.string().regex(/^[A-Za-z0-9+/]{22,256}$/),
+  mid: z.string().max(64).optional(),
+});
+export type IceRestartRequest = z.infer<typeof IceRestartRequest>;
+
+/** The transceiver's answer: its sdpfrag (new ufrag = a new routing token, new password). */
+export const IceRestartReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), sdpfrag: z.string() }),
+  Failure,
+]);
+export type IceRestartReply = z.infer<typeof IceRestartReply>;
 
 export const SessionState = z.enum(['created', 'connecting', 'connected', 'closed']);
 export type SessionState = z.infer<typeof SessionState>;

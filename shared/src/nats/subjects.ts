@@ -25,6 +25,11 @@ export function sessionStateSubject(transceiverId: string): string {
   return `${SUBJECT_PREFIX}.transceiver.${safeToken(transceiverId)}.session`;
 }
 
+/** Request/reply: restart ICE for one session (WHIP PATCH, RFC 9725 §4.3.2): new credentials, same DTLS. */
+export function iceRestartSubject(transceiverId: string): string {
+  return `${SUBJECT_PREFIX}.transceiver.${safeToken(transceiverId)}.ice-restart`;
+}
+
 /** Transceiver ids become one subject token: no dots, spaces or wildcards. */
 export function safeToken(id: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {

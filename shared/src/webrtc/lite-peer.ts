@@ -84,6 +84,9 @@ interface IceConnectionInternals {
   localUsername: string;
   localPassword: string;
   remoteUsername: string;
+  remotePassword: string;
+  /** ufrag → password: werift signs each check response with the password of the ufrag it names. */
+  userHistory: Record<string, string>;
   generation: number;
   protocols: unknown[];
   getCandidatePromises(addresses: string[], timeout?: number): Promise<unknown>[];
@@ -240,6 +243,31 @@ export class LitePeer {
    */
   renominate(): void {
     this.ice.resetNominatedPair();
+  }
+
+  /**
+   * ICE restart (RFC 8445 §9) for an ICE-lite peer that stays connected: new
+   * credentials on werift's ICE connection, DTLS and SCTP untouched. Reach-in:
+   * werift's own restart() would reset its ICE state machine to `new` and drop
+   * the selected pair, which for a lite agent serves nothing (it only answers
+   * checks); we swap the credentials and let the next nomination select a pair.
+   * The old ufrag stays answerable (userHistory) until the caller retires it,
+   * so checks on the old path still verify while the client switches over.
+   */
+  restartIce(local: { ufrag: string; pwd: string }, remote: { ufrag: string; pwd: string }): void {
+    const ice = this.ice;
+    ice.userHistory[ice.localUsername] = ice.localPassword;
+    ice.userHistory[local.ufrag] = local.pwd;
+    ice.localUsername = local.ufrag;
+    ice.localPassword = local.pwd;
+    ice.remoteUsername = remote.ufrag;
+    ice.remotePassword = remote.pwd;
+    ice.resetNominatedPair();
+  }
+
+  /** Forgets a ufrag from before a restart (its checks are no longer answered). */
+  forgetUfrag(ufrag: string): void {
+    if (ufrag !== this.ice.localUsername) delete this.ice.userHistory[ufrag];
   }
 
   get localPassword(): string {
