@@ -230,6 +230,10 @@ window.addEventListener('pagehide', () => {
   closeMicrophone(mic);
 });
 
+// A network change (back online, Wi-Fi to cellular) restarts ICE at once, before consent times out.
+window.addEventListener('online', () => call?.restartIce());
+(navigator as { connection?: EventTarget }).connection?.addEventListener('change', () => call?.restartIce());
+
 // The waterfall axis picks its tick count from its width.
 window.addEventListener('resize', () => renderWaterfall(el, waterfall.rows()));
 

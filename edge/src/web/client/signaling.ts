@@ -77,6 +77,34 @@ export async function endSession(
   }
 }
 
+/**
+ * WHIP ICE restart (RFC 9725 §4.3.2): PATCH the session URL with our new ICE
+ * credentials; the edge answers with the server's new ones (a sdpfrag).
+ */
+export async function restartSessionIce(
+  target: Omit<SignalingTarget, 'edgeUrl'>,
+  sessionUrl: string,
+  creds: { ufrag: string; pwd: string },
+): Promise<{ ufrag: string; pwd: string }> {
+  const res = await target.fetch(sessionUrl, {
+    method: 'PATCH',
+    headers: {
+      'Content-Type': 'application/trickle-ice-sdpfrag',
+      'If-Match': '*',
+      ...authHeader(target.token),
+    },
+    body: `a=ice-ufrag:${creds.ufrag}\r\na=ice-pwd:${creds.pwd}\r\n`,
+    cache: 'no-store',
+  });
+  if (res.status !== 200) throw failureFromResponse(res.status, await readProblem(res), res.headers);
+  const frag = await res.text();
+  const ufrag = /^a=ice-ufrag:(\S+)/m.exec(frag)?.[1];
+  const pwd = /^a=ice-pwd:(\S+)/m.exec(frag)?.[1];
+  if (!ufrag || !pwd)
+    throw new CallFailure('connection-lost', { detail: 'ICE restart answer had no credentials' });
+  return { ufrag, pwd };
+}
+
 /** Reads an RFC 9457 body; anything else becomes a short text detail. */
 export async function readProblem(res: Response): Promise<Problem> {
   const type = (res.headers.get('Content-Type') ?? '').toLowerCase();

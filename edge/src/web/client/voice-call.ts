@@ -1,7 +1,7 @@
 import { type QualitySample, readQuality, type StatsEntry } from './call-stats.js';
 import { asCallFailure, CallFailure } from './failures.js';
 import { relayFromAnswer } from './relay-candidate.js';
-import { createSession, endSession, type SignalingTarget } from './signaling.js';
+import { createSession, endSession, restartSessionIce, type SignalingTarget } from './signaling.js';
 import type { Stage } from './waterfall.js';
 
 export type CallStatus = 'connecting' | 'connected' | 'reconnecting' | 'ended';
@@ -58,6 +58,7 @@ export class VoiceCall {
   };
   private ended = false;
   private released = false;
+  private restarting?: Promise<void>;
 
   private constructor(private readonly opts: VoiceCallOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -133,8 +134,12 @@ export class VoiceCall {
       this.mark('ice');
       if (!this.setup) this.opts.onStatus?.('connected');
     } else if (s === 'disconnected' && !this.setup && !this.ended) {
-      // Consent checks keep going: a relay restart or a network blip recovers here.
+      // Consent checks keep going (a relay restart recovers so), and an ICE restart
+      // finds the new path if our network changed (WHIP PATCH).
       this.opts.onStatus?.('reconnecting');
+      this.restartIce();
+    } else if (s === 'failed' && !this.setup && !this.ended) {
+      this.restartIce(() => this.fail(new CallFailure('connection-lost')));
     } else if (s === 'failed') {
       this.fail(
         this.setup
@@ -149,10 +154,37 @@ export class VoiceCall {
     // Browsers without RTCDtlsTransport events still report the combined state.
     if (s === 'connected') this.mark('dtls');
     else if (s === 'failed') {
-      if (!this.setup) this.fail(new CallFailure('connection-lost'));
+      if (!this.setup) this.restartIce(() => this.fail(new CallFailure('connection-lost')));
       else if (this.reached.has('ice')) this.fail(new CallFailure('dtls-failed'));
       else this.fail(new CallFailure('ice-failed', this.relay ? { relay: this.relay } : {}));
     }
+  }
+
+  /**
+   * ICE restart after a network change (RFC 9725 §4.3.2): new local credentials
+   * and candidates, PATCHed to the session; DTLS and the conversation stay.
+   * One at a time; `onError` runs if the restart itself fails.
+   */
+  restartIce(onError?: () => void): void {
+    if (this.ended || this.setup || this.restarting || !this.sessionUrl) return;
+    const { pc } = this;
+    const url = this.sessionUrl;
+    this.restarting = (async () => {
+      pc.restartIce();
+      await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+      const sdp = pc.localDescription?.sdp ?? '';
+      const ufrag = /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? '';
+      const pwd = /^a=ice-pwd:(\S+)/m.exec(sdp)?.[1] ?? '';
+      const server = await restartSessionIce(this.opts, url, { ufrag, pwd });
+      const answer = (pc.currentRemoteDescription?.sdp ?? '')
+        .replace(/^a=ice-ufrag:.*$/gm, `a=ice-ufrag:${server.ufrag}`)
+        .replace(/^a=ice-pwd:.*$/gm, `a=ice-pwd:${server.pwd}`);
+      if (!this.ended) await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    })()
+      .catch(() => onError?.())
+      .finally(() => {
+        this.restarting = undefined;
+      });
   }
 
   private watchDtls(): void {
