@@ -22,6 +22,8 @@ export interface MediaTransportOptions {
   onRtp(seq: number, timestamp: number, payload: Buffer): void;
   /** Any authenticated SRTP/SRTCP packet: proof the peer holds the session's keys. */
   onAuthenticated(): void;
+  /** An authenticated packet carried an SSRC other than the last one seen (the client's stream). */
+  onRemoteSsrc?(ssrc: number): void;
   /** Monotonic ms, for jitter. */
   now(): number;
   /** Wall-clock ms, for RTCP's NTP timestamps. */
@@ -73,31 +75,39 @@ export class MediaTransport {
     this.received = new ReceiveStats(opts.outbound.clockRate);
   }
 
-  /** An SRTP or SRTCP datagram from the session's bound address (first byte 128–191). */
-  receive(data: Buffer): void {
+  private lastRemoteSsrc = -1;
+
+  /**
+   * An SRTP or SRTCP datagram (first byte 128–191); true if it authenticated.
+   * A packet that does not is dropped and counted, and changes no state
+   * (unprotect touches the replay window only after authentication).
+   */
+  receive(data: Buffer): boolean {
     if (isRtcp(data)) {
       const plain = this.inbound.unprotectRtcp(data);
       if (!plain) {
         this.counters.dropped++;
         srtpTotals.dropped++;
-        return;
+        return false;
       }
       this.counters.rtcpIn++;
       srtpTotals.rtcpIn++;
       this.opts.onAuthenticated();
+      this.noteSsrc(plain.readUInt32BE(4));
       this.onRtcp(plain);
-      return;
+      return true;
     }
     const plain = this.inbound.unprotectRtp(data);
     const headerBytes = plain ? rtpHeaderLength(plain) : -1;
     if (!plain || headerBytes < 0) {
       this.counters.dropped++;
       srtpTotals.dropped++;
-      return;
+      return false;
     }
     this.counters.rtpIn++;
     srtpTotals.rtpIn++;
     this.opts.onAuthenticated();
+    this.noteSsrc(plain.readUInt32BE(8));
     const seq = plain.readUInt16BE(2);
     const timestamp = plain.readUInt32BE(4);
     this.received.onPacket(plain.readUInt32BE(8), seq, timestamp, this.opts.now());
@@ -105,6 +115,13 @@ export class MediaTransport {
     const end =
       (plain[0] as number) & 0x20 ? plain.length - (plain[plain.length - 1] as number) : plain.length;
     if (end > headerBytes) this.opts.onRtp(seq, timestamp, plain.subarray(headerBytes, end));
+    return true;
+  }
+
+  private noteSsrc(ssrc: number): void {
+    if (ssrc === this.lastRemoteSsrc) return;
+    this.lastRemoteSsrc = ssrc;
+    this.opts.onRemoteSsrc?.(ssrc);
   }
 
   /** One Opus payload out, with our sequence numbers and SSRC. */

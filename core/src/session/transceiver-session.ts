@@ -124,6 +124,10 @@ export class TransceiverSession implements MuxEndpoint {
   /** The answer's candidate lines, repeated in an ICE restart's answer fragment. */
   private candidateLines: string[] = [];
   iceRestarts = 0;
+  /** The client's SSRCs seen in authenticated media (re-registered under a new ufrag after a restart). */
+  private readonly remoteSsrcs: number[] = [];
+  /** Times media moved to a new relay flow on an authenticated SRTP packet, without STUN. */
+  movesBySrtp = 0;
   /** Where media goes: the address of the latest verified nomination. */
   private mediaAddress = '';
   private mediaIp4 = -1;
@@ -226,7 +230,17 @@ export class TransceiverSession implements MuxEndpoint {
         dtlsRole: dtlsRoleForOffer(opts.offer),
         srtpProfiles: preferredSrtpProfileIds(),
       },
-      sink: { send: (d, port, address) => opts.mux.send(d, port, address, ipv4ToU32(address)) },
+      sink: {
+        send: (d, port, address) => {
+          // DTLS and SCTP follow the media path: werift's pair may still name a relay
+          // flow that authenticated SRTP has since replaced (onUnboundMedia). STUN
+          // responses go where the request came from.
+          const b = d[0] as number;
+          if (b >= 20 && b < 64 && this.mediaPort)
+            opts.mux.send(d, this.mediaPort, this.mediaAddress, this.mediaIp4);
+          else opts.mux.send(d, port, address, ipv4ToU32(address));
+        },
+      },
       onSrtpKeys: (keys) => this.startMedia(keys),
       onConnectionState: (s) => this.onConnectionState(s),
       onDataChannel: (dc) => this.onDataChannel(dc),
@@ -300,6 +314,7 @@ export class TransceiverSession implements MuxEndpoint {
     this.localUfrag = ufrag;
     this.remoteUfrag = req.ufrag;
     this.password = Buffer.from(password, 'utf8');
+    for (const ssrc of this.remoteSsrcs) this.opts.mux.registerSsrc(ufrag, ssrc);
     peer.restartIce({ ufrag, pwd: password }, { ufrag: req.ufrag, pwd: req.pwd });
     this.iceRestarts++;
     this.opts.log.info({ session: this.id, restarts: this.iceRestarts }, 'ice restart');
@@ -392,6 +407,27 @@ export class TransceiverSession implements MuxEndpoint {
     else this.rejectedChecks++;
   }
 
+  /**
+   * SRTP/SRTCP naming our client's SSRC from an address no check bound (a
+   * restarted or sibling relay's new flow): if it authenticates with this
+   * session's keys (and passes the replay window), media moves there at once
+   * instead of waiting for the client's next consent check.
+   */
+  onUnboundMedia(data: Buffer, address: string | undefined, ip4: number, port: number): boolean {
+    if (!this.media || this.lifecycle.state !== 'connected') return false;
+    if (!this.media.receive(data)) return false;
+    const to = addressOf(address, ip4);
+    this.movesBySrtp++;
+    this.opts.log.info(
+      { session: this.id, from: this.remote, to: `${to}:${port}` },
+      'media path moved to a new relay flow on authenticated SRTP',
+    );
+    this.mediaAddress = to;
+    this.mediaIp4 = ip4;
+    this.mediaPort = port;
+    return true;
+  }
+
   private startMedia(keys: SrtpKeyingMaterial): void {
     const peer = this.peer;
     if (!peer) return;
@@ -404,6 +440,11 @@ export class TransceiverSession implements MuxEndpoint {
       },
       onRtp: (seq, ts, payload) => this.pipeline?.onRtp(seq, ts, payload),
       onAuthenticated: () => this.lifecycle.mediaAuthenticated(this.opts.now()),
+      onRemoteSsrc: (ssrc) => {
+        if (this.remoteSsrcs.includes(ssrc) || this.remoteSsrcs.length >= 4) return;
+        this.remoteSsrcs.push(ssrc);
+        this.opts.mux.registerSsrc(this.localUfrag, ssrc);
+      },
       now: () => performance.now(),
       wallNow: this.opts.now,
     });

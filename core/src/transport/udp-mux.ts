@@ -12,6 +12,13 @@ export interface MuxEndpoint {
   onBindingRequest(data: Buffer, address: string, ip4: number, port: number): boolean;
   /** `address` may be undefined for IPv4 (see DatagramHandler); `data` is valid only during the call. */
   onDatagram(data: Buffer, address: string | undefined, ip4: number, port: number): void;
+  /**
+   * SRTP/SRTCP from an address not bound to any session, whose SSRC this
+   * session registered (`UdpMux.registerSsrc`): the session tries its keys,
+   * handles the packet if it authenticates, and says whether it did. Only
+   * then does the mux move the address to it (relay restart: no STUN needed).
+   */
+  onUnboundMedia?(data: Buffer, address: string | undefined, ip4: number, port: number): boolean;
 }
 
 export interface UdpMuxCounters {
@@ -22,6 +29,10 @@ export interface UdpMuxCounters {
   /** A Binding Request for a live session that failed its checks. */
   rejectedAdmission: number;
   admitted: number;
+  /** Addresses bound because a packet from them authenticated with a session's SRTP keys. */
+  movedBySrtp: number;
+  /** SRTP/SRTCP from an unknown address naming a live session's SSRC that did not authenticate (dropped). */
+  rejectedSrtp: number;
   sendErrors: number;
 }
 
@@ -29,7 +40,12 @@ interface Registration {
   endpoint: MuxEndpoint;
   v4: number[];
   v6: string[];
+  /** The client's SSRCs this session registered (bounded), so unregister forgets them. */
+  ssrcs: number[];
 }
+
+/** A voice session sends one RTP stream (and maybe an RTCP-only SSRC); a few more are ignored. */
+const MAX_SSRCS_PER_SESSION = 4;
 
 /**
  * The transceiver's one UDP socket (as pion's UDPMux and mediasoup's
@@ -48,11 +64,15 @@ export class UdpMux {
     unknownSource: 0,
     rejectedAdmission: 0,
     admitted: 0,
+    movedBySrtp: 0,
+    rejectedSrtp: 0,
     sendErrors: 0,
   };
   private readonly byUfrag = new Map<string, Registration>();
   private readonly byV4 = new Map<number, Registration>();
   private readonly byV6 = new Map<string, Registration>();
+  /** Client SSRC → session, for packets from a relay flow the transceiver has not seen yet. */
+  private readonly bySsrc = new Map<number, Registration>();
 
   /**
    * @param maxAddressesPerSession how many relay flows one session may hold
@@ -81,7 +101,25 @@ export class UdpMux {
   /** Sessions are found by their full local ufrag: the routing token, unique per session. */
   register(ufrag: string, endpoint: MuxEndpoint): void {
     if (this.byUfrag.has(ufrag)) throw new Error('ufrag already registered on this transceiver');
-    this.byUfrag.set(ufrag, { endpoint, v4: [], v6: [] });
+    this.byUfrag.set(ufrag, { endpoint, v4: [], v6: [], ssrcs: [] });
+  }
+
+  /**
+   * The session under `ufrag` received authenticated media from the client's
+   * `ssrc`: a packet with that SSRC from a new address (a restarted or
+   * sibling relay) may now be offered to it (`onUnboundMedia`). A later
+   * session with a colliding SSRC takes the entry over; the earlier one then
+   * falls back to STUN as before.
+   */
+  registerSsrc(ufrag: string, ssrc: number): void {
+    const reg = this.byUfrag.get(ufrag);
+    if (!reg || this.bySsrc.get(ssrc) === reg) return;
+    this.bySsrc.set(ssrc, reg);
+    if (!reg.ssrcs.includes(ssrc)) reg.ssrcs.push(ssrc);
+    while (reg.ssrcs.length > MAX_SSRCS_PER_SESSION) {
+      const old = reg.ssrcs.shift() as number;
+      if (this.bySsrc.get(old) === reg) this.bySsrc.delete(old);
+    }
   }
 
   /** Forgets the session and every address bound to it. */
@@ -91,6 +129,7 @@ export class UdpMux {
     this.byUfrag.delete(ufrag);
     for (const k of reg.v4) if (this.byV4.get(k) === reg) this.byV4.delete(k);
     for (const k of reg.v6) if (this.byV6.get(k) === reg) this.byV6.delete(k);
+    for (const s of reg.ssrcs) if (this.bySsrc.get(s) === reg) this.bySsrc.delete(s);
   }
 
   send(data: Uint8Array, port: number, address: string, ip4: number): void {
@@ -114,7 +153,7 @@ export class UdpMux {
       // DTLS, SRTP, SRTCP: only from an address a verified check bound.
       const known = v4 >= 0 ? this.byV4.get(v4) : this.byV6.get(`${address}|${port}`);
       if (known) known.endpoint.onDatagram(data, address, ip4, port);
-      else this.counters.unknownSource++;
+      else this.fromUnknownAddress(data, address, ip4, port, v4);
       return;
     }
     // STUN goes by the ufrag it names, not by address: a relay flow that
@@ -141,6 +180,43 @@ export class UdpMux {
         bind(this.byV6, reg, reg.v6, k, this.maxAddressesPerSession);
       }
     }
+  }
+
+  /**
+   * SRTP/SRTCP (first byte 128–191, RFC 7983) from an address no check bound:
+   * if its SSRC (RTP bytes 8–11; RTCP sender SSRC, bytes 4–7, in the clear
+   * under SRTP) names a live session, that session tries its keys; a packet
+   * that authenticates moves the session to this address, anything else is
+   * dropped and counted. Forging a packet that authenticates needs the
+   * session's SRTP keys, which only the client and the transceiver hold.
+   */
+  private fromUnknownAddress(
+    data: Buffer,
+    address: string | undefined,
+    ip4: number,
+    port: number,
+    v4: number,
+  ): void {
+    const b0 = data[0] as number;
+    if (b0 < 128 || b0 > 191 || data.length < 12) {
+      this.counters.unknownSource++;
+      return;
+    }
+    const pt = (data[1] as number) & 0x7f;
+    // RTCP packet types 200–207 show as 72–79 with the marker bit masked (RFC 5761 §4).
+    const ssrc = pt >= 72 && pt <= 79 ? data.readUInt32BE(4) : data.readUInt32BE(8);
+    const reg = this.bySsrc.get(ssrc);
+    if (!reg?.endpoint.onUnboundMedia) {
+      this.counters.unknownSource++;
+      return;
+    }
+    if (!reg.endpoint.onUnboundMedia(data, address, ip4, port)) {
+      this.counters.rejectedSrtp++;
+      return;
+    }
+    this.counters.movedBySrtp++;
+    if (v4 >= 0) bind(this.byV4, reg, reg.v4, v4, this.maxAddressesPerSession);
+    else bind(this.byV6, reg, reg.v6, `${address}|${port}`, this.maxAddressesPerSession);
   }
 
   close(): void {
