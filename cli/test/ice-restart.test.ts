@@ -1,4 +1,8 @@
+import { connect } from '@nats-io/transport-node';
 import { makeProbe, readProbe } from '@parley/loadtest/call/probe-payload.js';
+import { decodeJson } from '@parley/shared/nats/codec.js';
+import { SessionRevoked } from '@parley/shared/nats/schemas.js';
+import { SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import {
   dropLocalSockets,
@@ -46,6 +50,11 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
     const pc = new RTCPeerConnection({ codecs: opusOnlyCodecs(), iceServers: [] });
     let sessionUrl = '';
     const auth = { authorization: `Bearer ${stack.token}` };
+    const nc = await connect({ servers: stack.natsUrl });
+    const revoked: string[] = [];
+    nc.subscribe(SESSION_REVOKED_SUBJECT, {
+      callback: (_e, m) => revoked.push(decodeJson(SessionRevoked, m.data).token),
+    });
     try {
       const out = new MediaStreamTrack({ kind: 'audio' });
       const t = pc.addTransceiver(out, { direction: 'sendrecv' });
@@ -150,9 +159,17 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
       // The transceiver restarted once, and revoked the old token at the relays once the new path was nominated.
       expect(logs.some((l) => l.includes('"msg":"ice restart"'))).toBe(true);
       expect(logs.some((l) => l.includes('"msg":"media path moved to a new relay flow"'))).toBe(true);
+      // Mid-call, only the old token was revoked (the call goes on under the new one).
+      expect(revoked).toEqual([oldServer?.ufrag]);
+      expect((await fetch(sessionUrl, { method: 'DELETE', headers: auth })).status).toBe(200);
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(revoked).toEqual([oldServer?.ufrag, frag.ufrag]);
+      sessionUrl = '';
     } finally {
       if (sessionUrl) await fetch(sessionUrl, { method: 'DELETE', headers: auth }).catch(() => undefined);
       await pc.close().catch(() => undefined);
+      await nc.close();
     }
   }, 60_000);
 
