@@ -106,6 +106,20 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
       })();
       await new Promise((r) => setTimeout(r, 1_500));
 
+      // A PATCH with the current credentials is trickle ICE: nothing to do, 204.
+      const patchWith = (c: { ufrag: string; pwd: string }) =>
+        fetch(sessionUrl, {
+          method: 'PATCH',
+          headers: { 'content-type': FRAG_TYPE, 'if-match': '*', ...auth },
+          body: `a=ice-ufrag:${c.ufrag}\r\na=ice-pwd:${c.pwd}\r\n`,
+        });
+      expect((await patchWith(firstOffer as { ufrag: string; pwd: string })).status).toBe(204);
+      // A restart the client never follows through: its token goes when the next restart comes.
+      const abandoned = await patchWith({ ufrag: 'gone', pwd: 'abandonedabandonedabandoned' });
+      expect(abandoned.status).toBe(200);
+      const abandonedFrag = parseIceRestartFrag(await abandoned.text());
+      if (!abandonedFrag.ok) throw new Error(abandonedFrag.detail);
+
       // Network change: new ICE credentials, the old sockets gone, new ones gathered.
       const restartAt = performance.now();
       const offer = await pc.createOffer({ iceRestart: true });
@@ -159,12 +173,13 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
       // The transceiver restarted once, and revoked the old token at the relays once the new path was nominated.
       expect(logs.some((l) => l.includes('"msg":"ice restart"'))).toBe(true);
       expect(logs.some((l) => l.includes('"msg":"media path moved to a new relay flow"'))).toBe(true);
-      // Mid-call, only the old token was revoked (the call goes on under the new one).
-      expect(revoked).toEqual([oldServer?.ufrag]);
+      // Mid-call: the first token when the second restart came, the abandoned one at the
+      // nomination with the newest; the call goes on under the newest.
+      expect(revoked).toEqual([oldServer?.ufrag, abandonedFrag.ufrag]);
       expect((await fetch(sessionUrl, { method: 'DELETE', headers: auth })).status).toBe(200);
       await nc.flush();
       await new Promise((r) => setTimeout(r, 300));
-      expect(revoked).toEqual([oldServer?.ufrag, frag.ufrag]);
+      expect(revoked).toEqual([oldServer?.ufrag, abandonedFrag.ufrag, frag.ufrag]);
       sessionUrl = '';
     } finally {
       if (sessionUrl) await fetch(sessionUrl, { method: 'DELETE', headers: auth }).catch(() => undefined);
