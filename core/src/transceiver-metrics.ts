@@ -32,7 +32,11 @@ export function registerTransceiverMetrics(sessions: SessionManager, mux: UdpMux
   });
   const socketDrops = meter.createObservableCounter('parley_transceiver_socket_drops', {
     description:
-      'Datagrams dropped at the socket: unknown_source (no verified check bound the address), rejected_check (a check for a live session failed), send_error',
+      'Datagrams dropped at the socket: unknown_source (no verified check bound the address), rejected_check (a check for a live session failed), rejected_srtp (SRTP from an unknown address naming a live session did not authenticate), send_error',
+  });
+  const srtpMoves = meter.createObservableCounter('parley_transceiver_srtp_address_moves', {
+    description:
+      'Sessions moved to a new relay address on a packet that authenticated with their SRTP keys (no STUN)',
   });
   const srtp = meter.createObservableCounter('parley_transceiver_srtp_packets', {
     description: "Packets through Parley's own SRTP path, by kind (rtp, rtcp) and direction",
@@ -47,6 +51,8 @@ export function registerTransceiverMetrics(sessions: SessionManager, mux: UdpMux
       r.observe(datagrams, m.datagramsOut, { direction: 'out' });
       r.observe(socketDrops, m.unknownSource, { reason: 'unknown_source' });
       r.observe(socketDrops, m.rejectedAdmission, { reason: 'rejected_check' });
+      r.observe(socketDrops, m.rejectedSrtp, { reason: 'rejected_srtp' });
+      r.observe(srtpMoves, m.movedBySrtp);
       r.observe(socketDrops, m.sendErrors, { reason: 'send_error' });
       r.observe(srtp, srtpTotals.rtpIn, { kind: 'rtp', direction: 'in' });
       r.observe(srtp, srtpTotals.rtpOut, { kind: 'rtp', direction: 'out' });
@@ -63,6 +69,18 @@ export function registerTransceiverMetrics(sessions: SessionManager, mux: UdpMux
       r.observe(draining, sessions.draining ? 1 : 0);
       for (const [reason, n] of sessions.closedByReason) r.observe(closed, n, { reason });
     },
-    [current, capacity, draining, closed, setups, setupsRefused, datagrams, socketDrops, srtp, srtpDropped],
+    [
+      current,
+      capacity,
+      draining,
+      closed,
+      setups,
+      setupsRefused,
+      datagrams,
+      socketDrops,
+      srtp,
+      srtpDropped,
+      srtpMoves,
+    ],
   );
 }
