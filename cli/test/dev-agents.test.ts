@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { startRealtimeReferenceServer } from '@parley/core/agent/reference/realtime-reference-server.js';
 import { OpusEncoder } from '@parley/core/media/opus-codec.js';
+import { Resampler } from '@parley/core/media/resampler.js';
 import { createLogger } from '@parley/shared/log.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
@@ -15,15 +17,17 @@ import { scrape } from './metrics-scrape.js';
 
 const CODECS = opusOnlyCodecs();
 
+/**
+ * Real speech (the committed espeak-ng clip the transceiver's own tests speak), then silence:
+ * the default turn detector is Silero, which rightly hears no speech in a synthetic buzz.
+ */
 function speechThenSilence(speechMs: number, silenceMs: number): Int16Array {
-  const n = 48 * (speechMs + silenceMs);
-  const out = new Int16Array(n);
-  for (let i = 0; i < 48 * speechMs; i++) {
-    const t = i / 48_000;
-    let s = 0;
-    for (let h = 1; h <= 6; h++) s += Math.sin(2 * Math.PI * 160 * h * t) / h;
-    out[i] = Math.round(3_000 * s * (0.65 + 0.35 * Math.sin(2 * Math.PI * 4 * t)));
-  }
+  const raw = readFileSync(new URL('../../core/src/media/turn/fixtures/speech-16k.raw', import.meta.url));
+  const clip = new Resampler(16_000, 48_000, { prime: true }).process(
+    new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1),
+  );
+  const out = new Int16Array(48 * (speechMs + silenceMs));
+  out.set(clip.subarray(0, 48 * speechMs));
   return out;
 }
 
