@@ -59,9 +59,6 @@ export async function startTransceiver(
       { reason: tuning.nativeX25519.reason },
       'native X25519 unavailable: DTLS key exchange stays in JavaScript',
     );
-  // The turn detector's model loads here (synchronously, up to ~0.6 s), not inside a first call's setup.
-  const noSilero = preloadTurnDetection();
-  if (noSilero) log.warn({ reason: noSilero }, 'Silero VAD unavailable: sessions use the energy VAD');
   const mux = await bindMux(config.PARLEY_PRIVATE_ADDRESS, config.PARLEY_ICE_PORT, config.PARLEY_UDP_IO);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
@@ -70,6 +67,11 @@ export async function startTransceiver(
     mux.close();
     throw err;
   }
+  // The turn detector's model loads here (synchronously: ~0.15 s, seconds on a loaded machine),
+  // before the first announcement so no call's setup waits for it, and after the NATS connect so
+  // a SIGTERM while NATS is unreachable is not stuck behind it.
+  const noSilero = preloadTurnDetection();
+  if (noSilero) log.warn({ reason: noSilero }, 'Silero VAD unavailable: sessions use the energy VAD');
   let announcer: Announcer | undefined;
   // The OpenAI-Realtime sideband: `oai-events` sessions publish events and take control events over NATS.
   const realtimeSideband = new OaiSidebandHub(nc, id, log);
