@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLoopbackHost } from '@parley/edge/web/config.js';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
@@ -80,11 +83,14 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   });
 
   let natsUrl = opts.natsUrl;
+  // JetStream for the relays' shared flow cache (a KV bucket); its store lives as long as this stack.
+  let jsStore: string | undefined;
   if (!natsUrl) {
+    jsStore = mkdtempSync(join(tmpdir(), 'parley-dev-nats-'));
     const port = await freeTcpPort(host);
     natsUrl = `nats://${host}:${port}`;
     // Tied to this process: the kernel sends nats-server SIGTERM if `parley dev` dies, even by SIGKILL.
-    const nats = spawnTied('nats-server', ['-a', host, '-p', String(port)], {
+    const nats = spawnTied('nats-server', ['-a', host, '-p', String(port), '-js', '-sd', jsStore], {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a terminal's Ctrl-C must not stop NATS before the services that use it.
       detached: true,
@@ -243,6 +249,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await stopChild('edge');
     await Promise.all([stopChild('relay'), stopChild('transceiver'), stopChild('agent')]);
     await stopChild('nats');
+    if (jsStore) rmSync(jsStore, { recursive: true, force: true });
   };
 
   try {

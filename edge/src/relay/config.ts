@@ -37,6 +37,19 @@ export const RelayConfigSchema = z.object({
   PARLEY_RELAY_TCP_HANDSHAKE_TIMEOUT_MS: millis(5_000),
   PARLEY_RELAY_TCP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   PARLEY_RELAY_TCP_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(32),
+  /**
+   * Shared flow cache (client ip:port -> routing token) in a NATS JetStream KV
+   * bucket, so a restarted or sibling relay forwards a known call's next SRTP
+   * packet at once; needs JetStream (nats-server -js). off: no sharing.
+   */
+  PARLEY_RELAY_FLOW_CACHE: z.enum(['kv', 'off']).default('kv'),
+  /** One bucket per edge region: the relays behind one load balancer share it. */
+  PARLEY_RELAY_FLOW_CACHE_BUCKET: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/)
+    .default('parley-relay-flows'),
+  /** Entry lifetime; live flows are re-put after half of it. Defaults to PARLEY_RELAY_IDLE_TIMEOUT_MS. */
+  PARLEY_RELAY_FLOW_CACHE_TTL_MS: z.coerce.number().int().min(1_000).optional(),
   PARLEY_TOKEN_KEYS: tokenKeyring,
   NATS_URL: natsServers,
   PARLEY_METRICS_PORT: port(9465),

@@ -92,13 +92,23 @@ export function decideFirstPacket(msg: Uint8Array, ctx: FirstPacketContext): Fir
   if (checkFingerprint(msg) === 'bad') return { drop: 'stun_bad_fingerprint' };
   const parts = splitIceUsername(user.username);
   if (!parts) return { drop: 'username_malformed' };
-  if (!isTokenLength(parts.receiver.length)) return { drop: 'token_malformed' };
+  return decideToken(parts.receiver, ctx);
+}
+
+/**
+ * The token half of decideFirstPacket: verifies a routing token (signature,
+ * expiry, revocation) and resolves its transceiver. Also used for a token
+ * read back from the shared flow cache after a relay restart, which is
+ * trusted no more than one read from the wire.
+ */
+export function decideToken(token: string, ctx: FirstPacketContext): FirstPacketDecision {
+  if (!isTokenLength(token.length)) return { drop: 'token_malformed' };
   if (ctx.admit && !ctx.admit()) return { drop: 'rate_limited' };
 
-  const verified = verifyToken(ctx.keyring, parts.receiver, Math.floor(ctx.nowMs / 1000));
+  const verified = verifyToken(ctx.keyring, token, Math.floor(ctx.nowMs / 1000));
   if (!verified.ok) return { drop: `token_${verified.reason}` };
   const { routeId, expiresAt, target } = verified.claims;
-  const id = tokenId(parts.receiver);
+  const id = tokenId(token);
   if (ctx.isRevoked?.(id)) return { drop: 'token_revoked' };
 
   let route = ctx.resolveRoute(routeId);
@@ -116,7 +126,7 @@ export function decideFirstPacket(msg: Uint8Array, ctx: FirstPacketContext): Fir
       port: route.port,
       routeId,
       keyId: verified.keyId,
-      token: parts.receiver,
+      token,
       tokenId: id,
       expiresAt,
       via,

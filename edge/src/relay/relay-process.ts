@@ -4,6 +4,8 @@ import { connectNats, type NatsConnection } from '@parley/shared/nats/connect.js
 import { SessionRevoked, TransceiverAnnounce } from '@parley/shared/nats/schemas.js';
 import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT, SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
 import type { RelayConfig } from './config.js';
+import { FlowCache, FlowCacheError, type FlowCacheStore } from './flow-cache.js';
+import { openKvFlowCacheStore } from './flow-cache-kv.js';
 import type { Clock } from './flow-table.js';
 import { type Relay, type RelayOptions, startRelay } from './relay.js';
 import { RouteTable } from './route-table.js';
@@ -11,6 +13,10 @@ import { TcpListenError } from './tcp-listener.js';
 
 export interface RelayProcess {
   relay: Relay;
+  /** The shared flow cache (PARLEY_RELAY_FLOW_CACHE=kv). */
+  flowCache: FlowCache | undefined;
+  /** Resolves once the flow cache's KV bucket is open (never with the cache off or JetStream missing). */
+  flowCacheReady: Promise<void>;
   /** Live transceivers as learned from NATS announcements. */
   routes: RouteTable;
   /** True while connected to NATS. */
@@ -56,6 +62,41 @@ export async function startRelayProcess(
   // Discovery is trusted to be complete once it has heard a full TTL's worth of announcements.
   const discoveryLive = (): boolean => connectedAt !== undefined && clock() - connectedAt >= routes.ttlMs;
 
+  // The KV bucket opens once NATS is up; until then the cache's calls fail fast and are counted.
+  let kvStore: FlowCacheStore | undefined;
+  let resolveCacheReady: () => void = () => undefined;
+  const flowCacheReady = new Promise<void>((r) => {
+    resolveCacheReady = r;
+  });
+  const notReady = (): Promise<never> => Promise.reject(new FlowCacheError('flow cache KV not open yet'));
+  const cacheTtlMs = config.PARLEY_RELAY_FLOW_CACHE_TTL_MS ?? config.PARLEY_RELAY_IDLE_TIMEOUT_MS;
+  const flowCache =
+    config.PARLEY_RELAY_FLOW_CACHE === 'kv'
+      ? new FlowCache({
+          ttlMs: cacheTtlMs,
+          clock,
+          store: {
+            put: (c, t) => (kvStore ? kvStore.put(c, t) : notReady()),
+            delete: (c) => (kvStore ? kvStore.delete(c) : notReady()),
+            get: (c) => (kvStore ? kvStore.get(c) : notReady()),
+            close: async () => undefined,
+          },
+        })
+      : undefined;
+  const openFlowCache = async (conn: NatsConnection): Promise<void> => {
+    if (flowCache === undefined || kvStore !== undefined) return;
+    try {
+      kvStore = await openKvFlowCacheStore(conn, config.PARLEY_RELAY_FLOW_CACHE_BUCKET, cacheTtlMs);
+      log.info({ bucket: config.PARLEY_RELAY_FLOW_CACHE_BUCKET, ttlMs: cacheTtlMs }, 'relay flow cache open');
+      resolveCacheReady();
+    } catch (err) {
+      log.warn(
+        { err: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message },
+        'relay flow cache unavailable: a restarted relay waits for consent checks',
+      );
+    }
+  };
+
   const relayOptions: RelayOptions = {
     host: config.PARLEY_RELAY_HOST,
     port: config.PARLEY_RELAY_PORT,
@@ -70,6 +111,7 @@ export async function startRelayProcess(
     newFlowsPerIpPerSecond: config.PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND,
     clock,
     log,
+    flowCache,
     tcp:
       config.PARLEY_RELAY_TCP_PORT === 0
         ? undefined
@@ -130,6 +172,7 @@ export async function startRelayProcess(
         if (s.type === 'disconnect') connectedAt = undefined;
         if (s.type === 'reconnect') {
           connectedAt = clock();
+          void openFlowCache(conn);
           conn.publish(DISCOVER_SUBJECT);
         }
       }
@@ -155,6 +198,7 @@ export async function startRelayProcess(
       attach(conn);
       log.info('relay joined NATS');
       resolveReady();
+      void openFlowCache(conn);
     } catch (err) {
       if (closed) return;
       log.warn(
@@ -169,6 +213,8 @@ export async function startRelayProcess(
 
   return {
     relay,
+    flowCache,
+    flowCacheReady,
     routes,
     get natsConnected() {
       return connectedAt !== undefined;

@@ -7,11 +7,13 @@ import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
 import {
   bindingRequestToken,
   decideFirstPacket,
+  decideToken,
   type FirstPacketDecision,
   type ForwardTarget,
   normalizeIp,
   type RouteResolver,
 } from './first-packet.js';
+import type { FlowCache } from './flow-cache.js';
 import { recordFlowQuality } from './flow-quality-metrics.js';
 import { type Clock, type Flow, FlowTable, flowKey } from './flow-table.js';
 import { NewFlowLimiter } from './new-flow-limiter.js';
@@ -76,6 +78,13 @@ export interface RelayOptions {
    * as on UDP; its frames then go to the transceiver as UDP datagrams.
    */
   tcp?: TcpListenerOptions;
+  /**
+   * The region's shared flow cache (flow-cache.ts): UDP flows are written to
+   * it once when opened, and a non-STUN datagram from an unknown client
+   * looks it up, so a restarted or sibling relay rebuilds the flow from the
+   * cached token (re-verified) at once. Absent: no sharing.
+   */
+  flowCache?: FlowCache;
 }
 
 export interface FlowSummary {
@@ -253,6 +262,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   /** The flow's per-session summary: its two legs' quality, for the operator and the histograms. */
   const endFlow = (flow: Flow<Upstream>, reason: FlowEndReason): void => {
     counters.flowsClosed++;
+    uncache(flow, reason);
     void closeUpstream(flow.upstream, reason !== 'rerouted' && reason !== 'connection_closed');
     const summary: FlowSummary = {
       client: flow.key,
@@ -274,6 +284,11 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const closeFlow = (flow: Flow<Upstream>, reason: FlowEndReason): void => {
     if (!table.remove(flow)) return;
     endFlow(flow, reason);
+  };
+  const flowCache = opts.flowCache;
+  /** A UDP flow that ended for good leaves the cache; a rerouted one is overwritten by its successor. */
+  const uncache = (flow: Flow<Upstream>, reason: FlowEndReason): void => {
+    if (flowCache && flow.transport !== 'tcp' && reason !== 'rerouted') flowCache.flowClosed(flow.key);
   };
 
   const onUpstreamPacket = (flow: Flow<Upstream>, msg: Buffer, rinfo: RemoteInfo): void => {
@@ -336,6 +351,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     counters.flowsOpened++;
     if (target.via === 'token') counters.flowsViaToken++;
     if (rinfo.stream) rinfo.stream.flow = flow;
+    else flowCache?.flowOpened(flow.key, target.token);
     udp.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
     udp.socket.on('error', (err: Error) => {
       // A bind failure (EMFILE, no free port) costs this flow only.
@@ -384,12 +400,51 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     return createFlow(decision.forward, rinfo);
   };
 
+  /**
+   * A token read back from the flow cache for a client with no flow: checked
+   * like one from the wire (signature, expiry, revocation, route, rate limit)
+   * before a flow is built; the transceiver then moves the session to the
+   * new upstream port once the client's next SRTP packet authenticates.
+   */
+  const recoverFlow = (address: string, port: number, token: string): void => {
+    if (closed || flowCache === undefined) return;
+    const key = flowKey(address, port);
+    if (table.get(key) !== undefined) return; // a Binding Request got there first
+    if (table.isFull) {
+      counters.drop('flow_table_full');
+      return;
+    }
+    const decision = decideToken(token, {
+      keyring: opts.keyring,
+      nowMs: clock(),
+      resolveRoute: opts.resolveRoute,
+      family: upstreamFamily,
+      admit: () => limiter.admit(address),
+      isRevoked,
+      useSignedTarget: opts.useSignedTarget?.() ?? false,
+    });
+    if ('drop' in decision) {
+      counters.drop(decision.drop);
+      flowCache.rejected(key);
+      log.debug({ client: key, reason: decision.drop }, 'relay flow cache entry rejected');
+      return;
+    }
+    if (createFlow(decision.forward, { address, port }) !== undefined) flowCache.counters.recovered++;
+  };
+
   const onClientPacket = (msg: Buffer, rinfo: RemoteInfo): void => {
     if (closed) return;
     let flow = table.get(flowKey(rinfo.address, rinfo.port));
     if (flow === undefined) {
       flow = openFlow(msg, rinfo);
-      if (flow === undefined) return;
+      if (flow === undefined) {
+        // Not STUN (first byte > 3: DTLS, SRTP): a call this relay does not know, maybe one a predecessor carried.
+        if (flowCache !== undefined && (msg[0] as number) > 3) {
+          const { address, port } = rinfo;
+          flowCache.lookup(flowKey(address, port), (token) => recoverFlow(address, port, token));
+        }
+        return;
+      }
     } else if (msg[0] === 0 && msg[1] === 1) {
       const token = bindingRequestToken(msg);
       if (token !== undefined && token !== flow.token) {
@@ -467,6 +522,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   };
   const tick = (): void => {
     revoked.prune(Math.floor(clock() / 1000), 10_000);
+    flowCache?.refresh();
     if (sweeping) return;
     sweeping = true;
     sweepLoop();
@@ -553,6 +609,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      // Entries stay: a successor on this address recovers these flows from them.
+      flowCache?.close();
       const flows = table.clear();
       counters.flowsClosed += flows.length;
       pubSocket.removeListener('message', onClientPacket);

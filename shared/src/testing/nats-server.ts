@@ -1,5 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnTied } from '../lifecycle/spawn-tied.js';
 import { freeTcpPort } from '../net/free-port.js';
 
@@ -9,6 +12,8 @@ import { freeTcpPort } from '../net/free-port.js';
  */
 export class NatsServerProcess {
   private child?: ChildProcess;
+  /** JetStream store (the relays' flow cache is a KV bucket); kept across restart(), removed by stop(). */
+  private storeDir?: string;
   private constructor(
     readonly port: number,
     private readonly bin: string,
@@ -35,11 +40,12 @@ export class NatsServerProcess {
   }
 
   async restart(): Promise<void> {
-    if (this.child) await this.stop();
+    if (this.child) await this.stopProcess();
+    this.storeDir ??= mkdtempSync(join(tmpdir(), 'parley-nats-js-'));
     // Tied to the test worker: if it dies (crash, timeout kill), the kernel kills nats-server too.
     const child = spawnTied(
       this.bin,
-      ['-a', '127.0.0.1', '-p', String(this.port)],
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
       { stdio: ['ignore', 'ignore', 'pipe'] },
       'KILL',
     );
@@ -61,6 +67,12 @@ export class NatsServerProcess {
   }
 
   async stop(): Promise<void> {
+    await this.stopProcess();
+    if (this.storeDir) rmSync(this.storeDir, { recursive: true, force: true });
+    this.storeDir = undefined;
+  }
+
+  private async stopProcess(): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (!child || child.exitCode !== null) return;

@@ -1,0 +1,305 @@
+import type { Clock } from './flow-table.js';
+
+/**
+ * Where a region's relays share "client ip:port -> routing token", so a
+ * restarted relay, or a sibling behind the same load balancer, can rebuild
+ * a flow from the client's next SRTP packet instead of waiting for its next
+ * consent check (1.6–3 s). Only the token is stored: it is signed and
+ * carries the transceiver address (version 3), so the reader re-verifies it
+ * exactly like one read from a Binding Request and needs nothing else.
+ * A forged or stale entry therefore opens nothing.
+ */
+export interface FlowCacheStore {
+  put(client: string, token: string): Promise<void>;
+  delete(client: string): Promise<void>;
+  /** The token stored for this client address, or undefined. */
+  get(client: string): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** A store error (NATS down, timeout): retried by later refreshes, never blocks forwarding. */
+export class FlowCacheError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FlowCacheError';
+  }
+}
+
+/**
+ * In-process store with the KV bucket's semantics (entries expire ttlMs after
+ * their last put), on an injected clock: lets the relay's recovery logic be
+ * tested without NATS. Also two relays in one test process can share one.
+ */
+export class MemoryFlowCacheStore implements FlowCacheStore {
+  readonly entries = new Map<string, { token: string; at: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly clock: Clock = Date.now,
+  ) {}
+  async put(client: string, token: string): Promise<void> {
+    this.entries.set(client, { token, at: this.clock() });
+  }
+  async delete(client: string): Promise<void> {
+    this.entries.delete(client);
+  }
+  async get(client: string): Promise<string | undefined> {
+    const e = this.entries.get(client);
+    if (e === undefined) return undefined;
+    if (this.clock() - e.at > this.ttlMs) {
+      this.entries.delete(client);
+      return undefined;
+    }
+    return e.token;
+  }
+  async close(): Promise<void> {}
+}
+
+/** Rejects after ms: a KV that does not answer must not hold a pending slot forever. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FlowCacheError(`${what} timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface FlowCacheCounters {
+  /** Writes issued to the store (puts and deletes after coalescing). */
+  writes: number;
+  writeErrors: number;
+  /** Writes dropped because the queue was full (the store is slower than flows open). */
+  writesDropped: number;
+  /** Lookups issued to the store for an unknown client's non-STUN datagram. */
+  lookups: number;
+  hits: number;
+  misses: number;
+  lookupErrors: number;
+  /** Datagrams from an address whose lookup was already in flight (dropped, no second lookup). */
+  lookupPending: number;
+  /** Datagrams from an address that missed recently (dropped, no lookup). */
+  negativeHits: number;
+  /** Datagrams dropped because too many lookups were in flight. */
+  lookupOverflow: number;
+  /** A cached token that did not verify (forged, expired, revoked, unknown route). */
+  rejected: number;
+  /** Flows rebuilt from the cache. */
+  recovered: number;
+}
+
+export function newFlowCacheCounters(): FlowCacheCounters {
+  return {
+    writes: 0,
+    writeErrors: 0,
+    writesDropped: 0,
+    lookups: 0,
+    hits: 0,
+    misses: 0,
+    lookupErrors: 0,
+    lookupPending: 0,
+    negativeHits: 0,
+    lookupOverflow: 0,
+    rejected: 0,
+    recovered: 0,
+  };
+}
+
+export interface FlowCacheOptions {
+  store: FlowCacheStore;
+  clock?: Clock;
+  /** Entries expire this long after their last put; live flows are re-put after half of it. */
+  ttlMs: number;
+  /** Most distinct queued writes (coalesced per client); beyond it new writes are dropped and counted. */
+  maxQueuedWrites?: number;
+  /** Writes in flight at once. */
+  writeConcurrency?: number;
+  /** Lookups in flight at once (one per address at most). */
+  maxPendingLookups?: number;
+  /** How long a miss is remembered, so a flood of random sources costs one lookup per address per window. */
+  negativeTtlMs?: number;
+  /** Most remembered misses (oldest forgotten first). */
+  maxNegative?: number;
+  /** Per store call. */
+  timeoutMs?: number;
+  /** Live flows re-put per refresh() call at most (bounds the tick's work). */
+  refreshBatch?: number;
+}
+
+/**
+ * The relay's side of the shared flow cache, off the per-packet path:
+ * flow open/close enqueue one coalesced write per client (a later write for
+ * the same client replaces a queued one), a bounded number are in flight,
+ * and a store outage only costs counted errors. Lookups for unknown
+ * sources are bounded the same way: one in flight per address, a bounded
+ * number in all, and misses remembered for a short while.
+ */
+export class FlowCache {
+  readonly counters = newFlowCacheCounters();
+  private readonly store: FlowCacheStore;
+  private readonly clock: Clock;
+  private readonly ttlMs: number;
+  private readonly maxQueued: number;
+  private readonly concurrency: number;
+  private readonly maxPending: number;
+  private readonly negativeTtlMs: number;
+  private readonly maxNegative: number;
+  private readonly timeoutMs: number;
+  private readonly refreshBatch: number;
+  /** client -> token to put, or null to delete; Map order is FIFO. */
+  private readonly queue = new Map<string, string | null>();
+  private inFlight = 0;
+  /** Live flows this relay put: client -> token and when it was last put. */
+  private readonly live = new Map<string, { token: string; putAt: number }>();
+  private readonly pending = new Set<string>();
+  private readonly negative = new Map<string, number>();
+  private closed = false;
+
+  constructor(opts: FlowCacheOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock ?? Date.now;
+    this.ttlMs = opts.ttlMs;
+    this.maxQueued = opts.maxQueuedWrites ?? 10_000;
+    this.concurrency = opts.writeConcurrency ?? 16;
+    this.maxPending = opts.maxPendingLookups ?? 1_024;
+    this.negativeTtlMs = opts.negativeTtlMs ?? 2_000;
+    this.maxNegative = opts.maxNegative ?? 65_536;
+    this.timeoutMs = opts.timeoutMs ?? 1_000;
+    this.refreshBatch = opts.refreshBatch ?? 1_000;
+  }
+
+  /** A flow opened from a verified token. */
+  flowOpened(client: string, token: string): void {
+    this.live.delete(client);
+    this.live.set(client, { token, putAt: this.clock() });
+    this.negative.delete(client);
+    this.enqueue(client, token);
+  }
+
+  /** A flow ended for good (idle, revoked, evicted): its entry must not rebuild it elsewhere. */
+  flowClosed(client: string): void {
+    this.live.delete(client);
+    this.enqueue(client, null);
+  }
+
+  /**
+   * Re-puts live flows whose entry is past half its TTL, oldest first and at
+   * most refreshBatch per call, so long calls stay in the cache; also
+   * forgets expired misses. Called from the relay's housekeeping tick.
+   */
+  refresh(): void {
+    const now = this.clock();
+    let n = 0;
+    for (const [client, e] of this.live) {
+      if (now - e.putAt < this.ttlMs / 2 || n >= this.refreshBatch) break; // oldest put first
+      this.live.delete(client);
+      this.live.set(client, { token: e.token, putAt: now });
+      this.enqueue(client, e.token);
+      n++;
+    }
+    for (const [client, at] of this.negative) {
+      if (now - at < this.negativeTtlMs) break;
+      this.negative.delete(client);
+    }
+  }
+
+  /** Queued plus in-flight writes (for tests and metrics). */
+  get backlog(): number {
+    return this.queue.size + this.inFlight;
+  }
+
+  /**
+   * A non-STUN datagram from a client with no flow: starts at most one
+   * lookup for it; onFound gets the cached token (not yet verified). The
+   * datagram itself is dropped by the caller either way.
+   */
+  lookup(client: string, onFound: (token: string) => void): void {
+    if (this.closed) return;
+    if (this.pending.has(client)) {
+      this.counters.lookupPending++;
+      return;
+    }
+    const missedAt = this.negative.get(client);
+    if (missedAt !== undefined) {
+      if (this.clock() - missedAt < this.negativeTtlMs) {
+        this.counters.negativeHits++;
+        return;
+      }
+      this.negative.delete(client);
+    }
+    if (this.pending.size >= this.maxPending) {
+      this.counters.lookupOverflow++;
+      return;
+    }
+    this.pending.add(client);
+    this.counters.lookups++;
+    withTimeout(this.store.get(client), this.timeoutMs, 'flow cache get').then(
+      (token) => {
+        this.pending.delete(client);
+        if (this.closed) return;
+        if (token === undefined) {
+          this.counters.misses++;
+          this.rememberMiss(client);
+          return;
+        }
+        this.counters.hits++;
+        onFound(token);
+      },
+      () => {
+        // Not remembered as a miss: the store may be back for the next packet.
+        this.pending.delete(client);
+        this.counters.lookupErrors++;
+      },
+    );
+  }
+
+  /** A cached token that did not verify: remembered like a miss so it is not looked up per packet. */
+  rejected(client: string): void {
+    this.counters.rejected++;
+    this.rememberMiss(client);
+  }
+
+  private rememberMiss(client: string): void {
+    if (this.negative.size >= this.maxNegative) {
+      const oldest = this.negative.keys().next().value;
+      if (oldest !== undefined) this.negative.delete(oldest);
+    }
+    this.negative.delete(client);
+    this.negative.set(client, this.clock());
+  }
+
+  private enqueue(client: string, token: string | null): void {
+    if (this.closed) return;
+    if (!this.queue.has(client) && this.queue.size >= this.maxQueued) {
+      this.counters.writesDropped++;
+      return;
+    }
+    this.queue.set(client, token);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queue.size > 0 && !this.closed) {
+      const [client, token] = this.queue.entries().next().value as [string, string | null];
+      this.queue.delete(client);
+      this.inFlight++;
+      this.counters.writes++;
+      const op = token === null ? this.store.delete(client) : this.store.put(client, token);
+      withTimeout(op, this.timeoutMs, 'flow cache write')
+        .catch(() => {
+          this.counters.writeErrors++;
+        })
+        .finally(() => {
+          this.inFlight--;
+          // Later turn: a burst of completions must not recurse.
+          setImmediate(() => this.pump());
+        });
+    }
+  }
+
+  /** Stops writing and looking up; entries stay in the store so a successor can recover the flows. */
+  close(): void {
+    this.closed = true;
+    this.queue.clear();
+    this.pending.clear();
+  }
+}
