@@ -429,7 +429,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       log.debug({ client: key, reason: decision.drop }, 'relay flow cache entry rejected');
       return;
     }
-    if (createFlow(decision.forward, { address, port }) !== undefined) flowCache.counters.recovered++;
+    if (createFlow(decision.forward, { address, port }) === undefined) return;
+    flowCache.counters.recovered++;
+    // Once per flow: how an operator sees a restart or a load-balancer switch absorbed.
+    log.info({ client: key, session: decision.forward.tokenId }, 'relay flow recovered from the flow cache');
   };
 
   const onClientPacket = (msg: Buffer, rinfo: RemoteInfo): void => {
