@@ -112,6 +112,20 @@ describe('parley dev with model agents', () => {
     const metricsUrl = stack.info.transceiver.metrics as string;
     expect(await scrape(metricsUrl, 'parley_media_frames_total', { kind: 'decoded' })).toBeGreaterThan(80);
     expect(await scrape(metricsUrl, 'parley_media_packets_out_total')).toBeGreaterThan(50);
+    // Histograms in seconds: the session's setup, and the answered turn split by part.
+    expect(
+      await scrape(metricsUrl, 'parley_transceiver_setup_seconds_count', { stage: 'connected' }),
+    ).toBeGreaterThanOrEqual(1);
+    const setupSum = await scrape(metricsUrl, 'parley_transceiver_setup_seconds_sum', { stage: 'connected' });
+    expect(setupSum).toBeGreaterThan(0);
+    expect(setupSum).toBeLessThan(30);
+    for (const part of ['total', 'agent', 'endpoint', 'pipeline'])
+      expect(
+        await scrape(metricsUrl, 'parley_media_turn_latency_seconds_count', { part }),
+      ).toBeGreaterThanOrEqual(1);
+    const total = await scrape(metricsUrl, 'parley_media_turn_latency_seconds_sum', { part: 'total' });
+    const agent = await scrape(metricsUrl, 'parley_media_turn_latency_seconds_sum', { part: 'agent' });
+    expect(total).toBeGreaterThanOrEqual(agent); // the model's share is part of the whole
   }, 60_000);
 
   it('--agent realtime --agent-url points the transceiver at a Realtime-style server', async () => {

@@ -1,4 +1,4 @@
-import { metrics } from '@opentelemetry/api';
+import { type Histogram, metrics } from '@opentelemetry/api';
 import { srtpTotals } from './rtp/media-transport.js';
 import type { SessionManager } from './session/session-manager.js';
 import type { UdpMux } from './transport/udp-mux.js';
@@ -83,4 +83,24 @@ export function registerTransceiverMetrics(sessions: SessionManager, mux: UdpMux
       srtpMoves,
     ],
   );
+}
+
+/** Seconds, for setup: 10 ms to 10 s. */
+const SETUP_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
+let setupHistogram: Histogram | undefined;
+
+/**
+ * A session's setup inside the transceiver, into `parley_transceiver_setup_seconds{stage}`:
+ * `connected` is offer received to DTLS up (ICE, DTLS, the agent's start, any admission wait).
+ * Once per session; a no-op until an OpenTelemetry meter provider is installed.
+ */
+export function recordSessionSetup(stage: 'connected', seconds: number): void {
+  setupHistogram ??= metrics
+    .getMeter('parley.transceiver')
+    .createHistogram('parley_transceiver_setup_seconds', {
+      description: 'Session setup inside the transceiver by stage: connected = offer received to DTLS up',
+      unit: 's',
+      advice: { explicitBucketBoundaries: SETUP_BUCKETS },
+    });
+  setupHistogram.record(seconds, { stage });
 }

@@ -1,4 +1,5 @@
-import { metrics } from '@opentelemetry/api';
+import { type Histogram, metrics } from '@opentelemetry/api';
+import type { TurnLatency } from './client-events.js';
 import type { PipelineStats } from './voice-pipeline.js';
 
 /**
@@ -51,4 +52,27 @@ export function registerMediaMetrics(): void {
     },
     [frames, packetsOut, bargeIns, dropped, agentEnded],
   );
+}
+
+/** Seconds, for turn-sized latencies: 25 ms to 5 s. */
+const TURN_BUCKETS = [0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5];
+let turnHistogram: Histogram | undefined;
+
+/**
+ * One user turn's reply latency, by part, into `parley_media_turn_latency_seconds{part}`:
+ * total (last word to first reply packet), agent (the model's share), endpoint (the part of
+ * the agent's share spent waiting for our end-of-turn call) and pipeline (ours). Once per
+ * turn, not per packet; a no-op until an OpenTelemetry meter provider is installed.
+ */
+export function recordTurnLatency(t: TurnLatency): void {
+  turnHistogram ??= metrics.getMeter('parley.media').createHistogram('parley_media_turn_latency_seconds', {
+    description:
+      'Reply latency per user turn, by part: total, agent (model), endpoint (end-of-turn wait inside agent), pipeline (transceiver)',
+    unit: 's',
+    advice: { explicitBucketBoundaries: TURN_BUCKETS },
+  });
+  turnHistogram.record(t.totalMs / 1000, { part: 'total' });
+  turnHistogram.record(t.agentMs / 1000, { part: 'agent' });
+  turnHistogram.record(t.endpointMs / 1000, { part: 'endpoint' });
+  turnHistogram.record(t.pipelineMs / 1000, { part: 'pipeline' });
 }

@@ -4,7 +4,7 @@ import type { Agent, AgentEvent, AgentFactory } from '../agent/agent.js';
 import type { ClientEventBody } from './client-events.js';
 import { JitterBuffer, type JitterBufferOptions, type JitterOutput } from './jitter-buffer.js';
 import { RecentSamples, TurnLatencyTracker } from './latency.js';
-import { mediaTotals } from './media-metrics.js';
+import { mediaTotals, recordTurnLatency } from './media-metrics.js';
 import { OpusDecoder, OpusError } from './opus-codec.js';
 import { OutboundAudio } from './outbound-audio.js';
 import { Resampler } from './resampler.js';
@@ -262,7 +262,10 @@ export class VoicePipeline {
       onSent: (tag, sentAt) => {
         if (tag.rxAt !== undefined) this.residence.add(sentAt - tag.rxAt);
         const turn = this.turn.packetSent(sentAt);
-        if (turn) opts.emit({ type: 'latency.turn', ...turn });
+        if (turn) {
+          recordTurnLatency(turn);
+          opts.emit({ type: 'latency.turn', ...turn });
+        }
       },
       onState: (state) => opts.emit({ type: 'agent.state', state }),
     });

@@ -22,6 +22,7 @@ import {
 } from '../realtime-events/oai-events-channel.js';
 import { ParleyEventReplay } from '../realtime-events/parley-event-replay.js';
 import { MediaTransport } from '../rtp/media-transport.js';
+import { recordSessionSetup } from '../transceiver-metrics.js';
 import { addressOf, ipv4ToU32 } from '../transport/datagram-socket.js';
 import type { MuxEndpoint, UdpMux } from '../transport/udp-mux.js';
 import { dtlsRoleForOffer } from './dtls-role.js';
@@ -553,6 +554,7 @@ export class TransceiverSession implements MuxEndpoint {
     const change = this.lifecycle.dtlsConnected(now);
     if (change?.state === 'closed') void this.close(change.reason);
     else if (change) {
+      recordSessionSetup('connected', (now - this.createdAt) / 1000);
       this.nextReportAt = now + RTCP_INTERVAL_MS;
       // Connected moves the deadlines (the ICE timeout is gone, consent starts).
       this.schedule();
