@@ -50,6 +50,14 @@ export const RelayConfigSchema = z.object({
     .default('parley-relay-flows'),
   /** Entry lifetime; live flows are re-put after half of it. Defaults to PARLEY_RELAY_IDLE_TIMEOUT_MS. */
   PARLEY_RELAY_FLOW_CACHE_TTL_MS: z.coerce.number().int().min(1_000).optional(),
+  /**
+   * SO_REUSEPORT on the public UDP port: a second relay process (a sibling or
+   * the next version) can bind it while this one runs; the kernel spreads
+   * clients over both and moves them to the survivor when one exits, which
+   * rebuilds their flows from the flow cache. Only processes of the same
+   * user may join the group.
+   */
+  PARLEY_RELAY_REUSE_PORT: z.enum(['0', '1']).default('0'),
   PARLEY_TOKEN_KEYS: tokenKeyring,
   NATS_URL: natsServers,
   PARLEY_METRICS_PORT: port(9465),

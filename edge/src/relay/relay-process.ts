@@ -112,6 +112,7 @@ export async function startRelayProcess(
     clock,
     log,
     flowCache,
+    reusePort: config.PARLEY_RELAY_REUSE_PORT === '1',
     tcp:
       config.PARLEY_RELAY_TCP_PORT === 0
         ? undefined

@@ -85,6 +85,8 @@ export interface RelayOptions {
    * cached token (re-verified) at once. Absent: no sharing.
    */
   flowCache?: FlowCache;
+  /** SO_REUSEPORT on the public UDP socket (Linux): a sibling process may share the port. */
+  reusePort?: boolean;
 }
 
 export interface FlowSummary {
@@ -238,6 +240,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
     recvBufferSize: bufferBytes,
     sendBufferSize: bufferBytes,
+    reusePort: opts.reusePort ?? false,
   });
   const pubSocket = pub.socket;
 
