@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { makeProbe, readProbe } from '@parley/loadtest/call/probe-payload.js';
+import { recordProbeArrivals, sendProbes } from '@parley/loadtest/call/probe-stream.js';
 import { decodeJson } from '@parley/shared/nats/codec.js';
 import { SessionRevoked } from '@parley/shared/nats/schemas.js';
 import { SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
@@ -15,12 +15,7 @@ import {
   withIceCredentials,
 } from '@parley/shared/webrtc/ice-sdpfrag.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-} from '@parley/shared/webrtc/werift-client.js';
+import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
 
@@ -53,18 +48,14 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
     const nc = await connect({ servers: stack.natsUrl });
     const revoked: string[] = [];
     nc.subscribe(SESSION_REVOKED_SUBJECT, {
-      callback: (_e, m) => revoked.push(decodeJson(SessionRevoked, m.data).token),
+      callback: (_e, m) => {
+        revoked.push(decodeJson(SessionRevoked, m.data).token);
+      },
     });
     try {
       const out = new MediaStreamTrack({ kind: 'audio' });
       const t = pc.addTransceiver(out, { direction: 'sendrecv' });
-      const arrivals = new Map<number, number>();
-      t.onTrack.subscribe((track) =>
-        track.onReceiveRtp.subscribe((rtp) => {
-          const i = readProbe(rtp.payload);
-          if (i !== undefined && !arrivals.has(i)) arrivals.set(i, performance.now());
-        }),
-      );
+      const arrivals = recordProbeArrivals(t);
       const connected = new Promise<void>((r) =>
         pc.connectionStateChange.subscribe((s) => s === 'connected' && r()),
       );
@@ -85,25 +76,7 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
 
       // 50 probes/s for 4 s; the network "changes" after 1.5 s.
       const total = 200;
-      const sentAt: number[] = [];
-      let seq = 1000;
-      let ts = 5000;
-      const sending = (async () => {
-        const start = performance.now();
-        for (let i = 0; i < total; i++) {
-          const wait = start + i * 20 - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          seq = (seq + 1) & 0xffff;
-          ts = (ts + 960) >>> 0;
-          sentAt[i] = performance.now();
-          out.writeRtp(
-            new RtpPacket(
-              new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: ts }),
-              makeProbe(i),
-            ),
-          );
-        }
-      })();
+      const sending = sendProbes(out, total);
       await new Promise((r) => setTimeout(r, 1_500));
 
       // A PATCH with the current credentials is trickle ICE: nothing to do, 204.
@@ -150,7 +123,7 @@ describe('ICE restart on network change (WHIP PATCH) through the full stack', ()
         new Promise((_, rej) => setTimeout(() => rej(new Error('ICE did not reconnect in 5 s')), 5_000)),
       ]);
       const reconnectedAt = performance.now();
-      await sending;
+      const sentAt = await sending;
       await new Promise((r) => setTimeout(r, 500));
 
       const after = selectedLocalAddress(pc);

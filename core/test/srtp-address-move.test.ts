@@ -1,16 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { makeProbe, readProbe } from '@parley/loadtest/call/probe-payload.js';
+import { recordProbeArrivals, sendProbes } from '@parley/loadtest/call/probe-stream.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import { OfferReply, SessionInfoReply } from '@parley/shared/nats/schemas.js';
 import { offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-} from '@parley/shared/webrtc/werift-client.js';
+import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/call-harness.js';
 
@@ -79,13 +74,7 @@ describe('a known session from a new relay port, accepted on authenticated SRTP'
     try {
       const out = new MediaStreamTrack({ kind: 'audio' });
       const t = pc.addTransceiver(out, { direction: 'sendrecv' });
-      const arrivals = new Map<number, number>();
-      t.onTrack.subscribe((track) =>
-        track.onReceiveRtp.subscribe((rtp) => {
-          const i = readProbe(rtp.payload);
-          if (i !== undefined && !arrivals.has(i)) arrivals.set(i, performance.now());
-        }),
-      );
+      const arrivals = recordProbeArrivals(t);
       await pc.setLocalDescription(await pc.createOffer());
       const sessionId = `${h.tx.routeId}-${Math.random().toString(36).slice(2, 12).padEnd(22, 'x')}`;
       const reply = decodeJson(
@@ -112,24 +101,16 @@ describe('a known session from a new relay port, accepted on authenticated SRTP'
 
       const movedBefore = h.tx.mux.counters.movedBySrtp;
       const total = 150;
-      const sentAt: number[] = [];
       let movedAt = 0;
-      const start = performance.now();
-      for (let i = 0; i < total; i++) {
-        const wait = start + i * 20 - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        if (i === 75) {
+      const sentAt = await sendProbes(out, total, {
+        firstSequence: 2000,
+        firstTimestamp: 4000,
+        beforeProbe: async (i) => {
+          if (i !== 75) return;
           await relay.moveUpstream();
           movedAt = performance.now();
-        }
-        sentAt[i] = performance.now();
-        out.writeRtp(
-          new RtpPacket(
-            new RtpHeader({ payloadType: 111, sequenceNumber: 2000 + i, timestamp: 4000 + i * 960 }),
-            makeProbe(i),
-          ),
-        );
-      }
+        },
+      });
       await new Promise((r) => setTimeout(r, 300));
 
       const info = decodeJson(
