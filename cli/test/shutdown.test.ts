@@ -277,7 +277,12 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     const { ms } = await terminate(p);
     // Edge first, then relay, transceiver and agent together, then NATS: each child gets SIGKILL after 5 s.
     expect(ms).toBeLessThan(15_000);
-    expect(await waitUntilGone(tree.map((r) => r.pid), 1_000)).toEqual([]);
+    expect(
+      await waitUntilGone(
+        tree.map((r) => r.pid),
+        1_000,
+      ),
+    ).toEqual([]);
   }, 90_000);
 
   it('SIGKILL mid-start (nats-server and the first service up, others not yet): all exit', async () => {
