@@ -36,6 +36,27 @@ async function killAndWait(pid: number): Promise<void> {
   if (alive(pid)) throw new Error(`relay ${pid} still alive after SIGKILL`);
 }
 
+/** The relay's flow cache counters (parley_relay_flow_cache_total by event). */
+async function cacheEvents(metricsUrl: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const event of ['lookups', 'hits', 'recovered', 'superseded', 'rejected'])
+    out[event] = await scrape(metricsUrl, 'parley_relay_flow_cache_total', { event });
+  return out;
+}
+
+/**
+ * Which path rebuilt the flow: the cache (the first datagram the new relay saw was SRTP), or
+ * rarely (~1% of runs: a consent check every few seconds against a lookup of a few ms) a STUN
+ * consent check that reached the new relay first; either way the media gap is measured.
+ */
+function expectCachePath(ev: Record<string, number>): 'cache' | 'stun' {
+  expect(ev.rejected).toBe(0);
+  if (ev.lookups === 0 || ev.superseded === 1) return 'stun';
+  expect(ev.hits).toBeGreaterThanOrEqual(1);
+  expect(ev.recovered).toBe(1);
+  return 'cache';
+}
+
 interface CallResult {
   /** performance.now() when the disruption was over (the new relay listening, or the old one dead). */
   resumedAt: number;
@@ -166,18 +187,22 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
       return performance.now();
     });
     const m = measure(r, r.resumedAt);
+    const path = expectCachePath(await cacheEvents(stack.info.relay.metrics as string));
     console.log(
-      `relay restart: killed -> listening ${Math.round(r.resumedAt - killedAt)} ms; ` +
+      `relay restart (flow rebuilt via ${path}): killed -> listening ${Math.round(r.resumedAt - killedAt)} ms; ` +
         `listening -> first echo ${Math.round(m.recovery)} ms; longest media gap ${Math.round(m.gap)} ms; ` +
         `probes lost ${r.total - r.arrivals.size}/${r.total}, after recovery ${m.lostAfter}`,
     );
     // The recovery itself (what the flow cache controls); the rest of the gap is process start-up.
     expect(m.recovery).toBeLessThan(300);
     expect(m.lostAfter).toBe(0);
-    expect(logs.some((l) => l.includes('relay flow recovered from the flow cache'))).toBe(true);
-    expect(await scrape(txMetrics, 'parley_transceiver_srtp_address_moves_total')).toBeGreaterThan(
-      movesBefore,
-    );
+    if (path === 'cache') {
+      expect(logs.some((l) => l.includes('relay flow recovered from the flow cache'))).toBe(true);
+      // The transceiver moved the session on an authenticated SRTP packet, not on STUN.
+      expect(await scrape(txMetrics, 'parley_transceiver_srtp_address_moves_total')).toBeGreaterThan(
+        movesBefore,
+      );
+    }
   }, 60_000);
 
   it('sibling: with a second relay already on the port (SO_REUSEPORT), the media gap of a SIGKILL stays under 300 ms', async () => {
@@ -192,6 +217,7 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
     );
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const siblingLogs: string[] = [];
+    const siblingMetrics = await freeTcpPort();
     // Mid-call: the sibling joins the port's SO_REUSEPORT group (the kernel may move the client to
     // it at once: a load-balancer switch), then the original relay dies and every client lands on it.
     const r = await callAcross(stack, async () => {
@@ -199,7 +225,7 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
         argv[0] as string,
         argv.slice(1),
         {
-          env: { ...env, PARLEY_METRICS_PORT: String(await freeTcpPort()), PARLEY_RELAY_TCP_PORT: '0' },
+          env: { ...env, PARLEY_METRICS_PORT: String(siblingMetrics), PARLEY_RELAY_TCP_PORT: '0' },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
         'KILL',
@@ -227,13 +253,14 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
       return performance.now();
     });
     const m = measure(r, r.resumedAt);
+    const path = expectCachePath(await cacheEvents(`http://127.0.0.1:${siblingMetrics}/metrics`));
     console.log(
-      `relay sibling takeover: longest media gap ${Math.round(m.gap)} ms; ` +
+      `relay sibling takeover (flow rebuilt via ${path}): longest media gap ${Math.round(m.gap)} ms; ` +
         `probes lost ${r.total - r.arrivals.size}/${r.total}, after the kill + 300 ms ${m.lostAfter}`,
     );
     expect(m.gap).toBeLessThan(300);
     expect(m.lostAfter).toBe(0);
     // The call started on the original relay, so the sibling carried it on from the flow cache.
-    expect(siblingLogs.join('')).toContain('relay flow recovered from the flow cache');
+    if (path === 'cache') expect(siblingLogs.join('')).toContain('relay flow recovered from the flow cache');
   }, 60_000);
 });

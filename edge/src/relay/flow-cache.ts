@@ -85,6 +85,8 @@ export interface FlowCacheCounters {
   rejected: number;
   /** Flows rebuilt from the cache. */
   recovered: number;
+  /** A hit for a client whose flow a Binding Request (consent check) rebuilt while the lookup ran. */
+  superseded: number;
 }
 
 export function newFlowCacheCounters(): FlowCacheCounters {
@@ -101,6 +103,7 @@ export function newFlowCacheCounters(): FlowCacheCounters {
     lookupOverflow: 0,
     rejected: 0,
     recovered: 0,
+    superseded: 0,
   };
 }
 

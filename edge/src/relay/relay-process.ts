@@ -6,6 +6,7 @@ import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT, SESSION_REVOKED_SUBJECT } from '@pa
 import type { RelayConfig } from './config.js';
 import { FlowCache, FlowCacheError, type FlowCacheStore } from './flow-cache.js';
 import { openKvFlowCacheStore } from './flow-cache-kv.js';
+import { registerFlowCacheMetrics } from './flow-cache-metrics.js';
 import type { Clock } from './flow-table.js';
 import { type Relay, type RelayOptions, startRelay } from './relay.js';
 import { RouteTable } from './route-table.js';
@@ -83,6 +84,7 @@ export async function startRelayProcess(
           },
         })
       : undefined;
+  if (flowCache) registerFlowCacheMetrics(flowCache);
   const openFlowCache = async (conn: NatsConnection): Promise<void> => {
     if (flowCache === undefined || kvStore !== undefined) return;
     try {

@@ -412,7 +412,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const recoverFlow = (address: string, port: number, token: string): void => {
     if (closed || flowCache === undefined) return;
     const key = flowKey(address, port);
-    if (table.get(key) !== undefined) return; // a Binding Request got there first
+    if (table.get(key) !== undefined) {
+      flowCache.counters.superseded++; // a consent check got there first
+      return;
+    }
     if (table.isFull) {
       counters.drop('flow_table_full');
       return;
