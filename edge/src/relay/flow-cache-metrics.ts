@@ -10,7 +10,7 @@ export function registerFlowCacheMetrics(cache: FlowCache): void {
   const meter = metrics.getMeter('parley.relay');
   const events = meter.createObservableCounter('parley_relay_flow_cache', {
     description:
-      'Shared flow cache: writes, write_errors, writes_dropped, lookups, hits, misses, lookup_errors, lookup_pending, negative_hits, lookup_overflow, rejected (cached token failed verification), recovered (flows rebuilt), superseded (a consent check rebuilt it first)',
+      'Shared flow cache: writes, write_errors, writes_dropped, lookups, hits, misses, lookup_errors, lookup_pending, negative_hits, lookup_overflow, lookup_rate_limited, rejected (cached token failed verification), recovered (flows rebuilt), superseded (a consent check rebuilt it first)',
   });
   const names: Record<keyof FlowCacheCounters, string> = {
     writes: 'writes',
@@ -23,6 +23,7 @@ export function registerFlowCacheMetrics(cache: FlowCache): void {
     lookupPending: 'lookup_pending',
     negativeHits: 'negative_hits',
     lookupOverflow: 'lookup_overflow',
+    lookupRateLimited: 'lookup_rate_limited',
     rejected: 'rejected',
     recovered: 'recovered',
     superseded: 'superseded',

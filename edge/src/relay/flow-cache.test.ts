@@ -91,6 +91,17 @@ describe('FlowCache', () => {
     expect(cache.counters).toMatchObject({ lookups: 3, hits: 1 });
   });
 
+  it('starts at most maxLookupsPerSecond lookups per second', async () => {
+    let now = 0;
+    const store = new MemoryFlowCacheStore(30_000, () => now);
+    const cache = new FlowCache({ store, ttlMs: 30_000, clock: () => now, maxLookupsPerSecond: 3 });
+    for (let i = 0; i < 5; i++) cache.lookup(`10.0.0.${i}:1`, () => undefined);
+    expect(cache.counters).toMatchObject({ lookups: 3, lookupRateLimited: 2 });
+    now = 1_000;
+    cache.lookup('10.0.0.9:1', () => undefined);
+    expect(cache.counters.lookups).toBe(4);
+  });
+
   it('does not remember a failed lookup as a miss (the store may be back for the next packet)', async () => {
     const store = new ManualStore();
     store.fail = true;

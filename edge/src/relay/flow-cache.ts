@@ -81,6 +81,8 @@ export interface FlowCacheCounters {
   negativeHits: number;
   /** Datagrams dropped because too many lookups were in flight. */
   lookupOverflow: number;
+  /** Datagrams dropped because this second's lookup budget was spent. */
+  lookupRateLimited: number;
   /** A cached token that did not verify (forged, expired, revoked, unknown route). */
   rejected: number;
   /** Flows rebuilt from the cache. */
@@ -101,6 +103,7 @@ export function newFlowCacheCounters(): FlowCacheCounters {
     lookupPending: 0,
     negativeHits: 0,
     lookupOverflow: 0,
+    lookupRateLimited: 0,
     rejected: 0,
     recovered: 0,
     superseded: 0,
@@ -118,6 +121,8 @@ export interface FlowCacheOptions {
   writeConcurrency?: number;
   /** Lookups in flight at once (one per address at most). */
   maxPendingLookups?: number;
+  /** Lookups started per second at most: random spoofed sources cannot turn into KV load. */
+  maxLookupsPerSecond?: number;
   /** How long a miss is remembered, so a flood of random sources costs one lookup per address per window. */
   negativeTtlMs?: number;
   /** Most remembered misses (oldest forgotten first). */
@@ -144,6 +149,9 @@ export class FlowCache {
   private readonly maxQueued: number;
   private readonly concurrency: number;
   private readonly maxPending: number;
+  private readonly maxPerSecond: number;
+  private windowStart = 0;
+  private windowCount = 0;
   private readonly negativeTtlMs: number;
   private readonly maxNegative: number;
   private readonly timeoutMs: number;
@@ -164,6 +172,7 @@ export class FlowCache {
     this.maxQueued = opts.maxQueuedWrites ?? 10_000;
     this.concurrency = opts.writeConcurrency ?? 16;
     this.maxPending = opts.maxPendingLookups ?? 1_024;
+    this.maxPerSecond = opts.maxLookupsPerSecond ?? 2_000;
     this.negativeTtlMs = opts.negativeTtlMs ?? 2_000;
     this.maxNegative = opts.maxNegative ?? 65_536;
     this.timeoutMs = opts.timeoutMs ?? 1_000;
@@ -233,6 +242,16 @@ export class FlowCache {
       this.counters.lookupOverflow++;
       return;
     }
+    const now = this.clock();
+    if (now - this.windowStart >= 1_000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    if (this.windowCount >= this.maxPerSecond) {
+      this.counters.lookupRateLimited++;
+      return;
+    }
+    this.windowCount++;
     this.pending.add(client);
     this.counters.lookups++;
     withTimeout(this.store.get(client), this.timeoutMs, 'flow cache get').then(
