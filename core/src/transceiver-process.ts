@@ -22,6 +22,9 @@ import { registerTransceiverMetrics } from './transceiver-metrics.js';
 import { bindMux } from './transport/bind-mux.js';
 import type { UdpMux } from './transport/udp-mux.js';
 
+/** Agents that are never interrupted (they echo the caller): the energy detector serves them. */
+const ECHO_STYLE_AGENTS: ReadonlySet<string> = new Set(['echo', 'rtp-echo']);
+
 export const TRANSCEIVER_VERSION = '0.1.0';
 
 /** After the drain: sessions send session.ended and close their peers within this. */
@@ -69,9 +72,13 @@ export async function startTransceiver(
   }
   // The turn detector's model loads here (synchronously: ~0.15 s, seconds on a loaded machine),
   // before the first announcement so no call's setup waits for it, and after the NATS connect so
-  // a SIGTERM while NATS is unreachable is not stuck behind it.
-  const noSilero = preloadTurnDetection();
-  if (noSilero) log.warn({ reason: noSilero }, 'Silero VAD unavailable: sessions use the energy VAD');
+  // a SIGTERM while NATS is unreachable is not stuck behind it. Only where an agent that can be
+  // interrupted is configured: echo-style agents use the energy detector unless a session asks,
+  // and the model costs ~55 MiB of RSS an echo-only transceiver should not carry idle.
+  if ([...agents.keys()].some((name) => !ECHO_STYLE_AGENTS.has(name))) {
+    const noSilero = preloadTurnDetection();
+    if (noSilero) log.warn({ reason: noSilero }, 'Silero VAD unavailable: sessions use the energy VAD');
+  }
   let announcer: Announcer | undefined;
   // The OpenAI-Realtime sideband: `oai-events` sessions publish events and take control events over NATS.
   const realtimeSideband = new OaiSidebandHub(nc, id, log);
