@@ -134,6 +134,13 @@ describe('relay flow recovery from the shared flow cache (in-memory store, real 
     expect(cache.counters.lookups).toBe(21);
     expect(cache.counters.misses).toBe(20);
     expect(cache.counters.negativeHits + cache.counters.lookupPending).toBe(80);
+
+    // Neither DTLS nor RTP (RFC 7983 ranges): junk costs no lookup at all.
+    const junk = await peer();
+    for (const first of [5, 70, 200]) await junk.send(Buffer.from([first, ...randomBytes(30)]), port);
+    await sleep(30);
+    expect(cache.counters.lookups).toBe(21);
+    expect(relay.counters.snapshot().drops.no_flow_unknown).toBe(3);
   });
 
   it('deletes the entry when a flow is revoked, and keeps it when the relay shuts down', async () => {

@@ -435,7 +435,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       log.debug({ client: key, reason: decision.drop }, 'relay flow cache entry rejected');
       return;
     }
-    if (createFlow(decision.forward, { address, port }) === undefined) return;
+    if (createFlow(decision.forward, { address, port }) === undefined) {
+      flowCache.rejected(key); // a flow limit (counted by createFlow): not worth a lookup per packet
+      return;
+    }
     flowCache.counters.recovered++;
     // Once per flow: how an operator sees a restart or a load-balancer switch absorbed.
     log.info({ client: key, session: decision.forward.tokenId }, 'relay flow recovered from the flow cache');
@@ -447,8 +450,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     if (flow === undefined) {
       flow = openFlow(msg, rinfo);
       if (flow === undefined) {
-        // Not STUN (first byte > 3: DTLS, SRTP): a call this relay does not know, maybe one a predecessor carried.
-        if (flowCache !== undefined && (msg[0] as number) > 3) {
+        // DTLS or SRTP/SRTCP (RFC 7983 first-byte ranges): a call this relay does not know, maybe one a
+        // predecessor carried. Junk and STUN (already decided above) cost no lookup, nor does a full table.
+        const b = msg[0] as number;
+        if (flowCache !== undefined && ((b >= 20 && b <= 63) || (b >= 128 && b <= 191)) && !table.isFull) {
           const { address, port } = rinfo;
           flowCache.lookup(flowKey(address, port), (token) => recoverFlow(address, port, token));
         }
