@@ -1,15 +1,10 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { makeProbe, readProbe } from '@parley/loadtest/call/probe-payload.js';
+import { recordProbeArrivals, sendProbes } from '@parley/loadtest/call/probe-stream.js';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
-import {
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-} from '@parley/shared/webrtc/werift-client.js';
+import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
 import { scrape } from './metrics-scrape.js';
@@ -76,13 +71,7 @@ async function callAcross(stack: DevStack, disrupt: () => Promise<number>): Prom
   try {
     const out = new MediaStreamTrack({ kind: 'audio' });
     const t = pc.addTransceiver(out, { direction: 'sendrecv' });
-    const arrivals = new Map<number, number>();
-    t.onTrack.subscribe((track) =>
-      track.onReceiveRtp.subscribe((rtp) => {
-        const i = readProbe(rtp.payload);
-        if (i !== undefined && !arrivals.has(i)) arrivals.set(i, performance.now());
-      }),
-    );
+    const arrivals = recordProbeArrivals(t);
     const connected = new Promise<void>((r) =>
       pc.connectionStateChange.subscribe((s) => s === 'connected' && r()),
     );
@@ -98,28 +87,10 @@ async function callAcross(stack: DevStack, disrupt: () => Promise<number>): Prom
     await connected;
 
     const total = 250;
-    const sentAt: number[] = [];
-    let seq = 1000;
-    let ts = 5000;
-    const sending = (async () => {
-      const start = performance.now();
-      for (let i = 0; i < total; i++) {
-        const wait = start + i * 20 - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        seq = (seq + 1) & 0xffff;
-        ts = (ts + 960) >>> 0;
-        sentAt[i] = performance.now();
-        out.writeRtp(
-          new RtpPacket(
-            new RtpHeader({ payloadType: 111, sequenceNumber: seq, timestamp: ts }),
-            makeProbe(i),
-          ),
-        );
-      }
-    })();
+    const sending = sendProbes(out, total);
     await new Promise((r) => setTimeout(r, 1_500));
     const resumedAt = await disrupt();
-    await sending;
+    const sentAt = await sending;
     await new Promise((r) => setTimeout(r, 300));
     expect((await fetch(sessionUrl, { method: 'DELETE', headers: auth })).status).toBe(200);
     sessionUrl = '';
