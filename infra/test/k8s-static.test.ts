@@ -30,4 +30,12 @@ describe('NATS Helm values', () => {
     for (const u of urls) expect(u).toMatch(privateUrl);
     expect(v.service.merge.spec.type).toBe('ClusterIP');
   });
+
+  it("edge: JetStream in memory under the region's own domain, for the relays' flow cache", () => {
+    const v = values('values-edge-leaf.yaml');
+    expect(v.config.jetstream.enabled).toBe(true);
+    expect(v.config.jetstream.fileStore.enabled).toBe(false);
+    expect(v.config.jetstream.memoryStore.enabled).toBe(true);
+    expect(v.config.jetstream.merge.domain).toMatch(/^edge-/);
+  });
 });
