@@ -1,20 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTransceiverConfig } from '@parley/core/config.js';
-import { startTransceiver, type TransceiverProcess } from '@parley/core/transceiver-process.js';
-import { loadRelayConfig } from '@parley/edge/relay/config.js';
-import { type RelayProcess, startRelayProcess } from '@parley/edge/relay/relay-process.js';
-import { sleep } from '@parley/edge/relay/testing/udp-peer.js';
-import { loadSignalingConfig } from '@parley/edge/signaling/config.js';
-import { type SignalingServer, startSignalingServer } from '@parley/edge/signaling/server.js';
-import { createLogger } from '@parley/shared/log.js';
-import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
-import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTcpRelayStack, type TcpRelayStack } from './tcp-relay-stack.js';
 
 /**
  * Issue 11's target proof for ICE-TCP: headless Chromium in a network
@@ -23,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * gets its audio echoed. The namespace, its veth pair and its rules are
  * created here and always deleted (we run as root).
  */
-const KEYS = `1:${randomBytes(32).toString('base64')}`;
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const NS = `prly-tcp-${process.pid}`;
 const VETH_HOST = `pt${process.pid % 100_000}h`;
@@ -119,57 +108,21 @@ function udpDropped(): number {
 }
 
 describe('Chromium with UDP blocked connects over ICE-TCP through the relay', () => {
-  let nats: NatsServerProcess | undefined;
-  let tx: TransceiverProcess | undefined;
-  let relay: RelayProcess | undefined;
-  let edge: SignalingServer | undefined;
+  let stack: TcpRelayStack | undefined;
+  let relay: TcpRelayStack['relay'] | undefined;
+  let edge: TcpRelayStack['edge'] | undefined;
   let browser: Browser | undefined;
-  let udpPort = 0;
   let tcpPort = 0;
 
   beforeAll(async () => {
     deleteNamespace(); // a leftover from a killed run of this pid
     createNamespace();
-    nats = await NatsServerProcess.start();
-    tx = await startTransceiver(
-      loadTransceiverConfig({
-        NATS_URL: nats.url,
-        PARLEY_TRANSCEIVER_ID: `tx-ns-${process.pid}`,
-        PARLEY_TOKEN_KEYS: KEYS,
-        PARLEY_PRIVATE_ADDRESS: '127.0.0.1',
-        PARLEY_ICE_PORT: String(await freeUdpPort()),
-        PARLEY_METRICS_PORT: '0',
-      }),
-      createLogger('tx', 'silent'),
-    );
-    udpPort = await freeUdpPort();
-    tcpPort = await freeTcpPort();
-    relay = await startRelayProcess(
-      loadRelayConfig({
-        NATS_URL: nats.url,
-        PARLEY_TOKEN_KEYS: KEYS,
-        PARLEY_RELAY_HOST: HOST_IP,
-        PARLEY_RELAY_PORT: String(udpPort),
-        PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
-        PARLEY_RELAY_TCP_PORT: String(tcpPort),
-      }),
-      { log: createLogger('relay', 'silent') },
-    );
-    edge = await startSignalingServer(
-      loadSignalingConfig({
-        PARLEY_HTTP_HOST: HOST_IP,
-        PARLEY_HTTP_PORT: String(await freeTcpPort()),
-        PARLEY_RELAY_ADVERTISE: `${HOST_IP}:${udpPort}`,
-        PARLEY_RELAY_TCP_ADVERTISE: `${HOST_IP}:${tcpPort}`,
-        PARLEY_AUTH: 'off',
-        PARLEY_WEB_CLIENT: 'off',
-        NATS_URL: nats.url,
-      }),
-      { log: createLogger('edge', 'silent') },
-    );
-    await relay.natsReady;
-    const deadline = Date.now() + 10_000;
-    while ((await fetch(`${edge.url}/healthz`)).status !== 200 && Date.now() < deadline) await sleep(50);
+    stack = await startTcpRelayStack({
+      host: HOST_IP,
+      readyWithinMs: 10_000,
+      edgeEnv: { PARLEY_WEB_CLIENT: 'off' },
+    });
+    ({ relay, edge, tcpPort } = stack);
     // Chromium runs inside the namespace; playwright talks to it over the inherited pipe.
     writeFileSync(WRAPPER, `#!/bin/sh\nexec ip netns exec ${NS} ${CHROMIUM} "$@"\n`);
     chmodSync(WRAPPER, 0o755);
@@ -192,10 +145,7 @@ describe('Chromium with UDP blocked connects over ICE-TCP through the relay', ()
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    await edge?.close();
-    await relay?.close();
-    await tx?.close();
-    await nats?.stop();
+    await stack?.close();
     deleteNamespace();
     // Gone from the kernel, not only from our bookkeeping.
     expect(ip('netns', 'list').toString()).not.toContain(NS);
@@ -203,7 +153,7 @@ describe('Chromium with UDP blocked connects over ICE-TCP through the relay', ()
 
   it('gets its audio echoed over TCP, with UDP dropped by the firewall', async () => {
     const page = await (browser as Browser).newPage();
-    await page.goto(`http://${HOST_IP}:${new URL((edge as SignalingServer).url).port}/livez`);
+    await page.goto(`http://${HOST_IP}:${new URL((edge as TcpRelayStack['edge']).url).port}/livez`);
     // Runs in the page (a string, so this file needs no DOM types): one call with the fake microphone.
     const r = (await page.evaluate(`(async () => {${BROWSER_CALL}})()`)) as {
       status: number;
