@@ -97,8 +97,12 @@ export async function startTransceiver(
     log,
     onLoadChange: () => announcer?.nudge(),
     // Relays revoke the ended session's token: it must not stay a UDP tunnel until it expires.
-    onSessionEnded: (token, sessionId) =>
-      nc.publish(SESSION_REVOKED_SUBJECT, encodeJson({ token, sessionId } satisfies SessionRevoked)),
+    // With `ended`, edges also learn the session is over (their session.ended streams, GET status).
+    onSessionEnded: (token, sessionId, ended) =>
+      nc.publish(
+        SESSION_REVOKED_SUBJECT,
+        encodeJson({ token, sessionId, ...(ended && { ended }) } satisfies SessionRevoked),
+      ),
     setupAdmission: new SetupAdmission({
       maxConcurrent: config.PARLEY_SETUP_CONCURRENCY,
       maxQueue: config.PARLEY_SETUP_QUEUE,

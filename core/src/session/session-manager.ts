@@ -36,9 +36,9 @@ export interface SessionManagerOptions {
   setupAdmission?: SetupAdmission;
   /**
    * A routing token must stop opening relay flows (see SESSION_REVOKED_SUBJECT): its session
-   * ended, or an ICE restart replaced it. Called once per token.
+   * ended (`endedReason` set), or an ICE restart replaced it (no reason). Called once per token.
    */
-  onSessionEnded?: (routingToken: string, sessionId: string) => void;
+  onSessionEnded?: (routingToken: string, sessionId: string, endedReason?: CloseReason) => void;
   /** The Realtime sideband (oai-events sessions publish to it). */
   realtimeSideband?: OaiSideband;
 }
@@ -213,7 +213,7 @@ export class SessionManager {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     this.closedByReason.set(reason, (this.closedByReason.get(reason) ?? 0) + 1);
     if (reason !== 'setup_failed') this.opts.log.info({ session: session.id, reason }, 'session closed');
-    for (const token of session.routingTokens) this.opts.onSessionEnded?.(token, session.id);
+    for (const token of session.routingTokens) this.opts.onSessionEnded?.(token, session.id, reason);
     this.opts.onLoadChange?.();
     for (const w of this.closedWaiters) w();
   }

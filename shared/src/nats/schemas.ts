@@ -101,5 +101,11 @@ export type SessionInfoReply = z.infer<typeof SessionInfoReply>;
 export const SessionRevoked = z.object({
   token: z.string().min(1).max(100),
   sessionId: z.string().max(128).optional(),
+  /**
+   * Set when the session itself ended (its close reason, e.g. `deleted`,
+   * `consent_lost`); absent when only this token retired (an ICE restart
+   * replaced it) and the session lives on. Edges forget ended sessions by it.
+   */
+  ended: z.string().max(64).optional(),
 });
 export type SessionRevoked = z.infer<typeof SessionRevoked>;
