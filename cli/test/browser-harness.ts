@@ -51,14 +51,22 @@ export interface Chromium {
 export const SPEECH_TURN_WAV = fileURLToPath(new URL('./fixtures/speech-turn.wav', import.meta.url));
 
 export async function launchChromium(
-  opts: { media?: MediaMode; audioFile?: string; viewport?: { width: number; height: number } } = {},
+  opts: {
+    media?: MediaMode;
+    audioFile?: string;
+    viewport?: { width: number; height: number };
+    /** Another launcher for the same browser (e.g. a script running it in a network namespace). */
+    executablePath?: string;
+    args?: string[];
+  } = {},
 ): Promise<Chromium> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: opts.executablePath ?? CHROMIUM,
     headless: true,
     args: [
       ...BASE_ARGS,
+      ...(opts.args ?? []),
       ...MEDIA_ARGS[opts.media ?? 'fake'],
       // Instead of the stock beep (which never ends a turn): a file played in a loop as the microphone.
       ...(opts.audioFile ? [`--use-file-for-fake-audio-capture=${opts.audioFile}`] : []),
