@@ -1,35 +1,17 @@
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { recordProbeArrivals, sendProbes } from '@parley/loadtest/call/probe-stream.js';
+import {
+  callAcross as callAcrossStack,
+  type GapCallResult,
+  killAndWait,
+  measureGap,
+  udpPortOwners,
+} from '@parley/loadtest/call/relay-gap.js';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
-import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
-import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
 import { scrape } from './metrics-scrape.js';
-
-/** The pids holding a UDP port (relay processes, with SO_REUSEPORT possibly more than one). */
-function udpPortOwners(port: number): number[] {
-  const out = execFileSync('ss', ['-Hulpn', `sport = :${port}`], { encoding: 'utf8' });
-  return [...new Set([...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killAndWait(pid: number): Promise<void> {
-  process.kill(pid, 'SIGKILL');
-  const deadline = Date.now() + 5_000;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  if (alive(pid)) throw new Error(`relay ${pid} still alive after SIGKILL`);
-}
 
 /** The relay's flow cache counters (parley_relay_flow_cache_total by event). */
 async function cacheEvents(metricsUrl: string): Promise<Record<string, number>> {
@@ -52,66 +34,10 @@ function expectCachePath(ev: Record<string, number>): 'cache' | 'stun' {
   return 'cache';
 }
 
-interface CallResult {
-  /** performance.now() when the disruption was over (the new relay listening, or the old one dead). */
-  resumedAt: number;
-  arrivals: Map<number, number>;
-  sentAt: number[];
-  total: number;
-}
-
-/**
- * One werift call through the stack (rtp-echo), 50 numbered probes/s for 5 s;
- * after 1.5 s `disrupt` runs and returns when the relay side is ready again.
- */
-async function callAcross(stack: DevStack, disrupt: () => Promise<number>): Promise<CallResult> {
-  const pc = new RTCPeerConnection({ codecs: opusOnlyCodecs(), iceServers: [] });
-  const auth = { authorization: `Bearer ${stack.token}` };
-  let sessionUrl = '';
-  try {
-    const out = new MediaStreamTrack({ kind: 'audio' });
-    const t = pc.addTransceiver(out, { direction: 'sendrecv' });
-    const arrivals = recordProbeArrivals(t);
-    const connected = new Promise<void>((r) =>
-      pc.connectionStateChange.subscribe((s) => s === 'connected' && r()),
-    );
-    await pc.setLocalDescription(await pc.createOffer());
-    const res = await fetch(new URL('/v1/sessions?agent=rtp-echo', stack.edgeUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp', ...auth },
-      body: pc.localDescription?.sdp,
-    });
-    expect(res.status).toBe(201);
-    sessionUrl = new URL(res.headers.get('location') as string, stack.edgeUrl).toString();
-    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
-    await connected;
-
-    const total = 250;
-    const sending = sendProbes(out, total);
-    await new Promise((r) => setTimeout(r, 1_500));
-    const resumedAt = await disrupt();
-    const sentAt = await sending;
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await fetch(sessionUrl, { method: 'DELETE', headers: auth })).status).toBe(200);
-    sessionUrl = '';
-    return { resumedAt, arrivals, sentAt, total };
-  } finally {
-    if (sessionUrl) await fetch(sessionUrl, { method: 'DELETE', headers: auth }).catch(() => undefined);
-    await pc.close().catch(() => undefined);
-  }
-}
-
-/** Longest silence between echo arrivals, first echo after `from`, and probes sent after that first echo but lost. */
-function measure(r: CallResult, from: number): { gap: number; recovery: number; lostAfter: number } {
-  const times = [...r.arrivals.values()].sort((a, b) => a - b);
-  let gap = 0;
-  for (let k = 1; k < times.length; k++) gap = Math.max(gap, (times[k] as number) - (times[k - 1] as number));
-  const recovery = Math.min(...times.filter((at) => at > from)) - from;
-  const lostAfter = [...r.sentAt.keys()].filter(
-    (i) => (r.sentAt[i] as number) > from + recovery && !r.arrivals.has(i),
-  ).length;
-  return { gap, recovery, lostAfter };
-}
+/** A werift call through the dev stack, disrupted after 1.5 s (loadtest/src/call/relay-gap.ts). */
+const callAcross = (stack: DevStack, disrupt: () => Promise<number>): Promise<GapCallResult> =>
+  callAcrossStack({ edgeUrl: stack.edgeUrl, token: stack.token }, disrupt);
+const measure = measureGap;
 
 // The whole stack as separate processes (built CLI, nats-server with JetStream). The relay
 // process dies by SIGKILL mid-call and another relay process carries on on its port: either a

@@ -12,13 +12,15 @@ import { machineInfo } from './machine.js';
 import { cpuPlan, pinToCpu } from './proc/cpu-pin.js';
 import { benchRelay } from './relay/relay-bench.js';
 import { type BenchReport, renderReport } from './report.js';
+import { benchRestart } from './restart/restart-bench.js';
 import { ADMISSION_OFF_ENV } from './setup/admission-env.js';
 import { benchSetup } from './setup/setup-bench.js';
 import { benchSignaling } from './signaling/signaling-bench.js';
 import { evaluateTargets } from './targets.js';
+import { benchTcp } from './tcp/tcp-bench.js';
 import { benchTurns } from './turns/turns-bench.js';
 
-const BENCHES = ['relay', 'transceiver', 'setup', 'signaling', 'turns'] as const;
+const BENCHES = ['relay', 'transceiver', 'setup', 'signaling', 'turns', 'tcp', 'restart'] as const;
 type BenchName = (typeof BENCHES)[number];
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -41,6 +43,10 @@ const program = new Command()
     '--sessions <counts>',
     'session counts the transceiver capacity bench steps through, comma-separated (default 25,50 quick; 25 to 700 full)',
   )
+  .option(
+    '--profile <dir>',
+    'transceiver bench: CPU-profile the generator and the transceiver during each hold (slower; for finding costs)',
+  )
   .addHelpText(
     'after',
     '\nPrints a markdown table on stdout (progress on stderr) and writes results/bench-<time>[-quick].json\n' +
@@ -57,6 +63,7 @@ const o = program.opts<{
   flows?: string;
   agent?: string;
   sessions?: string;
+  profile?: string;
 }>();
 const selected = new Set<BenchName>((o.only ?? BENCHES) as BenchName[]);
 for (const b of selected) {
@@ -116,6 +123,7 @@ const runs: Record<BenchName, () => Promise<void>> = {
       progress,
       agent: o.agent,
       counts: sessionCounts,
+      ...(o.profile && { profileDir: resolve(o.profile) }),
     });
   },
   setup: async () => {
@@ -126,6 +134,12 @@ const runs: Record<BenchName, () => Promise<void>> = {
   },
   turns: async () => {
     report.turns = await benchTurns({ quick, progress });
+  },
+  tcp: async () => {
+    report.tcp = await benchTcp({ quick, cpus, progress });
+  },
+  restart: async () => {
+    report.restart = await benchRestart({ quick, cpus, progress });
   },
 };
 for (const name of BENCHES) {

@@ -1,9 +1,13 @@
 import type { CapacityBenchResult } from './capacity/capacity-bench.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import type { RelayBenchResult } from './relay/relay-bench.js';
+import type { RestartBenchResult } from './restart/restart-bench.js';
+import { restartSection } from './restart/restart-report.js';
 import type { SequentialResult, SetupBenchResult } from './setup/setup-bench.js';
 import type { SignalingBenchResult } from './signaling/signaling-bench.js';
 import type { TargetRow } from './targets.js';
+import type { TcpBenchResult } from './tcp/tcp-bench.js';
+import { tcpSection } from './tcp/tcp-report.js';
 import type { TurnsBenchResult } from './turns/turns-bench.js';
 import { turnsSection } from './turns/turns-report.js';
 
@@ -20,6 +24,8 @@ export interface BenchReport {
   setup?: SetupBenchResult;
   signaling?: SignalingBenchResult;
   turns?: TurnsBenchResult;
+  tcp?: TcpBenchResult;
+  restart?: RestartBenchResult;
   /** Benches that failed to run, with why. */
   errors: Record<string, string>;
   targets: TargetRow[];
@@ -264,6 +270,8 @@ export function renderReport(r: BenchReport, jsonPath?: string): string {
   if (r.setup) out.push(...setupSection(r.setup));
   if (r.signaling) out.push(...signalingSection(r.signaling));
   if (r.turns) out.push(...turnsSection(r.turns));
+  if (r.tcp) out.push(...tcpSection(r.tcp));
+  if (r.restart) out.push(...restartSection(r.restart));
   for (const [bench, err] of Object.entries(r.errors)) out.push(`**${bench} bench failed:** ${err}`, '');
   out.push(
     '## Targets',

@@ -1,6 +1,10 @@
 import type { CapacityBenchResult } from './capacity/capacity-bench.js';
 import type { RelayBenchResult } from './relay/relay-bench.js';
+import type { RestartBenchResult } from './restart/restart-bench.js';
+import { restartTargets } from './restart/restart-report.js';
 import type { SequentialResult, SetupBenchResult } from './setup/setup-bench.js';
+import type { TcpBenchResult } from './tcp/tcp-bench.js';
+import { tcpTargets } from './tcp/tcp-report.js';
 
 /** One of issue 4's targets, with where this run stands against it. */
 export interface TargetRow {
@@ -16,6 +20,8 @@ export interface BenchSections {
   relay?: RelayBenchResult;
   transceiver?: CapacityBenchResult;
   setup?: SetupBenchResult;
+  tcp?: TcpBenchResult;
+  restart?: RestartBenchResult;
 }
 
 const r2 = (n: number) => Math.round(n * 100) / 100;
@@ -139,6 +145,7 @@ export function evaluateTargets(s: BenchSections): TargetRow[] {
       },
     );
   }
+  rows.push(...tcpTargets(s.tcp), ...restartTargets(s.restart));
   return rows;
 }
 

@@ -13,8 +13,14 @@ export interface BenchStackOptions {
   transceiverEnv?: Record<string, string>;
   /** Pin the transceiver to this core. */
   transceiverCpu?: number;
+  /** Node flags for the transceiver (e.g. --cpu-prof for a profiling run). */
+  transceiverExecArgv?: string[];
   /** Pin relay, edge and NATS-side work to these cores' first entry, away from the transceiver. */
   otherCpu?: number;
+  /** Extra relay environment (e.g. PARLEY_RELAY_REUSE_PORT for the restart bench). */
+  relayEnv?: Record<string, string>;
+  /** Open the relay's ICE-TCP port and have the edge advertise it (the TCP path bench). */
+  relayTcp?: boolean;
 }
 
 export interface BenchStack {
@@ -24,8 +30,14 @@ export interface BenchStack {
   /** The transceiver's one ICE port on 127.0.0.1. */
   icePort: number;
   transceiver: RunningService;
+  /** The relay started with the stack (a bench may kill it and start others with startRelay). */
   relay: RunningService;
+  /** The relay's UDP port on 127.0.0.1, and its ICE-TCP port when relayTcp is set. */
+  relayPort: number;
+  relayTcpPort?: number;
   edge: RunningService;
+  /** Another relay process with the stack's relay configuration (plus `env`), stopped with the stack. */
+  startRelay(env?: Record<string, string>, output?: (line: string) => void): Promise<RunningService>;
   /** Stops the transceiver and starts it again with extra environment (same id, ports and keys). */
   restartTransceiver(env: Record<string, string>): Promise<RunningService>;
   stop(): Promise<void>;
@@ -68,29 +80,41 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       ...o.transceiverEnv,
       ...extra,
     });
-    let transceiver = await startService('transceiver', { env: await txEnv({}), cpu: o.transceiverCpu });
-    services.push(transceiver);
-    const relay = await startService('relay', {
-      env: {
-        ...common,
-        PARLEY_RELAY_HOST: '127.0.0.1',
-        PARLEY_RELAY_PORT: String(relayPort),
-        PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
-        PARLEY_METRICS_PORT: String(await freeTcpPort()),
-        // Every bench call comes from 127.0.0.1; the per-IP flow limiter is not under test.
-        PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
-        // ICE-TCP off: bench calls are UDP, and the default (443) may be taken on a shared machine.
-        PARLEY_RELAY_TCP_PORT: '0',
-      },
-      cpu: o.otherCpu,
+    let transceiver = await startService('transceiver', {
+      env: await txEnv({}),
+      cpu: o.transceiverCpu,
+      execArgv: o.transceiverExecArgv,
     });
-    services.push(relay);
+    services.push(transceiver);
+    const relayTcpPort = o.relayTcp ? await freeTcpPort() : undefined;
+    const relayEnv = {
+      ...common,
+      PARLEY_RELAY_HOST: '127.0.0.1',
+      PARLEY_RELAY_PORT: String(relayPort),
+      PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+      // Every bench call comes from 127.0.0.1; the per-IP flow limiter is not under test.
+      PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
+      // ICE-TCP off unless asked for: the default (443) may be taken on a shared machine.
+      PARLEY_RELAY_TCP_PORT: String(relayTcpPort ?? 0),
+      ...o.relayEnv,
+    };
+    const startRelay = async (env: Record<string, string> = {}, output?: (line: string) => void) => {
+      const r = await startService('relay', {
+        env: { ...relayEnv, PARLEY_METRICS_PORT: String(await freeTcpPort()), ...env },
+        cpu: o.otherCpu,
+        output,
+      });
+      services.push(r);
+      return r;
+    };
+    const relay = await startRelay();
     const edge = await startService('edge', {
       env: {
         ...common,
         PARLEY_HTTP_HOST: '127.0.0.1',
         PARLEY_HTTP_PORT: String(httpPort),
         PARLEY_RELAY_ADVERTISE: `127.0.0.1:${relayPort}`,
+        ...(relayTcpPort !== undefined && { PARLEY_RELAY_TCP_ADVERTISE: `127.0.0.1:${relayTcpPort}` }),
         PARLEY_AUTH: 'jwt',
         PARLEY_AUTH_JWT_SECRET: jwtSecret,
         PARLEY_METRICS_PORT: String(await freeTcpPort()),
@@ -116,11 +140,18 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
         return transceiver;
       },
       relay,
+      relayPort,
+      ...(relayTcpPort !== undefined && { relayTcpPort }),
       edge,
+      startRelay,
       restartTransceiver: async (env) => {
         await transceiver.stop();
         services.splice(services.indexOf(transceiver), 1);
-        transceiver = await startService('transceiver', { env: await txEnv(env), cpu: o.transceiverCpu });
+        transceiver = await startService('transceiver', {
+          env: await txEnv(env),
+          cpu: o.transceiverCpu,
+          execArgv: o.transceiverExecArgv,
+        });
         services.unshift(transceiver);
         // The edge learns of it from its first announcement.
         await waitHealthy(edgeUrl);
