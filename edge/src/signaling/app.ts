@@ -9,7 +9,9 @@ import type { Authenticator } from './auth.js';
 import { validateOffer } from './offer-validation.js';
 import { type ProblemInit, ProblemType, problemResponse } from './problem.js';
 import type { BrokerErrorCode, SessionBroker } from './session-broker.js';
+import type { SessionStatusSource } from './session-events.js';
 import { plainSessionIds, type SessionIds } from './session-owner.js';
+import type { SessionEndedEvent } from './session-registry.js';
 
 export interface HealthStatus {
   ok: boolean;
@@ -33,6 +35,13 @@ export interface SignalingAppDeps {
   /** Request header whose value is the deployment's geo hint (PARLEY_GEO_HEADER), passed to the broker. */
   geoHintHeader?: string;
   /**
+   * Session state and end notices for `GET <session URL>` and its `/events`
+   * stream; without it those answer 405.
+   */
+  sessionStatus?: SessionStatusSource;
+  /** Comment lines on an idle event stream, so proxies and NAT keep it open; default 15 s. */
+  eventsHeartbeatMs?: number;
+  /**
    * Runs first on every request, around everything else (e.g. tracing). Hono
    * runs handlers in registration order, so middleware added to the returned
    * app afterwards would never wrap the routes defined here.
@@ -43,6 +52,9 @@ export interface SignalingAppDeps {
 export const DEFAULT_MAX_OFFER_BYTES = 64 * 1024;
 export const SESSIONS_PATH = '/v1/sessions';
 const SESSION_PATH = `${SESSIONS_PATH}/:id`;
+const SESSION_EVENTS_PATH = `${SESSION_PATH}/events`;
+export const EVENT_STREAM_CONTENT_TYPE = 'text/event-stream';
+const DEFAULT_EVENTS_HEARTBEAT_MS = 15_000;
 const AUTH_REALM = 'parley';
 // Agent names end up in NATS payloads and logs; keep them boring.
 const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -119,7 +131,7 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
       '/v1/*',
       cors({
         origin: origins.includes('*') ? '*' : origins,
-        allowMethods: ['POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
         // OpenAI's Agents SDK adds its own header to the Realtime calls request (edge/src/realtime).
         allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'X-OpenAI-Agents-SDK'],
         // A browser client needs Location to learn its session URL.
@@ -268,10 +280,52 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
     });
   });
 
+  const status = deps.sessionStatus;
+  if (status) {
+    const heartbeatMs = deps.eventsHeartbeatMs ?? DEFAULT_EVENTS_HEARTBEAT_MS;
+
+    // The session's state as this edge knows it: active, or ended and why.
+    app.get(SESSION_PATH, requireAuth, async (c) => {
+      const sessionId = sessionIds.resolve(c.req.param('id'), c.get('subject'));
+      if (sessionId === undefined) return brokerProblem(c, 'not_found', 'no such session');
+      const r = await status.status(sessionId);
+      if (!r.ok) return brokerProblem(c, r.code, r.detail);
+      c.header('Cache-Control', 'no-store');
+      return c.json(
+        r.state === 'active'
+          ? { state: 'active', cluster: r.cluster }
+          : { state: 'ended', cluster: r.cluster, reason: r.ended.reason },
+      );
+    });
+
+    // Server-sent events (text/event-stream): `session.ended` when the session
+    // ends, including when its transceiver or whole core region is gone and
+    // cannot say so on the data channel; then the stream closes.
+    app.get(SESSION_EVENTS_PATH, requireAuth, async (c) => {
+      const sessionId = sessionIds.resolve(c.req.param('id'), c.get('subject'));
+      if (sessionId === undefined) return brokerProblem(c, 'not_found', 'no such session');
+      const r = await status.status(sessionId);
+      if (!r.ok) return brokerProblem(c, r.code, r.detail);
+      const headers = {
+        'Content-Type': `${EVENT_STREAM_CONTENT_TYPE}; charset=utf-8`,
+        'Cache-Control': 'no-store',
+        // Proxies that buffer responses (nginx) would hold the event back.
+        'X-Accel-Buffering': 'no',
+      };
+      if (r.state === 'ended') return c.body(sseEvent(r.ended), 200, headers);
+      return streamSessionEnd(c, status, sessionId, heartbeatMs, headers);
+    });
+    app.all(SESSION_EVENTS_PATH, (c) => problem(c, 405, { detail: 'use GET', headers: { Allow: 'GET' } }));
+  }
+
   app.all(SESSIONS_PATH, (c) => problem(c, 405, { detail: 'use POST', headers: { Allow: 'POST' } }));
-  app.all(SESSION_PATH, (c) =>
-    problem(c, 405, { detail: 'use DELETE or PATCH', headers: { Allow: 'DELETE, PATCH' } }),
-  );
+  app.all(SESSION_PATH, (c) => {
+    const allow = status ? 'GET, DELETE, PATCH' : 'DELETE, PATCH';
+    return problem(c, 405, {
+      detail: `use ${allow.replace(', PATCH', ' or PATCH')}`,
+      headers: { Allow: allow },
+    });
+  });
 
   app.notFound((c) => problem(c, 404, { detail: `no route for ${c.req.method} ${c.req.path}` }));
 
@@ -285,6 +339,74 @@ export function createSignalingApp(deps: SignalingAppDeps): Hono<Env> {
   });
 
   return app;
+}
+
+/** One server-sent event, its data the same JSON as the data channel's `session.ended`. */
+function sseEvent(e: SessionEndedEvent): string {
+  return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+/**
+ * Holds the stream open until the session ends (then sends the event and
+ * closes) or the client goes away (the watcher is removed). Comment lines
+ * every `heartbeatMs` keep idle intermediaries from cutting it.
+ */
+async function streamSessionEnd(
+  c: Context<Env>,
+  source: SessionStatusSource,
+  sessionId: string,
+  heartbeatMs: number,
+  headers: Record<string, string>,
+): Promise<Response> {
+  // Watch before the stream exists, so a refusal is still a proper problem response.
+  let deliver: ((e: SessionEndedEvent) => void) | undefined;
+  let early: SessionEndedEvent | undefined;
+  const w = source.watch(sessionId, (e) => {
+    if (deliver) deliver(e);
+    else early = e;
+  });
+  if (w === 'busy')
+    return problem(c, 429, {
+      detail: 'too many event streams are open for this session',
+      headers: { 'Retry-After': '5' },
+    });
+  if (typeof w !== 'function') {
+    // It ended (or was forgotten) between the status check and now: say what is known.
+    const r = await source.status(sessionId);
+    if (r.ok && r.state === 'ended') return c.body(sseEvent(r.ended), 200, headers);
+    return brokerProblem(c, 'not_found', 'no such session');
+  }
+  const unwatch = w;
+  const enc = new TextEncoder();
+  let heartbeat: NodeJS.Timeout | undefined;
+  const finish = () => {
+    clearInterval(heartbeat);
+    unwatch();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let open = true;
+      const send = (text: string) => {
+        if (open) controller.enqueue(enc.encode(text));
+      };
+      const end = (e: SessionEndedEvent) => {
+        send(sseEvent(e));
+        open = false;
+        finish();
+        controller.close();
+      };
+      // The reconnect delay for EventSource clients, and a first byte so the client knows it is watching.
+      send('retry: 2000\n: watching session\n\n');
+      if (early) return end(early);
+      deliver = end;
+      heartbeat = setInterval(() => send(': keep-alive\n\n'), heartbeatMs);
+      heartbeat.unref();
+    },
+    cancel() {
+      finish();
+    },
+  });
+  return c.body(body, 200, headers);
 }
 
 function problem(c: Context<Env>, status: number, init: ProblemInit): Response {

@@ -54,6 +54,8 @@ export interface NatsSessionBrokerOptions {
   timeoutMs?: number;
   /** Adds trace context (or anything else) to outgoing request headers. */
   injectHeaders?: (h: MsgHdrs) => void;
+  /** Told of every session placed, so the edge can tell its client if the transceiver is lost (session-events.ts). */
+  onPlaced?: (p: { sessionId: string; transceiverId: string; cluster: string; answer: string }) => void;
 }
 
 export const DEFAULT_OFFER_TIMEOUT_MS = 5_000;
@@ -248,6 +250,7 @@ export class NatsSessionBroker implements SessionBroker {
         return { ok: false, code: 'transceiver_error', detail: 'transceiver answered for another session' };
       }
       placed = true;
+      this.opts.onPlaced?.({ sessionId, transceiverId: t.id, cluster: t.cluster, answer: reply.answer });
       return { ok: true, sessionId, answer: reply.answer };
     } finally {
       entry.inFlight--;

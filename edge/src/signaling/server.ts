@@ -16,7 +16,9 @@ import type { SignalingConfig } from './config.js';
 import { countPlacements, httpMetrics, timeNatsRequests } from './edge-metrics.js';
 import { connectionGuard, listenHttp } from './http-server.js';
 import { NatsSessionBroker } from './nats-session-broker.js';
+import { SessionEvents } from './session-events.js';
 import { ownerBoundSessionIds } from './session-owner.js';
+import { SessionRegistry } from './session-registry.js';
 
 /** Shutdown steps, each bounded (the edge's whole stop stays under 5 s). */
 const HTTP_CLOSE_MS = 2_000;
@@ -59,16 +61,31 @@ export async function startSignalingServer(
 
   // Track connectivity for health: a disconnected edge cannot place sessions.
   let natsUp = true;
+  // Since when the connection is up: discovery is complete only one announcement TTL later.
+  let natsUpSince = performance.now();
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') natsUp = false;
-      else if (s.type === 'reconnect') natsUp = true;
+      else if (s.type === 'reconnect') {
+        natsUp = true;
+        natsUpSince = performance.now();
+      }
     }
   })();
 
   // Monotonic clock: entry expiry must not jump with wall-clock corrections.
   const table = new TransceiverTable(() => performance.now());
   const watch = watchTransceivers(nc, table, log);
+
+  // Sessions placed here, so their clients hear session.ended even when the transceiver (or its region) dies.
+  const sessionEvents = new SessionEvents({
+    nc,
+    table,
+    registry: new SessionRegistry(() => performance.now()),
+    log,
+    isDiscoveryLive: () => natsUp && !nc.isClosed() && performance.now() - natsUpSince >= table.ttlMs,
+  });
+  sessionEvents.start();
 
   let auth = deps.auth;
   if (!auth) {
@@ -103,6 +120,7 @@ export async function startSignalingServer(
     log,
     timeoutMs: config.offerTimeoutMs,
     ...(deps.injectHeaders && { injectHeaders: deps.injectHeaders }),
+    onPlaced: (p) => sessionEvents.placed(p),
   });
 
   const isHealthy = (): HealthStatus => {
@@ -125,6 +143,7 @@ export async function startSignalingServer(
     maxOfferBytes: config.maxOfferBytes,
     corsOrigins: config.corsOrigins,
     isHealthy,
+    sessionStatus: sessionEvents,
     // Session URLs only work for the subject that created them (any edge replica can check).
     ...(config.auth.mode === 'jwt' && { sessionIds: ownerBoundSessionIds(config.auth.secret) }),
     ...(config.placement.geoHeader && { geoHintHeader: config.placement.geoHeader }),
@@ -146,6 +165,7 @@ export async function startSignalingServer(
   deps.mount?.(app as unknown as Hono);
 
   const stopNats = async () => {
+    sessionEvents.stop();
     probe?.stop();
     watch.stop();
     // A drain needs the server: with NATS unreachable it would wait forever, so it gets 2 s, then close.
