@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ipv4ToU32,
   loadNativeUdp,
+  type NativeUdpGroup,
   type NativeUdpSocket,
   type NativeUdpSocketOptions,
   nativeUdpLoadError,
@@ -556,5 +557,124 @@ w.on('message', () => w.terminate().then((code) => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('exits 1 0');
     expect(r.code).toBe(0);
+  });
+});
+
+function nativeGroup(batch = 16): NativeUdpGroup {
+  if (!native) throw new Error(`addon not loaded: ${nativeUdpLoadError()?.message}`);
+  const g = new native.NativeUdpGroup({ batch, maxMembers: 64 });
+  opened.push(g);
+  return g;
+}
+
+describe('NativeUdpSocket additions for the relay', () => {
+  it('sendRange sends a slice of a larger buffer, byte for byte', async () => {
+    const rx = await nodeSocket();
+    const got: Buffer[] = [];
+    rx.on('message', (m) => got.push(m));
+    const s = nativeSocket();
+    const slab = Buffer.concat([Buffer.alloc(7, 0xee), numbered(1, 100), Buffer.alloc(9, 0xdd)]);
+    s.sendRange(slab, 7, 100, rx.address().port, LOCALHOST);
+    expect(() => s.sendRange(slab, 100, 100, rx.address().port, LOCALHOST)).toThrow(RangeError);
+    expect(await waitFor(() => got.length === 1)).toBe(true);
+    expect(isNumbered(got[0] as Buffer, 1, 100)).toBe(true);
+  });
+
+  it('reusePort lets two sockets share a port; steer() sends every new datagram to the one it names', async () => {
+    const a = nativeSocket({ reusePort: true });
+    const b = nativeSocket({ reusePort: true, port: a.port });
+    expect(b.port).toBe(a.port);
+    // Without reusePort the port is refused.
+    expect(() => nativeSocket({ port: a.port })).toThrow(/EADDRINUSE/);
+    const gotA = collect(a).got;
+    const gotB = collect(b).got;
+    // From many source ports, so the default hash would spread them over both sockets.
+    const senders = await Promise.all(Array.from({ length: 16 }, () => nodeSocket()));
+    b.steer(1); // b joined second: index 1
+    for (const [i, tx] of senders.entries()) tx.send(numbered(i, 40), a.port, '127.0.0.1');
+    expect(await waitFor(() => gotB.length === 16)).toBe(true);
+    expect(gotA).toHaveLength(0);
+    a.steer(0);
+    for (const [i, tx] of senders.entries()) tx.send(numbered(i, 40), a.port, '127.0.0.1');
+    expect(await waitFor(() => gotA.length === 16)).toBe(true);
+    expect(gotB).toHaveLength(16);
+  });
+});
+
+describe('NativeUdpGroup', () => {
+  it('members send with sendto from their own ports and receive through one batch callback per turn', async () => {
+    const g = nativeGroup(64);
+    const members = Array.from({ length: 10 }, () => g.open('127.0.0.1'));
+    expect(new Set(members.map((m) => m.port)).size).toBe(10);
+    expect(g.stats.open).toBe(10);
+    // An echo peer: what a member sends comes back to that member's port.
+    const peer = await nodeSocket();
+    const seenPorts = new Set<number>();
+    peer.on('message', (m, r) => {
+      seenPorts.add(r.port);
+      peer.send(m, r.port, r.address);
+    });
+    const rows: { id: number; i: number; port: number }[] = [];
+    let calls = 0;
+    g.onBatch = ({ data, count, meta }) => {
+      calls++;
+      for (let k = 0; k < count; k++) {
+        const off = meta[5 * k] as number;
+        const len = meta[5 * k + 1] as number;
+        const i = data.readUInt32BE(off);
+        expect(isNumbered(Buffer.from(data.subarray(off, off + len)), i, 60)).toBe(true);
+        expect(meta[5 * k + 2]).toBe(LOCALHOST);
+        rows.push({ id: meta[5 * k + 4] as number, i, port: meta[5 * k + 3] as number });
+      }
+    };
+    const slab = Buffer.alloc(60 * 200);
+    for (let i = 0; i < 200; i++) {
+      numbered(i, 60).copy(slab, i * 60);
+      const m = members[i % 10] as { id: number };
+      g.send(m.id, slab, i * 60, 60, peer.address().port, LOCALHOST);
+    }
+    expect(await waitFor(() => rows.length === 200)).toBe(true);
+    expect(seenPorts).toEqual(new Set(members.map((m) => m.port)));
+    // Each reply came back to the member that sent it.
+    for (const r of rows) expect(r.id).toBe((members[r.i % 10] as { id: number }).id);
+    expect(rows.every((r) => r.port === peer.address().port)).toBe(true);
+    expect(calls).toBeLessThan(200);
+    expect(g.stats).toMatchObject({ sent: 200, received: 200, sendErrors: 0 });
+  });
+
+  it('a closed member receives nothing more, its id is reused, and sends on it are counted no-ops', async () => {
+    const g = nativeGroup();
+    const a = g.open('127.0.0.1');
+    const ids: number[] = [];
+    g.onBatch = ({ count, meta }) => {
+      for (let k = 0; k < count; k++) ids.push(meta[5 * k + 4] as number);
+    };
+    const tx = await nodeSocket();
+    g.closeMember(a.id);
+    g.closeMember(a.id); // idempotent
+    expect(g.stats.open).toBe(0);
+    tx.send(numbered(1, 20), a.port, '127.0.0.1');
+    g.send(a.id, numbered(2, 20), 0, 20, tx.address().port, LOCALHOST);
+    expect(g.stats.sendErrors).toBe(1);
+    const b = g.open('127.0.0.1');
+    expect(b.id).toBe(a.id);
+    tx.send(numbered(3, 20), b.port, '127.0.0.1');
+    expect(await waitFor(() => ids.length === 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ids).toEqual([b.id]);
+  });
+
+  it('open() failures throw with the errno code; close() is idempotent and closes every member', async () => {
+    const g = nativeGroup();
+    const taken = g.open('127.0.0.1');
+    expect(() => g.open('127.0.0.1', taken.port)).toThrow(/EADDRINUSE/);
+    expect(() => g.open('203.0.113.9')).toThrow(/EADDRNOTAVAIL/);
+    expect(() => g.open('::1')).toThrow(TypeError);
+    g.close();
+    g.close();
+    // The port is free again once the group is closed.
+    const again = nativeSocket({ port: taken.port });
+    expect(again.port).toBe(taken.port);
+    expect(() => g.open('127.0.0.1')).toThrow(/closed/);
   });
 });

@@ -76,12 +76,22 @@ class NativeUdpSocket {
     const maxDatagram = checkInt('maxDatagram', opts.maxDatagram ?? 2048, 1, 65536);
     const rcv = checkInt('recvBufferBytes', opts.recvBufferBytes ?? 0, 0, 0x7fffffff);
     const snd = checkInt('sendBufferBytes', opts.sendBufferBytes ?? 0, 0, 0x7fffffff);
+    const flags = opts.reusePort ? 1 : 0;
     // One batch object for the socket's life: the addon rewrites the slab and meta in place.
     const batch = { data: undefined, count: 0, meta: undefined };
-    const r = b.create(address, port, batchSize, maxDatagram, rcv, snd, (count) => {
-      batch.count = count;
-      if (this.onBatch !== undefined) this.onBatch(batch);
-    });
+    const r = b.create(
+      address,
+      port,
+      batchSize,
+      maxDatagram,
+      rcv,
+      snd,
+      (count) => {
+        batch.count = count;
+        if (this.onBatch !== undefined) this.onBatch(batch);
+      },
+      flags,
+    );
     batch.data = Buffer.from(r.data);
     batch.meta = new Uint32Array(r.meta);
     this.#b = b;
@@ -102,6 +112,19 @@ class NativeUdpSocket {
    */
   send(data, port, ipv4) {
     this.#b.send(this.#h, data, port, ipv4);
+  }
+
+  /** Like send(), for bytes [offset, offset + length) of data (no subarray view needed). */
+  sendRange(data, offset, length, port, ipv4) {
+    this.#b.send(this.#h, data, port, ipv4, offset, length);
+  }
+
+  /**
+   * SO_REUSEPORT sockets only: from now on the kernel gives every datagram for this port to
+   * the group's socket at `index` (join order; see steer in udp_addon.c).
+   */
+  steer(index) {
+    this.#b.steer(this.#h, index);
   }
 
   /** sendmmsg whatever is queued now instead of at the end of the loop turn. */
@@ -130,11 +153,75 @@ class NativeUdpSocket {
   }
 }
 
+/**
+ * Many IPv4 sockets sharing one receive slab and one batch callback (see the group section of
+ * udp_addon.c): a relay's per-flow upstream sockets. `open()` binds a member and returns its
+ * id and port; `send()` goes out at once with sendto.
+ */
+class NativeUdpGroup {
+  #b;
+  #h;
+  #stats;
+  #closed = false;
+
+  /** Called with the group's pending datagrams once per loop turn (or when the slab is full). */
+  onBatch = undefined;
+
+  constructor(opts = {}) {
+    const b = binding.need();
+    const batchSize = checkInt('batch', opts.batch ?? 64, 1, 1024);
+    const maxDatagram = checkInt('maxDatagram', opts.maxDatagram ?? 2048, 1, 65536);
+    const maxMembers = checkInt('maxMembers', opts.maxMembers ?? 65536, 1, 1 << 22);
+    const batch = { data: undefined, count: 0, meta: undefined };
+    const r = b.groupCreate(batchSize, maxDatagram, maxMembers, (count) => {
+      batch.count = count;
+      if (this.onBatch !== undefined) this.onBatch(batch);
+    });
+    batch.data = Buffer.from(r.data);
+    batch.meta = new Uint32Array(r.meta);
+    this.#b = b;
+    this.#h = r.handle;
+    this.#stats = new Float64Array(r.stats);
+  }
+
+  /** Binds a new member on address:port (0 = ephemeral); throws an Error with .code (EMFILE, ...). */
+  open(address = '0.0.0.0', port = 0, opts = {}) {
+    const a = ipv4ToU32(address);
+    if (a < 0) throw new TypeError(`address must be an IPv4 address: ${address}`);
+    checkInt('port', port, 0, 65535);
+    const rcv = checkInt('recvBufferBytes', opts.recvBufferBytes ?? 0, 0, 0x7fffffff);
+    const snd = checkInt('sendBufferBytes', opts.sendBufferBytes ?? 0, 0, 0x7fffffff);
+    const v = this.#b.groupOpen(this.#h, a, port, rcv, snd);
+    return { id: Math.floor(v / 65536), port: v % 65536 };
+  }
+
+  /** sendto from member `id`; bytes [offset, offset + length) of data; ipv4 is a host-order u32. */
+  send(id, data, offset, length, port, ipv4) {
+    this.#b.groupSend(this.#h, id, data, offset, length, port, ipv4);
+  }
+
+  /** Idempotent; rows of this member not yet delivered are blanked (id 0xffffffff). */
+  closeMember(id) {
+    this.#b.groupCloseMember(this.#h, id);
+  }
+
+  get stats() {
+    const s = this.#stats;
+    return { received: s[0], sent: s[1], sendErrors: s[2], batches: s[3], truncated: s[4], open: s[5] };
+  }
+
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#b.groupClose(this.#h);
+  }
+}
+
 /** The addon's API, or undefined when it is not built / cannot load / not Linux. */
 function loadNativeUdp() {
   const b = binding.load();
   if (!b) return undefined;
-  return { NativeUdpSocket };
+  return { NativeUdpSocket, NativeUdpGroup };
 }
 
 /** Why loadNativeUdp() returned undefined (for a startup log line). */
@@ -145,5 +232,6 @@ function nativeUdpLoadError() {
 exports.loadNativeUdp = loadNativeUdp;
 exports.nativeUdpLoadError = nativeUdpLoadError;
 exports.NativeUdpSocket = NativeUdpSocket;
+exports.NativeUdpGroup = NativeUdpGroup;
 exports.ipv4ToU32 = ipv4ToU32;
 exports.u32ToIpv4 = u32ToIpv4;

@@ -20,6 +20,8 @@ export interface NativeUdpSocketOptions {
   recvBufferBytes?: number;
   /** SO_SNDBUF (SO_SNDBUFFORCE when privileged, else capped by net.core.wmem_max). */
   sendBufferBytes?: number;
+  /** SO_REUSEPORT before bind: another socket (process) of the same user may bind the same port. */
+  reusePort?: boolean;
 }
 
 export interface NativeUdpStats {
@@ -44,6 +46,10 @@ export declare class NativeUdpSocket {
   onBatch: ((b: UdpBatch) => void) | undefined;
   /** Queues one datagram (copied), flushed with sendmmsg at the end of this event-loop turn (uv_check) or when `batch` are queued. Never throws for network errors: counts them. */
   send(data: Uint8Array, port: number, ipv4: number | string): void;
+  /** send() of bytes [offset, offset + length) of data, e.g. a slice of another socket's slab. */
+  sendRange(data: Uint8Array, offset: number, length: number, port: number, ipv4: number | string): void;
+  /** SO_REUSEPORT only: the kernel gives every new datagram for the port to the group's socket at `index` (join order). */
+  steer(index: number): void;
   flush(): void;
   readonly stats: NativeUdpStats;
   /** Idempotent; stops the poll handle, closes the fd, frees slabs. */
@@ -53,8 +59,54 @@ export declare class NativeUdpSocket {
   unref(): void;
 }
 
+/** One received batch of a group: 5 Uint32 per datagram (offset, length, IPv4 u32, port, member id). */
+export interface UdpGroupBatch {
+  /** The shared slab: valid ONLY during the callback. */
+  data: Buffer;
+  count: number;
+  /** Member id 0xffffffff: the member closed before delivery; skip the row. */
+  meta: Uint32Array;
+}
+
+export interface NativeUdpGroupOptions {
+  /** Slab slots (datagrams per delivery at most); default 64. */
+  batch?: number;
+  maxDatagram?: number;
+  /** Members open at once at most (default 65536). */
+  maxMembers?: number;
+}
+
+export interface NativeUdpGroupStats extends NativeUdpStats {
+  /** Members open now. */
+  open: number;
+}
+
+/**
+ * Many IPv4 UDP sockets (a relay's per-flow upstream sockets) sharing one receive slab and one
+ * callback: datagrams of every member are delivered together once per event-loop turn (or when
+ * the slab fills). Sends go out at once with sendto; refused ones are counted, never thrown.
+ * Members do not keep the process alive.
+ */
+export declare class NativeUdpGroup {
+  constructor(opts?: NativeUdpGroupOptions);
+  onBatch: ((b: UdpGroupBatch) => void) | undefined;
+  /** Binds a member; throws an Error whose .code is the errno name (EMFILE, EADDRINUSE, ...). */
+  open(
+    address?: string,
+    port?: number,
+    opts?: { recvBufferBytes?: number; sendBufferBytes?: number },
+  ): { id: number; port: number };
+  send(id: number, data: Uint8Array, offset: number, length: number, port: number, ipv4: number): void;
+  /** Idempotent. */
+  closeMember(id: number): void;
+  readonly stats: NativeUdpGroupStats;
+  /** Closes every member; idempotent. */
+  close(): void;
+}
+
 export interface NativeUdpModule {
   NativeUdpSocket: typeof NativeUdpSocket;
+  NativeUdpGroup: typeof NativeUdpGroup;
 }
 
 /** undefined when not Linux, the addon is not built, cannot be loaded, or PARLEY_NATIVE=0. */

@@ -37,6 +37,7 @@
 #error "parley_udp needs Linux (recvmmsg/sendmmsg); other platforms use node:dgram"
 #endif
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -333,11 +334,14 @@ static int set_buf_size(int fd, int force_opt, int opt, uint32_t bytes) {
   return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v);
 }
 
-/* create(addressU32, port, batch, maxDatagram, recvBufferBytes, sendBufferBytes, callback)
+/* Flags of create()'s optional 8th argument. */
+#define CREATE_REUSEPORT 1u
+
+/* create(addressU32, port, batch, maxDatagram, recvBufferBytes, sendBufferBytes, callback[, flags])
  *   -> { handle, data: ArrayBuffer, meta: ArrayBuffer, stats: ArrayBuffer, port } */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 7) return throw_type(env, "create(address, port, batch, maxDatagram, recvBuf, sendBuf, callback)");
   uint32_t addr, port, batch, maxd, rcvbuf, sndbuf;
@@ -350,12 +354,23 @@ static napi_value create(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   CHECK(napi_typeof(env, argv[6], &t));
   if (t != napi_function) return throw_type(env, "callback must be a function");
+  uint32_t flags = 0;
+  if (argc >= 8 && !get_u32_arg(env, argv[7], 0, 255, &flags)) return throw_type(env, "flags must be 0..255");
 
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
 
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
+  if (flags & CREATE_REUSEPORT) {
+    /* Before bind: a sibling (or the next version of this process) may share the port. */
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      int e = errno;
+      close(fd);
+      return throw_errno(env, "setsockopt SO_REUSEPORT", e);
+    }
+  }
   if (rcvbuf && set_buf_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf) != 0) {
     int e = errno;
     close(fd);
@@ -479,16 +494,30 @@ fail:
   return NULL;
 }
 
-/* send(handle, data, port, ipv4: number | string) */
+/* bytes [offset, offset + length) of argv[off_i], argv[off_i + 1] within (data, len); 0 if out of range. */
+static int get_range(napi_env env, napi_value *argv, uint8_t **data, size_t *len) {
+  uint32_t off, n;
+  if (!get_u32_arg(env, argv[0], 0, 4294967295.0, &off) || !get_u32_arg(env, argv[1], 0, 4294967295.0, &n))
+    return 0;
+  if ((size_t)off > *len || (size_t)n > *len - off) return 0;
+  *data += off;
+  *len = n;
+  return 1;
+}
+
+/* send(handle, data, port, ipv4: number | string[, offset, length]) */
 static napi_value sock_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_sock_t *s = argc == 4 ? get_sock(env, argv[0]) : NULL;
-  if (!s) return throw_type(env, "send(handle, data, port, ipv4)");
+  udp_sock_t *s = argc == 4 || argc == 6 ? get_sock(env, argv[0]) : NULL;
+  if (!s) return throw_type(env, "send(handle, data, port, ipv4[, offset, length])");
   uint8_t *data;
   size_t len;
   if (!get_bytes(env, argv[1], &data, &len)) return throw_type(env, "data must be a Uint8Array");
+  /* A slice of a larger buffer (another socket's receive slab) without a JS view per datagram. */
+  if (argc == 6 && !get_range(env, argv + 4, &data, &len))
+    return throw_range(env, "offset/length must lie within data");
   uint32_t port, addr;
   if (!get_u32_arg(env, argv[2], 1, 65535, &port)) return throw_range(env, "port must be 1..65535");
   napi_valuetype t;
@@ -567,6 +596,470 @@ static napi_value set_ref(napi_env env, napi_callback_info info, int on) {
 static napi_value sock_ref(napi_env env, napi_callback_info info) { return set_ref(env, info, 1); }
 static napi_value sock_unref(napi_env env, napi_callback_info info) { return set_ref(env, info, 0); }
 
+
+/* ---- SO_REUSEPORT steering --------------------------------------------------------------
+ * steer(handle, index): attaches to the socket's SO_REUSEPORT group a classic BPF program that
+ * returns `index`, so the kernel hands every new datagram for the port to the group's socket
+ * at that index (sockets are indexed in the order they joined; an index past the end falls
+ * back to the usual hash). A planned restart binds the new process's socket (the last one,
+ * index n - 1) and steers to it; the old process then only drains what was already queued. */
+static napi_value sock_steer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  udp_sock_t *s = argc == 2 ? get_sock(env, argv[0]) : NULL;
+  if (!s) return throw_type(env, "steer(handle, index)");
+  uint32_t index;
+  if (!get_u32_arg(env, argv[1], 0, 65535, &index)) return throw_range(env, "index must be 0..65535");
+  if (s->closed) return throw_type(env, "socket is closed");
+  struct sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, index}};
+  struct sock_fprog prog = {1, code};
+  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
+    return throw_errno(env, "setsockopt SO_ATTACH_REUSEPORT_CBPF", errno);
+  return NULL;
+}
+
+/* ---- Socket group ------------------------------------------------------------------------
+ * Many small sockets (a relay's per-flow upstream sockets, one per client) sharing one
+ * receive slab, one JS callback and one end-of-turn delivery, so that N sockets cost N fds
+ * and N poll handles but not N slabs, N check handles or N JS calls per loop turn:
+ *   receive: each member's uv_poll readiness runs recvmmsg into the free tail of the shared
+ *     slab; the rows (offset, length, address, port, member id) are delivered to JS once the
+ *     slab is full or in the group's uv_check at the end of the loop turn.
+ *   send: sendto(MSG_DONTWAIT) at once (datagrams of different members cannot share a
+ *     sendmmsg); a datagram the kernel refuses (EAGAIN included) is dropped and counted.
+ * Member ids are small integers reused after close; closing a member also blanks its rows
+ * still waiting for delivery, so a reused id never receives its predecessor's datagrams. */
+
+enum { GST_RECEIVED, GST_SENT, GST_SEND_ERRORS, GST_BATCHES, GST_TRUNCATED, GST_OPEN, GST_COUNT };
+#define GROUP_ROW 5
+#define NO_MEMBER 0xffffffffu
+
+struct udp_group;
+typedef struct {
+  struct udp_group *g;
+  int fd;
+  uint32_t id;
+  uv_poll_t poll;
+} udp_member_t;
+
+typedef struct udp_group {
+  napi_env env;
+  uint32_t batch, maxd;
+  int closed;
+  int js_alive;
+  int handles; /* check + members whose poll handle is not closed yet */
+  uv_check_t check;
+  napi_ref cb_ref, data_ref, meta_ref, stats_ref;
+  napi_async_context async_ctx;
+  napi_async_cleanup_hook_handle cleanup_hook;
+  double *stats;
+  uint8_t *rslab;
+  uint32_t *rmeta;
+  struct mmsghdr *rmsgs;
+  struct iovec *riov;
+  struct sockaddr_in *raddr;
+  uint32_t slots; /* slab slots filled since the last delivery */
+  uint32_t rows;  /* rows of rmeta filled (truncated datagrams take a slot, not a row) */
+  udp_member_t **members;
+  uint32_t cap;
+  uint32_t *free_ids;
+  uint32_t nfree;
+  uint32_t next_id;
+} udp_group_t;
+
+static const napi_type_tag GROUP_TAG = {0x7061726c65797564ULL, 0x67726f7570000001ULL};
+
+static udp_group_t *get_group(napi_env env, napi_value v) {
+  return (udp_group_t *)get_tagged_external(env, v, &GROUP_TAG);
+}
+
+static void free_group(udp_group_t *g) {
+  if (g->stats_ref) napi_delete_reference(g->env, g->stats_ref);
+  free(g->rmsgs);
+  free(g->riov);
+  free(g->raddr);
+  free(g->members);
+  free(g->free_ids);
+  free(g);
+}
+
+static void group_handle_closed(udp_group_t *g) {
+  if (--g->handles > 0) return;
+  napi_async_cleanup_hook_handle hook = g->cleanup_hook;
+  g->cleanup_hook = NULL;
+  if (!g->js_alive) free_group(g);
+  if (hook) napi_remove_async_cleanup_hook(hook);
+}
+
+static void on_member_closed(uv_handle_t *h) {
+  udp_member_t *m = (udp_member_t *)h->data;
+  udp_group_t *g = m->g;
+  free(m);
+  group_handle_closed(g);
+}
+
+static void on_group_check_closed(uv_handle_t *h) { group_handle_closed((udp_group_t *)h->data); }
+
+/* Calls JS with the pending rows (if any); 0 if it threw or JS cannot run. */
+static int group_deliver(udp_group_t *g) {
+  uint32_t rows = g->rows;
+  g->slots = g->rows = 0;
+  if (rows == 0 || g->closed) return 1;
+  g->stats[GST_RECEIVED] += rows;
+  g->stats[GST_BATCHES] += 1;
+  napi_env env = g->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  int ok = 0;
+  napi_value fn, recv, arg, result;
+  if (napi_get_reference_value(env, g->cb_ref, &fn) == napi_ok && fn != NULL) {
+    napi_get_global(env, &recv);
+    napi_create_uint32(env, rows, &arg);
+    if (napi_make_callback(env, g->async_ctx, recv, fn, 1, &arg, &result) == napi_ok) {
+      ok = 1;
+    } else {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value exc;
+        napi_get_and_clear_last_exception(env, &exc);
+        napi_fatal_exception(env, exc);
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  return ok;
+}
+
+static void on_member_poll(uv_poll_t *h, int status, int events) {
+  udp_member_t *m = (udp_member_t *)h->data;
+  udp_group_t *g = m->g;
+  if (m->fd < 0 || g->closed) return;
+  if (status < 0) {
+    /* As for a single socket: clear the pending error (an ICMP port unreachable) and re-arm. */
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    uv_poll_start(&m->poll, UV_READABLE, on_member_poll);
+    return;
+  }
+  if (!(events & UV_READABLE)) return;
+  for (int round = 0; round < MAX_ROUNDS; round++) {
+    if (g->slots == g->batch) {
+      group_deliver(g);
+      /* The callback may have closed this member or the group. */
+      if (m->fd < 0 || g->closed) return;
+    }
+    uint32_t space = g->batch - g->slots;
+    for (uint32_t i = g->slots; i < g->batch; i++) g->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+    int n = recvmmsg(m->fd, g->rmsgs + g->slots, space, MSG_DONTWAIT, NULL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (int k = 0; k < n; k++) {
+      uint32_t i = g->slots + (uint32_t)k;
+      struct mmsghdr *mm = &g->rmsgs[i];
+      if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
+        g->stats[GST_TRUNCATED] += 1;
+        continue;
+      }
+      uint32_t *row = g->rmeta + GROUP_ROW * (size_t)g->rows++;
+      row[0] = i * g->maxd;
+      row[1] = mm->msg_len;
+      row[2] = ntohl(g->raddr[i].sin_addr.s_addr);
+      row[3] = ntohs(g->raddr[i].sin_port);
+      row[4] = m->id;
+    }
+    g->slots += (uint32_t)n;
+    if ((uint32_t)n < space) break; /* drained */
+  }
+}
+
+static void on_group_check(uv_check_t *h) {
+  udp_group_t *g = (udp_group_t *)h->data;
+  if (!g->closed && g->rows > 0) group_deliver(g);
+  else g->slots = g->rows = 0;
+}
+
+static void close_member(udp_group_t *g, udp_member_t *m) {
+  uv_poll_stop(&m->poll);
+  close(m->fd);
+  m->fd = -1;
+  /* Rows of this member waiting for delivery must not reach whoever gets the id next. */
+  for (uint32_t r = 0; r < g->rows; r++)
+    if (g->rmeta[GROUP_ROW * (size_t)r + 4] == m->id) g->rmeta[GROUP_ROW * (size_t)r + 4] = NO_MEMBER;
+  g->members[m->id] = NULL;
+  g->free_ids[g->nfree++] = m->id;
+  g->stats[GST_OPEN] -= 1;
+  uv_close((uv_handle_t *)&m->poll, on_member_closed);
+}
+
+static void close_group(udp_group_t *g, int from_js) {
+  if (g->closed) return;
+  napi_env env = g->env;
+  for (uint32_t id = 0; id < g->next_id; id++)
+    if (g->members[id]) close_member(g, g->members[id]);
+  g->closed = 1;
+  g->slots = g->rows = 0;
+  uv_check_stop(&g->check);
+  uv_close((uv_handle_t *)&g->check, on_group_check_closed);
+  if (from_js) {
+    napi_value ab;
+    if (napi_get_reference_value(env, g->data_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
+    if (napi_get_reference_value(env, g->meta_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
+    napi_async_destroy(env, g->async_ctx);
+  }
+  g->async_ctx = NULL;
+  g->rslab = NULL;
+  g->rmeta = NULL;
+  napi_delete_reference(env, g->cb_ref);
+  napi_delete_reference(env, g->data_ref);
+  napi_delete_reference(env, g->meta_ref);
+  g->cb_ref = g->data_ref = g->meta_ref = NULL;
+}
+
+static void on_group_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  close_group((udp_group_t *)arg, 0);
+}
+
+static void finalize_group(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  udp_group_t *g = (udp_group_t *)data;
+  g->js_alive = 0;
+  if (!g->closed) close_group(g, 0);
+  if (g->handles == 0) free_group(g);
+}
+
+/* groupCreate(batch, maxDatagram, maxMembers, callback)
+ *   -> { handle, data: ArrayBuffer, meta: ArrayBuffer (5 u32 per row), stats: ArrayBuffer } */
+static napi_value group_create(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "groupCreate(batch, maxDatagram, maxMembers, callback)");
+  uint32_t batch, maxd, cap;
+  if (!get_u32_arg(env, argv[0], 1, MAX_BATCH, &batch)) return throw_range(env, "batch must be 1..1024");
+  if (!get_u32_arg(env, argv[1], 1, 65536, &maxd)) return throw_range(env, "maxDatagram must be 1..65536");
+  if (!get_u32_arg(env, argv[2], 1, 1 << 22, &cap)) return throw_range(env, "maxMembers must be 1..4194304");
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[3], &t));
+  if (t != napi_function) return throw_type(env, "callback must be a function");
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+
+  udp_group_t *g = (udp_group_t *)calloc(1, sizeof *g);
+  if (g) {
+    g->rmsgs = calloc(batch, sizeof *g->rmsgs);
+    g->riov = calloc(batch, sizeof *g->riov);
+    g->raddr = calloc(batch, sizeof *g->raddr);
+    g->members = calloc(cap, sizeof *g->members);
+    g->free_ids = calloc(cap, sizeof *g->free_ids);
+  }
+  if (!g || !g->rmsgs || !g->riov || !g->raddr || !g->members || !g->free_ids) {
+    if (g) free_group(g);
+    napi_throw_error(env, NULL, "parley_udp: out of memory");
+    return NULL;
+  }
+  g->env = env;
+  g->batch = batch;
+  g->maxd = maxd;
+  g->cap = cap;
+  napi_value data_ab, meta_ab, stats_ab;
+  void *p;
+  if (napi_create_arraybuffer(env, (size_t)batch * maxd, &p, &data_ab) != napi_ok) goto fail;
+  g->rslab = p;
+  if (napi_create_arraybuffer(env, (size_t)batch * GROUP_ROW * sizeof(uint32_t), &p, &meta_ab) != napi_ok)
+    goto fail;
+  g->rmeta = p;
+  if (napi_create_arraybuffer(env, GST_COUNT * sizeof(double), &p, &stats_ab) != napi_ok) goto fail;
+  g->stats = p;
+  memset(g->stats, 0, GST_COUNT * sizeof(double));
+  if (napi_create_reference(env, data_ab, 1, &g->data_ref) != napi_ok ||
+      napi_create_reference(env, meta_ab, 1, &g->meta_ref) != napi_ok ||
+      napi_create_reference(env, stats_ab, 1, &g->stats_ref) != napi_ok ||
+      napi_create_reference(env, argv[3], 1, &g->cb_ref) != napi_ok)
+    goto fail;
+  napi_value resource_name;
+  if (napi_create_string_utf8(env, "ParleyUdpGroup", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, NULL, resource_name, &g->async_ctx) != napi_ok)
+    goto fail;
+  for (uint32_t i = 0; i < batch; i++) {
+    g->riov[i].iov_base = g->rslab + (size_t)i * maxd;
+    g->riov[i].iov_len = maxd;
+    g->rmsgs[i].msg_hdr.msg_iov = &g->riov[i];
+    g->rmsgs[i].msg_hdr.msg_iovlen = 1;
+    g->rmsgs[i].msg_hdr.msg_name = &g->raddr[i];
+    g->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+  }
+  g->handles = 1;
+  g->js_alive = 1;
+  g->check.data = g;
+  uv_check_init(loop, &g->check);
+  uv_check_start(&g->check, on_group_check);
+  uv_unref((uv_handle_t *)&g->check);
+  napi_add_async_cleanup_hook(env, on_group_env_cleanup, g, &g->cleanup_hook);
+
+  napi_value ext;
+  if (napi_create_external(env, g, finalize_group, NULL, &ext) != napi_ok) {
+    close_group(g, 1);
+    g->js_alive = 0;
+    napi_throw_error(env, NULL, "parley_udp: napi_create_external failed");
+    return NULL;
+  }
+  CHECK(napi_type_tag_object(env, ext, &GROUP_TAG));
+  napi_value result;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_set_named_property(env, result, "handle", ext));
+  CHECK(napi_set_named_property(env, result, "data", data_ab));
+  CHECK(napi_set_named_property(env, result, "meta", meta_ab));
+  CHECK(napi_set_named_property(env, result, "stats", stats_ab));
+  return result;
+
+fail:
+  if (g->cb_ref) napi_delete_reference(env, g->cb_ref);
+  if (g->data_ref) napi_delete_reference(env, g->data_ref);
+  if (g->meta_ref) napi_delete_reference(env, g->meta_ref);
+  if (g->async_ctx) napi_async_destroy(env, g->async_ctx);
+  free_group(g);
+  napi_throw_error(env, NULL, "parley_udp: group setup failed");
+  return NULL;
+}
+
+static udp_group_t *group_arg(napi_env env, napi_value v) {
+  udp_group_t *g = get_group(env, v);
+  if (!g) throw_type(env, "not a UDP group handle");
+  return g;
+}
+
+/* groupOpen(handle, addressU32, port, recvBufferBytes, sendBufferBytes) -> id * 65536 + port.
+ * Throws an Error with .code (EMFILE, EADDRINUSE, ...) when the socket cannot be made. */
+static napi_value group_open(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) return throw_type(env, "groupOpen(handle, address, port, recvBuf, sendBuf)");
+  udp_group_t *g = group_arg(env, argv[0]);
+  if (!g) return NULL;
+  uint32_t addr, port, rcvbuf, sndbuf;
+  if (!get_u32_arg(env, argv[1], 0, 4294967295.0, &addr)) return throw_type(env, "address must be an IPv4 u32");
+  if (!get_u32_arg(env, argv[2], 0, 65535, &port)) return throw_range(env, "port must be 0..65535");
+  if (!get_u32_arg(env, argv[3], 0, 4294967295.0, &rcvbuf)) return throw_range(env, "recvBufferBytes must be >= 0");
+  if (!get_u32_arg(env, argv[4], 0, 4294967295.0, &sndbuf)) return throw_range(env, "sendBufferBytes must be >= 0");
+  if (g->closed) return throw_type(env, "group is closed");
+  if (g->nfree == 0 && g->next_id == g->cap) {
+    napi_throw_error(env, "EMFILE", "parley_udp: group is at maxMembers");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  if ((rcvbuf && set_buf_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf) != 0) ||
+      (sndbuf && set_buf_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf) != 0)) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt", e);
+  }
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(addr);
+  sa.sin_port = htons((uint16_t)port);
+  socklen_t salen = sizeof sa;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || getsockname(fd, (struct sockaddr *)&sa, &salen) != 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, "bind", e);
+  }
+  udp_member_t *m = (udp_member_t *)calloc(1, sizeof *m);
+  if (!m || uv_poll_init(loop, &m->poll, fd) != 0) {
+    free(m);
+    close(fd);
+    napi_throw_error(env, NULL, "parley_udp: cannot watch the socket");
+    return NULL;
+  }
+  m->g = g;
+  m->fd = fd;
+  m->id = g->nfree > 0 ? g->free_ids[--g->nfree] : g->next_id++;
+  m->poll.data = m;
+  g->members[m->id] = m;
+  g->handles++;
+  g->stats[GST_OPEN] += 1;
+  uv_poll_start(&m->poll, UV_READABLE, on_member_poll);
+  /* Members never keep the process alive by themselves (the relay's public socket does). */
+  uv_unref((uv_handle_t *)&m->poll);
+  napi_value r;
+  CHECK(napi_create_double(env, (double)m->id * 65536.0 + ntohs(sa.sin_port), &r));
+  return r;
+}
+
+static udp_member_t *member_of(udp_group_t *g, uint32_t id) {
+  return !g->closed && id < g->next_id ? g->members[id] : NULL;
+}
+
+/* groupSend(handle, id, data, offset, length, port, addressU32): sendto now; never throws for
+ * network errors or a closed member (counted in sendErrors). */
+static napi_value group_send(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7) return throw_type(env, "groupSend(handle, id, data, offset, length, port, address)");
+  udp_group_t *g = group_arg(env, argv[0]);
+  if (!g) return NULL;
+  uint32_t id, port, addr;
+  uint8_t *data;
+  size_t len;
+  if (!get_u32_arg(env, argv[1], 0, 4294967295.0, &id)) return throw_type(env, "id must be a member id");
+  if (!get_bytes(env, argv[2], &data, &len)) return throw_type(env, "data must be a Uint8Array");
+  if (!get_range(env, argv + 3, &data, &len)) return throw_range(env, "offset/length must lie within data");
+  if (!get_u32_arg(env, argv[5], 1, 65535, &port)) return throw_range(env, "port must be 1..65535");
+  if (!get_u32_arg(env, argv[6], 0, 4294967295.0, &addr)) return throw_type(env, "address must be an IPv4 u32");
+  udp_member_t *m = member_of(g, id);
+  if (!m) {
+    g->stats[GST_SEND_ERRORS] += 1;
+    return NULL;
+  }
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(addr);
+  sa.sin_port = htons((uint16_t)port);
+  ssize_t r;
+  do r = sendto(m->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    g->stats[GST_SEND_ERRORS] += 1;
+  else
+    g->stats[GST_SENT] += 1;
+  return NULL;
+}
+
+/* groupCloseMember(handle, id): idempotent. */
+static napi_value group_close_member(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_type(env, "groupCloseMember(handle, id)");
+  udp_group_t *g = group_arg(env, argv[0]);
+  if (!g) return NULL;
+  uint32_t id;
+  if (!get_u32_arg(env, argv[1], 0, 4294967295.0, &id)) return throw_type(env, "id must be a member id");
+  udp_member_t *m = member_of(g, id);
+  if (m) close_member(g, m);
+  return NULL;
+}
+
+static napi_value group_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  udp_group_t *g = argc == 1 ? group_arg(env, argv[0]) : NULL;
+  if (g) close_group(g, 1);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       NAPI_METHOD("create", create),
@@ -575,6 +1068,12 @@ static napi_value init(napi_env env, napi_value exports) {
       NAPI_METHOD("close", sock_close),
       NAPI_METHOD("ref", sock_ref),
       NAPI_METHOD("unref", sock_unref),
+      NAPI_METHOD("steer", sock_steer),
+      NAPI_METHOD("groupCreate", group_create),
+      NAPI_METHOD("groupOpen", group_open),
+      NAPI_METHOD("groupSend", group_send),
+      NAPI_METHOD("groupCloseMember", group_close_member),
+      NAPI_METHOD("groupClose", group_close),
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -58,6 +58,13 @@ export const RelayConfigSchema = z.object({
    * user may join the group.
    */
   PARLEY_RELAY_REUSE_PORT: z.enum(['0', '1']).default('0'),
+  /**
+   * UDP I/O of the public and upstream sockets: native = recvmmsg/sendmmsg
+   * through the @parley/native addon (Linux, IPv4; fails to start if the
+   * addon is missing), dgram = node:dgram (portable), auto = native when it
+   * loads and both addresses are IPv4, else dgram.
+   */
+  PARLEY_RELAY_IO: z.enum(['auto', 'native', 'dgram']).default('auto'),
   PARLEY_TOKEN_KEYS: tokenKeyring,
   NATS_URL: natsServers,
   PARLEY_METRICS_PORT: port(9465),

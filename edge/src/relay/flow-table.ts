@@ -17,10 +17,17 @@ export interface FlowInit<U> {
   upstream: U;
   /** How the client reached the relay: UDP datagrams, or an ICE-TCP connection (RFC 6544). */
   transport?: 'udp' | 'tcp';
+  /**
+   * The client's IPv4 address (host order) × 65536 + port, for the batched
+   * I/O path, which looks flows up by number instead of building an
+   * "ip:port" string per datagram. Omitted (-1) on the node:dgram path.
+   */
+  wireKey?: number;
 }
 
 export interface Flow<U> extends FlowInit<U> {
   readonly key: string;
+  readonly wireKey: number;
   readonly openedAt: number;
   lastSeen: number;
   packetsUp: number;
@@ -66,6 +73,8 @@ export type OpenResult<U> =
  */
 export class FlowTable<U> {
   private readonly flows = new Map<string, Flow<U>>();
+  /** The same UDP flows by wireKey (only those opened with one). */
+  private readonly byWire = new Map<number, Flow<U>>();
   private readonly byToken = new Map<string, Set<Flow<U>>>();
   private readonly perIp = new Map<string, number>();
   /** Where the incremental sweep stopped; Map iterators survive deletes and see inserts. */
@@ -98,6 +107,11 @@ export class FlowTable<U> {
 
   get(key: string): Flow<U> | undefined {
     return this.flows.get(key);
+  }
+
+  /** By the numeric key of FlowInit.wireKey (no string per lookup). */
+  getWire(wireKey: number): Flow<U> | undefined {
+    return this.byWire.get(wireKey);
   }
 
   /** Open flows of one session's token (empty when none). */
@@ -143,6 +157,7 @@ export class FlowTable<U> {
       upstream: init.upstream,
       transport: init.transport ?? 'udp',
       key,
+      wireKey: init.wireKey ?? -1,
       openedAt: now,
       lastSeen: now,
       packetsUp: 0,
@@ -153,6 +168,7 @@ export class FlowTable<U> {
       qualityDown: newRtpQuality(),
     };
     this.flows.set(key, flow);
+    if (flow.wireKey >= 0) this.byWire.set(flow.wireKey, flow);
     let set = this.byToken.get(init.tokenId);
     if (!set) {
       set = new Set();
@@ -171,6 +187,7 @@ export class FlowTable<U> {
   remove(flow: Flow<U>): boolean {
     if (this.flows.get(flow.key) !== flow) return false;
     this.flows.delete(flow.key);
+    if (flow.wireKey >= 0) this.byWire.delete(flow.wireKey);
     const set = this.byToken.get(flow.tokenId);
     if (set) {
       set.delete(flow);
@@ -218,6 +235,7 @@ export class FlowTable<U> {
   clear(): Flow<U>[] {
     const all = [...this.flows.values()];
     this.flows.clear();
+    this.byWire.clear();
     this.byToken.clear();
     this.perIp.clear();
     this.cursor = undefined;

@@ -115,6 +115,7 @@ export async function startRelayProcess(
     log,
     flowCache,
     reusePort: config.PARLEY_RELAY_REUSE_PORT === '1',
+    io: config.PARLEY_RELAY_IO,
     tcp:
       config.PARLEY_RELAY_TCP_PORT === 0
         ? undefined

@@ -8,9 +8,9 @@ import {
   routeIdOf,
   type TokenKeyring,
 } from '@parley/shared/token/routing-token.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteTarget } from './first-packet.js';
-import { type Relay, type RelayOptions, startRelay } from './relay.js';
+import { type Relay, type RelayIo, type RelayOptions, startRelay } from './relay.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
 import { encodeV1Token } from './testing/v1-token.js';
 
@@ -19,6 +19,10 @@ const keyring = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
 const ROUTE = routeIdOf('tx-1');
 /** How long "nothing arrives" is given to be wrong; loopback delivers in well under a millisecond. */
 const QUIET_MS = 150;
+
+/** Both UDP I/O paths run every test: the native addon (recvmmsg/sendmmsg) and portable node:dgram. */
+const IO_PATHS = ['native', 'dgram'] as const satisfies readonly RelayIo[];
+let io: RelayIo = 'native';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -51,9 +55,11 @@ async function relayFor(
     keyring,
     resolveRoute: (id) => routes.get(id),
     log,
+    io,
     ...over,
   });
   cleanups.push(() => relay.close());
+  expect(relay.io).toBe(over.io ?? io);
   return { relay, port, routes };
 }
 
@@ -72,7 +78,11 @@ function bindingRequest(
 const dtls = (n: number) => Buffer.concat([Buffer.from([22, 0xfe, 0xfd]), randomBytes(n - 3)]);
 const rtp = (n: number) => Buffer.concat([Buffer.from([0x80, 0x6f]), randomBytes(n - 2)]);
 
-describe('relay over real UDP sockets', () => {
+describe.each(IO_PATHS)('relay over real UDP sockets (%s I/O)', (path) => {
+  beforeAll(() => {
+    io = path;
+  });
+
   it('opens a flow on a valid Binding Request and forwards both ways, counting exactly', async () => {
     const tx = await peer();
     const { relay, port } = await relayFor(tx);

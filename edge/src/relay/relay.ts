@@ -1,6 +1,15 @@
 import type { RemoteInfo } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import {
+  ipv4ToU32,
+  loadNativeUdp,
+  type NativeUdpGroup,
+  type NativeUdpSocket,
+  type UdpBatch,
+  type UdpGroupBatch,
+  u32ToIpv4,
+} from '@parley/native/udp';
 import type { Logger } from '@parley/shared/log.js';
 import { type TokenKeyring, tokenId, verifyToken } from '@parley/shared/token/routing-token.js';
 import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
@@ -16,6 +25,7 @@ import {
 import type { FlowCache } from './flow-cache.js';
 import { recordFlowQuality } from './flow-quality-metrics.js';
 import { type Clock, type Flow, FlowTable, flowKey } from './flow-table.js';
+import { FORWARD_SAMPLE_MASK, recordForwardSeconds } from './forward-latency-metrics.js';
 import { NewFlowLimiter } from './new-flow-limiter.js';
 import { RelayCounters } from './relay-counters.js';
 import { RevocationSet } from './revocation-set.js';
@@ -87,6 +97,22 @@ export interface RelayOptions {
   flowCache?: FlowCache;
   /** SO_REUSEPORT on the public UDP socket (Linux): a sibling process may share the port. */
   reusePort?: boolean;
+  /**
+   * UDP I/O: `native` reads the public socket with recvmmsg and writes it
+   * with sendmmsg, and the per-flow upstream sockets share one receive slab
+   * and one callback per event-loop turn (the @parley/native UDP addon);
+   * `dgram` is node:dgram, one system call and one callback per datagram,
+   * which works everywhere; `auto` (default) is native when the addon loads
+   * and both addresses are IPv4.
+   */
+  io?: RelayIo;
+}
+
+export type RelayIo = 'auto' | 'native' | 'dgram';
+
+/** PARLEY_RELAY_IO=native where the addon cannot serve (not built, not Linux, IPv6). */
+export class RelayIoError extends Error {
+  override readonly name = 'RelayIoError';
 }
 
 export interface FlowSummary {
@@ -112,6 +138,9 @@ export type FlowEndReason =
   | 'bind_failed'
   | 'shutdown'
   | 'connection_closed';
+
+/** Upstream sockets carry one flow's replies: small kernel buffers (fds × buffer is the memory bound). */
+const UPSTREAM_BUFFERS = { recvBufferBytes: 0, sendBufferBytes: 0 };
 
 /**
  * Slow path for a reply whose source spells the target differently (IPv6
@@ -160,6 +189,8 @@ export const FD_RESERVE = 256;
 
 export interface Relay {
   address(): { address: string; port: number; family: string };
+  /** Which UDP I/O the relay runs on (RelayOptions.io resolved). */
+  readonly io: 'native' | 'dgram';
   readonly counters: RelayCounters;
   /** Open flows right now. */
   readonly flows: number;
@@ -187,9 +218,18 @@ export interface Relay {
  * public socket).
  */
 interface Upstream {
-  udp: SocketAsPromised;
+  /** node:dgram I/O: the flow's own socket. */
+  udp: SocketAsPromised | undefined;
+  /** Native I/O: the flow's member id in the upstream socket group; -1 for none. */
+  member: number;
+  /** Native I/O: the target's and the client's IPv4 address, host order (-1 when unknown). */
+  targetIp4: number;
+  clientIp4: number;
   stream: StreamConn | undefined;
 }
+
+/** Who sent a packet: a UDP source, or an ICE-TCP connection. */
+type Source = { address: string; port: number; stream?: StreamConn; ip4?: number };
 
 /**
  * One-port UDP relay in front of ice-lite transceivers, NAT style: each
@@ -202,10 +242,15 @@ interface Upstream {
  * and moves the flow to its own transceiver. There is no session state:
  * after a restart the client's next consent check rebuilds its flow.
  *
- * Hot path: one Map lookup, integer increments, RTP header counters, and
- * the raw dgram socket's callback send(), with one shared callback so no
- * closure or promise is allocated per packet. dgram-as-promised is used
- * only for bind/close.
+ * Two UDP I/O paths (RelayOptions.io). Native (default where the addon
+ * loads): the public socket is read with recvmmsg in batches and written
+ * with sendmmsg; every flow's upstream socket is a member of one socket
+ * group whose replies arrive in one callback per event-loop turn. The hot
+ * path reads each datagram in place in the batch slab: one Map lookup by a
+ * numeric key, integer increments, RTP header counters and one sendto, and
+ * no string, Buffer or closure per datagram. node:dgram (portable): one
+ * callback per datagram, a string key, and the raw socket's send() with one
+ * shared callback; dgram-as-promised is used only for bind/close.
  */
 export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const clock = opts.clock ?? Date.now;
@@ -236,13 +281,23 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const expireBatch = opts.expireBatch ?? 256;
   let closed = false;
 
-  const pub = DgramAsPromised.createSocket({
-    type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
-    recvBufferSize: bufferBytes,
-    sendBufferSize: bufferBytes,
-    reusePort: opts.reusePort ?? false,
-  });
-  const pubSocket = pub.socket;
+  // The addon is IPv4 only: an IPv6 public or upstream address keeps node:dgram.
+  const ioWanted = opts.io ?? 'auto';
+  const bothV4 = isIP(opts.host) === 4 && upstreamFamily === 4;
+  const nativeUdp = ioWanted !== 'dgram' && bothV4 ? loadNativeUdp() : undefined;
+  if (ioWanted === 'native' && nativeUdp === undefined)
+    throw new RelayIoError(
+      bothV4
+        ? 'PARLEY_RELAY_IO=native, but the native UDP addon is not built or cannot load (npm run build:native -w @parley/native)'
+        : 'PARLEY_RELAY_IO=native needs IPv4 public and upstream addresses',
+    );
+  const io: 'native' | 'dgram' = nativeUdp ? 'native' : 'dgram';
+
+  let pub: SocketAsPromised | undefined;
+  let pubNative: NativeUdpSocket | undefined;
+  let group: NativeUdpGroup | undefined;
+  /** Native I/O: flow of each upstream group member id. */
+  const byMember: (Flow<Upstream> | undefined)[] = [];
 
   const onSendDone = (err: Error | null): void => {
     if (err) counters.sendErrors++;
@@ -254,12 +309,18 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   };
   const onPublicError = onSocketError('public');
 
-  const closeUpstream = (up: Upstream, closeStream = true): Promise<void> => {
-    up.udp.socket.removeAllListeners('message');
+  const closeUpstream = async (up: Upstream, closeStream = true): Promise<void> => {
     // An ICE-TCP flow's connection ends with its flow (not when the flow moves to a new token).
     if (closeStream && up.stream) up.stream.close('flow_closed');
+    if (up.member >= 0) {
+      byMember[up.member] = undefined;
+      group?.closeMember(up.member);
+      up.member = -1;
+    }
+    if (up.udp === undefined) return;
+    up.udp.socket.removeAllListeners('message');
     // Already closed (e.g. after a failed bind) is fine: we only want it gone.
-    return up.udp.close().catch(() => undefined);
+    await up.udp.close().catch(() => undefined);
   };
 
   /** The flow's per-session summary: its two legs' quality, for the operator and the histograms. */
@@ -294,6 +355,30 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     if (flowCache && flow.transport !== 'tcp' && reason !== 'rerouted') flowCache.flowClosed(flow.key);
   };
 
+  /** Sampled datagrams (FORWARD_SAMPLE_MASK): the forwarding-latency histogram's counter. */
+  let sampled = 0;
+
+  /** Counts a datagram going down a flow (transceiver -> client); the caller sends it. */
+  const countDown = (flow: Flow<Upstream>, data: Uint8Array, off: number, len: number, now: number): void => {
+    flow.lastSeen = now;
+    flow.packetsDown++;
+    flow.bytesDown += len;
+    counters.packetsDown++;
+    counters.bytesDown += len;
+    if ((data[off] as number) >= 128) observeRtp(flow.qualityDown, data, arrivalUnits(micros()), off, len);
+  };
+
+  /** Counts a datagram going up a flow (client -> transceiver); the caller sends it. */
+  const countUp = (flow: Flow<Upstream>, data: Uint8Array, off: number, len: number, now: number): void => {
+    flow.lastSeen = now;
+    flow.packetsUp++;
+    flow.bytesUp += len;
+    counters.packetsUp++;
+    counters.bytesUp += len;
+    if ((data[off] as number) >= 128) observeRtp(flow.qualityUp, data, arrivalUnits(micros()), off, len);
+  };
+
+  /** node:dgram I/O: one reply from a flow's own upstream socket. */
   const onUpstreamPacket = (flow: Flow<Upstream>, msg: Buffer, rinfo: RemoteInfo): void => {
     // Only the transceiver the token named may speak through this flow.
     if (
@@ -303,19 +388,45 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       counters.drop('upstream_foreign_source');
       return;
     }
-    flow.lastSeen = clock();
-    flow.packetsDown++;
-    flow.bytesDown += msg.length;
-    counters.packetsDown++;
-    counters.bytesDown += msg.length;
-    if ((msg[0] as number) >= 128) observeRtp(flow.qualityDown, msg, arrivalUnits(micros()));
+    const t0 = (++sampled & FORWARD_SAMPLE_MASK) === 0 ? performance.now() : -1;
+    countDown(flow, msg, 0, msg.length, clock());
     const stream = flow.upstream.stream;
     if (stream !== undefined) stream.send(msg);
-    else pubSocket.send(msg, flow.clientPort, flow.clientAddress, onSendDone);
+    else pub?.socket.send(msg, flow.clientPort, flow.clientAddress, onSendDone);
+    if (t0 >= 0) recordForwardSeconds((performance.now() - t0) / 1000, 'down');
   };
 
-  /** Who sent a packet: a UDP source, or an ICE-TCP connection. */
-  type Source = { address: string; port: number; stream?: StreamConn };
+  /**
+   * Native I/O: the replies of every flow's upstream socket that arrived in
+   * this turn of the event loop, in one call. UDP flows' replies are queued
+   * on the public socket and flushed together at the end.
+   */
+  const onUpstreamBatch = (b: UdpGroupBatch): void => {
+    if (closed) return;
+    const { data, count, meta } = b;
+    const now = clock();
+    const t0 = performance.now();
+    const out = pubNative as NativeUdpSocket;
+    for (let i = 0, m = 0; i < count; i++, m += 5) {
+      const flow = byMember[meta[m + 4] as number];
+      if (flow === undefined) continue; // closed while its datagram waited (id 0xffffffff)
+      const up = flow.upstream;
+      if (meta[m + 2] !== up.targetIp4 || meta[m + 3] !== flow.targetPort) {
+        counters.drop('upstream_foreign_source');
+        continue;
+      }
+      const off = meta[m] as number;
+      const len = meta[m + 1] as number;
+      countDown(flow, data, off, len, now);
+      // The slab is reused after this call: a stream queues its own copy.
+      if (up.stream !== undefined) up.stream.send(Buffer.from(data.subarray(off, off + len)));
+      else out.sendRange(data, off, len, flow.clientPort, up.clientIp4);
+      if ((++sampled & FORWARD_SAMPLE_MASK) === 0)
+        recordForwardSeconds((performance.now() - t0) / 1000, 'down');
+    }
+    // Replies leave in this turn whatever order libuv runs the two sockets' end-of-turn checks in.
+    out.flush();
+  };
 
   const decide = (msg: Buffer, rinfo: Source): FirstPacketDecision =>
     decideFirstPacket(msg, {
@@ -329,8 +440,15 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     });
 
   const createFlow = (target: ForwardTarget, rinfo: Source): Flow<Upstream> | undefined => {
-    const udp = DgramAsPromised.createSocket(upstreamType);
-    const up: Upstream = { udp, stream: rinfo.stream };
+    const targetIp4 = group ? ipv4ToU32(target.host) : -1;
+    if (group && targetIp4 < 0) {
+      // Discovery and tokens give dotted quads for an IPv4 upstream; anything else cannot be sent to.
+      counters.drop('route_bad_address');
+      return undefined;
+    }
+    const clientIp4 = group && !rinfo.stream ? (rinfo.ip4 ?? ipv4ToU32(rinfo.address)) : -1;
+    const udp = group ? undefined : DgramAsPromised.createSocket(upstreamType);
+    const up: Upstream = { udp, member: -1, targetIp4, clientIp4, stream: rinfo.stream };
     const opened = table.open({
       clientAddress: rinfo.address,
       clientPort: rinfo.port,
@@ -340,6 +458,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       tokenId: target.tokenId,
       upstream: up,
       transport: rinfo.stream ? 'tcp' : 'udp',
+      ...(clientIp4 >= 0 && { wireKey: clientIp4 * 65536 + rinfo.port }),
     });
     if (!opened.ok) {
       counters.drop(opened.reason);
@@ -355,6 +474,29 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     if (target.via === 'token') counters.flowsViaToken++;
     if (rinfo.stream) rinfo.stream.flow = flow;
     else flowCache?.flowOpened(flow.key, target.token);
+    if (group) {
+      try {
+        up.member = group.open(upstreamHost, 0, UPSTREAM_BUFFERS).id;
+      } catch (err) {
+        // EMFILE, no free port: this flow only.
+        counters.drop('upstream_bind_failed');
+        log.warn({ err: (err as Error).message, client: flow.key }, 'relay upstream socket error');
+        closeFlow(flow, 'bind_failed');
+        return undefined;
+      }
+      byMember[up.member] = flow;
+      log.debug(
+        {
+          client: flow.key,
+          target: `${target.host}:${target.port}`,
+          routeId: target.routeId,
+          via: target.via,
+        },
+        'relay flow opened',
+      );
+      return flow;
+    }
+    if (udp === undefined) return undefined; // unreachable: no group means a dgram socket
     udp.socket.on('message', (m: Buffer, r: RemoteInfo) => onUpstreamPacket(flow, m, r));
     udp.socket.on('error', (err: Error) => {
       // A bind failure (EMFILE, no free port) costs this flow only.
@@ -444,35 +586,84 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     log.info({ client: key, session: decision.forward.tokenId }, 'relay flow recovered from the flow cache');
   };
 
-  const onClientPacket = (msg: Buffer, rinfo: RemoteInfo): void => {
-    if (closed) return;
-    let flow = table.get(flowKey(rinfo.address, rinfo.port));
+  /**
+   * Slow path of a client datagram: no flow yet (only a Binding Request
+   * with a valid token opens one), or a Binding Request on a flow, which
+   * re-routes it when it names another token. The flow to forward on, or
+   * undefined when the datagram is dropped.
+   */
+  const admitUp = (
+    msg: Buffer,
+    src: Source,
+    flow: Flow<Upstream> | undefined,
+  ): Flow<Upstream> | undefined => {
     if (flow === undefined) {
-      flow = openFlow(msg, rinfo);
-      if (flow === undefined) {
+      const opened = openFlow(msg, src);
+      if (opened === undefined) {
         // DTLS or SRTP/SRTCP (RFC 7983 first-byte ranges): a call this relay does not know, maybe one a
         // predecessor carried. Junk and STUN (already decided above) cost no lookup, nor does a full table.
         const b = msg[0] as number;
         if (flowCache !== undefined && ((b >= 20 && b <= 63) || (b >= 128 && b <= 191)) && !table.isFull) {
-          const { address, port } = rinfo;
+          const { address, port } = src;
           flowCache.lookup(flowKey(address, port), (token) => recoverFlow(address, port, token));
         }
-        return;
       }
-    } else if (msg[0] === 0 && msg[1] === 1) {
-      const token = bindingRequestToken(msg);
-      if (token !== undefined && token !== flow.token) {
-        flow = reroute(flow, msg, rinfo);
-        if (flow === undefined) return;
-      }
+      return opened;
     }
-    flow.lastSeen = clock();
-    flow.packetsUp++;
-    flow.bytesUp += msg.length;
-    counters.packetsUp++;
-    counters.bytesUp += msg.length;
-    if ((msg[0] as number) >= 128) observeRtp(flow.qualityUp, msg, arrivalUnits(micros()));
-    flow.upstream.udp.socket.send(msg, flow.targetPort, flow.targetHost, onSendDone);
+    const token = bindingRequestToken(msg);
+    return token !== undefined && token !== flow.token ? reroute(flow, msg, src) : flow;
+  };
+
+  /** node:dgram I/O: one client datagram. */
+  const onClientPacket = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (closed) return;
+    const t0 = (++sampled & FORWARD_SAMPLE_MASK) === 0 ? performance.now() : -1;
+    let flow = table.get(flowKey(rinfo.address, rinfo.port));
+    if (flow === undefined || (msg[0] === 0 && msg[1] === 1)) {
+      flow = admitUp(msg, rinfo, flow);
+      if (flow === undefined) return;
+    }
+    countUp(flow, msg, 0, msg.length, clock());
+    flow.upstream.udp?.socket.send(msg, flow.targetPort, flow.targetHost, onSendDone);
+    if (t0 >= 0) recordForwardSeconds((performance.now() - t0) / 1000, 'up');
+  };
+
+  /**
+   * Native I/O: one recvmmsg batch of client datagrams. The hot path reads
+   * each datagram in place in the batch slab: a numeric flow key, integer
+   * counters, and one sendto on the flow's upstream socket; no string, no
+   * Buffer, no closure per datagram.
+   */
+  const onPublicBatch = (b: UdpBatch): void => {
+    if (closed) return;
+    const { data, count, meta } = b;
+    const now = clock();
+    const t0 = performance.now();
+    const g = group as NativeUdpGroup;
+    for (let i = 0, m = 0; i < count; i++, m += 4) {
+      const off = meta[m] as number;
+      const len = meta[m + 1] as number;
+      const ip4 = meta[m + 2] as number;
+      const port = meta[m + 3] as number;
+      let flow = table.getWire(ip4 * 65536 + port);
+      if (flow === undefined || (data[off] === 0 && data[off + 1] === 1)) {
+        // A view, not a copy: the slow path only reads it before this call returns.
+        flow = admitUp(data.subarray(off, off + len), { address: u32ToIpv4(ip4), port, ip4 }, flow);
+        if (flow === undefined) continue;
+      }
+      countUp(flow, data, off, len, now);
+      const up = flow.upstream;
+      if (up.member >= 0) g.send(up.member, data, off, len, flow.targetPort, up.targetIp4);
+      if ((++sampled & FORWARD_SAMPLE_MASK) === 0)
+        recordForwardSeconds((performance.now() - t0) / 1000, 'up');
+    }
+  };
+
+  /** Sends one datagram up a flow, whichever I/O it runs on. */
+  const sendUp = (flow: Flow<Upstream>, data: Buffer): void => {
+    const up = flow.upstream;
+    if (up.member >= 0) group?.send(up.member, data, 0, data.length, flow.targetPort, up.targetIp4);
+    else up.udp?.socket.send(data, flow.targetPort, flow.targetHost, onSendDone);
   };
 
   const tcpCounters = newTcpCounters();
@@ -502,13 +693,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
         flow = next;
       }
     }
-    flow.lastSeen = clock();
-    flow.packetsUp++;
-    flow.bytesUp += frame.length;
-    counters.packetsUp++;
-    counters.bytesUp += frame.length;
-    if ((frame[0] as number) >= 128) observeRtp(flow.qualityUp, frame, arrivalUnits(micros()));
-    flow.upstream.udp.socket.send(frame, flow.targetPort, flow.targetHost, onSendDone);
+    countUp(flow, frame, 0, frame.length, clock());
+    sendUp(flow, frame);
   };
   const onStreamClosed = (conn: StreamConn, _reason: TcpCloseReason): void => {
     const flow = conn.flow as Flow<Upstream> | undefined;
@@ -535,6 +721,8 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     else sweeping = false;
   };
   const tick = (): void => {
+    // The addon counts refused sends itself; mirrored here for the metrics.
+    if (pubNative && group) counters.sendErrors = pubNative.stats.sendErrors + group.stats.sendErrors;
     revoked.prune(Math.floor(clock() / 1000), 10_000);
     flowCache?.refresh();
     if (sweeping) return;
@@ -542,13 +730,42 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     sweepLoop();
   };
 
-  pubSocket.on('message', onClientPacket);
-  pubSocket.on('error', onPublicError);
-  try {
-    await pub.bind(opts.port, opts.host);
-  } catch (err) {
-    await pub.close().catch(() => undefined);
-    throw err;
+  const closePublic = async (): Promise<void> => {
+    group?.close();
+    pubNative?.close();
+    if (pub) {
+      pub.socket.removeListener('message', onClientPacket);
+      await pub.close().catch(() => undefined);
+    }
+  };
+
+  if (nativeUdp) {
+    pubNative = new nativeUdp.NativeUdpSocket({
+      address: opts.host,
+      port: opts.port,
+      batch: 64,
+      recvBufferBytes: bufferBytes,
+      sendBufferBytes: bufferBytes,
+      reusePort: opts.reusePort ?? false,
+    });
+    group = new nativeUdp.NativeUdpGroup({ batch: 64, maxMembers: maxFlows + 1 });
+    group.onBatch = onUpstreamBatch;
+    pubNative.onBatch = onPublicBatch;
+  } else {
+    pub = DgramAsPromised.createSocket({
+      type: isIP(opts.host) === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: bufferBytes,
+      sendBufferSize: bufferBytes,
+      reusePort: opts.reusePort ?? false,
+    });
+    pub.socket.on('message', onClientPacket);
+    pub.socket.on('error', onPublicError);
+    try {
+      await pub.bind(opts.port, opts.host);
+    } catch (err) {
+      await pub.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   let tcp: TcpListener | undefined;
@@ -561,7 +778,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
         onStreamClosed,
       );
     } catch (err) {
-      await pub.close().catch(() => undefined);
+      await closePublic();
       throw err;
     }
   }
@@ -584,17 +801,24 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     );
   }
 
-  const bound = pub.address();
+  const address = (): { address: string; port: number; family: string } => {
+    if (pubNative) return { address: opts.host, port: pubNative.port, family: 'IPv4' };
+    const a = (pub as SocketAsPromised).address();
+    return { address: a.address, port: a.port, family: a.family };
+  };
+  const bound = address();
   log.info(
-    { address: bound.address, port: bound.port, upstreamHost, idleTimeoutMs, maxFlows: table.maxFlows },
+    { address: bound.address, port: bound.port, upstreamHost, idleTimeoutMs, maxFlows: table.maxFlows, io },
     'relay listening',
   );
+  if (ioWanted === 'auto' && io === 'dgram' && bothV4)
+    log.info(
+      'relay UDP on node:dgram: the native UDP addon is not built (npm run build:native -w @parley/native)',
+    );
 
   return {
-    address: () => {
-      const a = pub.address();
-      return { address: a.address, port: a.port, family: a.family };
-    },
+    address,
+    io,
     counters,
     get flows() {
       return table.size;
@@ -627,12 +851,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       flowCache?.close();
       const flows = table.clear();
       counters.flowsClosed += flows.length;
-      pubSocket.removeListener('message', onClientPacket);
-      await Promise.all([
-        ...flows.map((f) => closeUpstream(f.upstream)),
-        pub.close().catch(() => undefined),
-        tcp?.close(),
-      ]);
+      await Promise.all([...flows.map((f) => closeUpstream(f.upstream)), closePublic(), tcp?.close()]);
       log.info({ flowsClosed: flows.length }, 'relay closed');
     },
   };

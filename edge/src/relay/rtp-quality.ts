@@ -65,32 +65,40 @@ export function newRtpQuality(): RtpQuality {
  * (RFC 5761: payload type byte 192..223 with the marker bit) and is long
  * enough for the fixed header.
  */
-export function isRtp(buf: Uint8Array): boolean {
-  if (buf.length < 12) return false;
-  const b0 = buf[0] as number;
+export function isRtp(buf: Uint8Array, offset = 0, length = buf.length - offset): boolean {
+  if (length < 12) return false;
+  const b0 = buf[offset] as number;
   if (b0 < 128 || b0 > 191) return false;
-  const b1 = buf[1] as number;
+  const b1 = buf[offset + 1] as number;
   return b1 < 192 || b1 > 223;
 }
 
 /**
  * Counts one datagram; ignores anything that is not RTP. `arrivalUnits` is
- * the arrival time in timestamp units (see arrivalUnits()).
+ * the arrival time in timestamp units (see arrivalUnits()). The packet is
+ * buf[offset, offset + length): a slice of a batch slab needs no view.
  */
-export function observeRtp(q: RtpQuality, buf: Uint8Array, arrivalUnits: number): void {
-  if (!isRtp(buf)) return;
-  const seq = ((buf[2] as number) << 8) | (buf[3] as number);
+export function observeRtp(
+  q: RtpQuality,
+  buf: Uint8Array,
+  arrivalUnits: number,
+  offset = 0,
+  length = buf.length - offset,
+): void {
+  if (!isRtp(buf, offset, length)) return;
+  const o = offset;
+  const seq = ((buf[o + 2] as number) << 8) | (buf[o + 3] as number);
   const ts =
-    ((buf[4] as number) << 24) |
-    ((buf[5] as number) << 16) |
-    ((buf[6] as number) << 8) |
-    (buf[7] as number) |
+    ((buf[o + 4] as number) << 24) |
+    ((buf[o + 5] as number) << 16) |
+    ((buf[o + 6] as number) << 8) |
+    (buf[o + 7] as number) |
     0;
   const ssrc =
-    (((buf[8] as number) << 24) |
-      ((buf[9] as number) << 16) |
-      ((buf[10] as number) << 8) |
-      (buf[11] as number)) >>>
+    (((buf[o + 8] as number) << 24) |
+      ((buf[o + 9] as number) << 16) |
+      ((buf[o + 10] as number) << 8) |
+      (buf[o + 11] as number)) >>>
     0;
   const transit = (arrivalUnits - ts) | 0;
   if (q.received === 0 || ssrc !== q.ssrc) {

@@ -48,7 +48,8 @@ function table(head: string[], rows: string[][]): string[] {
 function relaySection(r: RelayBenchResult): string[] {
   const label = {
     direct: 'direct (the load harness alone)',
-    parley: 'Parley relay',
+    parley: 'Parley relay, native I/O (recvmmsg/sendmmsg)',
+    'parley-dgram': 'Parley relay, node:dgram I/O',
     coturn: 'coturn, TURN ChannelData',
   };
   const out = [

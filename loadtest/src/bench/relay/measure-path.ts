@@ -40,7 +40,8 @@ export interface StepResult {
 }
 
 export interface PathMeasurement {
-  path: 'direct' | 'parley' | 'coturn';
+  /** parley: the relay on its native (recvmmsg/sendmmsg) UDP I/O; parley-dgram: on node:dgram. */
+  path: 'direct' | 'parley' | 'parley-dgram' | 'coturn';
   pinned: boolean;
   fixed: StepResult[];
   steps: StepResult[];

@@ -45,6 +45,8 @@ export interface RelayBenchResult {
   coturn: { version: string } | { skipped: string };
   /** Parley relay over coturn at the highest rate each forwarded with < 1 % loss. */
   relayOverCoturn?: number;
+  /** The same ratio for the relay on node:dgram I/O (relayOverCoturn is the native path when it ran). */
+  relayDgramOverCoturn?: number;
   /** Parley relay CPU per packet over coturn's (below 1 means the relay is cheaper per packet). */
   cpuPerPacketRelayOverCoturn?: number;
   /** Added one-way latency (relay minus direct, ms) at each fixed rate. */
@@ -108,47 +110,62 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
     cleanups.push(() => nc.close());
     const stopAnnouncing = announceSink(nc, sinkPort);
     cleanups.push(async () => stopAnnouncing());
-    const relayPort = await freeUdpPort();
-    const relay = await startService('relay', {
-      env: {
-        NATS_URL: nats.url,
-        PARLEY_TOKEN_KEYS: `1:${keyring.signing.secret.toString('base64')}`,
-        PARLEY_RELAY_HOST: '127.0.0.1',
-        PARLEY_RELAY_PORT: String(relayPort),
-        PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
-        PARLEY_METRICS_PORT: String(await freeTcpPort()),
-        // The per-IP limiter would throttle opening this many flows from one address; it is not what is measured.
-        PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
-        // Every bench flow comes from 127.0.0.1: the per-IP flow cap (512) would refuse most of them.
-        PARLEY_RELAY_MAX_FLOWS_PER_IP: String(o.flows + 16),
-        // UDP only; the default ICE-TCP port (443) may be taken on a shared machine.
-        PARLEY_RELAY_TCP_PORT: '0',
-      },
-      cpu: o.cpus.underTest,
-    });
-    cleanups.push(() => relay.stop());
-    await new Promise((r) => setTimeout(r, 300));
     const expiresAt = Math.floor(Date.now() / 1000) + 3_600;
     const usernames = Array.from(
       { length: o.flows },
       (_, i) => `${encodeToken(keyring, { routeId: routeIdOf(ROUTE_NAME), expiresAt })}:bn${i}`,
     );
-    o.progress(
-      `relay: Parley relay pid ${relay.pid}${relay.pinned ? ` pinned to cpu ${o.cpus.underTest}` : ' (not pinned)'}`,
-    );
-    const viaRelay = await worker('./udp-generator-worker.js', 'generator-parley', loadCpu(0));
-    await openFlows(viaRelay, { ip: '127.0.0.1', port: relayPort }, o.flows, { kind: 'parley', usernames });
-    paths.push({
-      path: 'parley',
-      ctx: {
-        gen: viaRelay,
-        sink,
-        sinkPort,
-        target: { pid: relay.pid, port: relayPort, pinned: relay.pinned },
-        coreCpu: relay.pinned ? o.cpus.underTest : undefined,
-      },
-      pinned: relay.pinned,
-    });
+    // The same relay on both UDP I/O paths, each its own process on the same core.
+    for (const [path, io] of [
+      ['parley', 'native'],
+      ['parley-dgram', 'dgram'],
+    ] as const) {
+      const relayPort = await freeUdpPort();
+      const relay = await startService('relay', {
+        env: {
+          NATS_URL: nats.url,
+          PARLEY_TOKEN_KEYS: `1:${keyring.signing.secret.toString('base64')}`,
+          PARLEY_RELAY_HOST: '127.0.0.1',
+          PARLEY_RELAY_PORT: String(relayPort),
+          PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+          PARLEY_RELAY_IO: io,
+          PARLEY_METRICS_PORT: String(await freeTcpPort()),
+          // The per-IP limiter would throttle opening this many flows from one address; it is not what is measured.
+          PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
+          // Every bench flow comes from 127.0.0.1: the per-IP flow cap (512) would refuse most of them.
+          PARLEY_RELAY_MAX_FLOWS_PER_IP: String(o.flows + 16),
+          // UDP only; the default ICE-TCP port (443) may be taken on a shared machine.
+          PARLEY_RELAY_TCP_PORT: '0',
+        },
+        cpu: o.cpus.underTest,
+        ...(process.env.PARLEY_BENCH_RELAY_NODE_FLAGS && {
+          execArgv: process.env.PARLEY_BENCH_RELAY_NODE_FLAGS.split(' '),
+        }),
+      }).catch((err: Error) => {
+        // Native I/O needs the addon (npm run build:native): without it the dgram row still runs.
+        o.progress(`relay: ${path} (${io} I/O) did not start, skipped: ${err.message.split('\n')[0]}`);
+        return undefined;
+      });
+      if (!relay) continue;
+      cleanups.push(() => relay.stop());
+      await new Promise((r) => setTimeout(r, 300));
+      o.progress(
+        `relay: Parley relay (${io} I/O) pid ${relay.pid}${relay.pinned ? ` pinned to cpu ${o.cpus.underTest}` : ' (not pinned)'}`,
+      );
+      const viaRelay = await worker('./udp-generator-worker.js', `generator-${path}`, loadCpu(0));
+      await openFlows(viaRelay, { ip: '127.0.0.1', port: relayPort }, o.flows, { kind: 'parley', usernames });
+      paths.push({
+        path,
+        ctx: {
+          gen: viaRelay,
+          sink,
+          sinkPort,
+          target: { pid: relay.pid, port: relayPort, pinned: relay.pinned },
+          coreCpu: relay.pinned ? o.cpus.underTest : undefined,
+        },
+        pinned: relay.pinned,
+      });
+    }
 
     const found = o.coturn ? detectCoturn() : undefined;
     if (o.coturn && !found) coturn = { skipped: 'coturn (turnserver) is not installed' };
@@ -208,7 +225,8 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
       });
     }
   }
-  const parley = results.find((p) => p.path === 'parley');
+  const parley = results.find((p) => p.path === 'parley') ?? results.find((p) => p.path === 'parley-dgram');
+  const dgram = results.find((p) => p.path === 'parley-dgram');
   const turnPath = results.find((p) => p.path === 'coturn');
   return {
     flows: o.flows,
@@ -219,6 +237,9 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
     coturn,
     ...(parley && turnPath && turnPath.maxForwardedPps > 0
       ? { relayOverCoturn: round(parley.maxForwardedPps / turnPath.maxForwardedPps, 3) }
+      : {}),
+    ...(dgram && turnPath && turnPath.maxForwardedPps > 0
+      ? { relayDgramOverCoturn: round(dgram.maxForwardedPps / turnPath.maxForwardedPps, 3) }
       : {}),
     ...(parley?.cpuUsPerPacket && turnPath?.cpuUsPerPacket
       ? { cpuPerPacketRelayOverCoturn: round(parley.cpuUsPerPacket / turnPath.cpuUsPerPacket, 3) }
