@@ -11,8 +11,8 @@ import { sleep, UdpPeer } from './testing/udp-peer.js';
 
 /**
  * Issue 12's relay defects, each reproduced over real loopback sockets:
- * a new call from the same client port, a replayed token from thousands
- * of source addresses, revocation of an ended session's token, and
+ * a new call from the same client port, the flow table's bound under the
+ * open-file limit, revocation of an ended session's token, and
  * closing thousands of idle flows without stalling forwarding.
  */
 const log = createLogger('relay-hardening-test', 'silent');
@@ -144,33 +144,8 @@ describe('relay: a Binding Request with another token re-routes a known client a
   });
 });
 
-describe('relay: one replayed token from many source addresses', () => {
-  it('holds a bounded number of flows for that token while a fresh call still connects', async () => {
-    const SOURCES = 5_000;
-    const tx = await echoTransceiver(4 * 1024 * 1024);
-    const routes = new Map<string, RouteTarget>([[R1, { address: '127.0.0.1', port: tx.port }]]);
-    const { relay, port } = await relayWith(routes, { maxFlowsPerToken: 8 });
-    const replayed = check(token());
-    for (let i = 0; i < SOURCES; i++) {
-      await sendFrom(floodSource(i), replayed, port);
-    }
-    const handled = () => relay.counters.flowsOpened + relay.counters.snapshot().droppedPackets;
-    await until(() => handled() >= SOURCES).catch((err) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(relay.counters.snapshot())}`);
-    });
-    // Each flow costs an upstream socket (a file descriptor): one token may hold 8, not 5,000.
-    expect(relay.flows).toBeLessThanOrEqual(8);
-    expect(relay.counters.socketErrors).toBe(0);
-
-    // A legitimate new call during the flood's aftermath connects at once.
-    const client = await peer('127.0.0.1');
-    const mine = check(token(), 'Mine');
-    await client.send(mine, port);
-    const [reply] = await client.waitFor(1);
-    expect(reply?.msg.equals(mine)).toBe(true);
-    expect(relay.flows).toBeLessThanOrEqual(9);
-  });
-
+// The flood itself (25,000 sources at 5,000/s) is relay-flood.test.ts.
+describe('relay: the flow table stays below the open-file limit', () => {
   it('reads the open-file limit the flow table is capped to', () => {
     expect(openFileLimit('Max open files            1024                 4096                 files\n')).toBe(
       1024,
