@@ -35,7 +35,8 @@ export function registerCall(program: Command): void {
         'JSON fields: sessionUrl, setupMs {signaling, iceConnected, dtlsConnected, firstAudio} (ms from the\n' +
         'start of the call), rttMs {p50, p95, p99}, packets {sent, received, lost}, jitterMs, maxGapMs (longest\n' +
         'silence between two echoes), remoteCandidate "ip:port", transport "udp"|"tcp"; on failure\n' +
-        '{ok: false, stage, error}.\n' +
+        '{ok: false, stage, error}; stage "ended" (with reason) when the edge reported session.ended\n' +
+        "(GET <session URL>/events), e.g. transceiver_lost when the session's core region died.\n" +
         'Exit status: 0 when the call completed, 1 when it failed (the reason is printed), 2 on bad arguments.\n' +
         '\nExamples:\n' +
         '  parley call http://127.0.0.1:8080                      # against `parley dev`: no token needed\n' +
@@ -62,6 +63,8 @@ export function registerCall(program: Command): void {
           // A token bound to one agent (`parley token --agent echo`) may only call that one.
           agent: o.agent ?? agentClaimOf(token.token),
           tcp: o.tcp,
+          // The edge's session.ended (e.g. transceiver_lost when the core region died) ends the call.
+          watchEvents: true,
           onProgress: o.json
             ? undefined
             : (p) =>
@@ -89,9 +92,10 @@ export function registerCall(program: Command): void {
         const e = err as Error;
         const stage = err instanceof CallError ? ` at ${err.stage}` : '';
         const hint = err instanceof CallError && err.status === 401 ? unauthorizedHint(token.origin) : '';
+        const reason = err instanceof CallError ? err.ended?.reason : undefined;
         if (o.json)
           process.stdout.write(
-            `${JSON.stringify({ ok: false, stage: (err as { stage?: string }).stage, error: e.message + hint })}\n`,
+            `${JSON.stringify({ ok: false, stage: (err as { stage?: string }).stage, ...(reason && { reason }), error: e.message + hint })}\n`,
           );
         process.stderr.write(`call failed${stage}: ${e.message}${hint}\n`);
         process.exit(1);

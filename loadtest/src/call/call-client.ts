@@ -5,6 +5,11 @@ import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
 import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe } from './probe-payload.js';
+import {
+  type SessionEndedNotice,
+  type SessionEventsWatch,
+  watchSessionEvents,
+} from './session-events-client.js';
 import { round, summarize } from './stats.js';
 
 export interface CallOptions {
@@ -47,6 +52,14 @@ export interface CallOptions {
    * firewall would.
    */
   tcp?: boolean;
+  /**
+   * Watch the session's event stream on the edge (`<session URL>/events`):
+   * a `session.ended` there (e.g. `transceiver_lost` when its core region
+   * died) fails the call at stage `ended` with the reason.
+   */
+  watchEvents?: boolean;
+  /** Called once with the edge's session.ended notice, with the wall-clock time it arrived (Date.now()). */
+  onSessionEnded?: (notice: SessionEndedNotice, receivedAt: number) => void;
 }
 
 export interface CallResult {
@@ -65,9 +78,11 @@ export interface CallResult {
 
 export class CallError extends Error {
   constructor(
-    readonly stage: 'signaling' | 'ice' | 'dtls' | 'media',
+    readonly stage: 'signaling' | 'ice' | 'dtls' | 'media' | 'ended',
     message: string,
     readonly status?: number,
+    /** At stage `ended`: the edge's session.ended notice. */
+    readonly ended?: SessionEndedNotice,
   ) {
     super(message);
   }
@@ -85,6 +100,17 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
   const setupTimeoutMs = opts.setupTimeoutMs ?? 15_000;
   const pc = new RTCPeerConnection({ codecs: CODECS, iceServers: [], ...(opts.tcp && { iceUseTcp: true }) });
   let sessionUrl = '';
+  let events: SessionEventsWatch | undefined;
+  let endedNotice: SessionEndedNotice | undefined;
+  const failIfEnded = () => {
+    if (endedNotice)
+      throw new CallError(
+        'ended',
+        `the service ended the session: ${endedNotice.reason}`,
+        undefined,
+        endedNotice,
+      );
+  };
   try {
     const out = new MediaStreamTrack({ kind: 'audio' });
     // Our RTP carries the SSRC the offer declares: werift peers route inbound RTP by it.
@@ -199,6 +225,14 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     }
     sessionUrl = new URL(res.headers.get('location') ?? '', opts.edgeUrl).toString();
     stages.signaling = performance.now() - t0;
+    if (opts.watchEvents) {
+      events = watchSessionEvents(sessionUrl, opts.token);
+      void events.ended.then((n) => {
+        if (!n) return;
+        endedNotice = n;
+        opts.onSessionEnded?.(n, Date.now());
+      });
+    }
     opts.onAnswer?.(body);
     let answer = opts.connectTo ? replaceCandidateAddress(body, opts.connectTo) : body;
     if (opts.tcp) {
@@ -239,6 +273,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       const due = start + i * interval;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
+      failIfEnded();
       seq = (seq + 1) & 0xffff;
       ts = (ts + 960) >>> 0;
       sentAt.set(i, performance.now());
@@ -263,6 +298,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const grace = Math.max(300, 3 * (summarize(rtts).p99 || 100));
     const waitUntil = performance.now() + grace;
     while (received.size < total && performance.now() < waitUntil) await sleep(10);
+    failIfEnded();
 
     const pair = pc.iceTransports[0]?.connection.nominated;
     const remoteCandidate = pair ? `${pair.remoteCandidate.host}:${pair.remoteCandidate.port}` : '';
@@ -284,6 +320,8 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
       transport,
     };
   } finally {
+    // Our own DELETE below would end the session too: stop listening first.
+    events?.stop();
     if (sessionUrl) {
       await fetch(sessionUrl, {
         method: 'DELETE',

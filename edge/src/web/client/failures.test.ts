@@ -79,3 +79,15 @@ describe('asCallFailure', () => {
     expect(describeFailure(wrapped).hint).toBe('SetRemoteDescription failed.');
   });
 });
+
+describe('session-ended (the edge said session.ended)', () => {
+  it('explains a lost transceiver and any other reason', () => {
+    expect(describeFailure(new CallFailure('session-ended', { detail: 'transceiver_lost' }))).toEqual({
+      title: 'The voice server went away',
+      hint: expect.stringContaining('transceiver_lost'),
+    });
+    expect(describeFailure(new CallFailure('session-ended', { detail: 'expired' })).hint).toBe(
+      'Reason: expired. Press Talk to call again.',
+    );
+  });
+});

@@ -13,6 +13,8 @@ export type FailureKind =
   | 'dtls-failed'
   | 'connection-lost'
   | 'setup-failed'
+  /** The edge reported session.ended (detail: the reason, e.g. transceiver_lost). */
+  | 'session-ended'
   | 'cancelled';
 
 export interface FailureInit {
@@ -110,6 +112,16 @@ export function describeFailure(f: CallFailure): FailureMessage {
         title: 'The call could not be set up',
         hint: sentence(detail ?? 'an unexpected error occurred'),
       };
+    case 'session-ended':
+      return detail === 'transceiver_lost'
+        ? {
+            title: 'The voice server went away',
+            hint: 'The server carrying this call stopped answering (transceiver_lost). Press Talk to call again: a new call goes to a healthy region.',
+          }
+        : {
+            title: 'The call was ended by the service',
+            hint: `Reason: ${detail ?? 'not given'}. Press Talk to call again.`,
+          };
     case 'cancelled':
       return { title: 'Call cancelled', hint: '' };
   }

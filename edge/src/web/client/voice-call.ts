@@ -1,6 +1,7 @@
 import { type QualitySample, readQuality, type StatsEntry } from './call-stats.js';
 import { asCallFailure, CallFailure } from './failures.js';
 import { relayFromAnswer } from './relay-candidate.js';
+import { watchSessionEnd } from './session-end-stream.js';
 import { createSession, endSession, restartSessionIce, type SignalingTarget } from './signaling.js';
 import type { Stage } from './waterfall.js';
 
@@ -59,6 +60,8 @@ export class VoiceCall {
   private ended = false;
   private released = false;
   private restarting?: Promise<void>;
+  /** Stops the session's event stream on the edge (see watchEnd). */
+  private readonly endWatch = new AbortController();
 
   private constructor(private readonly opts: VoiceCallOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -110,6 +113,7 @@ export class VoiceCall {
       if (this.ended) throw new CallFailure('cancelled');
       this.relay = relayFromAnswer(session.answer);
       opts.onSession?.({ sessionUrl: session.sessionUrl, ...(this.relay && { relay: this.relay }) });
+      this.watchEnd(session.sessionUrl);
       await pc.setRemoteDescription({ type: 'answer', sdp: session.answer });
       this.watchDtls();
       this.armSetupTimer('ice');
@@ -187,6 +191,27 @@ export class VoiceCall {
       });
   }
 
+  /**
+   * The edge's `session.ended` (GET <session URL>/events): the one way to
+   * hear that the transceiver, or its whole region, died, since the data
+   * channel goes silent with it. Shown like a data-channel event, then the
+   * call ends with the reason.
+   */
+  private watchEnd(sessionUrl: string): void {
+    void watchSessionEnd(
+      this.opts,
+      sessionUrl,
+      (e) => {
+        if (this.ended) return;
+        this.opts.onEvent?.(JSON.stringify(e));
+        // The session is gone on the server: nothing left to DELETE.
+        this.released = true;
+        this.fail(new CallFailure('session-ended', { detail: e.reason }));
+      },
+      this.endWatch.signal,
+    );
+  }
+
   private watchDtls(): void {
     const dtls = this.pc.getSenders()[0]?.transport;
     if (!dtls) return;
@@ -244,6 +269,8 @@ export class VoiceCall {
   async hangUp(): Promise<void> {
     const first = !this.ended;
     this.ended = true;
+    // Our own DELETE ends the session too; that is no news for the stream to bring.
+    this.endWatch.abort();
     if (first) this.setup?.reject(new CallFailure('cancelled'));
     // Also on a repeat call: a session created while a cancel was under way still needs its DELETE.
     await this.releaseSession();
@@ -266,6 +293,7 @@ export class VoiceCall {
   hangUpOnUnload(): void {
     if (this.ended) return;
     this.ended = true;
+    this.endWatch.abort();
     if (this.sessionUrl && !this.released) {
       this.released = true;
       void endSession(this.opts, this.sessionUrl, { keepalive: true });
