@@ -72,23 +72,79 @@ export interface KillCoreFigure {
   attemptsAfterKill: number;
   /** Share of sessions after the failover that landed in the next cluster. */
   afterShare: number;
+  /**
+   * Calls with media flowing in the killed region when it died: how many
+   * heard `session.ended` from their edge (the transceiver cannot say it
+   * any more), with which reasons, and how long after the kill.
+   */
+  established: {
+    calls: number;
+    ended: number;
+    reasons: string[];
+    endedMs: { min: number; max: number } | null;
+  };
+}
+
+interface CallRunnerLine {
+  n: number;
+  connected?: boolean;
+  ok?: boolean;
+  stage?: string;
+  reason?: string;
+  endedAt?: number;
+}
+
+/** Follows a child's JSON lines as they come. */
+function followLines<T>(child: ChildProcess, onLine: (line: T) => void): void {
+  let rest = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    for (const l of parts) if (l.startsWith('{')) onLine(JSON.parse(l) as T);
+  });
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
 }
 
 /**
  * Kills a whole core region (its transceivers and NATS server) while a
  * client geo keeps creating sessions through its edge, whose nearest core
  * that region is, and measures how long until new sessions land in the next
- * cluster.
+ * cluster. Meanwhile `established` calls (real media, rtp-echo) placed
+ * there before the kill watch their edge's event stream, and the drill
+ * measures how long until each hears session.ended.
  */
 export async function drillKillCore(
   sim: SimStack,
   token: string,
-  opts: { geo: string; warmupMs?: number; afterMs?: number; everyMs?: number },
+  opts: { geo: string; warmupMs?: number; afterMs?: number; everyMs?: number; established?: number },
 ): Promise<KillCoreFigure> {
   const { topo } = sim;
   const edge = nearestEdge(topo, opts.geo);
   const [near, next] = coresByDistance(topo, edge) as [string, string];
   const afterMs = opts.afterMs ?? 8_000;
+  const warmupMs = opts.warmupMs ?? 15_000;
+  const establishedCalls = opts.established ?? 2;
+  // Long enough to outlive the drill: each call ends by the edge's notice, or is stopped with the child.
+  const calls = sim.spawnIn(opts.geo, [
+    process.execPath,
+    CALL_RUNNER,
+    JSON.stringify({
+      edgeUrl: sim.edgeUrl(edge),
+      token,
+      calls: establishedCalls,
+      parallel: establishedCalls,
+      seconds: (warmupMs + afterMs) / 1000 + 20,
+      watchEvents: true,
+    }),
+  ]);
+  const callLines: CallRunnerLine[] = [];
+  followLines<CallRunnerLine>(calls, (l) => callLines.push(l));
+  const connected = () => callLines.filter((l) => l.connected).length;
+  const endedLines = () => callLines.filter((l) => l.stage === 'ended');
   const child = sim.spawnIn(opts.geo, [
     process.execPath,
     SIGNAL_PROBE,
@@ -107,7 +163,8 @@ export async function drillKillCore(
   try {
     // Kill only once sessions demonstrably land in the near cluster (the probe
     // needs a moment to start werift and make its offer).
-    const warm = (opts.warmupMs ?? 15_000) + Date.now();
+    const warm = warmupMs + Date.now();
+    await until(() => connected() >= establishedCalls, warmupMs);
     while (all.filter((l) => l.status === 201).length < 3 && Date.now() < warm)
       await new Promise<void>((r) => {
         seen = r;
@@ -118,12 +175,26 @@ export async function drillKillCore(
     await new Promise((r) => setTimeout(r, afterMs));
     child.kill('SIGTERM');
     await exited;
-    return figure(killedAt);
+    // The established calls' notices may still be on their way: a few seconds more at most.
+    await until(() => endedLines().length >= connected(), 5_000);
+    return { ...figure(killedAt), established: establishedFigure(killedAt) };
   } finally {
     child.kill('SIGKILL');
+    calls.kill('SIGKILL');
   }
 
-  function figure(killedAt: number): KillCoreFigure {
+  function establishedFigure(killedAt: number): KillCoreFigure['established'] {
+    const ended = endedLines();
+    const ms = ended.filter((l) => l.endedAt !== undefined).map((l) => (l.endedAt as number) - killedAt);
+    return {
+      calls: connected(),
+      ended: ended.length,
+      reasons: [...new Set(ended.map((l) => l.reason ?? '?'))],
+      endedMs: ms.length ? { min: Math.min(...ms), max: Math.max(...ms) } : null,
+    };
+  }
+
+  function figure(killedAt: number): Omit<KillCoreFigure, 'established'> {
     const after = all.filter((l) => l.t >= killedAt);
     const cluster = (l: ProbeLine) => (l.location ? sim.clusterOfSession(l.location) : undefined);
     const firstOk = after.find((l) => l.status === 201 && cluster(l) === sim.clusterOfCore(next));

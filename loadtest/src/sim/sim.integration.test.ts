@@ -77,5 +77,10 @@ describe('parley sim, reduced topology (real namespaces, delays, NATS gateways a
     expect(f.failoverMs).toBeLessThanOrEqual(5_000);
     // Once moved, every new session lands there.
     expect(f.afterShare).toBe(1);
-  }, 30_000);
+    // Calls with media in the dead region hear it from their edge: announcements stop, discovery
+    // forgets the transceivers 3.5 s later, the edge checks every 250 ms; 6 s leaves room for a loaded machine.
+    expect(f.established.calls).toBe(2);
+    expect(f.established).toMatchObject({ ended: 2, reasons: ['transceiver_lost'] });
+    expect(f.established.endedMs?.max).toBeLessThanOrEqual(6_000);
+  }, 45_000);
 });
