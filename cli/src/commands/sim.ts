@@ -26,6 +26,7 @@ export function registerSim(program: Command): void {
     )
     .option('--sessions <n>', 'with --capacity: concurrent sessions', '1000000')
     .option('--session-seconds <s>', 'with --capacity: mean session length', '300')
+    .option('--results <dir>', 'with --capacity: where the bench JSON is (default: the repository results/)')
     .option('--cleanup', 'remove namespaces a crashed run left behind (ps????-*), and exit')
     .addHelpText(
       'after',
@@ -46,6 +47,7 @@ export function registerSim(program: Command): void {
         capacity?: boolean;
         sessions: string;
         sessionSeconds: string;
+        results?: string;
       }) => {
         for (const [flag, v] of [
           ['--calls', o.calls],
@@ -60,12 +62,23 @@ export function registerSim(program: Command): void {
         }
         if (o.capacity) {
           const { readTopologyFile } = await import('@parley/loadtest/sim/topology.js');
-          const { readCapacityInputs } = await import('@parley/loadtest/sim/capacity-inputs.js');
+          const { readCapacityInputs, CapacityInputError } = await import(
+            '@parley/loadtest/sim/capacity-inputs.js'
+          );
           const { capacityModel, capacityMarkdown } = await import('@parley/loadtest/sim/capacity-model.js');
           const { fileURLToPath } = await import('node:url');
           const file = readTopologyFile();
           const edges = Object.keys(file.edges);
-          const inputs = readCapacityInputs(fileURLToPath(new URL('../../../results', import.meta.url)));
+          let inputs: ReturnType<typeof readCapacityInputs>;
+          try {
+            inputs = readCapacityInputs(
+              o.results ?? fileURLToPath(new URL('../../../results', import.meta.url)),
+            );
+          } catch (e) {
+            if (!(e instanceof CapacityInputError)) throw e;
+            process.stderr.write(`parley sim --capacity: ${e.message}\n`);
+            process.exit(1);
+          }
           const assumptions = {
             sessions: Number(o.sessions),
             sessionSeconds: Number(o.sessionSeconds),
