@@ -29,6 +29,8 @@ describe('session.ended from the edge (GET <session URL>/events)', { timeout: 60
   let nats: NatsServerProcess;
   let tx: ChildProcess;
   let edge: SignalingServer;
+  /** A second replica of the same edge: it did not place the sessions, and must adopt them. */
+  let replica: SignalingServer;
   let token: string;
 
   beforeAll(async () => {
@@ -60,17 +62,22 @@ describe('session.ended from the edge (GET <session URL>/events)', { timeout: 60
       });
       tx.once('exit', (code) => reject(new Error(`transceiver exited ${code}: ${err}`)));
     });
-    edge = await startSignalingServer(
-      loadSignalingConfig({
-        PARLEY_HTTP_HOST: '127.0.0.1',
-        PARLEY_HTTP_PORT: String(await freeTcpPort()),
-        PARLEY_RELAY_ADVERTISE: '127.0.0.1:3478',
-        PARLEY_CLUSTER: 'core-test',
-        PARLEY_AUTH_JWT_SECRET: SECRET,
-        NATS_URL: nats.url,
-      }),
-      { log: pino({ level: 'silent' }) },
-    );
+    const startEdge = async () =>
+      startSignalingServer(
+        loadSignalingConfig({
+          PARLEY_HTTP_HOST: '127.0.0.1',
+          PARLEY_HTTP_PORT: String(await freeTcpPort()),
+          PARLEY_RELAY_ADVERTISE: '127.0.0.1:3478',
+          PARLEY_CLUSTER: 'core-test',
+          PARLEY_AUTH_JWT_SECRET: SECRET,
+          // Far shorter than a stream lasts here: the request timers must not cut an open event stream.
+          PARLEY_HTTP_HEADERS_TIMEOUT_MS: '1000',
+          PARLEY_HTTP_REQUEST_TIMEOUT_MS: '1000',
+          NATS_URL: nats.url,
+        }),
+        { log: pino({ level: 'silent' }) },
+      );
+    [edge, replica] = await Promise.all([startEdge(), startEdge()]);
     token = await mintDevToken(SECRET, { subject: 'carol', ttlSeconds: 300 });
     const health = async () => (await fetch(`${edge.url}/healthz`)).status;
     for (let i = 0; i < 100 && (await health()) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
@@ -78,7 +85,7 @@ describe('session.ended from the edge (GET <session URL>/events)', { timeout: 60
 
   afterAll(async () => {
     if (tx?.pid && isRunning(tx.pid)) tx.kill('SIGKILL');
-    await edge?.close();
+    await Promise.all([edge?.close(), replica?.close()]);
     await nats?.stop();
   });
 
@@ -116,18 +123,20 @@ describe('session.ended from the edge (GET <session URL>/events)', { timeout: 60
       cluster: 'core-test',
     });
     const watch = watchSessionEvents(url, token);
-    for (let i = 0; i < 100 && watch.status() === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(watch.status()).toBe(200);
+    // The same session URL on the other replica: it asks the transceiver, then watches too.
+    const viaReplica = watchSessionEvents(url.replace(edge.url, replica.url), token);
+    for (let i = 0; i < 100 && (watch.status() === 0 || viaReplica.status() === 0); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect([watch.status(), viaReplica.status()]).toEqual([200, 200]);
 
     const killedAt = performance.now();
     tx.kill('SIGKILL');
-    const ended = await Promise.race([
-      watch.ended,
-      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), LOST_BOUND_MS + 2_000)),
-    ]);
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), LOST_BOUND_MS + 2_000));
+    const ended = await Promise.race([watch.ended, timeout]);
     const tookMs = performance.now() - killedAt;
     expect(ended).toMatchObject({ type: 'session.ended', reason: 'transceiver_lost' });
     expect(tookMs).toBeLessThan(LOST_BOUND_MS);
+    expect(await Promise.race([viaReplica.ended, timeout])).toMatchObject({ reason: 'transceiver_lost' });
     expect(await (await fetch(url, { headers: auth })).json()).toEqual({
       state: 'ended',
       cluster: 'core-test',

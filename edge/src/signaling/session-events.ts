@@ -52,6 +52,8 @@ export interface SessionEventsOptions {
 }
 
 export const DEFAULT_TICK_MS = 250;
+/** Expiry and retention are coarse: the whole table is walked only every this many ticks (5 s). */
+const PRUNE_EVERY_TICKS = 20;
 const DEFAULT_ADOPTED_LIFETIME_MS = 7_200_000;
 
 /**
@@ -64,6 +66,7 @@ export class SessionEvents implements SessionStatusSource {
   private timer: NodeJS.Timeout | undefined;
   private readonly tickMs: number;
   private readonly timeoutMs: number;
+  private ticks = 0;
 
   constructor(private readonly opts: SessionEventsOptions) {
     this.tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
@@ -110,7 +113,8 @@ export class SessionEvents implements SessionStatusSource {
       const lost = registry.reconcile(new Set(table.live().map((t) => t.id)));
       if (lost.length > 0) log.warn({ sessions: lost.length }, 'sessions ended: their transceiver is gone');
     }
-    registry.prune();
+    // Loss detection stays per tick (it walks transceivers, not sessions); pruning walks every session.
+    if (++this.ticks % PRUNE_EVERY_TICKS === 0) registry.prune();
   }
 
   async status(sessionId: string): Promise<StatusResult> {
