@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
+  alive,
   callAcross as callAcrossStack,
   type GapCallResult,
   killAndWait,
@@ -162,5 +163,99 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
     expect(m.lostAfter).toBe(0);
     // The call started on the original relay, so the sibling carried it on from the flow cache.
     if (path === 'cache') expect(siblingLogs.join('')).toContain('relay flow recovered from the flow cache');
+  }, 60_000);
+});
+
+// A planned restart (PARLEY_RELAY_REUSE_PORT=handover): a second relay process with the same
+// settings joins the port, receives the running relay's flow table over a local socket, builds
+// every flow and steers the port's SO_REUSEPORT group to itself; the old process forwards what is
+// still in flight and the transceiver's replies until quiet, then exits by itself. Nothing is lost.
+describe('planned relay restart through the full stack (handover): no probe lost', () => {
+  let stack: DevStack;
+  const logs: string[] = [];
+  let successor: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    stack = await startDevStack({
+      httpPort: await freeTcpPort(),
+      relayPort: await freeUdpPort(),
+      icePort: await freeUdpPort(),
+      output: (l) => logs.push(l),
+      env: { PARLEY_LOG_LEVEL: 'info', PARLEY_RELAY_REUSE_PORT: 'handover' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (successor && successor.exitCode === null && successor.signalCode === null) {
+      const exited = new Promise((r) => successor?.once('exit', r));
+      successor.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      successor.kill('SIGKILL');
+    }
+    await stack?.stop();
+  });
+
+  it('the old relay hands its flows and the port to the new one mid-call and exits; every probe is echoed', async () => {
+    const [pid] = udpPortOwners(stack.relay.port);
+    expect(pid).toBeDefined();
+    const env = Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const successorLogs: string[] = [];
+    let tookOverAt = 0;
+    let oldGoneAt = 0;
+    // 8 s of probes: the takeover (process start) and the old relay's drain both fall inside the call.
+    const r = await callAcrossStack({ edgeUrl: stack.edgeUrl, token: stack.token, total: 400 }, async () => {
+      const child = spawnTied(
+        argv[0] as string,
+        argv.slice(1),
+        {
+          env: { ...env, PARLEY_METRICS_PORT: String(await freeTcpPort()), PARLEY_RELAY_TCP_PORT: '0' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+        'KILL',
+      );
+      successor = child;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`successor did not take over: ${successorLogs.join('')}`)),
+          20_000,
+        );
+        const onData = (d: Buffer) => {
+          successorLogs.push(d.toString());
+          if (successorLogs.join('').includes('relay handover: took the port over')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout?.on('data', onData);
+        child.stderr?.on('data', onData);
+        child.once('exit', (c) => reject(new Error(`successor exited ${c}: ${successorLogs.join('')}`)));
+      });
+      child.removeAllListeners('exit');
+      tookOverAt = performance.now();
+      // The old relay drains (quiet for 1 s by default) and stops by itself: no signal from here.
+      const deadline = Date.now() + 15_000;
+      while (alive(pid as number) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      expect(alive(pid as number)).toBe(false);
+      oldGoneAt = performance.now();
+      expect(udpPortOwners(stack.relay.port)).toEqual([child.pid]);
+      return performance.now();
+    });
+    const lost = r.total - r.arrivals.size;
+    const m = measure(r, tookOverAt);
+    console.log(
+      `relay planned handover: old relay gone ${Math.round(oldGoneAt - tookOverAt)} ms after the takeover; ` +
+        `longest media gap ${Math.round(m.gap)} ms; probes lost ${lost}/${r.total}`,
+    );
+    expect(successorLogs.join('')).toMatch(/"flowsOpened":[1-9]/);
+    expect(logs.some((l) => l.includes('relay handover: successor steered the port; draining'))).toBe(true);
+    expect(lost).toBe(0);
+    // Probes kept flowing through the new relay after the old one was gone.
+    expect([...r.arrivals.values()].some((t) => t > oldGoneAt)).toBe(true);
   }, 60_000);
 });

@@ -14,7 +14,10 @@ export function registerRelay(program: Command): void {
       '\nEnvironment: NATS_URL, PARLEY_TOKEN_KEYS (required; the same keys as the transceivers),\n' +
         'PARLEY_RELAY_IDLE_TIMEOUT_MS (30000), PARLEY_RELAY_MAX_FLOWS (100000),\n' +
         'PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND (200; 0 = no limit), PARLEY_RELAY_MAX_FLOWS_PER_TOKEN (8),\n' +
-        'PARLEY_RELAY_MAX_FLOWS_PER_IP (512), PARLEY_RELAY_TCP_PORT (443: ICE-TCP for UDP-blocked clients; 0 = off).\n' +
+        'PARLEY_RELAY_MAX_FLOWS_PER_IP (512), PARLEY_RELAY_TCP_PORT (443: ICE-TCP for UDP-blocked clients; 0 = off),\n' +
+        'PARLEY_RELAY_IO (auto: recvmmsg/sendmmsg when the native addon is built, else node:dgram),\n' +
+        'PARLEY_RELAY_REUSE_PORT (0; 1 = share the port; handover = planned restarts: start a second relay with the\n' +
+        'same settings, it takes the flows and the port over and the old one drains and exits, no packet lost).\n' +
         'Starts without NATS: until discovery is live it forwards to the transceiver address signed in the token.\n' +
         'No sessions, no media keys: restart it at any time; flows rebuild on the next STUN consent check.\n' +
         '\nExamples:\n' +
@@ -37,8 +40,17 @@ export function registerRelay(program: Command): void {
         const { registerRelayMetrics } = await import('@parley/edge/relay/relay-metrics.js');
         const p = await startRelayProcess(config, { log: createLogger('relay', config.PARLEY_LOG_LEVEL) });
         registerRelayMetrics(p.relay.counters, () => p.relay.flows);
+        // PARLEY_RELAY_REUSE_PORT=handover: a successor took the port over and this relay drained; stop as on SIGTERM.
+        void p.handedOver.then(() => process.kill(process.pid, 'SIGTERM'));
         const a = p.relay.address();
-        return { info: { address: `${a.address}:${a.port}` }, stop: () => p.close() };
+        return {
+          info: {
+            address: `${a.address}:${a.port}`,
+            io: p.relay.io,
+            ...(p.takenOver && { takenOver: p.takenOver }),
+          },
+          stop: () => p.close(),
+        };
       });
     });
 }

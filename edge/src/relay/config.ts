@@ -55,9 +55,16 @@ export const RelayConfigSchema = z.object({
    * the next version) can bind it while this one runs; the kernel spreads
    * clients over both and moves them to the survivor when one exits, which
    * rebuilds their flows from the flow cache. Only processes of the same
-   * user may join the group.
+   * user may join the group. handover: planned restarts with no packet
+   * lost (handover.ts): the running relay steers the port to itself, and a
+   * second relay started with the same settings takes its flow table over
+   * a local socket, steers the port to itself, and the old one drains and
+   * exits. Needs native I/O.
    */
-  PARLEY_RELAY_REUSE_PORT: z.enum(['0', '1']).default('0'),
+  PARLEY_RELAY_REUSE_PORT: z.enum(['0', '1', 'handover']).default('0'),
+  /** Handover: the old relay exits once nothing crossed it for this long (or after the max). */
+  PARLEY_RELAY_HANDOVER_QUIET_MS: millis(1_000),
+  PARLEY_RELAY_HANDOVER_MAX_MS: millis(10_000),
   /**
    * UDP I/O of the public and upstream sockets: native = recvmmsg/sendmmsg
    * through the @parley/native addon (Linux, IPv4; fails to start if the

@@ -8,6 +8,7 @@ import { FlowCache, FlowCacheError, type FlowCacheStore } from './flow-cache.js'
 import { openKvFlowCacheStore } from './flow-cache-kv.js';
 import { registerFlowCacheMetrics } from './flow-cache-metrics.js';
 import type { Clock } from './flow-table.js';
+import { type HandoverServer, handoverSocketName, serveHandover, takeOver } from './handover.js';
 import { type Relay, type RelayOptions, startRelay } from './relay.js';
 import { RouteTable } from './route-table.js';
 import { TcpListenError } from './tcp-listener.js';
@@ -24,6 +25,13 @@ export interface RelayProcess {
   readonly natsConnected: boolean;
   /** Resolves once the first NATS connection is up (for tests and readiness). */
   natsReady: Promise<void>;
+  /**
+   * PARLEY_RELAY_REUSE_PORT=handover: resolves once a successor took the
+   * port over and this relay drained (the process should then stop).
+   */
+  handedOver: Promise<void>;
+  /** Handover: flows taken over from a predecessor at start (undefined: there was none). */
+  readonly takenOver: { flowsReceived: number; flowsOpened: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -114,8 +122,12 @@ export async function startRelayProcess(
     clock,
     log,
     flowCache,
-    reusePort: config.PARLEY_RELAY_REUSE_PORT === '1',
-    io: config.PARLEY_RELAY_IO,
+    reusePort: config.PARLEY_RELAY_REUSE_PORT !== '0',
+    // Steering the port takes the addon's setsockopt: handover mode insists on native I/O.
+    io:
+      config.PARLEY_RELAY_REUSE_PORT === 'handover' && config.PARLEY_RELAY_IO === 'auto'
+        ? 'native'
+        : config.PARLEY_RELAY_IO,
     tcp:
       config.PARLEY_RELAY_TCP_PORT === 0
         ? undefined
@@ -140,6 +152,68 @@ export async function startRelayProcess(
       'ICE-TCP disabled: set PARLEY_RELAY_TCP_PORT to a port this process may bind, or 0',
     );
     relay = await startRelay({ ...relayOptions, tcp: undefined });
+  }
+  let resolveHandedOver: () => void = () => undefined;
+  const handedOver = new Promise<void>((r) => {
+    resolveHandedOver = r;
+  });
+  let handover: HandoverServer | undefined;
+  let takenOver: RelayProcess['takenOver'];
+  let listenTimer: NodeJS.Timeout | undefined;
+  if (config.PARLEY_RELAY_REUSE_PORT === 'handover') {
+    const r = relay;
+    const name = handoverSocketName(config.PARLEY_RELAY_HOST, r.address().port);
+    const secret = config.PARLEY_TOKEN_KEYS.signing.secret;
+    let took: Awaited<ReturnType<typeof takeOver>>;
+    try {
+      took = await takeOver(name, secret, {
+        importFlows: (f) => r.importFlows(f),
+        steer: () => r.steerHere(),
+      });
+    } catch (err) {
+      await r.close();
+      throw err;
+    }
+    if (took === undefined) {
+      // First of its line: steer the port here, so a successor that binds it receives nothing until it has our flows.
+      r.steerHere();
+      log.info('relay handover: no predecessor; the port is steered to this process');
+    } else {
+      takenOver = { flowsReceived: took.flowsReceived, flowsOpened: took.flowsOpened };
+      log.info(takenOver, 'relay handover: took the port over; the predecessor drains');
+      // Once it is gone this socket is the group's only member: steer to its index again (0) for the next successor.
+      void took.predecessorGone.then(() => {
+        if (!closed) r.steerHere();
+      });
+    }
+    const onSteered = (): void => {
+      log.info('relay handover: successor steered the port; draining');
+      void r
+        .drain({ quietMs: config.PARLEY_RELAY_HANDOVER_QUIET_MS, maxMs: config.PARLEY_RELAY_HANDOVER_MAX_MS })
+        .then(({ quiet }) => {
+          log.info({ quiet }, 'relay handover: drained');
+          resolveHandedOver();
+        });
+    };
+    // Serve the next handover; the predecessor frees the name right after it was steered away.
+    const listen = (attempt: number): void => {
+      if (closed) return;
+      serveHandover(name, secret, { flows: () => r.exportFlows(), steered: onSteered }, log).then(
+        (server) => {
+          if (closed) void server.close();
+          else handover = server;
+        },
+        (err: Error) => {
+          if (attempt >= 300) {
+            log.error({ err: err.message }, 'relay handover: cannot listen for a successor');
+            return;
+          }
+          listenTimer = setTimeout(() => listen(attempt + 1), 100);
+          listenTimer.unref();
+        },
+      );
+    };
+    listen(0);
   }
   const pruneTimer = setInterval(() => routes.prune(), 1_000);
   pruneTimer.unref();
@@ -224,8 +298,14 @@ export async function startRelayProcess(
       return connectedAt !== undefined;
     },
     natsReady,
+    handedOver,
+    get takenOver() {
+      return takenOver;
+    },
     close: async () => {
       closed = true;
+      clearTimeout(listenTimer);
+      await handover?.close();
       clearTimeout(retryTimer);
       clearInterval(pruneTimer);
       await relay.close();

@@ -26,6 +26,7 @@ import type { FlowCache } from './flow-cache.js';
 import { recordFlowQuality } from './flow-quality-metrics.js';
 import { type Clock, type Flow, FlowTable, flowKey } from './flow-table.js';
 import { FORWARD_SAMPLE_MASK, recordForwardSeconds } from './forward-latency-metrics.js';
+import type { HandoverFlow } from './handover.js';
 import { NewFlowLimiter } from './new-flow-limiter.js';
 import { RelayCounters } from './relay-counters.js';
 import { RevocationSet } from './revocation-set.js';
@@ -139,6 +140,29 @@ export type FlowEndReason =
   | 'shutdown'
   | 'connection_closed';
 
+/**
+ * UDP sockets bound to host:port in this network namespace (/proc/net/udp):
+ * the size of the port's SO_REUSEPORT group. IPv4 only (native I/O).
+ */
+export function udpSocketsOn(host: string, port: number, table?: string): number {
+  let text = table;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/net/udp', 'utf8');
+    } catch {
+      return 1;
+    }
+  }
+  const ip = ipv4ToU32(host);
+  // /proc/net/udp spells the address as the in-memory (network order) u32 in hex, i.e. byte-swapped on little-endian.
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(ip >>> 0);
+  const want = `${b.readUInt32LE().toString(16).toUpperCase().padStart(8, '0')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const line of text.split('\n')) if (line.trim().split(/\s+/)[1] === want) n++;
+  return n;
+}
+
 /** Upstream sockets carry one flow's replies: small kernel buffers (fds × buffer is the memory bound). */
 const UPSTREAM_BUFFERS = { recvBufferBytes: 0, sendBufferBytes: 0 };
 
@@ -209,6 +233,23 @@ export interface Relay {
   /** The ICE-TCP port, when enabled. */
   tcpAddress(): { address: string; port: number } | undefined;
   readonly tcpCounters: TcpCounters;
+  /**
+   * Native I/O with reusePort: the kernel hands every new datagram for the
+   * port to this process's socket (a classic BPF program on the port's
+   * SO_REUSEPORT group returning this socket's index). For planned restarts
+   * (handover.ts).
+   */
+  steerHere(): void;
+  /** UDP flows now (client address, port, the token that opened each), for a successor. */
+  exportFlows(): HandoverFlow[];
+  /** Builds flows a predecessor handed over, each token verified as if from the wire; returns how many opened. */
+  importFlows(flows: readonly HandoverFlow[]): number;
+  /**
+   * Resolves once no datagram has crossed the relay either way for quietMs,
+   * or after maxMs: a relay that handed its port over forwards what is still
+   * in flight first.
+   */
+  drain(opts: { quietMs: number; maxMs: number }): Promise<{ quiet: boolean }>;
   close(): Promise<void>;
 }
 
@@ -843,6 +884,59 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     },
     tcpAddress: () => tcp?.address(),
     tcpCounters,
+    steerHere: () => {
+      if (!pubNative || !opts.reusePort)
+        throw new RelayIoError('steering the port needs native I/O and reusePort (PARLEY_RELAY_IO=native)');
+      // The newest member of the group is the last: right after a takeover that is this socket.
+      const n = udpSocketsOn(address().address, address().port);
+      pubNative.steer(Math.max(0, n - 1));
+    },
+    exportFlows: () => {
+      const out: HandoverFlow[] = [];
+      for (const f of table.values())
+        if (f.transport !== 'tcp') out.push({ address: f.clientAddress, port: f.clientPort, token: f.token });
+      return out;
+    },
+    importFlows: (flows) => {
+      let opened = 0;
+      for (const f of flows) {
+        if (closed || table.isFull) break;
+        if (table.get(flowKey(f.address, f.port)) !== undefined) continue;
+        const decision = decideToken(f.token, {
+          keyring: opts.keyring,
+          nowMs: clock(),
+          resolveRoute: opts.resolveRoute,
+          family: upstreamFamily,
+          // Not a stranger's flood: the predecessor's own table, already rate-limited when it was built.
+          admit: () => true,
+          isRevoked,
+          useSignedTarget: opts.useSignedTarget?.() ?? false,
+        });
+        if ('drop' in decision) {
+          counters.drop(decision.drop);
+          continue;
+        }
+        if (createFlow(decision.forward, { address: f.address, port: f.port }) !== undefined) opened++;
+      }
+      log.info({ received: flows.length, opened }, 'relay handover: flows rebuilt from the predecessor');
+      return opened;
+    },
+    drain: async ({ quietMs, maxMs }) => {
+      const start = Date.now();
+      let last = counters.packetsUp + counters.packetsDown;
+      let lastChange = start;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
+        const now = Date.now();
+        const seen = counters.packetsUp + counters.packetsDown;
+        if (seen !== last) {
+          last = seen;
+          lastChange = now;
+        }
+        if (now - lastChange >= quietMs) return { quiet: true };
+        if (now - start >= maxMs) return { quiet: false };
+      }
+    },
     close: async () => {
       if (closed) return;
       closed = true;
