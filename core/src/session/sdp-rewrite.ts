@@ -35,8 +35,10 @@ export function answerWithRelayCandidate(
   const sdp = parse(answer);
   for (const m of sdp.media) {
     // a=ice-lite is session-level only (RFC 8839 §5.3). werift writes it per
-    // m-section, where Firefox ignores it and takes the transceiver for a full
-    // ICE agent; Chromium reads either. Lift it to the session.
+    // m-section, where Firefox and Chromium ignore it and take the transceiver
+    // for a full ICE agent. Lift it to the session. Chromium then nominates
+    // only on a later check, after sending its ClientHello (see
+    // LitePeer.selectBeforeNomination for how the transceiver still answers it).
     // sdp-transform parses it at either level but types it at the session only.
     const media = m as { icelite?: string };
     if (media.icelite) {

@@ -169,6 +169,11 @@ export class SessionManager {
     return r.ok ? { ok: true, sdpfrag: r.sdpfrag } : { ok: false, code: r.code, message: r.message };
   }
 
+  /** A live session, for in-process tests and diagnostics. */
+  get(sessionId: string): TransceiverSession | undefined {
+    return this.sessions.get(sessionId);
+  }
+
   info(sessionId: string): SessionInfoReply {
     const s = this.sessions.get(sessionId);
     if (!s) return { ok: false, code: 'not_found', message: 'no such session' };

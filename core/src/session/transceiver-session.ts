@@ -129,7 +129,9 @@ export class TransceiverSession implements MuxEndpoint {
   private readonly remoteSsrcs: number[] = [];
   /** Times media moved to a new relay flow on an authenticated SRTP packet, without STUN. */
   movesBySrtp = 0;
-  /** Where media goes: the address of the latest verified nomination. */
+  /** Whether the client has nominated a path (USE-CANDIDATE) in this session. */
+  private nominated = false;
+  /** Where media goes: the address of the latest verified nomination (before one, the first verified check's). */
   private mediaAddress = '';
   private mediaIp4 = -1;
   private mediaPort = 0;
@@ -179,6 +181,11 @@ export class TransceiverSession implements MuxEndpoint {
 
   get mediaCounters() {
     return this.media?.counters;
+  }
+
+  /** How the DTLS handshake's first datagrams reached werift (ClientHellos, held datagrams). */
+  get dtlsIntake() {
+    return this.peer?.dtlsIntake;
   }
 
   /** This session's ICE ufrag, i.e. its routing token: published when the session ends so relays revoke it. */
@@ -366,7 +373,9 @@ export class TransceiverSession implements MuxEndpoint {
       this.opts.log.debug({ session: this.id, reason: verdict.reason, address, port }, 'stun rejected');
       return false;
     }
-    const moved = this.mediaAddress !== '' && (this.mediaAddress !== address || this.mediaPort !== port);
+    const differs = this.mediaAddress !== '' && (this.mediaAddress !== address || this.mediaPort !== port);
+    // A path change is a nomination elsewhere after the client nominated once.
+    const moved = differs && this.nominated;
     const change = this.lifecycle.verifiedCheck(this.opts.now(), {
       useCandidate: verdict.useCandidate,
       fromNewAddress: moved,
@@ -379,20 +388,32 @@ export class TransceiverSession implements MuxEndpoint {
     // The client nominated with the new credentials: the restart is done, the old token goes.
     const restartDone = verdict.useCandidate && !oldGeneration && old !== undefined;
     if (restartDone) this.retire(old.localUfrag);
-    if (verdict.useCandidate && (moved || this.mediaAddress === '' || restartDone)) {
-      if (moved) {
+    let early = false;
+    if (verdict.useCandidate && (differs || !this.nominated || restartDone)) {
+      if (moved)
         this.opts.log.info(
           { session: this.id, from: this.remote, to: `${address}:${port}` },
           'media path moved to a new relay flow',
         );
-        peer.renominate();
-      }
+      // Away from the path werift has selected (nominated, or taken before the nomination).
+      if (differs) peer.renominate();
+      this.nominated = true;
+      this.mediaAddress = address;
+      this.mediaIp4 = ip4;
+      this.mediaPort = port;
+    } else if (!this.nominated && this.mediaAddress === '') {
+      // The first verified check, before any nomination: its path carries DTLS
+      // (and media) until the client nominates, since a browser sends its
+      // ClientHello as soon as this check is answered (see LitePeer.selectBeforeNomination).
+      early = true;
       this.mediaAddress = address;
       this.mediaIp4 = ip4;
       this.mediaPort = port;
     }
     // werift may keep the bytes past this call; the socket's buffer is reused.
     peer.receive(Buffer.from(data), address, port);
+    // After werift has seen the check: it pairs the address then.
+    if (early) peer.selectBeforeNomination(address, port);
     return true;
   }
 
@@ -585,6 +606,7 @@ export class TransceiverSession implements MuxEndpoint {
           media: this.pipeline.stats,
           jitter: this.pipeline.jitter.stats,
           transport: this.media?.counters,
+          dtls: this.peer?.dtlsIntake,
         },
         'session media',
       );

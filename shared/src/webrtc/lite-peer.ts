@@ -1,5 +1,6 @@
 import {
   Candidate,
+  CandidatePairState,
   candidateFoundation,
   candidatePriority,
   type RTCDataChannel,
@@ -79,8 +80,19 @@ interface VirtualTransport {
   close(): Promise<void>;
 }
 
+/** The slice of werift's CandidatePair this adapter touches. */
+interface CandidatePairInternals {
+  readonly remoteAddr: Address;
+  nominated: boolean;
+  updateState(state: CandidatePairState): void;
+}
+
 /** The slice of werift's ICE Connection this adapter drives. */
 interface IceConnectionInternals {
+  nominated?: CandidatePairInternals;
+  checkList: CandidatePairInternals[];
+  /** What werift runs when a check nominates a pair (private in its typings). */
+  checkComplete(pair: CandidatePairInternals): void;
   localUsername: string;
   localPassword: string;
   remoteUsername: string;
@@ -102,12 +114,39 @@ interface DtlsTransportInternals {
   srtpProfiles: number[];
   srtpStarted: boolean;
   startSrtp(): void;
+  /** werift's DtlsServer or DtlsClient: set (and listening) once werift starts DTLS. */
   dtls?: WeriftDtlsSocket;
+  readonly onStateChange: { subscribe(fn: (state: string) => void): unknown };
 }
+
+/** How the DTLS handshake's first datagrams reached werift, per peer (plain integers). */
+export interface DtlsIntakeCounters {
+  /**
+   * Datagrams carrying the client's first ClientHello (epoch 0, message_seq 0,
+   * fragment offset 0): 1 when it was answered on the first try, one more
+   * for every retransmission of it the client needed.
+   */
+  clientHellos: number;
+  /** DTLS datagrams that arrived before werift's DTLS transport listened: held, then handed over. */
+  held: number;
+  /** DTLS datagrams that could not be held (the hold was full) or were still held at close. */
+  heldDropped: number;
+}
+
+/**
+ * Datagrams held for werift's DTLS transport before it listens: a client's
+ * ClientHello is two datagrams (Chromium's post-quantum key share makes it
+ * ~1.4 KB), a retransmission two more.
+ */
+const MAX_HELD_DTLS = 8;
 
 export class LitePeer {
   private transport?: VirtualTransport;
   private closed = false;
+  readonly dtlsIntake: DtlsIntakeCounters = { clientHellos: 0, held: 0, heldDropped: 0 };
+  /** DTLS that arrived before werift listened, in arrival order. */
+  private held: Array<[Buffer, Address]> = [];
+  private dtlsTransport?: DtlsTransportInternals;
 
   private constructor(
     private readonly pc: RTCPeerConnection,
@@ -157,7 +196,15 @@ export class LitePeer {
       ice.getCandidatePromises = () => [Promise.resolve(peer.attachVirtualTransport(opts.sink, settings))];
       audio.setDirection('sendrecv');
 
-      for (const t of pc.dtlsTransports as unknown as DtlsTransportInternals[]) {
+      const dtlsTransports = pc.dtlsTransports as unknown as DtlsTransportInternals[];
+      // One transport per session (the caller refuses offers with several, see offer-transport.ts).
+      peer.dtlsTransport = dtlsTransports[0];
+      peer.dtlsTransport?.onStateChange.subscribe((state) => {
+        // werift builds its DtlsServer right after announcing `connecting`, in
+        // the same synchronous run; what was held goes to it after that run.
+        if (state === 'connecting') queueMicrotask(() => peer.releaseHeldDtls());
+      });
+      for (const t of dtlsTransports) {
         t.role = settings.dtlsRole;
         t.srtpProfiles = [...settings.srtpProfiles];
         // Reach-in: werift would decrypt every packet itself from here on
@@ -231,9 +278,54 @@ export class LitePeer {
     return candidate;
   }
 
-  /** A datagram for werift (verified STUN, DTLS) from the transceiver's socket. */
+  /**
+   * A datagram for werift (verified STUN, DTLS) from the transceiver's socket.
+   * DTLS that arrives before werift's DTLS transport listens (it starts once
+   * ICE has selected a pair) is held and handed over when it does: werift
+   * would drop it, and the client would only resend it on its retransmit
+   * timer (Chromium: 50 ms, then doubling).
+   */
   receive(data: Buffer, address: string, port: number): void {
+    const b = data[0] as number;
+    if (b === 22 && isFirstClientHello(data)) this.dtlsIntake.clientHellos++;
+    if (b >= 20 && b < 64 && this.dtlsTransport && !this.dtlsTransport.dtls && !this.closed) {
+      if (this.held.length < MAX_HELD_DTLS) {
+        this.held.push([data, [address, port]]);
+        this.dtlsIntake.held++;
+      } else this.dtlsIntake.heldDropped++;
+      return;
+    }
+    if (this.held.length > 0) this.releaseHeldDtls();
     this.transport?.onData(data, [address, port]);
+  }
+
+  private releaseHeldDtls(): void {
+    if (!this.dtlsTransport?.dtls || this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    for (const [data, addr] of held) this.transport?.onData(data, addr);
+  }
+
+  /**
+   * The client's first verified check arrived and nothing is nominated yet:
+   * select that check's pair in werift now, so its DTLS transport starts
+   * listening instead of waiting for the nomination. Reach-in: werift's
+   * ICE-lite agent starts DTLS only once a check carries USE-CANDIDATE, but
+   * Chromium, seeing `a=ice-lite`, nominates only on a later check (when the
+   * pair is writable and selected, ~50 ms on), while it sends its ClientHello
+   * as soon as its first check is answered. The pair is marked exactly as
+   * werift marks a nominated one; a nomination of another pair later goes
+   * through `renominate()`. Returns whether a pair was selected.
+   */
+  selectBeforeNomination(address: string, port: number): boolean {
+    const ice = this.ice;
+    if (ice.nominated || this.closed) return false;
+    const pair = ice.checkList.find((p) => p.remoteAddr[0] === address && p.remoteAddr[1] === port);
+    if (!pair) return false;
+    pair.nominated = true;
+    pair.updateState(CandidatePairState.SUCCEEDED);
+    ice.checkComplete(pair);
+    return ice.nominated === pair;
   }
 
   /**
@@ -277,9 +369,32 @@ export class LitePeer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.dtlsIntake.heldDropped += this.held.length;
+    this.held = [];
     if (this.transport) this.transport.closed = true;
     await this.pc.close();
   }
+}
+
+/**
+ * A DTLS record (RFC 6347 §4.1) carrying the start of a ClientHello that
+ * opens a handshake: content type 22 (handshake), epoch 0, handshake type 1,
+ * message_seq 0, fragment offset 0. The ClientHello a client sends again
+ * with the server's cookie has message_seq 1, so it is not counted.
+ */
+function isFirstClientHello(d: Buffer): boolean {
+  return (
+    d.length >= 25 &&
+    d[0] === 22 &&
+    d[3] === 0 &&
+    d[4] === 0 &&
+    d[13] === 1 &&
+    d[17] === 0 &&
+    d[18] === 0 &&
+    d[19] === 0 &&
+    d[20] === 0 &&
+    d[21] === 0
+  );
 }
 
 function wrapChannel(dc: RTCDataChannel): EventChannel {

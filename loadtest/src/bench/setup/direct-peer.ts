@@ -14,6 +14,12 @@ import {
  * offer over plain HTTP and answers with its own host candidate. No edge,
  * JWT, NATS, routing token, STUN guard or relay: what is left is werift.
  * It speaks the same POST/DELETE as the edge, so the same client measures both.
+ * Its answer keeps werift's media-level a=ice-lite, which browsers ignore
+ * (RFC 8839 puts it at session level): Chromium takes this peer for a full
+ * ICE agent and nominates on its first check, so bare werift starts DTLS in
+ * time here. Lifted to the session, as transceivers answer, Chromium
+ * nominates ~50 ms later and bare werift misses its first ClientHello (the
+ * transceiver does not: LitePeer.selectBeforeNomination).
  */
 const CODECS = opusOnlyCodecs();
 

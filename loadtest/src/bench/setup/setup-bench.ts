@@ -27,6 +27,11 @@ export interface SequentialResult {
   ratio: StageStats;
   /** Transceiver CPU per call (setup, 5 echoed packets, close), ms. */
   transceiverCpuMsPerCall: number;
+  /**
+   * The DTLS handshake alone (DTLS up minus ICE connected, per call): where a
+   * first ClientHello the server missed shows, as one client retransmit timer.
+   */
+  dtlsAfterIce?: { full: { p50: number; p95: number }; direct: { p50: number; p95: number } };
 }
 
 export type BrowserSequential = SequentialResult | { client: 'chromium'; skipped: string };
@@ -151,14 +156,24 @@ function compare(
       ]),
     ) as StageStats,
     transceiverCpuMsPerCall: round((txCpuSeconds * 1000) / calls),
+    dtlsAfterIce: { full: handshakeStats(oks(full)), direct: handshakeStats(oks(bare)) },
   };
+}
+
+function handshakeStats(results: Timed[]): { p50: number; p95: number } {
+  const v = results.map((r) => r.setupMs.dtlsConnected - r.setupMs.iceConnected);
+  return { p50: round(percentile(v, 50)), p95: round(percentile(v, 95)) };
 }
 
 function report(r: SequentialResult, progress: (line: string) => void): void {
   const f = r.full.stages.firstAudio;
   const d = r.direct.stages.firstAudio;
+  const h = r.dtlsAfterIce;
   progress(
     `  ${r.client}: first audio p50/p95 full stack ${f.p50}/${f.p95} ms, direct werift ${d.p50}/${d.p95} ms; ` +
+      (h
+        ? `DTLS after ICE p50/p95 full stack ${h.full.p50}/${h.full.p95} ms, direct ${h.direct.p50}/${h.direct.p95} ms; `
+        : '') +
       `transceiver CPU ${r.transceiverCpuMsPerCall} ms per call`,
   );
 }
