@@ -8,8 +8,12 @@ import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routin
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FlowCache, type FlowCacheStore, MemoryFlowCacheStore } from './flow-cache.js';
 import { kvKey, openKvFlowCacheStore } from './flow-cache-kv.js';
-import { type Relay, type RelayOptions, startRelay } from './relay.js';
+import { type Relay, type RelayIo, type RelayOptions, startRelay } from './relay.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
+
+/** Each case runs on both UDP I/O paths: the native addon (recvmmsg/sendmmsg) and node:dgram. */
+const IO_PATHS = ['native', 'dgram'] as const satisfies readonly RelayIo[];
+let io: RelayIo = 'native';
 
 const log = createLogger('relay-flow-cache-test', 'silent');
 const keyring = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
@@ -50,120 +54,134 @@ async function relayOn(
     useSignedTarget: () => true,
     log,
     flowCache: cache,
+    io,
     ...over,
   });
   cleanups.push(() => relay.close());
   return { relay, cache };
 }
 
-describe('relay flow recovery from the shared flow cache (in-memory store, real sockets)', () => {
-  it('a successor relay on the same port forwards a known client SRTP after one lookup, from a new upstream port', async () => {
-    const store = new MemoryFlowCacheStore(30_000);
-    const tx = await peer();
-    const client = await peer();
-    const port = await freeUdpPort();
-    const first = await relayOn(port, store);
-    const tok = token(tx.port);
-    await client.send(buildBindingRequest({ username: `${tok}:Cli1`, password: 'x'.repeat(22) }), port);
-    await tx.waitFor(1);
-    const oldUpstream = tx.received[0]?.port;
-    await sleep(20);
-    // The flow's token is in the cache under the client's address as the relay saw it.
-    expect(await store.get(`127.0.0.1:${client.port}`)).toBe(tok);
+describe.each(IO_PATHS)(
+  'relay flow recovery from the shared flow cache (in-memory store, real sockets) (%s I/O)',
+  (path) => {
+    beforeAll(() => {
+      io = path;
+    });
 
-    await first.relay.close(); // like a crash: close() keeps cache entries
-    expect(await store.get(`127.0.0.1:${client.port}`)).toBe(tok);
-    const next = await relayOn(port, store);
-    await client.send(rtp(1), port); // dropped while the lookup runs
-    await sleep(20);
-    await client.send(rtp(2), port);
-    await tx.waitFor(2);
-    expect(tx.received[1]?.msg[3]).toBe(2);
-    expect(tx.received[1]?.port).not.toBe(oldUpstream);
-    expect(next.cache.counters).toMatchObject({ lookups: 1, hits: 1, recovered: 1 });
-    expect(next.relay.counters.snapshot().drops.no_flow_rtp).toBe(1);
-    // Replies go back to the client through the rebuilt flow.
-    await tx.send(rtp(3), tx.received[1]?.port as number);
-    await client.waitFor(1);
-  });
+    it('a successor relay on the same port forwards a known client SRTP after one lookup, from a new upstream port', async () => {
+      const store = new MemoryFlowCacheStore(30_000);
+      const tx = await peer();
+      const client = await peer();
+      const port = await freeUdpPort();
+      const first = await relayOn(port, store);
+      const tok = token(tx.port);
+      await client.send(buildBindingRequest({ username: `${tok}:Cli1`, password: 'x'.repeat(22) }), port);
+      await tx.waitFor(1);
+      const oldUpstream = tx.received[0]?.port;
+      await sleep(20);
+      // The flow's token is in the cache under the client's address as the relay saw it.
+      expect(await store.get(`127.0.0.1:${client.port}`)).toBe(tok);
 
-  it('a forged, expired or foreign-key token in the cache opens nothing, and is counted', async () => {
-    const store = new MemoryFlowCacheStore(30_000);
-    const tx = await peer();
-    const port = await freeUdpPort();
-    const { relay, cache } = await relayOn(port, store);
-    const clients = [await peer(), await peer(), await peer()];
-    const good = token(tx.port);
-    const forged = `${good.slice(0, -4)}${good.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
-    const expired = token(tx.port, Math.floor(Date.now() / 1000) - 5);
-    const foreign = token(tx.port, undefined, makeKeyring([{ id: 1, secret: randomBytes(32) }]));
-    const entries = [forged, expired, foreign];
-    for (const [i, c] of clients.entries()) await store.put(`127.0.0.1:${c.port}`, entries[i] as string);
-    for (let round = 0; round < 3; round++) {
-      for (const c of clients) await c.send(rtp(round), port);
+      await first.relay.close(); // like a crash: close() keeps cache entries
+      expect(await store.get(`127.0.0.1:${client.port}`)).toBe(tok);
+      const next = await relayOn(port, store);
+      await client.send(rtp(1), port); // dropped while the lookup runs
+      await sleep(20);
+      await client.send(rtp(2), port);
+      await tx.waitFor(2);
+      expect(tx.received[1]?.msg[3]).toBe(2);
+      expect(tx.received[1]?.port).not.toBe(oldUpstream);
+      expect(next.cache.counters).toMatchObject({ lookups: 1, hits: 1, recovered: 1 });
+      expect(next.relay.counters.snapshot().drops.no_flow_rtp).toBe(1);
+      // Replies go back to the client through the rebuilt flow.
+      await tx.send(rtp(3), tx.received[1]?.port as number);
+      await client.waitFor(1);
+    });
+
+    it('a forged, expired or foreign-key token in the cache opens nothing, and is counted', async () => {
+      const store = new MemoryFlowCacheStore(30_000);
+      const tx = await peer();
+      const port = await freeUdpPort();
+      const { relay, cache } = await relayOn(port, store);
+      const clients = [await peer(), await peer(), await peer()];
+      const good = token(tx.port);
+      const forged = `${good.slice(0, -4)}${good.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+      const expired = token(tx.port, Math.floor(Date.now() / 1000) - 5);
+      const foreign = token(tx.port, undefined, makeKeyring([{ id: 1, secret: randomBytes(32) }]));
+      const entries = [forged, expired, foreign];
+      for (const [i, c] of clients.entries()) await store.put(`127.0.0.1:${c.port}`, entries[i] as string);
+      for (let round = 0; round < 3; round++) {
+        for (const c of clients) await c.send(rtp(round), port);
+        await sleep(30);
+      }
+      await sleep(QUIET_MS);
+      expect(tx.received).toHaveLength(0);
+      expect(relay.flows).toBe(0);
+      // One lookup per address; the rejected entry is then remembered like a miss.
+      expect(cache.counters).toMatchObject({
+        lookups: 3,
+        hits: 3,
+        rejected: 3,
+        recovered: 0,
+        negativeHits: 6,
+      });
+      const drops = relay.counters.snapshot().drops;
+      expect(drops.token_expired).toBe(1);
+      expect(drops.token_bad_signature + drops.token_unknown_key).toBe(2);
+    });
+
+    it('a revoked token in the cache opens nothing; a flood of random sources costs one lookup each', async () => {
+      const store = new MemoryFlowCacheStore(30_000);
+      const tx = await peer();
+      const port = await freeUdpPort();
+      const { relay, cache } = await relayOn(port, store);
+      const client = await peer();
+      const tok = token(tx.port);
+      await store.put(`127.0.0.1:${client.port}`, tok);
+      expect(relay.revoke(tok)).toBe(true);
+      await client.send(rtp(1), port);
       await sleep(30);
-    }
-    await sleep(QUIET_MS);
-    expect(tx.received).toHaveLength(0);
-    expect(relay.flows).toBe(0);
-    // One lookup per address; the rejected entry is then remembered like a miss.
-    expect(cache.counters).toMatchObject({ lookups: 3, hits: 3, rejected: 3, recovered: 0, negativeHits: 6 });
-    const drops = relay.counters.snapshot().drops;
-    expect(drops.token_expired).toBe(1);
-    expect(drops.token_bad_signature + drops.token_unknown_key).toBe(2);
-  });
+      expect(relay.counters.snapshot().drops.token_revoked).toBe(1);
 
-  it('a revoked token in the cache opens nothing; a flood of random sources costs one lookup each', async () => {
-    const store = new MemoryFlowCacheStore(30_000);
-    const tx = await peer();
-    const port = await freeUdpPort();
-    const { relay, cache } = await relayOn(port, store);
-    const client = await peer();
-    const tok = token(tx.port);
-    await store.put(`127.0.0.1:${client.port}`, tok);
-    expect(relay.revoke(tok)).toBe(true);
-    await client.send(rtp(1), port);
-    await sleep(30);
-    expect(relay.counters.snapshot().drops.token_revoked).toBe(1);
+      const flood = await Promise.all(Array.from({ length: 20 }, () => peer()));
+      for (let round = 0; round < 5; round++) for (const f of flood) await f.send(rtp(round), port);
+      await sleep(QUIET_MS);
+      expect(tx.received).toHaveLength(0);
+      expect(relay.flows).toBe(0);
+      expect(cache.counters.lookups).toBe(21);
+      expect(cache.counters.misses).toBe(20);
+      expect(cache.counters.negativeHits + cache.counters.lookupPending).toBe(80);
 
-    const flood = await Promise.all(Array.from({ length: 20 }, () => peer()));
-    for (let round = 0; round < 5; round++) for (const f of flood) await f.send(rtp(round), port);
-    await sleep(QUIET_MS);
-    expect(tx.received).toHaveLength(0);
-    expect(relay.flows).toBe(0);
-    expect(cache.counters.lookups).toBe(21);
-    expect(cache.counters.misses).toBe(20);
-    expect(cache.counters.negativeHits + cache.counters.lookupPending).toBe(80);
+      // Neither DTLS nor RTP (RFC 7983 ranges): junk costs no lookup at all.
+      const junk = await peer();
+      for (const first of [5, 70, 200]) await junk.send(Buffer.from([first, ...randomBytes(30)]), port);
+      await sleep(30);
+      expect(cache.counters.lookups).toBe(21);
+      expect(relay.counters.snapshot().drops.no_flow_unknown).toBe(3);
+    });
 
-    // Neither DTLS nor RTP (RFC 7983 ranges): junk costs no lookup at all.
-    const junk = await peer();
-    for (const first of [5, 70, 200]) await junk.send(Buffer.from([first, ...randomBytes(30)]), port);
-    await sleep(30);
-    expect(cache.counters.lookups).toBe(21);
-    expect(relay.counters.snapshot().drops.no_flow_unknown).toBe(3);
-  });
-
-  it('deletes the entry when a flow is revoked, and keeps it when the relay shuts down', async () => {
-    const store = new MemoryFlowCacheStore(30_000);
-    const tx = await peer();
-    const port = await freeUdpPort();
-    const { relay } = await relayOn(port, store);
-    const a = await peer();
-    const b = await peer();
-    const ta = token(tx.port);
-    const tb = token(tx.port);
-    await a.send(buildBindingRequest({ username: `${ta}:Cli1`, password: 'x'.repeat(22) }), port);
-    await b.send(buildBindingRequest({ username: `${tb}:Cli1`, password: 'x'.repeat(22) }), port);
-    await tx.waitFor(2);
-    await sleep(20);
-    expect(store.entries.size).toBe(2);
-    relay.revoke(ta);
-    await sleep(20);
-    expect(await store.get(`127.0.0.1:${a.port}`)).toBeUndefined();
-    await relay.close();
-    expect(await store.get(`127.0.0.1:${b.port}`)).toBe(tb);
-  });
-});
+    it('deletes the entry when a flow is revoked, and keeps it when the relay shuts down', async () => {
+      const store = new MemoryFlowCacheStore(30_000);
+      const tx = await peer();
+      const port = await freeUdpPort();
+      const { relay } = await relayOn(port, store);
+      const a = await peer();
+      const b = await peer();
+      const ta = token(tx.port);
+      const tb = token(tx.port);
+      await a.send(buildBindingRequest({ username: `${ta}:Cli1`, password: 'x'.repeat(22) }), port);
+      await b.send(buildBindingRequest({ username: `${tb}:Cli1`, password: 'x'.repeat(22) }), port);
+      await tx.waitFor(2);
+      await sleep(20);
+      expect(store.entries.size).toBe(2);
+      relay.revoke(ta);
+      await sleep(20);
+      expect(await store.get(`127.0.0.1:${a.port}`)).toBeUndefined();
+      await relay.close();
+      expect(await store.get(`127.0.0.1:${b.port}`)).toBe(tb);
+    });
+  },
+);
 
 describe('JetStream KV flow cache store against a real nats-server', () => {
   let srv: NatsServerProcess;

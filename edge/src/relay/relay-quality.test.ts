@@ -3,8 +3,8 @@ import { createLogger } from '@parley/shared/log.js';
 import { freeUdpPort } from '@parley/shared/net/free-port.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FlowSummary, startRelay } from './relay.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FlowSummary, type RelayIo, startRelay } from './relay.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
 
 /**
@@ -17,6 +17,10 @@ import { sleep, UdpPeer } from './testing/udp-peer.js';
  * the difference is the relay's own forwarding delay variation).
  */
 const keyring = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
+/** Each case runs on both UDP I/O paths: the native addon (recvmmsg/sendmmsg) and node:dgram. */
+const IO_PATHS = ['native', 'dgram'] as const satisfies readonly RelayIo[];
+let io: RelayIo = 'native';
+
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
@@ -44,7 +48,11 @@ function receiverJitterMs(arrivals: { ms: number; ts: number }[]): number {
   return j / 48;
 }
 
-describe('relay per-leg quality against the endpoints', () => {
+describe.each(IO_PATHS)('relay per-leg quality against the endpoints (%s I/O)', (path) => {
+  beforeAll(() => {
+    io = path;
+  });
+
   it('reports the loss, reordering and jitter the sender caused and the receiver saw', async () => {
     let now = Date.now();
     const tx = await UdpPeer.bind();
@@ -76,6 +84,7 @@ describe('relay per-leg quality against the endpoints', () => {
       sweepIntervalMs: 3_600_000,
       log: createLogger('quality-test', 'silent'),
       onFlowEnd: (s) => ended.push(s),
+      io,
     });
     cleanups.push(() => relay.close());
     const tok = encodeToken(keyring, {

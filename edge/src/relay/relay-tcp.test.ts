@@ -4,9 +4,9 @@ import { createLogger } from '@parley/shared/log.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteTarget } from './first-packet.js';
-import { type FlowSummary, type Relay, type RelayOptions, startRelay } from './relay.js';
+import { type FlowSummary, type Relay, type RelayIo, type RelayOptions, startRelay } from './relay.js';
 import { encodeFrame, Rfc4571Deframer } from './rfc4571-framing.js';
 import type { TcpListenerOptions } from './tcp-listener.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
@@ -15,6 +15,10 @@ import { sleep, UdpPeer } from './testing/udp-peer.js';
 const log = createLogger('relay-tcp-test', 'silent');
 const keyring = makeKeyring([{ id: 1, secret: randomBytes(32) }]);
 const R1 = routeIdOf('tx-1');
+
+/** Each case runs on both UDP I/O paths: the native addon (recvmmsg/sendmmsg) and node:dgram. */
+const IO_PATHS = ['native', 'dgram'] as const satisfies readonly RelayIo[];
+let io: RelayIo = 'native';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -47,6 +51,7 @@ async function setup(tcp: Partial<TcpListenerOptions> = {}, over: Partial<RelayO
     log,
     onFlowEnd: (s) => ended.push(s),
     tcp: { host: '127.0.0.1', port: await freeTcpPort(), ...tcp },
+    io,
     ...over,
   });
   cleanups.push(() => relay.close());
@@ -95,7 +100,11 @@ async function client(port: number) {
   };
 }
 
-describe('relay ICE-TCP (RFC 6544 passive, RFC 4571 framing)', () => {
+describe.each(IO_PATHS)('relay ICE-TCP (RFC 6544 passive, RFC 4571 framing) (%s I/O)', (path) => {
+  beforeAll(() => {
+    io = path;
+  });
+
   it('opens a flow from the first framed Binding Request and carries frames as UDP datagrams both ways', async () => {
     const { tx, relay, tcpPort, ended } = await setup();
     const c = await client(tcpPort);

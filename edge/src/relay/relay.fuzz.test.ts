@@ -7,8 +7,8 @@ import { FUZZ_SEED, fuzzBytes, fuzzRuns } from '@parley/shared/testing/fuzz.js';
 import { stunMessageArb } from '@parley/shared/testing/fuzz-stun.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startRelay } from './relay.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RelayIo, startRelay } from './relay.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
 
 /**
@@ -27,12 +27,20 @@ const ROUTE = routeIdOf('tx-fuzz');
 const SOURCES = 16;
 const BURST = 100;
 
+/** Each case runs on both UDP I/O paths: the native addon (recvmmsg/sendmmsg) and node:dgram. */
+const IO_PATHS = ['native', 'dgram'] as const satisfies readonly RelayIo[];
+let io: RelayIo = 'native';
+
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-describe('relay over real sockets under fuzzing', () => {
+describe.each(IO_PATHS)('relay over real sockets under fuzzing (%s I/O)', (path) => {
+  beforeAll(() => {
+    io = path;
+  });
+
   it('counts every datagram once: forwarded up (and delivered) or dropped with a reason', async () => {
     const tx = await UdpPeer.bind('127.0.0.1', 0, 8 * 1024 * 1024);
     cleanups.push(() => tx.close());
@@ -44,6 +52,7 @@ describe('relay over real sockets under fuzzing', () => {
       resolveRoute: (id) => (id === ROUTE ? { address: '127.0.0.1', port: tx.port } : undefined),
       log,
       socketBufferBytes: 8 * 1024 * 1024,
+      io,
     });
     cleanups.push(() => relay.close());
     const clients: UdpPeer[] = [];
