@@ -4,6 +4,7 @@ import { descendantsOf } from '@parley/shared/testing/process-table.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../src/dev-stack.js';
 import { type Chromium, launchChromium, screenshot, waitForCallState } from './browser-harness.js';
+import { scrape } from './metrics-scrape.js';
 
 /** The transceiver child of the dev stack, found by its command line (the stack does not expose pids). */
 function transceiverPid(): number | undefined {
@@ -63,6 +64,12 @@ describe('browser voice client: the transceiver dies mid-call', () => {
     expect(await page.textContent('#error-hint')).toContain('transceiver_lost');
     // Discovery forgets a transceiver 3.5 s after its last announcement, the edge checks every 250 ms.
     expect(tookMs).toBeLessThan(6_000);
+    // The edge counts the end it announced, and the page's stream is gone.
+    const edgeMetrics = stack.info.edge.metrics as string;
+    expect(
+      await scrape(edgeMetrics, 'parley_edge_sessions_ended_total', { reason: 'transceiver_lost' }),
+    ).toBe(1);
+    expect(await scrape(edgeMetrics, 'parley_edge_session_event_streams')).toBe(0);
     await page.close();
   });
 });

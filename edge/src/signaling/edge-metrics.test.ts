@@ -10,6 +10,9 @@ describe('routeLabel', () => {
     expect(routeLabel('/assets/app.js')).toBe('/assets/*');
     expect(routeLabel('/wp-login.php')).toBe('other');
     expect(routeLabel('/v1/sessions/a/b')).toBe('other');
+    expect(routeLabel('/v1/sessions/0123456789ab-AAAAAAAAAAAAAAAAAAAAAA.tag/events')).toBe(
+      '/v1/sessions/:id/events',
+    );
   });
 });
 

@@ -10,6 +10,8 @@ import type { SessionBroker } from './session-broker.js';
  * - parley_edge_nats_request_duration_seconds{op,outcome} (histogram: offer, close... round trips)
  * - parley_edge_placements_total{outcome} (placed, or the broker's error code)
  * - parley_edge_session_closes_total{outcome}
+ * - parley_edge_sessions_ended_total{reason} (ends this edge told its event streams, e.g. transceiver_lost)
+ * - parley_edge_tracked_sessions, parley_edge_session_event_streams (gauges)
  * Instruments come from the global meter provider, so they are no-ops until
  * telemetry starts (tests, embedding).
  */
@@ -24,6 +26,7 @@ const NATS_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export function routeLabel(path: string): string {
   if (path === '/v1/sessions') return '/v1/sessions';
   if (/^\/v1\/sessions\/[^/]+$/.test(path)) return '/v1/sessions/:id';
+  if (/^\/v1\/sessions\/[^/]+\/events$/.test(path)) return '/v1/sessions/:id/events';
   if (path === '/healthz' || path === '/livez' || path === '/' || path === '/dev/token') return path;
   if (path.startsWith('/assets/')) return '/assets/*';
   if (path.startsWith('/v1/realtime')) return '/v1/realtime/*';
@@ -126,4 +129,30 @@ export function countPlacements(broker: SessionBroker): SessionBroker {
       },
     }),
   };
+}
+
+/**
+ * The session registry's view (session-events.ts): ends by reason as they
+ * happen, and at scrape time how many sessions are tracked and how many
+ * event streams are open. Returns the function that counts an end.
+ */
+export function sessionEventMetrics(registry: {
+  readonly activeCount: number;
+  readonly watcherCount: number;
+}): (reason: string) => void {
+  const ended = meter().createCounter('parley_edge_sessions_ended', {
+    description:
+      'Session ends this edge learned and told its event streams, by reason (transceiver_lost: the edge saw the transceiver leave discovery)',
+  });
+  meter()
+    .createObservableGauge('parley_edge_tracked_sessions', {
+      description: 'Live sessions this edge placed or adopted and watches for their end',
+    })
+    .addCallback((r) => r.observe(registry.activeCount));
+  meter()
+    .createObservableGauge('parley_edge_session_event_streams', {
+      description: 'Open GET <session URL>/events streams',
+    })
+    .addCallback((r) => r.observe(registry.watcherCount));
+  return (reason) => ended.add(1, { reason });
 }

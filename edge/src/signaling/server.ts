@@ -13,7 +13,7 @@ import { mountRealtimeFrontDoor } from '../realtime/front-door.js';
 import { createSignalingApp, type HealthStatus } from './app.js';
 import { type Authenticator, createJwtAuthenticator, createNoAuth } from './auth.js';
 import type { SignalingConfig } from './config.js';
-import { countPlacements, httpMetrics, timeNatsRequests } from './edge-metrics.js';
+import { countPlacements, httpMetrics, sessionEventMetrics, timeNatsRequests } from './edge-metrics.js';
 import { connectionGuard, listenHttp } from './http-server.js';
 import { NatsSessionBroker } from './nats-session-broker.js';
 import { SessionEvents } from './session-events.js';
@@ -78,10 +78,13 @@ export async function startSignalingServer(
   const watch = watchTransceivers(nc, table, log);
 
   // Sessions placed here, so their clients hear session.ended even when the transceiver (or its region) dies.
+  // Ends counted by reason (parley_edge_sessions_ended_total); the gauges read the registry at scrape time.
+  const registry = new SessionRegistry(() => performance.now(), { onEnded: (r) => countEnd(r) });
+  const countEnd = sessionEventMetrics(registry);
   const sessionEvents = new SessionEvents({
     nc,
     table,
-    registry: new SessionRegistry(() => performance.now()),
+    registry,
     log,
     isDiscoveryLive: () => natsUp && !nc.isClosed() && performance.now() - natsUpSince >= table.ttlMs,
   });

@@ -25,7 +25,8 @@ const s = (sessionId: string, transceiverId: string, cluster = 'core-a', expires
 describe('SessionRegistry', () => {
   it('ends every session of a transceiver that left discovery, and tells each watcher once', () => {
     const clock = fakeClock();
-    const reg = new SessionRegistry(clock.now);
+    const counted: string[] = [];
+    const reg = new SessionRegistry(clock.now, { onEnded: (r) => counted.push(r) });
     reg.track(s('a1', 'tx-a'));
     reg.track(s('a2', 'tx-a'));
     reg.track(s('b1', 'tx-b', 'core-b'));
@@ -44,6 +45,7 @@ describe('SessionRegistry', () => {
     expect(reg.reconcile(new Set())).toHaveLength(1);
     expect(heard).toHaveLength(1);
     expect(reg.activeCount).toBe(0);
+    expect(counted).toEqual([TRANSCEIVER_LOST, TRANSCEIVER_LOST, TRANSCEIVER_LOST]);
   });
 
   it('an end announced by the transceiver wins over a later loss, and is remembered for the retention', () => {

@@ -38,6 +38,8 @@ export interface SessionRegistryOptions {
   endedRetentionMs?: number;
   /** Listeners per session at most (each is an open HTTP stream). */
   maxWatchersPerSession?: number;
+  /** Every end, once, with its reason (metrics). */
+  onEnded?: (reason: string) => void;
 }
 
 interface Entry extends TrackSession {
@@ -72,6 +74,7 @@ export class SessionRegistry {
   private readonly maxSessions: number;
   private readonly endedRetentionMs: number;
   private readonly maxWatchers: number;
+  private readonly onEnded: ((reason: string) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -80,6 +83,7 @@ export class SessionRegistry {
     this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.endedRetentionMs = opts.endedRetentionMs ?? DEFAULT_ENDED_RETENTION_MS;
     this.maxWatchers = opts.maxWatchersPerSession ?? DEFAULT_MAX_WATCHERS;
+    this.onEnded = opts.onEnded;
   }
 
   /** Starts tracking a placed session; false when the registry is full of live sessions. */
@@ -127,6 +131,7 @@ export class SessionRegistry {
     entry.ended = event;
     entry.endedAt = now;
     this.endedEntries.set(sessionId, entry);
+    this.onEnded?.(reason);
     const watchers = entry.watchers;
     entry.watchers = undefined;
     for (const w of watchers ?? []) w(event);
