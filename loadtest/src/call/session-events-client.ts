@@ -84,10 +84,15 @@ export function watchSessionEvents(sessionUrl: string, token?: string): SessionE
       }
       const parser = new SseParser();
       const decoder = new TextDecoder();
-      for await (const chunk of res.body) {
-        for (const e of parser.push(decoder.decode(chunk, { stream: true }))) {
-          // Leaving the loop cancels the body, which closes the stream.
-          if (e.event === 'session.ended') return JSON.parse(e.data) as SessionEndedNotice;
+      const reader = res.body.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const e of parser.push(decoder.decode(value, { stream: true }))) {
+          if (e.event !== 'session.ended') continue;
+          // Cancelling the body closes the stream: nothing more will come.
+          void reader.cancel().catch(() => undefined);
+          return JSON.parse(e.data) as SessionEndedNotice;
         }
       }
       return undefined;
