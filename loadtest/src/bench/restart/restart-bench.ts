@@ -20,7 +20,9 @@ export interface RestartBenchOptions {
  * - `restart`: the relay is SIGKILLed and a new process starts on its port (a crash and restart);
  * - `sibling`: a second relay already shares the port (SO_REUSEPORT), then the first is SIGKILLed
  *   (a load balancer moving the client to another relay);
- * - `planned`: the successor joins the port, then the old one gets SIGTERM (a rolling upgrade).
+ * - `planned`: a relay with PARLEY_RELAY_REUSE_PORT=handover starts beside the running one
+ *   (also in handover mode), receives its flow table and steers the port to itself; the old one
+ *   drains and exits by itself (a rolling upgrade).
  */
 export type RestartPath = 'restart' | 'sibling' | 'planned';
 
@@ -29,11 +31,13 @@ export interface RestartPathResult {
   runs: number;
   /** Longest silence between two echoes in each call, ms. */
   gapMs: { p50: number; p95: number; max: number };
-  /** From the disruption being over (new process listening, or the old one gone) to the first echo, ms. */
+  /** From the disruption being over (new process listening, the old one gone, or the port taken over) to the first echo, ms. */
   recoveryMs: { p50: number; p95: number };
   /** Probes lost per call (all of them, and those sent after the first echo on the new path). */
   lostPerCall: { p50: number; max: number };
   lostAfterRecovery: number;
+  /** restart only: from the SIGKILL to the new process listening, ms (most of that path's gap). */
+  startupMs?: { p50: number; p95: number };
   /** Runs whose new relay found the flow in the flow cache (the rest: a consent check got there first). */
   recoveredFromCache: number;
   /** Calls that failed outright (no session afterwards, or no echo on the new path). */
@@ -48,10 +52,13 @@ export interface RestartBenchResult {
 }
 
 const PROBES = 150;
+const HANDOVER = { PARLEY_RELAY_REUSE_PORT: 'handover' };
 const DISRUPT_AFTER_MS = 1_000;
 
 interface Run {
   r: GapCallResult;
+  /** restart: SIGKILL to the new relay listening, ms. */
+  startupMs?: number;
   recoveredFromCache: boolean;
 }
 
@@ -75,6 +82,11 @@ export async function benchRestart(o: RestartBenchOptions): Promise<RestartBench
     let current: RunningService = stack.relay;
     const paths: RestartPathResult[] = [];
     for (const path of ['restart', 'sibling', 'planned'] as const) {
+      if (path === 'planned') {
+        // Handover mode from here on: the port's relay is replaced by one that can hand over.
+        await current.stop();
+        current = await stack.startRelay(HANDOVER);
+      }
       o.progress(`restart: ${runs} calls, relay ${path} after ${DISRUPT_AFTER_MS} ms of each`);
       const done: Run[] = [];
       const failures: string[] = [];
@@ -86,7 +98,7 @@ export async function benchRestart(o: RestartBenchOptions): Promise<RestartBench
         } catch (err) {
           failures.push((err as Error).message.slice(0, 120));
           // Whatever happened, the next run needs exactly one live relay on the port.
-          current = await ensureOneRelay(stack, current);
+          current = await ensureOneRelay(stack, current, path === 'planned' ? HANDOVER : {});
         }
       }
       paths.push(summarize(path, runs, done, failures));
@@ -108,50 +120,75 @@ async function disruptOnce(
   path: RestartPath,
 ): Promise<{ run: Run; next: RunningService }> {
   let next: RunningService | undefined;
+  let startupMs: number | undefined;
   const r = await callAcross(
     { edgeUrl: stack.edgeUrl, token: stack.token, total: PROBES, disruptAfterMs: DISRUPT_AFTER_MS },
     async () => {
       if (path === 'restart') {
+        const killedAt = performance.now();
         await killAndWait(current.pid);
         next = await stack.startRelay();
+        startupMs = performance.now() - killedAt;
         return performance.now();
       }
-      // The successor joins the port's SO_REUSEPORT group first, with its flow cache open.
+      if (path === 'planned') {
+        next = await startSuccessor(stack);
+        const tookOverAt = performance.now();
+        // The old relay drains (quiet for PARLEY_RELAY_HANDOVER_QUIET_MS) and exits by itself.
+        await bounded(current.exited, 15_000, 'the old relay did not exit after the handover');
+        return tookOverAt;
+      }
+      // The sibling joins the port's SO_REUSEPORT group first, with its flow cache open.
       next = await startSibling(stack);
-      if (path === 'sibling') await killAndWait(current.pid);
-      else await current.stop();
+      await killAndWait(current.pid);
       return performance.now();
     },
   );
   const successor = next as RunningService;
-  return { run: { r, recoveredFromCache: (await recovered(successor)) > 0 }, next: successor };
+  const recoveredFromCache = (await recovered(successor)) > 0;
+  return { run: { r, recoveredFromCache, ...(startupMs !== undefined && { startupMs }) }, next: successor };
 }
 
-/** A relay on the stack's port, ready once it logs that its flow cache is open. */
-async function startSibling(stack: BenchStack): Promise<RunningService> {
-  let resolveOpen: () => void = () => undefined;
-  const open = new Promise<void>((r) => {
-    resolveOpen = r;
+/** A relay on the stack's port, ready once it logs `ready` (e.g. that its flow cache is open). */
+async function startLogged(
+  stack: BenchStack,
+  env: Record<string, string>,
+  ready: string,
+): Promise<RunningService> {
+  let resolveSeen: () => void = () => undefined;
+  const seen = new Promise<void>((r) => {
+    resolveSeen = r;
   });
-  const relay = await stack.startRelay({ PARLEY_LOG_LEVEL: 'info' }, (line) => {
-    if (line.includes('relay flow cache open')) resolveOpen();
+  const relay = await stack.startRelay({ PARLEY_LOG_LEVEL: 'info', ...env }, (line) => {
+    if (line.includes(ready)) resolveSeen();
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    open,
-    new Promise<void>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('sibling relay: flow cache not open after 10 s')), 10_000);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  await bounded(seen, 10_000, `relay did not log "${ready}" within 10 s`);
   return relay;
 }
 
-async function ensureOneRelay(stack: BenchStack, current: RunningService): Promise<RunningService> {
+const startSibling = (stack: BenchStack) => startLogged(stack, {}, 'relay flow cache open');
+const startSuccessor = (stack: BenchStack) =>
+  startLogged(stack, HANDOVER, 'relay handover: took the port over');
+
+async function bounded<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function ensureOneRelay(
+  stack: BenchStack,
+  current: RunningService,
+  env: Record<string, string>,
+): Promise<RunningService> {
   const owners = udpPortOwners(stack.relayPort);
-  if (owners.length === 1) return owners[0] === current.pid ? current : stack.startRelay();
-  for (const pid of owners) if (pid !== current.pid) await killAndWait(pid).catch(() => undefined);
-  if (owners.includes(current.pid)) return current;
-  return stack.startRelay();
+  if (owners.length === 1 && owners[0] === current.pid) return current;
+  for (const pid of owners) await killAndWait(pid).catch(() => undefined);
+  return stack.startRelay(env);
 }
 
 /** parley_relay_flow_cache_total{event="recovered"} of a relay process. */
@@ -170,6 +207,7 @@ function summarize(path: RestartPath, runs: number, done: Run[], failures: strin
   const gaps = m.map((x) => x.gap);
   const recoveries = m.map((x) => x.recovery).filter(Number.isFinite);
   const lost = m.map((x) => x.lost);
+  const startups = done.flatMap((d) => (d.startupMs === undefined ? [] : [d.startupMs]));
   for (const [i, x] of m.entries())
     if (!Number.isFinite(x.recovery)) failures.push(`run ${i}: no echo after the disruption`);
   return {
@@ -180,6 +218,12 @@ function summarize(path: RestartPath, runs: number, done: Run[], failures: strin
     lostPerCall: { p50: percentile(lost, 50), max: Math.max(...lost) },
     lostAfterRecovery: m.reduce((a, x) => a + x.lostAfter, 0),
     recoveredFromCache: done.filter((d) => d.recoveredFromCache).length,
+    ...(path === 'restart' && {
+      startupMs: {
+        p50: r1(percentile(startups, 50)),
+        p95: r1(percentile(startups, 95)),
+      },
+    }),
     failures,
   };
 }

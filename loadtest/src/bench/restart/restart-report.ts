@@ -15,11 +15,12 @@ function table(head: string[], rows: string[][]): string[] {
 const LABEL: Record<RestartPath, string> = {
   restart: 'SIGKILL, new relay process',
   sibling: 'SIGKILL, sibling already on the port',
-  planned: 'SIGTERM after the successor joined',
+  planned: 'planned: handover to a successor (PARLEY_RELAY_REUSE_PORT=handover)',
 };
 
 /** The markdown section for `npm run bench -- --only restart`. */
 export function restartSection(r: RestartBenchResult): string[] {
+  const restart = r.paths.find((p) => p.path === 'restart');
   return [
     `## Relay restart mid-call: one werift call per run (${r.probesPerCall} probes 20 ms apart), relay disrupted after ${r.disruptAfterMs} ms; gap from the echo arrival times`,
     '',
@@ -45,12 +46,17 @@ export function restartSection(r: RestartBenchResult): string[] {
         `${n(p.recoveryMs.p50)} / ${n(p.recoveryMs.p95)} ms`,
         `${n(p.lostPerCall.p50)} / ${n(p.lostPerCall.max)}`,
         String(p.lostAfterRecovery),
-        `${p.recoveredFromCache}/${p.runs - p.failures.length}`,
+        p.path === 'planned'
+          ? '– (flow table handed over)'
+          : `${p.recoveredFromCache}/${p.runs - p.failures.length}`,
         p.failures.length ? p.failures.join('; ') : 'none',
       ]),
     ),
     '',
-    'Full stack (nats-server with JetStream, transceiver, relay with PARLEY_RELAY_REUSE_PORT=1, edge). "Ready": the new process listening (restart) or the old one gone (sibling, planned). The restart gap includes the new process starting; "from flow cache" counts runs whose new relay rebuilt the flow from the JetStream KV flow cache rather than from a consent check.',
+    'Full stack (nats-server with JetStream, transceiver, relay with PARLEY_RELAY_REUSE_PORT=1, or =handover for the planned path, edge). "Ready": the new process listening (restart), the old one gone (sibling), or the successor having taken the port over (planned). The restart gap includes the new process starting; "from flow cache" counts runs whose new relay rebuilt the flow from the JetStream KV flow cache rather than from a consent check.' +
+      (restart?.startupMs
+        ? ` After a SIGKILL, the new relay process took ${n(restart.startupMs.p50)} ms (p50, p95 ${n(restart.startupMs.p95)} ms) from the kill to listening.`
+        : ''),
     '',
   ];
 }
