@@ -580,6 +580,25 @@ describe('NativeUdpSocket additions for the relay', () => {
     expect(isNumbered(got[0] as Buffer, 1, 100)).toBe(true);
   });
 
+  it('sendMany queues a batch of slices in one call, in order; a bad row throws before anything is queued', async () => {
+    const rx = await nodeSocket();
+    const got: Buffer[] = [];
+    rx.on('message', (m) => got.push(m));
+    const s = nativeSocket();
+    const slab = Buffer.concat([numbered(0, 50), numbered(1, 70), numbered(2, 90)]);
+    const port = rx.address().port;
+    const rows = new Uint32Array([0, 50, port, LOCALHOST, 50, 70, port, LOCALHOST, 120, 90, port, LOCALHOST]);
+    s.sendMany(slab, rows, 3);
+    expect(await waitFor(() => got.length === 3)).toBe(true);
+    expect(got.map((b, i) => isNumbered(b, i, [50, 70, 90][i] as number))).toEqual([true, true, true]);
+    const bad = new Uint32Array([0, 50, port, LOCALHOST, 200, 90, port, LOCALHOST]);
+    expect(() => s.sendMany(slab, bad, 2)).toThrow(RangeError);
+    expect(() => s.sendMany(slab, bad, 3)).toThrow(RangeError); // more rows than the array holds
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toHaveLength(3);
+    expect(s.stats.sent).toBe(3);
+  });
+
   it('reusePort lets two sockets share a port; steer() sends every new datagram to the one it names', async () => {
     const a = nativeSocket({ reusePort: true });
     const b = nativeSocket({ reusePort: true, port: a.port });
@@ -640,6 +659,44 @@ describe('NativeUdpGroup', () => {
     expect(rows.every((r) => r.port === peer.address().port)).toBe(true);
     expect(calls).toBeLessThan(200);
     expect(g.stats).toMatchObject({ sent: 200, received: 200, sendErrors: 0 });
+  });
+
+  it('sendMany sends each row from its member, in order; a closed member row is a counted no-op', async () => {
+    const g = nativeGroup();
+    const a = g.open('127.0.0.1');
+    const b = g.open('127.0.0.1');
+    const c = g.open('127.0.0.1');
+    g.closeMember(c.id);
+    const peer = await nodeSocket();
+    const got: { port: number; i: number }[] = [];
+    peer.on('message', (m, r) => got.push({ port: r.port, i: m.readUInt32BE(0) }));
+    const slab = Buffer.concat([numbered(0, 30), numbered(1, 30), numbered(2, 30)]);
+    const p = peer.address().port;
+    const rows = new Uint32Array([
+      a.id,
+      0,
+      30,
+      p,
+      LOCALHOST,
+      c.id,
+      30,
+      30,
+      p,
+      LOCALHOST,
+      b.id,
+      60,
+      30,
+      p,
+      LOCALHOST,
+    ]);
+    g.sendMany(slab, rows, 3);
+    expect(await waitFor(() => got.length === 2)).toBe(true);
+    expect(got).toEqual([
+      { port: a.port, i: 0 },
+      { port: b.port, i: 2 },
+    ]);
+    expect(g.stats).toMatchObject({ sent: 2, sendErrors: 1 });
+    expect(() => g.sendMany(slab, new Uint32Array([a.id, 80, 30, p, LOCALHOST]), 1)).toThrow(RangeError);
   });
 
   it('a closed member receives nothing more, its id is reused, and sends on it are counted no-ops', async () => {

@@ -120,6 +120,14 @@ class NativeUdpSocket {
   }
 
   /**
+   * Queues `count` datagrams in one call: rows holds 4 Uint32 per datagram (offset and length
+   * in data, port, host-order IPv4). Rows are all checked before any is queued.
+   */
+  sendMany(data, rows, count) {
+    this.#b.sendMany(this.#h, data, rows, count);
+  }
+
+  /**
    * SO_REUSEPORT sockets only: from now on the kernel gives every datagram for this port to
    * the group's socket at `index` (join order; see steer in udp_addon.c).
    */
@@ -198,6 +206,14 @@ class NativeUdpGroup {
   /** sendto from member `id`; bytes [offset, offset + length) of data; ipv4 is a host-order u32. */
   send(id, data, offset, length, port, ipv4) {
     this.#b.groupSend(this.#h, id, data, offset, length, port, ipv4);
+  }
+
+  /**
+   * Sends `count` datagrams in one call: rows holds 5 Uint32 per datagram (member id, offset
+   * and length in data, port, host-order IPv4), each a sendto from that member, in order.
+   */
+  sendMany(data, rows, count) {
+    this.#b.groupSendMany(this.#h, data, rows, count);
   }
 
   /** Idempotent; rows of this member not yet delivered are blanked (id 0xffffffff). */

@@ -48,6 +48,8 @@ export declare class NativeUdpSocket {
   send(data: Uint8Array, port: number, ipv4: number | string): void;
   /** send() of bytes [offset, offset + length) of data, e.g. a slice of another socket's slab. */
   sendRange(data: Uint8Array, offset: number, length: number, port: number, ipv4: number | string): void;
+  /** Queues `count` datagrams in one call; rows: 4 Uint32 each (offset, length, port, IPv4 u32). Checked before any is queued. */
+  sendMany(data: Uint8Array, rows: Uint32Array, count: number): void;
   /** SO_REUSEPORT only: the kernel gives every new datagram for the port to the group's socket at `index` (join order). */
   steer(index: number): void;
   flush(): void;
@@ -97,6 +99,8 @@ export declare class NativeUdpGroup {
     opts?: { recvBufferBytes?: number; sendBufferBytes?: number },
   ): { id: number; port: number };
   send(id: number, data: Uint8Array, offset: number, length: number, port: number, ipv4: number): void;
+  /** `count` sendto calls in one JS call; rows: 5 Uint32 each (member id, offset, length, port, IPv4 u32). */
+  sendMany(data: Uint8Array, rows: Uint32Array, count: number): void;
   /** Idempotent. */
   closeMember(id: number): void;
   readonly stats: NativeUdpGroupStats;

@@ -494,6 +494,31 @@ fail:
   return NULL;
 }
 
+/* Queues one datagram (len <= maxd, socket open); flushes when the queue fills. */
+static void enqueue(udp_sock_t *s, const uint8_t *data, size_t len, uint32_t port, uint32_t addr) {
+  if (s->tail == s->batch) {
+    /* Full: normally it was flushed when it filled, so this is the EAGAIN case. */
+    flush_queue(s);
+    if (s->tail == s->batch) {
+      if (s->head == 0) {
+        s->stats[ST_SEND_ERRORS] += 1; /* dropped: the kernel is not taking datagrams */
+        return;
+      }
+      compact_queue(s);
+    }
+  }
+  uint32_t i = s->tail++;
+  memcpy(s->sslab + (size_t)i * s->maxd, data, len);
+  s->siov[i].iov_len = len;
+  s->saddr[i].sin_port = htons((uint16_t)port);
+  s->saddr[i].sin_addr.s_addr = htonl(addr);
+  if (s->want_writable) return; /* UV_WRITABLE will flush */
+  if (s->tail == s->batch)
+    flush_queue(s);
+  else if (s->tail - s->head == 1)
+    uv_idle_start(&s->idle, on_idle);
+}
+
 /* bytes [offset, offset + length) of argv[off_i], argv[off_i + 1] within (data, len); 0 if out of range. */
 static int get_range(napi_env env, napi_value *argv, uint8_t **data, size_t *len) {
   uint32_t off, n;
@@ -538,28 +563,50 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (len > s->maxd) return throw_range(env, "datagram is larger than maxDatagram");
+  enqueue(s, data, len, port, addr);
+  return NULL;
+}
 
-  if (s->tail == s->batch) {
-    /* Full: normally it was flushed when it filled, so this is the EAGAIN case. */
-    flush_queue(s);
-    if (s->tail == s->batch) {
-      if (s->head == 0) {
-        s->stats[ST_SEND_ERRORS] += 1; /* dropped: the kernel is not taking datagrams */
-        return NULL;
-      }
-      compact_queue(s);
-    }
+/* The typed array's elements as u32 rows (a Uint32Array), or NULL. */
+static uint32_t *get_u32_rows(napi_env env, napi_value v, size_t *count) {
+  bool is_ta = false;
+  napi_typedarray_type type;
+  void *p;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return NULL;
+  if (napi_get_typedarray_info(env, v, &type, count, &p, NULL, NULL) != napi_ok || type != napi_uint32_array)
+    return NULL;
+  return (uint32_t *)p;
+}
+
+/* sendMany(handle, data, rows: Uint32Array, count): `count` rows of 4 u32 (offset, length, port,
+ * ipv4) of `data`, each queued as send() would: one call per batch instead of one per datagram.
+ * Every row is checked before any is queued (a bad row throws and nothing is sent). */
+static napi_value sock_send_many(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  udp_sock_t *s = argc == 4 ? get_sock(env, argv[0]) : NULL;
+  if (!s) return throw_type(env, "sendMany(handle, data, rows, count)");
+  uint8_t *data;
+  size_t len, nrows;
+  uint32_t count;
+  if (!get_bytes(env, argv[1], &data, &len)) return throw_type(env, "data must be a Uint8Array");
+  uint32_t *rows = get_u32_rows(env, argv[2], &nrows);
+  if (!rows) return throw_type(env, "rows must be a Uint32Array");
+  if (!get_u32_arg(env, argv[3], 0, (double)(nrows / 4), &count)) return throw_range(env, "count exceeds rows");
+  for (uint32_t k = 0; k < count; k++) {
+    const uint32_t *r = rows + 4 * (size_t)k;
+    if ((size_t)r[0] > len || (size_t)r[1] > len - r[0] || r[1] > s->maxd || r[2] < 1 || r[2] > 65535)
+      return throw_range(env, "a row lies outside data, exceeds maxDatagram or has port 0");
   }
-  uint32_t i = s->tail++;
-  memcpy(s->sslab + (size_t)i * s->maxd, data, len);
-  s->siov[i].iov_len = len;
-  s->saddr[i].sin_port = htons((uint16_t)port);
-  s->saddr[i].sin_addr.s_addr = htonl(addr);
-  if (s->want_writable) return NULL; /* UV_WRITABLE will flush */
-  if (s->tail == s->batch)
-    flush_queue(s);
-  else if (s->tail - s->head == 1)
-    uv_idle_start(&s->idle, on_idle);
+  if (s->closed) {
+    s->stats[ST_SEND_ERRORS] += count;
+    return NULL;
+  }
+  for (uint32_t k = 0; k < count; k++) {
+    const uint32_t *r = rows + 4 * (size_t)k;
+    enqueue(s, data + r[0], r[1], r[2], r[3]);
+  }
   return NULL;
 }
 
@@ -1036,6 +1083,52 @@ static napi_value group_send(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* groupSendMany(handle, data, rows: Uint32Array, count): `count` rows of 5 u32 (member id,
+ * offset, length, port, ipv4), each sent at once with sendto from its member's socket, in
+ * order: one call per batch instead of one per datagram. Rows are checked first (a bad one
+ * throws, nothing is sent); a closed member's row is a counted no-op, like send(). */
+static napi_value group_send_many(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "groupSendMany(handle, data, rows, count)");
+  udp_group_t *g = group_arg(env, argv[0]);
+  if (!g) return NULL;
+  uint8_t *data;
+  size_t len, nrows;
+  uint32_t count;
+  if (!get_bytes(env, argv[1], &data, &len)) return throw_type(env, "data must be a Uint8Array");
+  uint32_t *rows = get_u32_rows(env, argv[2], &nrows);
+  if (!rows) return throw_type(env, "rows must be a Uint32Array");
+  if (!get_u32_arg(env, argv[3], 0, (double)(nrows / 5), &count)) return throw_range(env, "count exceeds rows");
+  for (uint32_t k = 0; k < count; k++) {
+    const uint32_t *r = rows + 5 * (size_t)k;
+    if ((size_t)r[1] > len || (size_t)r[2] > len - r[1] || r[3] < 1 || r[3] > 65535)
+      return throw_range(env, "a row lies outside data or has port 0");
+  }
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  for (uint32_t k = 0; k < count; k++) {
+    const uint32_t *r = rows + 5 * (size_t)k;
+    udp_member_t *m = member_of(g, r[0]);
+    if (!m) {
+      g->stats[GST_SEND_ERRORS] += 1;
+      continue;
+    }
+    sa.sin_addr.s_addr = htonl(r[4]);
+    sa.sin_port = htons((uint16_t)r[3]);
+    ssize_t n;
+    do n = sendto(m->fd, data + r[1], r[2], MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+      g->stats[GST_SEND_ERRORS] += 1;
+    else
+      g->stats[GST_SENT] += 1;
+  }
+  return NULL;
+}
+
 /* groupCloseMember(handle, id): idempotent. */
 static napi_value group_close_member(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -1072,6 +1165,8 @@ static napi_value init(napi_env env, napi_value exports) {
       NAPI_METHOD("groupCreate", group_create),
       NAPI_METHOD("groupOpen", group_open),
       NAPI_METHOD("groupSend", group_send),
+      NAPI_METHOD("groupSendMany", group_send_many),
+      NAPI_METHOD("sendMany", sock_send_many),
       NAPI_METHOD("groupCloseMember", group_close_member),
       NAPI_METHOD("groupClose", group_close),
   };
