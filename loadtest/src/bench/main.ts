@@ -43,6 +43,12 @@ const program = new Command()
     '--sessions <counts>',
     'session counts the transceiver capacity bench steps through, comma-separated (default 25,50 quick; 25 to 700 full)',
   )
+  .addOption(
+    new Option(
+      '--srtp <profile>',
+      'transceiver bench: the one SRTP profile the clients offer (default both; the transceiver picks)',
+    ).choices(['gcm', 'aes-cm']),
+  )
   .option(
     '--profile <dir>',
     'transceiver bench: CPU-profile the generator and the transceiver during each hold (slower; for finding costs)',
@@ -64,6 +70,7 @@ const o = program.opts<{
   agent?: string;
   sessions?: string;
   profile?: string;
+  srtp?: 'gcm' | 'aes-cm';
 }>();
 const selected = new Set<BenchName>((o.only ?? BENCHES) as BenchName[]);
 for (const b of selected) {
@@ -124,6 +131,7 @@ const runs: Record<BenchName, () => Promise<void>> = {
       agent: o.agent,
       counts: sessionCounts,
       ...(o.profile && { profileDir: resolve(o.profile) }),
+      ...(o.srtp && { srtpProfile: o.srtp }),
     });
   },
   setup: async () => {

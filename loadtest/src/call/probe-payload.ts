@@ -38,3 +38,29 @@ export function readProbe(payload: Buffer): number | undefined {
   if (padding < 8 || at < HEADER || payload.readUInt32BE(at) !== MAGIC) return undefined;
   return payload.readUInt32BE(at + 4);
 }
+
+/**
+ * readProbe on a payload starting at `at` in `buf` (an RTP packet), without
+ * making a view: -1 when it is not a probe. For per-packet receive paths.
+ */
+export function readProbeAt(buf: Uint8Array, at: number): number {
+  const end = buf.length;
+  if (end - at < HEADER + SILENT_FRAME.length + 8 || buf[at] !== TOC || buf[at + 1] !== COUNT) return -1;
+  const padding = buf[at + 2] as number;
+  const p = end - padding;
+  if (padding < 8 || p < at + HEADER) return -1;
+  const magic =
+    (((buf[p] as number) << 24) |
+      ((buf[p + 1] as number) << 16) |
+      ((buf[p + 2] as number) << 8) |
+      (buf[p + 3] as number)) >>>
+    0;
+  if (magic !== MAGIC) return -1;
+  const n =
+    (((buf[p + 4] as number) << 24) |
+      ((buf[p + 5] as number) << 16) |
+      ((buf[p + 6] as number) << 8) |
+      (buf[p + 7] as number)) >>>
+    0;
+  return n > 0x7fffffff ? -1 : n;
+}

@@ -1,4 +1,4 @@
-import { loadNativeUdp, u32ToIpv4 } from '@parley/native/udp';
+import { ipv4ToU32, loadNativeUdp, u32ToIpv4 } from '@parley/native/udp';
 import type { RTCPeerConnection } from 'werift';
 import { extractSrtpKeys, type SrtpKeyingMaterial, type WeriftDtlsSocket } from './dtls-srtp-keys.js';
 
@@ -12,8 +12,8 @@ import { extractSrtpKeys, type SrtpKeyingMaterial, type WeriftDtlsSocket } from 
 
 /** The raw datagram path of the nominated candidate pair, under werift. */
 export interface RawMediaPath {
-  /** Sends one protected RTP/RTCP datagram to the peer. */
-  send(data: Buffer): void;
+  /** Sends one protected RTP/RTCP datagram to the peer (copied: the caller may reuse `data`). */
+  send(data: Uint8Array): void;
   /** Receives every RTP/RTCP datagram (first byte 128–191) instead of werift; `data` is valid only during the call. */
   onMedia(fn: (data: Buffer) => void): void;
 }
@@ -33,6 +33,7 @@ interface WeriftUdpTransport {
 
 interface DtlsInternals {
   srtpStarted: boolean;
+  srtpProfiles: number[];
   startSrtp(): void;
   dtls?: WeriftDtlsSocket;
   iceTransport: {
@@ -52,8 +53,16 @@ interface DtlsInternals {
 export function takeOverClientMedia(
   pc: RTCPeerConnection,
   onReady: (keys: SrtpKeyingMaterial, path: RawMediaPath) => void,
+  options: {
+    /**
+     * DTLS-SRTP profile ids to offer (RFC 5764 use_srtp), in order; werift's
+     * default otherwise. Benches pin one to measure each profile's cost.
+     */
+    srtpProfiles?: readonly number[];
+  } = {},
 ): void {
   for (const t of pc.dtlsTransports as unknown as DtlsInternals[]) {
+    if (options.srtpProfiles) t.srtpProfiles = [...options.srtpProfiles];
     t.startSrtp = function startSrtpInParley(this: DtlsInternals) {
       if (this.srtpStarted) return;
       this.srtpStarted = true;
@@ -77,7 +86,8 @@ function rawPath(transport: WeriftUdpTransport, [address, port]: Address): RawMe
       else toWerift(data, addr);
     };
     return {
-      send: (data) => transport.socket.send(data, port, address),
+      // dgram may send after this returns: a copy, as the native path makes.
+      send: (data) => transport.socket.send(Buffer.from(data), port, address),
       onMedia: (fn) => {
         media = fn;
       },
@@ -86,11 +96,13 @@ function rawPath(transport: WeriftUdpTransport, [address, port]: Address): RawMe
   // Move the port to the native socket. Until it is bound (the dgram close
   // completes on the next turn), sends queue rather than drop.
   let sock: InstanceType<typeof native.NativeUdpSocket> | undefined;
-  let pending: Buffer[] | undefined = [];
-  const send = (data: Buffer, toPort: number, toAddress: string) => {
-    if (sock) sock.send(data, toPort, toAddress);
-    else pending?.push(Buffer.from(data));
+  let pending: { data: Buffer; port: number; to: number | string }[] | undefined = [];
+  const send = (data: Uint8Array, toPort: number, to: number | string) => {
+    if (sock) sock.send(data, toPort, to);
+    else pending?.push({ data: Buffer.from(data), port: toPort, to });
   };
+  // The peer as a host-order u32, parsed once: the addon would parse a string on every send.
+  const peer = ipv4ToU32(address) >= 0 ? ipv4ToU32(address) : address;
   transport.send = async (data, addr) => {
     if (addr) send(data, addr[1], addr[0]);
   };
@@ -111,11 +123,11 @@ function rawPath(transport: WeriftUdpTransport, [address, port]: Address): RawMe
         else toWerift(Buffer.from(view), [u32ToIpv4(meta[m + 2] as number), meta[m + 3] as number]);
       }
     };
-    for (const d of pending) sock.send(d, port, address);
+    for (const d of pending) sock.send(d.data, d.port, d.to);
     pending = [];
   });
   return {
-    send: (data) => send(data, port, address),
+    send: (data) => send(data, port, peer),
     onMedia: (fn) => {
       media = fn;
     },

@@ -1,11 +1,25 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  DTLS_SRTP_AEAD_AES_128_GCM,
+  DTLS_SRTP_AES128_CM_HMAC_SHA1_80,
+} from '@parley/shared/srtp/profiles.js';
 import { LatencyHistogram } from '../../load/latency-histogram.js';
-import { runLoad } from '../../load/load-runner.js';
 import { CoreMeter } from '../proc/core-usage.js';
 import type { CpuPlan } from '../proc/cpu-pin.js';
+import {
+  type CpuProfile,
+  formatProfileSummary,
+  type ProfileWindow,
+  summarizeProfile,
+} from '../proc/cpu-profile.js';
 import { CpuMeter, rssBytesOf } from '../proc/proc-stats.js';
 import { startWorker } from '../proc/worker-rpc.js';
 import { startBenchStack } from '../stack/bench-stack.js';
+import { EchoFleet } from './echo-fleet.js';
+import { MediaPump } from './media-pump.js';
 
 export interface CapacityBenchOptions {
   quick: boolean;
@@ -15,6 +29,15 @@ export interface CapacityBenchOptions {
   agent?: string;
   /** Session counts to step through, in order (defaults per mode). */
   counts?: number[];
+  /**
+   * Profile the hold phases into this directory: the generator (this
+   * process) one profile per step, the transceiver one for its life, read
+   * for the hold windows only. Profiling costs CPU: numbers from such a run
+   * are for finding costs, not for the table.
+   */
+  profileDir?: string;
+  /** The one DTLS-SRTP profile the clients offer; both (the transceiver picks) when absent. */
+  srtpProfile?: 'gcm' | 'aes-cm';
 }
 
 export interface CapacityStep {
@@ -22,9 +45,25 @@ export interface CapacityStep {
   completed: number;
   failed: number;
   failures: Record<string, number>;
+  /** How long the ramp took (every session up or failed). */
+  rampSeconds: number;
+  /** Sessions per negotiated SRTP profile. */
+  srtpProfiles?: Record<string, number>;
   /** Echo RTT while every session was up (the ramp excluded). */
   holdRttMs: { p50: number; p99: number; max: number; samples: number };
+  /** Probes never echoed, over the sessions' whole media life (ramp and hold). */
   lostPackets: number;
+  packetsSent: number;
+  holdPacketsSent: number;
+  /** Echoes the generator authenticated and decrypted (a sample, see VERIFY_EVERY). */
+  echoesVerified: number;
+  /** Echoes that failed SRTP authentication, or carried another probe than their timestamp named: fails the step. */
+  echoesRejected: number;
+  /**
+   * Send slots (1 ms phases of the 20 ms frame) the generator ran late or
+   * skipped during the hold: non-zero means its own clock slipped.
+   */
+  lateSlots: number;
   /** Transceiver process during the hold: share of one core, and over idle per session. */
   transceiverCpuShare: number;
   cpuPercentPerSession: number;
@@ -32,6 +71,8 @@ export interface CapacityStep {
   rssKiBPerSession: number;
   /** The load generator (this process) during the hold, as a share of one core. */
   generatorCpuShare: number;
+  /** The part of it in the kernel (sendmmsg/recvmmsg, and loopback delivery to the peer). */
+  generatorSystemShare: number;
   /**
    * The load generator's event-loop delay during the hold (p99, ms): RTT is
    * timed in this process, so its own stalls show up as RTT. Close to the
@@ -75,6 +116,20 @@ export interface CapacityBenchResult {
 export const RTT_P99_LIMIT_MS = 20;
 const IDLE_NONE = { cpuShare: 0, rssMiB: 0 };
 const SETTLE_MS = 1_000;
+const SETUP_TIMEOUT_MS = 20_000;
+/**
+ * Bare werift is not run above this: it has passed at most 50 on this
+ * hardware, and beyond a few hundred its setups alone outlast the step.
+ */
+const BASELINE_MAX_SESSIONS = 200;
+/**
+ * The generator authenticates and decrypts one echo in this many (and every
+ * RTCP packet); the rest are matched by their clear RTP timestamp. Halves
+ * its SRTP work, the largest part of its per-packet cost after the kernel.
+ */
+const VERIFY_EVERY = 4;
+/** Setups in flight at once: the transceiver admits 16 concurrent setups by default and queues the rest. */
+const SETUP_CONCURRENCY = 16;
 
 /**
  * Transceiver capacity: concurrent echo sessions through the relay on one
@@ -85,11 +140,16 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
   const counts = o.counts ?? (o.quick ? [25, 50] : [25, 50, 75, 100, 150, 200, 300, 400, 500, 600, 700]);
   const holdSeconds = o.quick ? 3 : 8;
   const rampPerSecond = o.quick ? 25 : 30;
+  if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
   const stack = await startBenchStack({
     capacity: Math.max(...counts) + 10,
     transceiverCpu: o.cpus.underTest,
     otherCpu: o.cpus.load[0],
+    ...(o.profileDir && {
+      transceiverExecArgv: ['--cpu-prof', '--cpu-prof-dir', join(o.profileDir, 'transceiver')],
+    }),
   });
+  const holdWindows: ProfileWindow[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const tx = stack.transceiver;
@@ -115,28 +175,29 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
     let baselinePassing = true;
     for (const n of counts) {
       const step = await runStep(
-        stack.edgeUrl,
-        stack.token,
-        tx.pid,
+        {
+          label: 'transceiver',
+          edgeUrl: stack.edgeUrl,
+          token: stack.token,
+          pid: tx.pid,
+          idle,
+          connectTo: direct,
+          holdWindows,
+        },
         n,
         rampPerSecond,
         holdSeconds,
-        idle,
         o,
-        direct,
       );
       // Once bare werift has failed a count, larger ones only cost time: its limit is known.
       let base: CapacityStep | undefined;
-      if (baselinePassing) {
+      if (baselinePassing && n <= BASELINE_MAX_SESSIONS) {
         o.progress(`  (bare werift baseline, ${n} sessions on the same core)`);
         base = await runStep(
-          directUrl,
-          undefined,
-          directPeer.pid,
+          { label: 'bare werift', edgeUrl: directUrl, pid: directPeer.pid, idle: IDLE_NONE },
           n,
           rampPerSecond,
           holdSeconds,
-          IDLE_NONE,
           o,
         );
       }
@@ -154,15 +215,17 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
       }
       steps.push(step);
       o.progress(
-        `  ${n} sessions: hold rtt p50 ${step.holdRttMs.p50} p99 ${step.holdRttMs.p99} ms, lost ${step.lostPackets}, ` +
-          `failed ${step.failed}${step.failed ? ` ${JSON.stringify(step.failures)}` : ''}; transceiver ${pct(step.transceiverCpuShare)} of a core ` +
-          `(${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session), its core ${pct(step.transceiverCoreBusyShare ?? Number.NaN)} busy; ` +
-          `generator ${pct(step.generatorCpuShare)}, its event-loop delay p99 ${step.generatorLoopDelayP99Ms} ms → ${step.pass ? 'pass' : 'fail'}`,
+        `  ${n} sessions (ramp ${step.rampSeconds} s, ${JSON.stringify(step.srtpProfiles)}): hold rtt p50 ${step.holdRttMs.p50} p99 ${step.holdRttMs.p99} ms, ` +
+          `lost ${step.lostPackets}/${step.packetsSent}, rejected ${step.echoesRejected}/${step.echoesVerified} verified, failed ${step.failed}${step.failed ? ` ${JSON.stringify(step.failures)}` : ''}; ` +
+          `transceiver ${pct(step.transceiverCpuShare)} of a core (${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session), ` +
+          `its core ${pct(step.transceiverCoreBusyShare ?? Number.NaN)} busy; generator ${pct(step.generatorCpuShare)} ` +
+          `(${pct(step.generatorSystemShare)} kernel), loop delay p99 ${step.generatorLoopDelayP99Ms} ms, late slots ${step.lateSlots}, ` +
+          `its core ${pct(step.loadCoreBusyShare ?? Number.NaN)} busy → ${step.pass ? 'pass' : 'fail'}`,
       );
       if (base)
         o.progress(
-          `  bare werift: hold rtt p50 ${base.holdRttMs.p50} p99 ${base.holdRttMs.p99} ms, lost ${base.lostPackets}, ` +
-            `peer ${pct(base.transceiverCpuShare)} of a core → ${base.pass ? 'pass' : 'fail'}`,
+          `  bare werift: hold rtt p50 ${base.holdRttMs.p50} p99 ${base.holdRttMs.p99} ms, lost ${base.lostPackets}/${base.packetsSent}, ` +
+            `failed ${base.failed}, peer ${pct(base.transceiverCpuShare)} of a core; generator ${pct(base.generatorCpuShare)} → ${base.pass ? 'pass' : 'fail'}`,
         );
       if (!step.pass) {
         // The generator set the tail if it was saturated, or its own loop stalled for most of the RTT p99.
@@ -197,112 +260,254 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
   } finally {
     for (const c of cleanups) await c();
     await stack.stop();
+    if (o.profileDir) reportTransceiverProfile(join(o.profileDir, 'transceiver'), holdWindows, o.progress);
   }
 }
 
+/** The transceiver's --cpu-prof profile, read for the transceiver steps' hold windows. */
+function reportTransceiverProfile(
+  dir: string,
+  windows: ProfileWindow[],
+  progress: (l: string) => void,
+): void {
+  try {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+    for (const f of files) {
+      const profile = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+      progress(
+        formatProfileSummary(
+          `transceiver profile (hold phases) ${join(dir, f)}`,
+          summarizeProfile(profile, windows),
+          25,
+        ),
+      );
+    }
+    if (files.length === 0) progress(`no transceiver profile in ${dir} (did it exit cleanly?)`);
+  } catch (err) {
+    progress(`transceiver profile unreadable: ${(err as Error).message}`);
+  }
+}
+
+/** Profiles this process (the generator) from start() to stop(), written as a .cpuprofile. */
+class GeneratorProfiler {
+  private readonly session = new Session();
+  private started?: Promise<void>;
+
+  start(): void {
+    this.session.connect();
+    this.started = (async () => {
+      await this.session.post('Profiler.enable');
+      await this.session.post('Profiler.start');
+    })();
+  }
+
+  async stop(file: string, progress: (l: string) => void): Promise<void> {
+    try {
+      await this.started;
+      const { profile } = await this.session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      progress(
+        formatProfileSummary(`generator profile (hold) ${file}`, summarizeProfile(profile as CpuProfile), 25),
+      );
+    } catch (err) {
+      progress(`generator profile failed: ${(err as Error).message}`);
+    } finally {
+      this.session.disconnect();
+    }
+  }
+}
+
+interface StepTarget {
+  /** Whose process is measured: the transceiver, or the bare werift peer. */
+  label: 'transceiver' | 'bare werift';
+  edgeUrl: string;
+  token?: string;
+  pid: number;
+  idle: { cpuShare: number; rssMiB: number };
+  connectTo?: { ip: string; port: number };
+  /** Hold windows are collected here (for the transceiver's whole-life profile). */
+  holdWindows?: ProfileWindow[];
+}
+
+/**
+ * One step: ramp `sessions` up (bounded in rate, concurrency and time, with
+ * progress), let them settle, measure a hold with every session sending,
+ * stop sending, wait for the last echoes, close everything.
+ */
 async function runStep(
-  edgeUrl: string,
-  token: string | undefined,
-  txPid: number,
+  t: StepTarget,
   sessions: number,
   rampPerSecond: number,
   holdSeconds: number,
-  idle: { cpuShare: number; rssMiB: number },
   o: CapacityBenchOptions,
-  connectTo?: { ip: string; port: number },
 ): Promise<CapacityStep> {
-  o.progress(`transceiver: ${sessions} sessions (ramp ${rampPerSecond}/s, hold ${holdSeconds} s)`);
-  const rampSeconds = sessions / rampPerSecond;
+  o.progress(`${t.label}: ${sessions} sessions (ramp ${rampPerSecond}/s, hold ${holdSeconds} s)`);
   const hold = new LatencyHistogram();
   let holding = false;
-  let holdStarted = false;
-  let txMeter: CpuMeter | undefined;
-  let core: CoreMeter | undefined;
-  let txCore: CoreMeter | undefined;
-  let genCpu0 = process.cpuUsage();
-  let genT0 = 0;
-  let reading:
-    | { tx: number; gen: number; rss: number; core?: number; txCore?: number; loopP99: number }
-    | undefined;
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  const endHold = () => {
-    if (!holding || !txMeter) return;
-    holding = false;
-    const g = process.cpuUsage(genCpu0);
-    loop.disable();
-    reading = {
-      loopP99: loop.percentile(99) / 1e6,
-      tx: txMeter.read().coreShare,
-      gen: (g.user + g.system) / 1000 / (performance.now() - genT0),
-      rss: rssBytesOf(txPid),
-      ...(core && { core: core.busyShare() }),
-      ...(txCore && { txCore: txCore.busyShare() }),
-    };
-  };
-  const startHold = () => {
-    holding = true;
-    txMeter = new CpuMeter(txPid).start();
-    core = o.cpus.load[0] !== undefined ? new CoreMeter(o.cpus.load[0]).begin() : undefined;
-    txCore = o.cpus.underTest !== undefined ? new CoreMeter(o.cpus.underTest).begin() : undefined;
-    genCpu0 = process.cpuUsage();
-    genT0 = performance.now();
-    loop.reset();
-    loop.enable();
-    setTimeout(endHold, holdSeconds * 1000);
-  };
-  const summary = await runLoad({
-    edgeUrl,
-    token,
-    sessions,
-    rampPerSecond,
-    // Every session stays up through the ramp and the hold.
-    durationSeconds: rampSeconds + holdSeconds + SETTLE_MS / 1000 + 2,
-    setupTimeoutMs: 20_000,
-    agent: o.agent,
-    connectTo,
-    progressIntervalMs: 250,
+  const pump = new MediaPump({
+    // rtp-echo and the bare werift peer reflect each probe's timestamp; PCM agents re-time their audio.
+    reflectsTimestamps: (o.agent ?? 'rtp-echo') === 'rtp-echo' || t.label === 'bare werift',
+    verifyEvery: VERIFY_EVERY,
     onEcho: (rtt) => {
       if (holding) hold.record(rtt);
     },
-    onProgress: (p) => {
-      // Every session is up, or up or failed: failures already fail the step, the rest is still measured.
-      if (!holdStarted && p.up > 0 && p.up + p.failed >= sessions) {
-        holdStarted = true;
-        // Let the last handshakes and first packets settle before measuring steady state.
-        setTimeout(startHold, SETTLE_MS);
-      }
-      if (holding && p.completed > 0) endHold();
-    },
   });
+  const fleet = new EchoFleet({
+    edgeUrl: t.edgeUrl,
+    token: t.token,
+    agent: o.agent,
+    connectTo: t.connectTo,
+    setupTimeoutMs: SETUP_TIMEOUT_MS,
+    ...(o.srtpProfile && {
+      srtpProfiles: [o.srtpProfile === 'gcm' ? DTLS_SRTP_AEAD_AES_128_GCM : DTLS_SRTP_AES128_CM_HMAC_SHA1_80],
+    }),
+    pump,
+  });
+  pump.start();
+  const rampStarted = performance.now();
+  try {
+    await withDeadline(
+      fleet.ramp({
+        sessions,
+        perSecond: rampPerSecond,
+        concurrency: SETUP_CONCURRENCY,
+        onProgress: (p) =>
+          o.progress(
+            `  ramp ${Math.round((performance.now() - rampStarted) / 1000)} s: ${p.started}/${sessions} started, ${p.up} up, ${p.failed} failed`,
+          ),
+      }),
+      // Bounded: the ramp at its rate, plus one setup timeout for the last ones.
+      (sessions / rampPerSecond) * 1000 + SETUP_TIMEOUT_MS + 5_000,
+      'ramp',
+    );
+    const rampSeconds = (performance.now() - rampStarted) / 1000;
+    // Let the last handshakes and first packets settle before measuring steady state.
+    await sleep(SETTLE_MS);
+    const sent0 = fleet.packets();
+    const lateSlots0 = pump.lateSlots + pump.skippedSlots;
+    const txMeter = new CpuMeter(t.pid).start();
+    const core = o.cpus.load[0] !== undefined ? new CoreMeter(o.cpus.load[0]).begin() : undefined;
+    const txCore = o.cpus.underTest !== undefined ? new CoreMeter(o.cpus.underTest).begin() : undefined;
+    const genCpu0 = process.cpuUsage();
+    const genT0 = performance.now();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const profiler = o.profileDir ? new GeneratorProfiler() : undefined;
+    const holdFromUs = Number(process.hrtime.bigint() / 1000n);
+    profiler?.start();
+    holding = true;
+    await sleep(holdSeconds * 1000);
+    holding = false;
+    t.holdWindows?.push({ fromUs: holdFromUs, toUs: Number(process.hrtime.bigint() / 1000n) });
+    const g = process.cpuUsage(genCpu0);
+    const genMs = performance.now() - genT0;
+    loop.disable();
+    const reading = {
+      loopP99: loop.percentile(99) / 1e6,
+      tx: txMeter.read().coreShare,
+      gen: (g.user + g.system) / 1000 / genMs,
+      genSys: g.system / 1000 / genMs,
+      rss: rssBytesOf(t.pid),
+      core: core?.busyShare(),
+      txCore: txCore?.busyShare(),
+    };
+    const lateSlots = pump.lateSlots + pump.skippedSlots - lateSlots0;
+    const profileDone = profiler?.stop(
+      join(o.profileDir as string, `generator-${t.label.replace(' ', '-')}-${sessions}.cpuprofile`),
+      o.progress,
+    );
+    // Stop sending, then give the last echoes a few RTTs before counting loss.
+    fleet.pause();
+    await sleep(Math.max(300, 3 * (hold.percentile(99) || 100)));
+    await profileDone;
+    const packets = fleet.packets();
+    const holdPackets = packets.sent - sent0.sent;
+    const step: CapacityStep = {
+      sessions,
+      completed: fleet.up,
+      failed: fleet.failed + fleet.dropped,
+      failures: { ...fleet.failures, ...(fleet.dropped > 0 && { dropped: fleet.dropped }) },
+      rampSeconds: round(rampSeconds, 1),
+      srtpProfiles: { ...fleet.profiles },
+      holdRttMs: {
+        p50: round(hold.percentile(50)),
+        p99: round(hold.percentile(99)),
+        max: round(hold.max),
+        samples: hold.count,
+      },
+      lostPackets: packets.lost,
+      packetsSent: packets.sent,
+      holdPacketsSent: holdPackets,
+      echoesVerified: packets.verified,
+      echoesRejected: packets.authFailures + packets.mismatched,
+      lateSlots,
+      transceiverCpuShare: round(reading.tx, 3),
+      cpuPercentPerSession: round((100 * (reading.tx - t.idle.cpuShare)) / sessions, 3),
+      rssMiB: round(reading.rss / 2 ** 20, 1),
+      rssKiBPerSession: round((reading.rss / 2 ** 20 - t.idle.rssMiB) * (1024 / sessions), 1),
+      generatorCpuShare: round(reading.gen, 3),
+      generatorSystemShare: round(reading.genSys, 3),
+      generatorLoopDelayP99Ms: round(reading.loopP99),
+      ...(reading.core !== undefined && { loadCoreBusyShare: round(reading.core, 3) }),
+      ...(reading.txCore !== undefined && { transceiverCoreBusyShare: round(reading.txCore, 3) }),
+      pass: false,
+    };
+    step.pass =
+      hold.count > 0 &&
+      step.holdRttMs.p99 <= RTT_P99_LIMIT_MS &&
+      step.lostPackets === 0 &&
+      step.failed === 0 &&
+      step.echoesRejected === 0;
+    if (Object.keys(fleet.failureExamples).length > 0)
+      o.progress(`  failures: ${JSON.stringify(fleet.failureExamples)}`);
+    return step;
+  } catch (err) {
+    // The ramp ran out of time: what came up and failed is still reported.
+    o.progress(`  ${t.label} step at ${sessions} did not complete: ${(err as Error).message}`);
+    const packets = fleet.packets();
+    return {
+      sessions,
+      completed: fleet.up,
+      failed: Math.max(1, sessions - fleet.up),
+      failures: { ...fleet.failures, deadline: sessions - fleet.up - fleet.failed },
+      rampSeconds: round((performance.now() - rampStarted) / 1000, 1),
+      holdRttMs: { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, samples: 0 },
+      lostPackets: packets.lost,
+      packetsSent: packets.sent,
+      holdPacketsSent: 0,
+      echoesVerified: packets.verified,
+      echoesRejected: packets.authFailures + packets.mismatched,
+      lateSlots: 0,
+      transceiverCpuShare: Number.NaN,
+      cpuPercentPerSession: Number.NaN,
+      rssMiB: Number.NaN,
+      rssKiBPerSession: Number.NaN,
+      generatorCpuShare: Number.NaN,
+      generatorSystemShare: Number.NaN,
+      generatorLoopDelayP99Ms: Number.NaN,
+      pass: false,
+    };
+  } finally {
+    pump.stop();
+    const closing = performance.now();
+    await fleet.close();
+    o.progress(`  closed ${sessions} sessions in ${Math.round(performance.now() - closing)} ms`);
+  }
+}
 
-  endHold();
-  const txShare = reading?.tx ?? Number.NaN;
-  const failures = summary.failures;
-  const step: CapacityStep = {
-    sessions,
-    completed: summary.sessions.completed,
-    failed: summary.sessions.failed,
-    failures,
-    holdRttMs: {
-      p50: round(hold.percentile(50)),
-      p99: round(hold.percentile(99)),
-      max: round(hold.max),
-      samples: hold.count,
-    },
-    lostPackets: summary.packets.lost,
-    transceiverCpuShare: round(txShare, 3),
-    cpuPercentPerSession: round((100 * (txShare - idle.cpuShare)) / sessions, 3),
-    rssMiB: round((reading?.rss ?? Number.NaN) / 2 ** 20, 1),
-    rssKiBPerSession: round(((reading?.rss ?? Number.NaN) / 2 ** 20 - idle.rssMiB) * (1024 / sessions), 1),
-    generatorCpuShare: round(reading?.gen ?? Number.NaN, 3),
-    generatorLoopDelayP99Ms: round(reading?.loopP99 ?? Number.NaN),
-    ...(reading?.core !== undefined && { loadCoreBusyShare: round(reading.core, 3) }),
-    ...(reading?.txCore !== undefined && { transceiverCoreBusyShare: round(reading.txCore, 3) }),
-    pass: false,
-  };
-  step.pass =
-    hold.count > 0 && step.holdRttMs.p99 <= RTT_P99_LIMIT_MS && step.lostPackets === 0 && step.failed === 0;
-  return step;
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Rejects when `p` has not settled within `ms` (its work is abandoned, then closed by the caller). */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} not done after ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]);
 }
 
 function round(n: number, digits = 2): number {
