@@ -13,8 +13,15 @@ locals {
   signaling_metrics_port = 9464
   nats_client_port       = 4222
 
+  # With a leaf NATS in the region (nats_subnets), relays and signaling connect to it; it links
+  # to the core cluster and runs JetStream for the relays' flow cache. Without one, they use the
+  # core cluster directly and relays share no flows.
+  leaf_nats         = length(var.nats_subnets) > 0
+  region_name       = data.aws_region.current.name
+  flow_cache_bucket = "parley-relay-flows-${local.region_name}"
+
   common_environment = {
-    NATS_URL         = join(",", var.nats_urls)
+    NATS_URL         = local.leaf_nats ? join(",", module.nats[0].client_urls) : join(",", var.nats_urls)
     PARLEY_REGION    = data.aws_region.current.name
     PARLEY_CLUSTER   = var.cluster_name
     PARLEY_CLUSTERS  = join(",", [for c in var.clusters : "${c.name}:${c.rtt_ms}"])
@@ -30,7 +37,41 @@ locals {
     for i, az in var.availability_zones : az => "${aws_eip.relay[i].public_ip}:${local.relay_tcp_public_port}"
   }
 
+  relay_environment = merge(local.common_environment, {
+    PARLEY_METRICS_PORT          = tostring(local.relay_metrics_port)
+    PARLEY_RELAY_PORT            = tostring(local.relay_port)
+    PARLEY_RELAY_TCP_PORT        = tostring(local.relay_tcp_port)
+    PARLEY_RELAY_IDLE_TIMEOUT_MS = tostring(var.relay_idle_timeout_ms)
+    # A restarted relay, or a sibling behind the NLB, forwards a known client's next packet at once.
+    PARLEY_RELAY_FLOW_CACHE = local.leaf_nats ? "kv" : "off"
+    }, local.leaf_nats ? { PARLEY_RELAY_FLOW_CACHE_BUCKET = local.flow_cache_bucket } : {}
+  )
+
   tags = merge(var.tags, { "parley:role" = "edge" })
+}
+
+# The region's leaf NATS: linked to the core cluster's leaf-node port, with JetStream in memory
+# under the region's own domain for the relays' flow cache (as the Kubernetes edge leaf).
+module "nats" {
+  source = "../nats-cluster"
+  count  = local.leaf_nats ? 1 : 0
+
+  name          = "${var.name}-nats"
+  cluster_name  = "edge-${local.region_name}"
+  vpc_id        = var.vpc_id
+  subnets       = var.nats_subnets
+  architecture  = var.architecture
+  instance_type = var.nats_instance_type
+  nats_image    = var.nats_image
+  client_security_groups = {
+    relays    = module.relay_fleet.security_group_id
+    signaling = module.signaling_fleet.security_group_id
+  }
+  leaf_remote_urls     = var.nats_leafnode_urls
+  leaf_remote_cidrs    = var.core_private_cidrs
+  jetstream            = { domain = "edge-${local.region_name}", max_memory_mib = var.flow_cache_memory_mib }
+  metrics_source_cidrs = var.metrics_source_cidrs
+  tags                 = merge(local.tags, { "parley:process" = "nats" })
 }
 
 module "relay_fleet" {
@@ -50,12 +91,7 @@ module "relay_fleet" {
   health_check_type         = "ELB" # a relay failing the liveness probe is replaced
   health_check_grace_period = 180
 
-  environment = merge(local.common_environment, {
-    PARLEY_METRICS_PORT          = tostring(local.relay_metrics_port)
-    PARLEY_RELAY_PORT            = tostring(local.relay_port)
-    PARLEY_RELAY_TCP_PORT        = tostring(local.relay_tcp_port)
-    PARLEY_RELAY_IDLE_TIMEOUT_MS = tostring(var.relay_idle_timeout_ms)
-  })
+  environment        = local.relay_environment
   secret_environment = { PARLEY_TOKEN_KEYS = var.token_keys_secret_arn }
 
   tags = merge(local.tags, { "parley:process" = "relay" })

@@ -72,3 +72,23 @@ output "signaling_autoscaling_group_name" {
   description = "Signaling Auto Scaling group."
   value       = module.signaling_fleet.autoscaling_group_name
 }
+
+output "nats_client_urls" {
+  description = "NATS_URL entries the region's relays and signaling use: the leaf NATS when nats_subnets is set, else the core cluster's."
+  value       = local.leaf_nats ? module.nats[0].client_urls : var.nats_urls
+}
+
+output "nats_leaf_rendered_config" {
+  description = "Rendered nats-server config of each leaf NATS node (empty without nats_subnets; no secrets)."
+  value       = local.leaf_nats ? module.nats[0].rendered_config : []
+}
+
+output "relay_environment" {
+  description = "Environment of every relay instance (no secrets), e.g. its flow cache settings."
+  value       = local.relay_environment
+}
+
+output "flow_cache_bucket" {
+  description = "PARLEY_RELAY_FLOW_CACHE_BUCKET of this region's relays (null without a leaf NATS)."
+  value       = local.leaf_nats ? local.flow_cache_bucket : null
+}

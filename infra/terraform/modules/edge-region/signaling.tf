@@ -141,6 +141,17 @@ resource "aws_vpc_security_group_ingress_rule" "signaling_metrics" {
   cidr_ipv4         = each.value
 }
 
+resource "aws_vpc_security_group_egress_rule" "signaling_to_leaf_nats" {
+  count = local.leaf_nats ? 1 : 0
+
+  security_group_id            = module.signaling_fleet.security_group_id
+  description                  = "NATS client connections to the region's leaf NATS"
+  ip_protocol                  = "tcp"
+  from_port                    = local.nats_client_port
+  to_port                      = local.nats_client_port
+  referenced_security_group_id = module.nats[0].security_group_id
+}
+
 resource "aws_vpc_security_group_egress_rule" "signaling_to_nats" {
   for_each = toset(var.core_private_cidrs)
 

@@ -240,6 +240,54 @@ variable "metrics_source_cidrs" {
   }
 }
 
+variable "nats_subnets" {
+  type = list(object({
+    id         = string
+    cidr_block = string
+  }))
+  description = "Private subnets for the region's leaf NATS, one node per entry (3 or 5, in different zones; each node gets host 10 of its subnet). The leaf links to the core cluster (nats_leafnode_urls) and runs JetStream in memory (domain edge-<region>) for the relays' shared flow cache, bucket parley-relay-flows-<region>. Empty: relays and signaling use nats_urls directly, and relays share no flows (PARLEY_RELAY_FLOW_CACHE=off)."
+  default     = []
+
+  validation {
+    condition     = contains([0, 3, 5], length(var.nats_subnets))
+    error_message = "nats_subnets must hold 0, 3 or 5 entries."
+  }
+}
+
+variable "nats_leafnode_urls" {
+  type        = list(string)
+  description = "The core cluster's leaf-node URLs (its nats_leafnode_urls output), which the region's leaf NATS dials. Required with nats_subnets."
+  default     = []
+
+  validation {
+    condition     = length(var.nats_subnets) == 0 || length(var.nats_leafnode_urls) > 0
+    error_message = "nats_leafnode_urls is required when nats_subnets is set."
+  }
+}
+
+variable "nats_instance_type" {
+  type        = string
+  description = "Instance type of the leaf NATS nodes; must match architecture."
+  default     = "m7g.medium"
+}
+
+variable "nats_image" {
+  type        = string
+  description = "NATS server image of the leaf nodes; null keeps the nats-cluster module's pinned default."
+  default     = null
+}
+
+variable "flow_cache_memory_mib" {
+  type        = number
+  description = "JetStream memory (and tmpfs store) per leaf NATS node for the relays' flow cache, MiB."
+  default     = 256
+
+  validation {
+    condition     = var.flow_cache_memory_mib >= 64 && var.flow_cache_memory_mib <= 65536
+    error_message = "flow_cache_memory_mib must be 64 to 65536."
+  }
+}
+
 variable "log_level" {
   type        = string
   description = "PARLEY_LOG_LEVEL."

@@ -19,6 +19,8 @@ locals {
     ports         = local.ports
     routes        = [for peer in local.node_ips : "nats-route://${peer}:${local.ports.cluster}" if peer != ip]
     gateway_peers = var.gateway_peers
+    leaf_remotes  = var.leaf_remote_urls
+    jetstream     = var.jetstream
   })]
 }
 
@@ -46,6 +48,8 @@ resource "aws_instance" "node" {
     region      = data.aws_region.current.name
     log_group   = aws_cloudwatch_log_group.this.name
     client_port = local.ports.client
+    # JetStream's store: a tmpfs (memory, like the Kubernetes leaf's memory store), 0 = none.
+    jetstream_tmpfs_mib = var.jetstream == null ? 0 : var.jetstream.max_memory_mib
   })
   # Config changes roll out one node at a time (terraform apply -replace=...),
   # never by replacing the whole cluster in one apply.

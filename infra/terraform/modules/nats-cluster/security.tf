@@ -42,6 +42,17 @@ resource "aws_vpc_security_group_ingress_rule" "leafnode" {
   cidr_ipv4         = each.value
 }
 
+resource "aws_vpc_security_group_egress_rule" "leaf_remote" {
+  for_each = toset(var.leaf_remote_cidrs)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Leaf-node link to the core cluster"
+  ip_protocol       = "tcp"
+  from_port         = local.ports.leafnode
+  to_port           = local.ports.leafnode
+  cidr_ipv4         = each.value
+}
+
 resource "aws_vpc_security_group_ingress_rule" "cluster" {
   security_group_id            = aws_security_group.this.id
   description                  = "Cluster routes between nodes"

@@ -149,6 +149,47 @@ variable "gateway_cidrs" {
   }
 }
 
+variable "leaf_remote_urls" {
+  type        = list(string)
+  description = "Edge leaf mode: the nearest core cluster's leaf-node URLs (its nats_leafnode_urls output). Non-empty makes this cluster an edge region's leaf: it dials these instead of listening for leaf nodes, and has no gateway. Announcements, offers and replies cross the link; JetStream (if set) stays in this region."
+  default     = []
+
+  validation {
+    condition     = alltrue([for u in var.leaf_remote_urls : can(regex("^nats-leaf://[0-9.]+:7422$", u))])
+    error_message = "leaf_remote_urls must be nats-leaf://<ip>:7422 URLs."
+  }
+}
+
+variable "leaf_remote_cidrs" {
+  type        = list(string)
+  description = "Edge leaf mode: private CIDRs of the core regions whose leaf-node port 7422 this cluster dials (over VPC peering)."
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for c in var.leaf_remote_cidrs : try(anytrue([
+        for p in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] :
+        tonumber(split("/", c)[1]) >= tonumber(split("/", p)[1]) && cidrsubnet("${cidrhost(c, 0)}/${split("/", p)[1]}", 0, 0) == p
+      ]), false)
+    ])
+    error_message = "leaf_remote_cidrs must be RFC 1918 CIDRs."
+  }
+}
+
+variable "jetstream" {
+  type = object({
+    domain         = string
+    max_memory_mib = number
+  })
+  description = "JetStream for an edge region's leaf (the relays' shared flow cache, a KV bucket per region): soft state, so its store is a tmpfs of max_memory_mib on each node, in its own domain (edge-<region>) so the bucket stays in this region. Null: no JetStream (core clusters: Parley uses core NATS only)."
+  default     = null
+
+  validation {
+    condition     = var.jetstream == null || try(can(regex("^[A-Za-z0-9_-]{1,64}$", var.jetstream.domain)) && var.jetstream.max_memory_mib >= 64 && var.jetstream.max_memory_mib <= 65536, false)
+    error_message = "jetstream.domain must be letters, digits, _ or - (no dots); max_memory_mib 64 to 65536."
+  }
+}
+
 variable "metrics_source_cidrs" {
   type        = list(string)
   description = "Private CIDRs allowed to the monitoring port 8222 (Prometheus exporter / scrapers)."

@@ -152,6 +152,73 @@ run "edge_region_rules" {
     condition     = output.relay_addresses == ["203.0.113.10:3478", "203.0.113.10:3478"]
     error_message = "relay_addresses must list every zone's EIP with port 3478."
   }
+
+  assert {
+    condition = (
+      join(",", output.nats_client_urls) == "nats://10.20.64.10:4222,nats://10.20.80.10:4222" &&
+      output.relay_environment["PARLEY_RELAY_FLOW_CACHE"] == "off" &&
+      !contains(keys(output.relay_environment), "PARLEY_RELAY_FLOW_CACHE_BUCKET") &&
+      length(module.nats) == 0
+    )
+    error_message = "Without nats_subnets, relays use the core cluster directly and share no flows."
+  }
+}
+
+# With nats_subnets the region runs its own leaf NATS, as the Kubernetes edge leaf does:
+# JetStream in memory under the domain edge-<region>, and the relays' flow cache bucket named
+# after the region, so a restarted or sibling relay forwards a known call's next packet at once.
+run "edge_leaf_nats_with_jetstream" {
+  command = apply
+
+  variables {
+    availability_zones   = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    public_subnet_ids    = ["subnet-pa", "subnet-pb", "subnet-pc"]
+    relay_subnet_ids     = ["subnet-ra", "subnet-rb", "subnet-rc"]
+    signaling_subnet_ids = ["subnet-aa", "subnet-ab", "subnet-ac"]
+    nats_subnets = [
+      { id = "subnet-aa", cidr_block = "10.11.128.0/20" },
+      { id = "subnet-ab", cidr_block = "10.11.144.0/20" },
+      { id = "subnet-ac", cidr_block = "10.11.160.0/20" },
+    ]
+    nats_leafnode_urls = ["nats-leaf://10.20.64.10:7422", "nats-leaf://10.20.80.10:7422"]
+  }
+
+  assert {
+    condition = (
+      join(",", output.nats_client_urls) == "nats://10.11.128.10:4222,nats://10.11.144.10:4222,nats://10.11.160.10:4222" &&
+      output.relay_environment["NATS_URL"] == "nats://10.11.128.10:4222,nats://10.11.144.10:4222,nats://10.11.160.10:4222"
+    )
+    error_message = "Relays and signaling must connect to the region's leaf NATS."
+  }
+
+  assert {
+    condition = (
+      output.relay_environment["PARLEY_RELAY_FLOW_CACHE"] == "kv" &&
+      output.relay_environment["PARLEY_RELAY_FLOW_CACHE_BUCKET"] == "parley-relay-flows-eu-west-1" &&
+      output.flow_cache_bucket == "parley-relay-flows-eu-west-1"
+    )
+    error_message = "Relays must share flows through the region's bucket (PARLEY_RELAY_FLOW_CACHE_BUCKET)."
+  }
+
+  assert {
+    condition = length(output.nats_leaf_rendered_config) == 3 && alltrue([
+      for conf in output.nats_leaf_rendered_config :
+      length(regexall("domain: \"edge-eu-west-1\"", conf)) == 1 &&
+      length(regexall("max_memory_store: 256MB", conf)) == 1 &&
+      length(regexall("nats-leaf://10.20.64.10:7422", conf)) == 1 &&
+      length(regexall("gateway \\{", conf)) == 0
+    ])
+    error_message = "Each leaf node runs JetStream in memory under edge-<region> and dials the core's leaf-node port."
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_egress_rule.relay_to_leaf_nats[0].from_port == 4222 &&
+      aws_vpc_security_group_egress_rule.signaling_to_leaf_nats[0].from_port == 4222 &&
+      length(module.nats[0].node_ips) == 3
+    )
+    error_message = "Relays and signaling may reach the leaf NATS client port."
+  }
 }
 
 # Each invalid input below must be rejected by its own validation.
@@ -166,4 +233,32 @@ run "rejects_invalid_inputs" {
   }
 
   expect_failures = [var.core_private_cidrs, var.metrics_source_cidrs, var.allow_unauthenticated, var.ice_port]
+}
+
+run "rejects_a_two_node_leaf_nats" {
+  command = plan
+
+  variables {
+    nats_subnets = [
+      { id = "subnet-aa", cidr_block = "10.11.128.0/20" },
+      { id = "subnet-ab", cidr_block = "10.11.144.0/20" },
+    ]
+    nats_leafnode_urls = ["nats-leaf://10.20.64.10:7422"]
+  }
+
+  expect_failures = [var.nats_subnets]
+}
+
+run "rejects_leaf_nats_without_core_urls" {
+  command = plan
+
+  variables {
+    nats_subnets = [
+      { id = "subnet-aa", cidr_block = "10.11.128.0/20" },
+      { id = "subnet-ab", cidr_block = "10.11.144.0/20" },
+      { id = "subnet-ac", cidr_block = "10.11.160.0/20" },
+    ]
+  }
+
+  expect_failures = [var.nats_leafnode_urls]
 }

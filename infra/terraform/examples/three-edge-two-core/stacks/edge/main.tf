@@ -1,5 +1,6 @@
 # Everything one edge region deploys: relays behind one public UDP port, HTTPS
-# signaling, and the requesting half of a VPC peering to every core region.
+# signaling, a leaf NATS (JetStream for the relays' flow cache), and the
+# requesting half of a VPC peering to every core region.
 # Called by each edge root (edge-<region>/), which configures the providers and
 # accepts the peerings in the core regions (modules cannot pick a provider per
 # for_each key).
@@ -62,6 +63,9 @@ module "edge" {
   core_private_cidrs   = module.topology.core_private_cidrs
   ice_port             = module.topology.ice_port
   nats_urls            = local.core.nats_client_urls
+  # The region's leaf NATS (JetStream for the relays' flow cache) in the app subnets, like the core's NATS.
+  nats_subnets       = [for i, id in module.network.private_subnet_ids["app"] : { id = id, cidr_block = local.subnets.private.app[i] }]
+  nats_leafnode_urls = local.core.nats_leafnode_urls
 
   token_keys_secret_arn = data.aws_secretsmanager_secret.token_keys.arn
   auth_jwt_secret_arn   = data.aws_secretsmanager_secret.auth_jwt.arn
