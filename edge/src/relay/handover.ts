@@ -106,6 +106,12 @@ export interface HandoverServerHooks {
   flows(): HandoverFlow[];
   /** The successor now receives every datagram: drain and exit. Called at most once. */
   steered(): void;
+  /**
+   * The successor's connection closed after it steered the port (it
+   * crashed, or was stopped) while this relay still runs: take the port
+   * back. The server no longer listens then; start a new one.
+   */
+  successorLost(): void;
 }
 
 export interface HandoverServer {
@@ -151,6 +157,8 @@ export async function serveHandover(
           handedOver = true;
           // The name is the successor's now (it listens for the next handover).
           server.close();
+          // A healthy successor keeps this connection open until we exit.
+          sock.once('close', () => hooks.successorLost());
           hooks.steered();
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'relay handover: peer refused');
@@ -187,6 +195,8 @@ export interface TakeOver {
   flowsOpened: number;
   /** Resolves when the predecessor closed the connection (it exits after draining). */
   predecessorGone: Promise<void>;
+  /** Closes the connection (this relay stops): a predecessor still draining takes the port back. */
+  release(): void;
 }
 
 /**
@@ -247,7 +257,12 @@ export async function takeOver(
             send(sock, { t: 'steered' });
             stage = 'done';
             clearTimeout(timer);
-            resolve({ flowsReceived: m.flows.length, flowsOpened, predecessorGone });
+            resolve({
+              flowsReceived: m.flows.length,
+              flowsOpened,
+              predecessorGone,
+              release: () => sock.destroy(),
+            });
           } catch (err) {
             clearTimeout(timer);
             reject(

@@ -123,6 +123,43 @@ describe('planned relay restart (PARLEY_RELAY_REUSE_PORT=handover)', () => {
     await next.handedOver;
   }, 30_000);
 
+  it('a successor that goes away before the old relay stopped: the old one takes the port back and keeps forwarding', async () => {
+    const port = await freeUdpPort();
+    const tx = await peer();
+    tx.onMessage = (msg, rinfo, self) => self.socket.send(msg, rinfo.port, rinfo.address);
+    const token = encodeToken(parseKeyring(KEYS), {
+      routeId: routeIdOf('tx-handover'),
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+      target: { address: '127.0.0.1', port: tx.port },
+    });
+    const cfg = await relayConfig(port);
+    // A long quiet time: the old relay is still draining when its successor dies.
+    const old = await start({ ...cfg, PARLEY_RELAY_HANDOVER_QUIET_MS: 5_000 });
+    const client = await peer();
+    await client.send(buildBindingRequest({ username: `${token}:c`, password: 'p'.repeat(22) }), port);
+    await client.waitFor(1);
+    const next = await start(cfg);
+    expect(next.takenOver).toEqual({ flowsReceived: 1, flowsOpened: 1 });
+    await client.send(Buffer.from('via the successor'), port);
+    await client.waitFor(2);
+    expect(next.relay.counters.packetsUp).toBe(1);
+    await next.close(); // as if it crashed: its socket and its handover connection go
+    const oldUp = old.relay.counters.packetsUp;
+    await sleep(100);
+    await client.send(Buffer.from('back on the old relay'), port);
+    await client.waitFor(3);
+    expect(old.relay.counters.packetsUp).toBe(oldUp + 1);
+    expect(client.received[2]?.msg.toString()).toBe('back on the old relay');
+    // It did not stop, and it hands over again to the next successor.
+    const settled = await Promise.race([
+      old.handedOver.then(() => 'handed over'),
+      sleep(300).then(() => 'serving'),
+    ]);
+    expect(settled).toBe('serving');
+    const third = await start(cfg);
+    expect(third.takenOver).toEqual({ flowsReceived: 1, flowsOpened: 1 });
+  }, 20_000);
+
   it('a peer without the signing key gets no flow table and cannot make the relay hand over', async () => {
     const port = await freeUdpPort();
     const relay = await start(await relayConfig(port));

@@ -160,6 +160,7 @@ export async function startRelayProcess(
   let handover: HandoverServer | undefined;
   let takenOver: RelayProcess['takenOver'];
   let listenTimer: NodeJS.Timeout | undefined;
+  let releaseTakeover: (() => void) | undefined;
   if (config.PARLEY_RELAY_REUSE_PORT === 'handover') {
     const r = relay;
     const name = handoverSocketName(config.PARLEY_RELAY_HOST, r.address().port);
@@ -180,25 +181,43 @@ export async function startRelayProcess(
       log.info('relay handover: no predecessor; the port is steered to this process');
     } else {
       takenOver = { flowsReceived: took.flowsReceived, flowsOpened: took.flowsOpened };
+      releaseTakeover = took.release;
       log.info(takenOver, 'relay handover: took the port over; the predecessor drains');
       // Once it is gone this socket is the group's only member: steer to its index again (0) for the next successor.
       void took.predecessorGone.then(() => {
         if (!closed) r.steerHere();
       });
     }
+    /** Bumped when a successor is lost: a drain started for it must not end this process. */
+    let handoverEpoch = 0;
     const onSteered = (): void => {
       log.info('relay handover: successor steered the port; draining');
+      const epoch = handoverEpoch;
       void r
         .drain({ quietMs: config.PARLEY_RELAY_HANDOVER_QUIET_MS, maxMs: config.PARLEY_RELAY_HANDOVER_MAX_MS })
         .then(({ quiet }) => {
+          if (epoch !== handoverEpoch || closed) return;
           log.info({ quiet }, 'relay handover: drained');
           resolveHandedOver();
         });
     };
+    const onSuccessorLost = (): void => {
+      if (closed) return;
+      handoverEpoch++;
+      // Its socket left the group, so this one is the last member again: every datagram comes back here.
+      r.steerHere();
+      log.warn('relay handover: the successor went away before this relay stopped; serving the port again');
+      listen(0);
+    };
     // Serve the next handover; the predecessor frees the name right after it was steered away.
     const listen = (attempt: number): void => {
       if (closed) return;
-      serveHandover(name, secret, { flows: () => r.exportFlows(), steered: onSteered }, log).then(
+      serveHandover(
+        name,
+        secret,
+        { flows: () => r.exportFlows(), steered: onSteered, successorLost: onSuccessorLost },
+        log,
+      ).then(
         (server) => {
           if (closed) void server.close();
           else handover = server;
@@ -306,6 +325,7 @@ export async function startRelayProcess(
       closed = true;
       clearTimeout(listenTimer);
       await handover?.close();
+      releaseTakeover?.();
       clearTimeout(retryTimer);
       clearInterval(pruneTimer);
       await relay.close();
