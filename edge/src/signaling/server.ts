@@ -85,6 +85,7 @@ export async function startSignalingServer(
     nc,
     table,
     registry,
+    clock: () => performance.now(),
     log,
     isDiscoveryLive: () => natsUp && !nc.isClosed() && performance.now() - natsUpSince >= table.ttlMs,
   });

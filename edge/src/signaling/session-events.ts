@@ -49,6 +49,8 @@ export interface SessionEventsOptions {
   timeoutMs?: number;
   /** Lifetime assumed for an adopted session (its token is unknown here): the transceivers' default maximum. */
   adoptedLifetimeMs?: number;
+  /** The registry's clock (ms), for expiry times; default performance.now. */
+  clock?: () => number;
 }
 
 export const DEFAULT_TICK_MS = 250;
@@ -67,10 +69,12 @@ export class SessionEvents implements SessionStatusSource {
   private readonly tickMs: number;
   private readonly timeoutMs: number;
   private ticks = 0;
+  private readonly now: () => number;
 
   constructor(private readonly opts: SessionEventsOptions) {
     this.tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
     this.timeoutMs = opts.timeoutMs ?? 2_000;
+    this.now = opts.clock ?? (() => performance.now());
   }
 
   start(): void {
@@ -94,7 +98,7 @@ export class SessionEvents implements SessionStatusSource {
   /** Called by the broker for every session it placed. */
   placed(p: SessionPlaced): void {
     const exp = tokenExpiryOfAnswer(p.answer);
-    const now = performance.now();
+    const now = this.now();
     const expiresAt = exp === undefined ? now + DEFAULT_ADOPTED_LIFETIME_MS : now + (exp * 1000 - Date.now());
     if (
       !this.opts.registry.track({
@@ -160,7 +164,7 @@ export class SessionEvents implements SessionStatusSource {
       sessionId,
       transceiverId: t.id,
       cluster: t.cluster,
-      expiresAt: performance.now() + (this.opts.adoptedLifetimeMs ?? DEFAULT_ADOPTED_LIFETIME_MS),
+      expiresAt: this.now() + (this.opts.adoptedLifetimeMs ?? DEFAULT_ADOPTED_LIFETIME_MS),
     });
     return { ok: true, state: 'active', cluster: t.cluster };
   }
