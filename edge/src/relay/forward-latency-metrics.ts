@@ -25,13 +25,22 @@ let histogram: Histogram | undefined;
  * here as the tail of the batch waiting behind its head.
  */
 export function recordForwardSeconds(seconds: number, direction: 'up' | 'down'): void {
+  (histogram ?? createForwardHistogram()).record(seconds, direction === 'up' ? UP : DOWN);
+}
+
+/**
+ * Creates the instrument now (the relay calls it at start, after the
+ * process registered its meter provider): creating it lazily under traffic
+ * deoptimized the forwarding loop once, mid-stream.
+ */
+export function createForwardHistogram(): Histogram {
   histogram ??= metrics.getMeter('parley.relay').createHistogram('parley_relay_forward_seconds', {
     description:
       'Sampled (1 in 64) time from a datagram reaching the relay process to its send, by direction (up = client to transceiver)',
     unit: 's',
     advice: { explicitBucketBoundaries: FORWARD_BUCKETS_S },
   });
-  histogram.record(seconds, direction === 'up' ? UP : DOWN);
+  return histogram;
 }
 
 // One attributes object per direction, allocated once.

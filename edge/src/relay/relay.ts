@@ -25,7 +25,11 @@ import {
 import type { FlowCache } from './flow-cache.js';
 import { recordFlowQuality } from './flow-quality-metrics.js';
 import { type Clock, type Flow, FlowTable, flowKey } from './flow-table.js';
-import { FORWARD_SAMPLE_MASK, recordForwardSeconds } from './forward-latency-metrics.js';
+import {
+  createForwardHistogram,
+  FORWARD_SAMPLE_MASK,
+  recordForwardSeconds,
+} from './forward-latency-metrics.js';
 import type { HandoverFlow } from './handover.js';
 import { NewFlowLimiter } from './new-flow-limiter.js';
 import { RelayCounters } from './relay-counters.js';
@@ -404,6 +408,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
 
   /** Sampled datagrams (FORWARD_SAMPLE_MASK): the forwarding-latency histogram's counter. */
   let sampled = 0;
+  createForwardHistogram();
 
   /** Counts a datagram going down a flow (transceiver -> client); the caller sends it. */
   const countDown = (flow: Flow<Upstream>, data: Uint8Array, off: number, len: number, now: number): void => {
