@@ -125,13 +125,21 @@ function describeStep(path: PathName, s: StepResult): string {
   );
 }
 
-/** Warms a path up (JIT, flow setup through the relay) and checks it carries anything at all. */
-export async function warmUp(path: PathName, ctx: PathContext): Promise<void> {
+/**
+ * Warms a path up (flow setup through the relay) and checks it carries
+ * anything at all, then runs it for a second at the first latency rate, so
+ * a JIT-compiled process under test (the relay) has tiered up its
+ * forwarding loop before latency is measured, as a long-running relay has:
+ * V8 compiling on the same pinned core otherwise shows in the first step's
+ * tail. Every path gets the same warm-up.
+ */
+export async function warmUp(path: PathName, ctx: PathContext, rate = 10_000): Promise<void> {
   const warm = await measureStep(ctx, 2_000, 400);
   if (warm.received < warm.sent * 0.5)
     throw new Error(
       `${path}: only ${warm.received} of ${warm.sent} warm-up packets arrived; the path does not work`,
     );
+  await measureStep(ctx, rate, 1_000);
 }
 
 /** Latency at fixed rates, the paths taking turns at each rate so they share the machine's conditions. */

@@ -197,7 +197,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
       });
     }
 
-    for (const p of paths) await warmUp(p.path, p.ctx);
+    for (const p of paths) await warmUp(p.path, p.ctx, plan.fixedRates[0]);
     o.progress(`relay: one-way latency at ${plan.fixedRates.map(fmtRate).join(' and ')}, ${o.flows} flows`);
     const fixed = await measureFixed(paths, plan, o.progress);
     o.progress(`relay: highest rate with < 1 % loss, ${rounds} round${rounds > 1 ? 's' : ''}`);
