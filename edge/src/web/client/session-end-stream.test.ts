@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { takeSessionEnded, watchSessionEnd } from './session-end-stream.js';
+import { takeSessionEnded, watchSessionEnd, watchSessionEndWhileLive } from './session-end-stream.js';
 
 const EVENT = 'event: session.ended\ndata: {"type":"session.ended","reason":"transceiver_lost","t":4100}\n\n';
 
@@ -48,12 +48,54 @@ describe('watchSessionEnd', () => {
   it('stays silent on an edge without the route', async () => {
     const fake = (async () => new Response('{}', { status: 405 })) as unknown as typeof fetch;
     const got: string[] = [];
-    await watchSessionEnd(
+    expect(
+      await watchSessionEnd(
+        { fetch: fake },
+        'https://edge/s',
+        (e) => got.push(e.reason),
+        new AbortController().signal,
+      ),
+    ).toBe('refused');
+    expect(got).toEqual([]);
+  });
+
+  it('opens the stream again after it drops (a network change), and stops on the end', async () => {
+    let calls = 0;
+    const fake = (async () => {
+      calls++;
+      if (calls === 1) throw new TypeError('network changed');
+      if (calls === 2) return new Response(streamOf([': hi\n\n']), { status: 200 });
+      return new Response(streamOf([EVENT]), { status: 200 });
+    }) as unknown as typeof fetch;
+    const got: string[] = [];
+    const outcome = await watchSessionEndWhileLive(
       { fetch: fake },
       'https://edge/s',
       (e) => got.push(e.reason),
       new AbortController().signal,
+      { retryMs: 1, maxTries: 10 },
     );
-    expect(got).toEqual([]);
+    expect(outcome).toBe('ended');
+    expect(calls).toBe(3);
+    expect(got).toEqual(['transceiver_lost']);
+  });
+
+  it('gives up after maxTries and never retries once aborted', async () => {
+    let calls = 0;
+    const fake = (async () => {
+      calls++;
+      throw new TypeError('offline');
+    }) as unknown as typeof fetch;
+    const noop = () => undefined;
+    const retry = { retryMs: 1, maxTries: 3 };
+    expect(
+      await watchSessionEndWhileLive({ fetch: fake }, 'u', noop, new AbortController().signal, retry),
+    ).toBe('dropped');
+    expect(calls).toBe(3);
+    const aborted = new AbortController();
+    aborted.abort();
+    calls = 0;
+    await watchSessionEndWhileLive({ fetch: fake }, 'u', noop, aborted.signal, retry);
+    expect(calls).toBe(0);
   });
 });

@@ -42,6 +42,13 @@ export function takeSessionEnded(buffer: string): { ended: SessionEnded[]; rest:
 }
 
 /**
+ * How one watch ended: `ended` (onEnded was called), `refused` (the edge
+ * answered with an error: no such route or session; watching again will not
+ * help), or `dropped` (network error or the stream closed: worth another try).
+ */
+export type WatchOutcome = 'ended' | 'refused' | 'dropped';
+
+/**
  * Watches the session's event stream until `signal` aborts, the stream
  * ends, or session.ended arrives (then `onEnded`, once). An edge without the
  * route (405) or a network error is silent: the data channel still reports
@@ -52,7 +59,7 @@ export async function watchSessionEnd(
   sessionUrl: string,
   onEnded: (e: SessionEnded) => void,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<WatchOutcome> {
   try {
     const res = await opts.fetch(`${sessionUrl}/events`, {
       headers: {
@@ -62,13 +69,13 @@ export async function watchSessionEnd(
       cache: 'no-store',
       signal,
     });
-    if (!res.ok || !res.body) return;
+    if (!res.ok || !res.body) return 'refused';
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) return 'dropped';
       const taken = takeSessionEnded(buffer + decoder.decode(value, { stream: true }));
       // Bounded: an edge that never ends an event cannot grow the buffer without limit.
       buffer = taken.rest.length > 65_536 ? '' : taken.rest;
@@ -76,10 +83,32 @@ export async function watchSessionEnd(
       if (first) {
         void reader.cancel().catch(() => undefined);
         onEnded(first);
-        return;
+        return 'ended';
       }
     }
   } catch {
     // Aborted by hang-up, or the network went away.
+    return 'dropped';
   }
+}
+
+/**
+ * Keeps watching while the call lives: a stream dropped by a network change
+ * (the call itself survives it with an ICE restart) is opened again after
+ * `retryMs`, at most `maxTries` times in all.
+ */
+export async function watchSessionEndWhileLive(
+  opts: { fetch: typeof fetch; token?: string },
+  sessionUrl: string,
+  onEnded: (e: SessionEnded) => void,
+  signal: AbortSignal,
+  retry: { retryMs: number; maxTries: number } = { retryMs: 2_000, maxTries: 100 },
+): Promise<WatchOutcome> {
+  let outcome: WatchOutcome = 'dropped';
+  for (let i = 0; i < retry.maxTries && !signal.aborted; i++) {
+    outcome = await watchSessionEnd(opts, sessionUrl, onEnded, signal);
+    if (outcome !== 'dropped' || signal.aborted) return outcome;
+    await new Promise((r) => setTimeout(r, retry.retryMs));
+  }
+  return outcome;
 }

@@ -1,7 +1,7 @@
 import { type QualitySample, readQuality, type StatsEntry } from './call-stats.js';
 import { asCallFailure, CallFailure } from './failures.js';
 import { relayFromAnswer } from './relay-candidate.js';
-import { watchSessionEnd } from './session-end-stream.js';
+import { watchSessionEndWhileLive } from './session-end-stream.js';
 import { createSession, endSession, restartSessionIce, type SignalingTarget } from './signaling.js';
 import type { Stage } from './waterfall.js';
 
@@ -198,7 +198,7 @@ export class VoiceCall {
    * call ends with the reason.
    */
   private watchEnd(sessionUrl: string): void {
-    void watchSessionEnd(
+    void watchSessionEndWhileLive(
       this.opts,
       sessionUrl,
       (e) => {
