@@ -6,6 +6,7 @@ import { OPUS_PAYLOAD_TYPE, opusOnlyCodecs } from '@parley/shared/webrtc/opus-co
 import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe } from './probe-payload.js';
 import {
+  noticeEndsCall,
   type SessionEndedNotice,
   type SessionEventsWatch,
   watchSessionEvents,
@@ -102,8 +103,9 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
   let sessionUrl = '';
   let events: SessionEventsWatch | undefined;
   let endedNotice: SessionEndedNotice | undefined;
+  let lastEchoAt = Number.NaN;
   const failIfEnded = () => {
-    if (endedNotice)
+    if (endedNotice && noticeEndsCall(endedNotice.reason, performance.now() - lastEchoAt))
       throw new CallError(
         'ended',
         `the service ended the session: ${endedNotice.reason}`,
@@ -167,6 +169,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
         seq = ((timestamp - firstEchoTs) >>> 0) / 960;
         if (!Number.isInteger(seq) || seq > 0x7fffffff) return;
       }
+      lastEchoAt = now;
       if (received.has(seq)) return;
       received.add(seq);
       if (!Number.isNaN(lastArrival)) maxGap = Math.max(maxGap, now - lastArrival);

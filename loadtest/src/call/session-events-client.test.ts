@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser } from './session-events-client.js';
+import { LOST_MEDIA_SILENCE_MS, noticeEndsCall, SseParser } from './session-events-client.js';
 
 describe('SseParser', () => {
   it('yields named events split across chunks, skipping comments and retry lines', () => {
@@ -25,5 +25,22 @@ describe('SseParser', () => {
     expect(p.push('event: only\n\n')).toEqual([]);
     p.push('x'.repeat(70_000));
     expect(p.push('\ndata: ok\n\n')).toEqual([{ event: 'message', data: 'ok' }]);
+  });
+});
+
+describe('noticeEndsCall', () => {
+  it('transceiver_lost while echoes still arrive: the call goes on (a cut between regions looks the same to the edge)', () => {
+    expect(noticeEndsCall('transceiver_lost', 30)).toBe(false);
+    expect(noticeEndsCall('transceiver_lost', LOST_MEDIA_SILENCE_MS - 1)).toBe(false);
+  });
+
+  it('transceiver_lost ends the call once the echoes stopped, or when none came', () => {
+    expect(noticeEndsCall('transceiver_lost', LOST_MEDIA_SILENCE_MS)).toBe(true);
+    expect(noticeEndsCall('transceiver_lost', Number.NaN)).toBe(true);
+  });
+
+  it('reasons from the transceiver itself end the call at once', () => {
+    expect(noticeEndsCall('deleted', 0)).toBe(true);
+    expect(noticeEndsCall('shutdown', 0)).toBe(true);
   });
 });

@@ -11,6 +11,20 @@ export interface SessionEndedNotice {
   t: number;
 }
 
+/** How long the echoes must have stopped before `transceiver_lost` ends a call. */
+export const LOST_MEDIA_SILENCE_MS = 1_000;
+
+/**
+ * Whether the edge's notice ends the call, given ms since the last echo
+ * (NaN: none yet). The edge says `transceiver_lost` when the transceiver
+ * leaves its view of NATS discovery, which a cut gateway between regions
+ * looks like too; media does not cross NATS, so while echoes still arrive
+ * the call goes on. Other reasons come from the transceiver and end it.
+ */
+export function noticeEndsCall(reason: string, msSinceLastEcho: number): boolean {
+  return reason !== 'transceiver_lost' || !(msSinceLastEcho < LOST_MEDIA_SILENCE_MS);
+}
+
 export interface SseEvent {
   event: string;
   data: string;

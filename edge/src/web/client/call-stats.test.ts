@@ -37,6 +37,20 @@ describe('readQuality', () => {
     ).toEqual({});
   });
 
+  it("silence: ms from the agent's last audio packet to the reading, on the stats clock; absent before the first", () => {
+    const inbound = (last: number) => [
+      {
+        id: 'i',
+        type: 'inbound-rtp',
+        kind: 'audio',
+        timestamp: 1_700_000_002_500,
+        lastPacketReceivedTimestamp: last,
+      },
+    ];
+    expect(readQuality(inbound(1_700_000_001_250)).silentMs).toBe(1_250);
+    expect(readQuality(inbound(0)).silentMs).toBeUndefined();
+  });
+
   it('ignores video and non-numeric fields', () => {
     const q = readQuality([
       { id: 'v', type: 'inbound-rtp', kind: 'video', packetsReceived: 9, jitter: 0.5 },

@@ -6,6 +6,8 @@ export interface QualitySample {
   jitterMs?: number;
   packetsReceived?: number;
   packetsLost?: number;
+  /** ms from the agent's last audio packet to this reading (`lastPacketReceivedTimestamp`); absent before the first. */
+  silentMs?: number;
   /** `ip:port` of the selected pair's remote candidate: must be the relay. */
   remoteCandidate?: string;
   /** State of the selected pair (`succeeded` once connected). */
@@ -51,6 +53,10 @@ export function readQuality(entries: Iterable<StatsEntry>): QualitySample {
     if (received !== undefined) sample.packetsReceived = received;
     const lost = num(inbound.packetsLost);
     if (lost !== undefined) sample.packetsLost = lost;
+    // Both on the stats clock (spec: same time base as RTCStats.timestamp).
+    const last = num(inbound.lastPacketReceivedTimestamp);
+    const at = num(inbound.timestamp);
+    if (last !== undefined && last > 0 && at !== undefined) sample.silentMs = Math.max(0, at - last);
   }
   return sample;
 }

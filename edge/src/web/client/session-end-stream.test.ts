@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { takeSessionEnded, watchSessionEnd, watchSessionEndWhileLive } from './session-end-stream.js';
+import {
+  LOST_MEDIA_SILENCE_MS,
+  noticeEndsCall,
+  takeSessionEnded,
+  watchSessionEnd,
+  watchSessionEndWhileLive,
+} from './session-end-stream.js';
 
 const EVENT = 'event: session.ended\ndata: {"type":"session.ended","reason":"transceiver_lost","t":4100}\n\n';
 
@@ -97,5 +103,27 @@ describe('watchSessionEnd', () => {
     calls = 0;
     await watchSessionEndWhileLive({ fetch: fake }, 'u', noop, aborted.signal, retry);
     expect(calls).toBe(0);
+  });
+});
+
+describe('noticeEndsCall', () => {
+  it("transceiver_lost while the agent's audio still arrives on a connected path: a cut between regions, the call goes on", () => {
+    expect(noticeEndsCall('transceiver_lost', { connected: true, silentMs: 40 })).toBe(false);
+    expect(noticeEndsCall('transceiver_lost', { connected: true, silentMs: LOST_MEDIA_SILENCE_MS - 1 })).toBe(
+      false,
+    );
+  });
+
+  it('transceiver_lost ends the call once the audio stopped, the path dropped, or no audio ever came', () => {
+    expect(noticeEndsCall('transceiver_lost', { connected: true, silentMs: LOST_MEDIA_SILENCE_MS })).toBe(
+      true,
+    );
+    expect(noticeEndsCall('transceiver_lost', { connected: false, silentMs: 20 })).toBe(true);
+    expect(noticeEndsCall('transceiver_lost', { connected: true, silentMs: undefined })).toBe(true);
+  });
+
+  it('any reason the transceiver gave itself ends the call at once, audio or not', () => {
+    for (const reason of ['deleted', 'shutdown', 'consent_lost', 'expired'])
+      expect(noticeEndsCall(reason, { connected: true, silentMs: 0 })).toBe(true);
   });
 });

@@ -12,6 +12,26 @@ export interface SessionEnded {
   t: number;
 }
 
+/** How long the agent's audio must have been silent before the page takes an edge's `transceiver_lost` as the end. */
+export const LOST_MEDIA_SILENCE_MS = 1_000;
+
+/**
+ * Whether an edge's session.ended ends this call now. The edge says
+ * `transceiver_lost` when the transceiver leaves its view of NATS discovery,
+ * and a dead core region looks the same there as a cut gateway between
+ * regions. Media never crosses NATS, so the call is the tie-breaker: while
+ * the agent's audio still arrives over a connected path, the notice is news
+ * about the mesh, not about this call. Every other reason (deleted,
+ * shutdown, consent_lost, ...) comes from the transceiver itself and ends it.
+ */
+export function noticeEndsCall(
+  reason: string,
+  path: { connected: boolean; silentMs: number | undefined },
+): boolean {
+  if (reason !== 'transceiver_lost') return true;
+  return !path.connected || path.silentMs === undefined || path.silentMs >= LOST_MEDIA_SILENCE_MS;
+}
+
 /**
  * Takes the complete events (blocks ended by a blank line) out of `buffer`
  * and returns the session.ended payloads among them plus what is left.

@@ -1,7 +1,7 @@
 import { type QualitySample, readQuality, type StatsEntry } from './call-stats.js';
 import { asCallFailure, CallFailure } from './failures.js';
 import { relayFromAnswer } from './relay-candidate.js';
-import { watchSessionEndWhileLive } from './session-end-stream.js';
+import { noticeEndsCall, type SessionEnded, watchSessionEndWhileLive } from './session-end-stream.js';
 import { createSession, endSession, restartSessionIce, type SignalingTarget } from './signaling.js';
 import type { Stage } from './waterfall.js';
 
@@ -201,15 +201,30 @@ export class VoiceCall {
     void watchSessionEndWhileLive(
       this.opts,
       sessionUrl,
-      (e) => {
-        if (this.ended) return;
-        this.opts.onEvent?.(JSON.stringify(e));
-        // The session is gone on the server: nothing left to DELETE.
-        this.released = true;
-        this.fail(new CallFailure('session-ended', { detail: e.reason }));
-      },
+      (e) => void this.onEndNotice(e),
       this.endWatch.signal,
     );
+  }
+
+  /**
+   * Ends the call on the edge's notice, except a `transceiver_lost` while the
+   * agent's audio still flows (see noticeEndsCall): then it checks again
+   * every half second and ends only once the audio stops or the path drops.
+   */
+  private async onEndNotice(e: SessionEnded): Promise<void> {
+    if (this.ended) return;
+    this.opts.onEvent?.(JSON.stringify(e));
+    for (;;) {
+      const q = await this.quality().catch(() => undefined);
+      if (this.ended) return;
+      const ice = this.pc.iceConnectionState;
+      const connected = ice === 'connected' || ice === 'completed';
+      if (noticeEndsCall(e.reason, { connected, silentMs: q?.silentMs })) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // The session is gone on the server: nothing left to DELETE.
+    this.released = true;
+    this.fail(new CallFailure('session-ended', { detail: e.reason }));
   }
 
   private watchDtls(): void {
