@@ -137,15 +137,17 @@ function applyEdits(sdp: string, edits: readonly Edit[], eol: string): string {
   return lines.join(eol);
 }
 
+// The captured offers cost ~4x the minimal one to parse, so they are a fixed small share (~5 % of all
+// inputs, ~5,000 per CI run): enough for their extra attributes, while most of the budget goes to edits.
 const lineEdited = fc
   .tuple(
-    fc.oneof({ arbitrary: fc.constant(MINIMAL), weight: 12 }, fc.constantFrom(...OFFERS)),
+    fc.oneof({ arbitrary: fc.constant(MINIMAL), weight: 30 }, fc.constantFrom(...OFFERS)),
     fc.array(edit, { minLength: 1, maxLength: 4 }),
     fc.constantFrom('\r\n', '\r\n', '\n', '\r', ''),
   )
   .map(([sdp, edits, eol]) => applyEdits(sdp, edits, eol));
-const byteMutated = mutatedBytes([...Array(8).fill(MINIMAL), ...OFFERS].map((s) => Buffer.from(s))).map((b) =>
-  b.toString('utf8'),
+const byteMutated = mutatedBytes([...Array(20).fill(MINIMAL), ...OFFERS].map((s) => Buffer.from(s))).map(
+  (b) => b.toString('utf8'),
 );
 const randomText = fc
   .oneof(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200, unit: 'binary' }))

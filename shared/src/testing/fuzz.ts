@@ -137,12 +137,35 @@ export function bump(tally: Map<string, number>, key: string): void {
   tally.set(key, (tally.get(key) ?? 0) + 1);
 }
 
-/** Runs `body` for every generated input, so the caller can count outcomes across the whole run. */
+/** A fuzz target failed: the message names the seed, the path, the counterexample and the property's error. */
+export class FuzzFailedError extends Error {
+  override name = 'FuzzFailedError';
+}
+
+/**
+ * Runs `body` for every generated input, so the caller can count outcomes
+ * across the whole run. Stack traces are off meanwhile: the decoders under
+ * fuzz throw on most inputs (protobufjs, JSON.parse, Buffer range checks),
+ * V8 captures a stack for every Error, and no property reads one. A failure
+ * is rethrown with stacks back on, keeping fast-check's report as its cause.
+ */
 export function fuzz<T>(arb: fc.Arbitrary<T>, body: (input: T) => void, ci = FUZZ_CI_RUNS): void {
-  fc.assert(
-    fc.property(arb, (input) => {
-      body(input);
-    }),
-    fuzzParams(ci),
-  );
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    fc.assert(
+      fc.property(arb, (input) => {
+        body(input);
+      }),
+      fuzzParams(ci),
+    );
+  } catch (err) {
+    Error.stackTraceLimit = stackTraceLimit;
+    // fast-check 4 keeps the property's own error as the cause only; its message is the one to read first.
+    const inner =
+      err instanceof Error && err.cause instanceof Error ? `\nProperty error: ${err.cause.message}` : '';
+    throw new FuzzFailedError(`${err instanceof Error ? err.message : String(err)}${inner}`, { cause: err });
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
