@@ -22,6 +22,10 @@ describe('relay config', () => {
       NATS_URL: ['nats://127.0.0.1:4222'],
       PARLEY_METRICS_PORT: 9465,
       PARLEY_LOG_LEVEL: 'info',
+      PARLEY_RELAY_IO: 'auto',
+      PARLEY_RELAY_REUSE_PORT: '0',
+      PARLEY_RELAY_HANDOVER_QUIET_MS: 1_000,
+      PARLEY_RELAY_HANDOVER_MAX_MS: 10_000,
     });
     expect(c.PARLEY_TOKEN_KEYS.signing.id).toBe(3);
     expect([...c.PARLEY_TOKEN_KEYS.byId.keys()]).toEqual([3, 4]);
@@ -59,5 +63,19 @@ describe('relay config', () => {
     expect(message).toMatch(/PARLEY_TOKEN_KEYS: token key 1 is shorter than 32 bytes/);
     expect(message).toMatch(/PARLEY_RELAY_PORT/);
     expect(message).toMatch(/PARLEY_RELAY_MAX_FLOWS/);
+  });
+
+  it('UDP I/O and port sharing: the documented choices, nothing else', () => {
+    const c = loadRelayConfig({
+      PARLEY_TOKEN_KEYS: KEYS,
+      PARLEY_RELAY_IO: 'dgram',
+      PARLEY_RELAY_REUSE_PORT: 'handover',
+    });
+    expect(c.PARLEY_RELAY_IO).toBe('dgram');
+    expect(c.PARLEY_RELAY_REUSE_PORT).toBe('handover');
+    expect(() => loadRelayConfig({ PARLEY_TOKEN_KEYS: KEYS, PARLEY_RELAY_IO: 'uring' })).toThrow(ConfigError);
+    expect(() => loadRelayConfig({ PARLEY_TOKEN_KEYS: KEYS, PARLEY_RELAY_REUSE_PORT: 'yes' })).toThrow(
+      ConfigError,
+    );
   });
 });

@@ -10,7 +10,7 @@ import {
 } from '@parley/shared/token/routing-token.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteTarget } from './first-packet.js';
-import { type Relay, type RelayIo, type RelayOptions, startRelay } from './relay.js';
+import { type Relay, type RelayIo, type RelayOptions, startRelay, udpSocketsOn } from './relay.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
 import { encodeV1Token } from './testing/v1-token.js';
 
@@ -370,5 +370,27 @@ describe.each(IO_PATHS)('relay over real UDP sockets (%s I/O)', (path) => {
     // Not a benchmark: a sanity bound that catches a relay gone pathologically slow.
     expect(elapsedMs).toBeLessThan(10_000);
     console.info(`relay burst: ${2 * total} relayed datagrams in ${elapsedMs.toFixed(0)} ms`);
+  });
+});
+
+describe('udpSocketsOn (/proc/net/udp)', () => {
+  const table = [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    ' 2500: 0100007F:0D96 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 399200 2 0000000064fff644 0',
+    ' 2501: 0100007F:0D96 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 399201 2 0000000064fff645 0',
+    ' 2502: 00000000:0D96 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 399202 2 0000000064fff646 0',
+    ' 3036: 0165E80A:0D97 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 397324 2 000000001dc66961 0',
+  ].join('\n');
+
+  it('counts the sockets bound to exactly that address and port (little-endian hex as the kernel prints it)', () => {
+    expect(udpSocketsOn('127.0.0.1', 3478, table)).toBe(2);
+    expect(udpSocketsOn('0.0.0.0', 3478, table)).toBe(1);
+    expect(udpSocketsOn('10.232.101.1', 3479, table)).toBe(1);
+    expect(udpSocketsOn('127.0.0.1', 3479, table)).toBe(0);
+  });
+
+  it('sees a real socket bound here', async () => {
+    const p = await peer();
+    expect(udpSocketsOn('127.0.0.1', p.port)).toBe(1);
   });
 });
