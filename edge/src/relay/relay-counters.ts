@@ -32,6 +32,8 @@ export const DROP_REASONS = [
   'reroute_rejected',
   // On a flow's upstream socket: only the transceiver the token named may answer.
   'upstream_foreign_source',
+  // Native I/O: longer than its largest datagram (2048 bytes; WebRTC stays under the path MTU).
+  'datagram_too_large',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

@@ -330,6 +330,27 @@ describe.each(IO_PATHS)('relay over real UDP sockets (%s I/O)', (path) => {
     await expect(relayFor(tx, { port: squatter.port })).rejects.toThrow(/EADDRINUSE/);
   });
 
+  it('a datagram over 2048 bytes: forwarded on node:dgram; dropped and counted on native I/O', async () => {
+    const tx = await echoTransceiver();
+    const { relay, port } = await relayFor(tx);
+    const client = await peer();
+    await client.send(bindingRequest(), port);
+    await client.waitFor(1);
+    await client.send(rtp(3_000), port);
+    await client.send(rtp(100), port);
+    await tx.waitFor(io === 'native' ? 2 : 3);
+    await sleep(QUIET_MS);
+    relay.tick();
+    const lengths = tx.received.slice(1).map((r) => r.msg.length);
+    if (io === 'native') {
+      expect(lengths).toEqual([100]);
+      expect(relay.counters.drops.datagram_too_large).toBe(1);
+    } else {
+      expect(lengths).toEqual([3_000, 100]);
+      expect(relay.counters.drops.datagram_too_large).toBe(0);
+    }
+  });
+
   it('carries a burst of 2,000 packets over 50 flows with zero loss', async () => {
     const FLOWS = 50;
     const PER_FLOW = 40;

@@ -169,6 +169,12 @@ export function udpSocketsOn(host: string, port: number, table?: string): number
 
 /** Datagrams per recvmmsg on the public socket and per delivery of the upstream group (bounds the send rows). */
 const NATIVE_BATCH = 64;
+/**
+ * Largest datagram on native I/O, the same for the public socket and the
+ * upstream group, so a reply the group delivered always fits the public
+ * socket's send slots. Longer ones are dropped (datagram_too_large).
+ */
+const NATIVE_MAX_DATAGRAM = 2048;
 
 /** Upstream sockets carry one flow's replies: small kernel buffers (fds × buffer is the memory bound). */
 const UPSTREAM_BUFFERS = { recvBufferBytes: 0, sendBufferBytes: 0 };
@@ -801,7 +807,10 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   };
   const tick = (): void => {
     // The addon counts refused sends itself; mirrored here for the metrics.
-    if (pubNative && group) counters.sendErrors = pubNative.stats.sendErrors + group.stats.sendErrors;
+    if (pubNative && group) {
+      counters.sendErrors = pubNative.stats.sendErrors + group.stats.sendErrors;
+      counters.drops.datagram_too_large = pubNative.stats.truncated + group.stats.truncated;
+    }
     revoked.prune(Math.floor(clock() / 1000), 10_000);
     flowCache?.refresh();
     if (sweeping) return;
@@ -823,11 +832,16 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       address: opts.host,
       port: opts.port,
       batch: NATIVE_BATCH,
+      maxDatagram: NATIVE_MAX_DATAGRAM,
       recvBufferBytes: bufferBytes,
       sendBufferBytes: bufferBytes,
       reusePort: opts.reusePort ?? false,
     });
-    group = new nativeUdp.NativeUdpGroup({ batch: NATIVE_BATCH, maxMembers: maxFlows + 1 });
+    group = new nativeUdp.NativeUdpGroup({
+      batch: NATIVE_BATCH,
+      maxDatagram: NATIVE_MAX_DATAGRAM,
+      maxMembers: maxFlows + 1,
+    });
     group.onBatch = onUpstreamBatch;
     pubNative.onBatch = onPublicBatch;
   } else {
