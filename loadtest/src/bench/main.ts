@@ -49,6 +49,7 @@ const program = new Command()
       'transceiver bench: the one SRTP profile the clients offer (default both; the transceiver picks)',
     ).choices(['gcm', 'aes-cm']),
   )
+  .option('--every-count', 'transceiver bench: run every --sessions count even after one fails')
   .option(
     '--profile <dir>',
     'transceiver bench: CPU-profile the generator and the transceiver during each hold (slower; for finding costs)',
@@ -71,6 +72,7 @@ const o = program.opts<{
   sessions?: string;
   profile?: string;
   srtp?: 'gcm' | 'aes-cm';
+  everyCount?: boolean;
 }>();
 const selected = new Set<BenchName>((o.only ?? BENCHES) as BenchName[]);
 for (const b of selected) {
@@ -132,6 +134,7 @@ const runs: Record<BenchName, () => Promise<void>> = {
       counts: sessionCounts,
       ...(o.profile && { profileDir: resolve(o.profile) }),
       ...(o.srtp && { srtpProfile: o.srtp }),
+      ...(o.everyCount && { everyCount: true }),
     });
   },
   setup: async () => {
