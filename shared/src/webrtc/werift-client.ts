@@ -5,6 +5,9 @@
  * folder stays the one place in the repository that imports werift (the
  * transceiver's own use is lite-peer.ts).
  */
+import { TcpActiveProtocol } from 'werift';
+import { disableNagleOnWeriftTcp } from './werift-tcp-nodelay.js';
+
 export {
   MediaStreamTrack,
   ProtectionProfileAeadAes128Gcm,
@@ -18,3 +21,6 @@ export {
   SrtcpSession,
   SrtpSession,
 } from 'werift';
+
+// ICE-TCP clients (`parley call --tcp`, the TCP bench) send each frame at once.
+disableNagleOnWeriftTcp(TcpActiveProtocol);

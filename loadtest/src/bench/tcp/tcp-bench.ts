@@ -47,7 +47,7 @@ interface Sample {
  * with RFC 4571 framing), each with a second of echoed audio.
  */
 export async function benchTcp(o: TcpBenchOptions): Promise<TcpBenchResult> {
-  const n = o.quick ? 10 : 30;
+  const n = o.quick ? 10 : 20;
   const seconds = 1;
   const stack = await startBenchStack({
     capacity: 20,
