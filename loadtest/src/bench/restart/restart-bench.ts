@@ -70,7 +70,7 @@ interface Run {
  * cli/test/relay-restart.test.ts).
  */
 export async function benchRestart(o: RestartBenchOptions): Promise<RestartBenchResult> {
-  const runs = o.quick ? 4 : 12;
+  const runs = o.quick ? 4 : 10;
   const stack = await startBenchStack({
     capacity: 20,
     transceiverCpu: o.cpus.underTest,
