@@ -7,6 +7,7 @@ import type {
   OfferRequest,
   SessionInfoReply,
 } from '@parley/shared/nats/schemas.js';
+import { type Clock, systemTimers, type Timers, wallClock } from '@parley/shared/time/clock.js';
 import type { TokenKeyring } from '@parley/shared/token/routing-token.js';
 import type { AgentFactory } from '../agent/agent.js';
 import type { OaiSideband } from '../realtime-events/oai-events-channel.js';
@@ -28,7 +29,10 @@ export interface SessionManagerOptions {
   maxSessionSeconds: number;
   iceTimeoutMs: number;
   consentTimeoutMs: number;
-  now?: () => number;
+  /** Wall-clock ms for session deadlines (default wallClock). */
+  now?: Clock;
+  /** The drain deadline's timer (default systemTimers). */
+  timers?: Timers;
   log: Logger;
   /** Called whenever the session count changes, so the announcer can publish early. */
   onLoadChange?: () => void;
@@ -50,6 +54,7 @@ export class SessionManager {
   private pending = 0;
   private readonly closedWaiters = new Set<() => void>();
   private readonly now: () => number;
+  private readonly drainTimers: Timers;
   /** One timer for every session's deadlines and RTCP reports, instead of one interval each. */
   private readonly timers: SessionTimerWheel<TransceiverSession>;
   readonly admission: SetupAdmission;
@@ -57,7 +62,8 @@ export class SessionManager {
   readonly closedByReason = new Map<CloseReason, number>();
 
   constructor(private readonly opts: SessionManagerOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? wallClock;
+    this.drainTimers = opts.timers ?? systemTimers;
     this.timers = new SessionTimerWheel({ now: this.now, tickMs: 250, onDue: (s, now) => s.onTimer(now) });
     this.admission =
       opts.setupAdmission ??
@@ -194,13 +200,15 @@ export class SessionManager {
     this.admission.close();
     this.opts.onLoadChange?.();
     if (this.sessions.size > 0) {
+      const drainTimers = this.drainTimers;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, timeoutMs);
+        // Ref'd by default (systemTimers): a drain waiting on its deadline keeps the process up until it passes.
+        const timer = drainTimers.setTimeout(done, timeoutMs);
         const waiter = () => {
           if (this.sessions.size === 0) done();
         };
         function done() {
-          clearTimeout(timer);
+          drainTimers.clearTimeout(timer);
           resolve();
         }
         this.closedWaiters.add(waiter);

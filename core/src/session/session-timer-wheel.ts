@@ -1,3 +1,5 @@
+import { backgroundTimers } from '@parley/shared/time/clock.js';
+
 export interface SessionTimerWheelOptions<T> {
   /** The clock deadlines are on (the same one the sessions' lifecycles use). */
   now: () => number;
@@ -10,16 +12,9 @@ export interface SessionTimerWheelOptions<T> {
   clearTimer?: (handle: unknown) => void;
 }
 
-function defaultSetTimer(fn: () => void, ms: number): unknown {
-  const t = setInterval(fn, ms);
-  // Session deadlines alone must not keep the process alive at shutdown.
-  t.unref();
-  return t;
-}
-
-function defaultClearTimer(handle: unknown): void {
-  clearInterval(handle as NodeJS.Timeout);
-}
+// Session deadlines alone must not keep the process alive at shutdown: unref'd by default.
+const defaultSetTimer = backgroundTimers.setInterval;
+const defaultClearTimer = backgroundTimers.clearInterval;
 
 /**
  * One timer for all the sessions of a transceiver, instead of an ICE

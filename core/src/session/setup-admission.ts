@@ -1,3 +1,5 @@
+import { backgroundTimers, monotonicClock, type Timers } from '@parley/shared/time/clock.js';
+
 /**
  * Admission control for session setups. A setup (offer accepted until DTLS
  * is up) costs the transceiver tens of milliseconds of CPU, most of it in
@@ -22,10 +24,7 @@ export interface SetupAdmissionOptions {
   now?: () => number;
 }
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Timers };
 
 export interface SetupTicket {
   /** Frees the slot; idempotent. Call when the session is connected or closed. */
@@ -54,15 +53,6 @@ interface Waiter {
   timer: unknown;
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 export class SetupAdmission {
   private running = 0;
   private readonly queue: Waiter[] = [];
@@ -86,8 +76,8 @@ export class SetupAdmission {
     })) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a whole number ≥ 0 (got ${v})`);
     }
-    this.timers = opts.timers ?? realTimers;
-    this.now = opts.now ?? (() => performance.now());
+    this.timers = opts.timers ?? backgroundTimers;
+    this.now = opts.now ?? monotonicClock;
   }
 
   get enabled(): boolean {

@@ -1,7 +1,8 @@
+/** Injected so idle expiry is testable without waiting (the shared Clock, re-exported for the relay's modules). */
+import type { Clock } from '@parley/shared/time/clock.js';
 import { newRtpQuality, type RtpQuality } from './rtp-quality.js';
 
-/** Milliseconds; injected so idle expiry is testable without waiting. */
-export type Clock = () => number;
+export type { Clock };
 
 export interface FlowInit<U> {
   clientAddress: string;

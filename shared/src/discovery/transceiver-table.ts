@@ -1,7 +1,9 @@
 import type { TransceiverAnnounce } from '../nats/schemas.js';
 
-/** Milliseconds since some epoch; injected so expiry is testable without waiting. */
-export type Clock = () => number;
+/** Injected so expiry is testable without waiting (the shared Clock, re-exported for existing importers). */
+import type { Clock } from '../time/clock.js';
+
+export type { Clock };
 
 export interface TransceiverEntry {
   info: TransceiverAnnounce;
