@@ -49,11 +49,14 @@ function ipOf(base: [number, number, number], i: number): string {
   return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-function sendOnce(ip: string, localPort: number, msg: Buffer, port: number): Promise<boolean> {
+/** Sends msg from ip:localPort; 'bind' when that address cannot be had (someone else holds the port). */
+function sendOnce(ip: string, localPort: number, msg: Buffer, port: number): Promise<'ok' | 'bind' | 'send'> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
-    s.once('error', () => s.close(() => resolve(false)));
-    s.bind(localPort, ip, () => s.send(msg, port, '127.0.0.1', (err) => s.close(() => resolve(!err))));
+    s.once('error', () => s.close(() => resolve('bind')));
+    s.bind(localPort, ip, () =>
+      s.send(msg, port, '127.0.0.1', (err) => s.close(() => resolve(err ? 'send' : 'ok'))),
+    );
   });
 }
 
@@ -64,7 +67,16 @@ async function main(plan: FloodPlan): Promise<FloodResult> {
   const ips = new Set<string>();
   let next = 0;
   let shares = 0;
+  let sharedPort = plan.sharedBasePort;
   let sendErrors = 0;
+  /** From the shared IP, each datagram on a port never used before; a taken port is skipped (20 tries). */
+  const sendShared = async (msg: Buffer): Promise<'ok' | 'bind' | 'send'> => {
+    for (let tries = 0; tries < 20; tries++) {
+      const r = await sendOnce(plan.sharedIp, sharedPort++, msg, plan.port);
+      if (r !== 'bind') return r;
+    }
+    return 'bind';
+  };
   while (next < plan.count) {
     const elapsed = performance.now() - started;
     if (elapsed > plan.deadlineMs) {
@@ -72,16 +84,18 @@ async function main(plan: FloodPlan): Promise<FloodResult> {
       process.exit(3);
     }
     const due = Math.min(plan.count, Math.ceil(((elapsed + 10) * plan.perSecond) / 1_000));
-    const batch: Promise<boolean>[] = [];
+    const batch: Promise<'ok' | 'bind' | 'send'>[] = [];
     for (; next < due; next++) {
-      const fromShared = plan.sharedEvery > 0 && next % plan.sharedEvery === plan.sharedEvery - 1;
-      const ip = fromShared ? plan.sharedIp : ipOf(plan.baseIp, next);
-      const localPort = fromShared ? plan.sharedBasePort + shares : 0;
-      const msg = fromShared ? (shared[shares++ % shared.length] as Buffer) : replayed;
-      ips.add(ip);
-      batch.push(sendOnce(ip, localPort, msg, plan.port));
+      if (plan.sharedEvery > 0 && next % plan.sharedEvery === plan.sharedEvery - 1) {
+        ips.add(plan.sharedIp);
+        batch.push(sendShared(shared[shares++ % shared.length] as Buffer));
+      } else {
+        const ip = ipOf(plan.baseIp, next);
+        ips.add(ip);
+        batch.push(sendOnce(ip, 0, replayed, plan.port));
+      }
     }
-    for (const ok of await Promise.all(batch)) if (!ok) sendErrors++;
+    for (const r of await Promise.all(batch)) if (r !== 'ok') sendErrors++;
     const wait = 10 - ((performance.now() - started) % 10);
     await new Promise((r) => setTimeout(r, wait));
   }
