@@ -1,4 +1,4 @@
-import type { Clock } from './flow-table.js';
+import { backgroundTimers, type Clock, type Timers, wallClock } from '@parley/shared/time/clock.js';
 
 /**
  * Where a region's relays share "client ip:port -> routing token", so a
@@ -34,7 +34,7 @@ export class MemoryFlowCacheStore implements FlowCacheStore {
   readonly entries = new Map<string, { token: string; at: number }>();
   constructor(
     private readonly ttlMs: number,
-    private readonly clock: Clock = Date.now,
+    private readonly clock: Clock = wallClock,
   ) {}
   async put(client: string, token: string): Promise<void> {
     this.entries.set(client, { token, at: this.clock() });
@@ -55,13 +55,17 @@ export class MemoryFlowCacheStore implements FlowCacheStore {
 }
 
 /** Rejects after ms: a KV that does not answer must not hold a pending slot forever. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+export function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+  timers: Timers = backgroundTimers,
+): Promise<T> {
+  let timer: unknown;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new FlowCacheError(`${what} timed out after ${ms} ms`)), ms);
-    timer.unref();
+    timer = timers.setTimeout(() => reject(new FlowCacheError(`${what} timed out after ${ms} ms`)), ms);
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([p, timeout]).finally(() => timers.clearTimeout(timer));
 }
 
 export interface FlowCacheCounters {
@@ -113,6 +117,8 @@ export function newFlowCacheCounters(): FlowCacheCounters {
 export interface FlowCacheOptions {
   store: FlowCacheStore;
   clock?: Clock;
+  /** For the store operations' timeouts (default backgroundTimers: unref'd). */
+  timers?: Timers;
   /** Entries expire this long after their last put; live flows are re-put after half of it. */
   ttlMs: number;
   /** Most distinct queued writes (coalesced per client); beyond it new writes are dropped and counted. */
@@ -145,6 +151,7 @@ export class FlowCache {
   readonly counters = newFlowCacheCounters();
   private readonly store: FlowCacheStore;
   private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly ttlMs: number;
   private readonly maxQueued: number;
   private readonly concurrency: number;
@@ -167,7 +174,8 @@ export class FlowCache {
 
   constructor(opts: FlowCacheOptions) {
     this.store = opts.store;
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? wallClock;
+    this.timers = opts.timers ?? backgroundTimers;
     this.ttlMs = opts.ttlMs;
     this.maxQueued = opts.maxQueuedWrites ?? 10_000;
     this.concurrency = opts.writeConcurrency ?? 16;
@@ -254,7 +262,7 @@ export class FlowCache {
     this.windowCount++;
     this.pending.add(client);
     this.counters.lookups++;
-    withTimeout(this.store.get(client), this.timeoutMs, 'flow cache get').then(
+    withTimeout(this.store.get(client), this.timeoutMs, 'flow cache get', this.timers).then(
       (token) => {
         this.pending.delete(client);
         if (this.closed) return;
@@ -306,7 +314,7 @@ export class FlowCache {
       this.inFlight++;
       this.counters.writes++;
       const op = token === null ? this.store.delete(client) : this.store.put(client, token);
-      withTimeout(op, this.timeoutMs, 'flow cache write')
+      withTimeout(op, this.timeoutMs, 'flow cache write', this.timers)
         .catch(() => {
           this.counters.writeErrors++;
         })
