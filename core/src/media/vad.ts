@@ -8,7 +8,9 @@
  * Pure and synchronous: frames in, at most one event out per frame; `tick`
  * ends a turn on the clock when frames stop coming.
  */
+
 import { Endpointer, type TurnEvent } from './turn/endpointer.js';
+import { EndOfTurnCue } from './turn/eot-cue.js';
 
 export interface EnergyOptions {
   /** A frame is speech when it is this far above the noise floor... */
@@ -31,6 +33,13 @@ export interface VadOptions extends EnergyOptions {
   hangoverMs?: number;
   /** What decides speech per frame; the energy classifier unless given (e.g. Silero, see turn/). */
   classifier?: FrameClassifier;
+  /**
+   * The hangover for pauses the prosodic end-of-turn cue (turn/eot-cue.ts)
+   * calls final; unset: no cue, every pause waits `hangoverMs`.
+   */
+  finalHangoverMs?: number;
+  /** Sample rate of the frames (the cue's pitch tracker needs it). */
+  rate?: number;
 }
 
 /** One 20 ms frame's speech decision. Stateful: frames come in order, one stream per instance. */
@@ -128,9 +137,20 @@ export class VoiceActivityDetector {
   readonly classifier: FrameClassifier;
   private readonly energy?: EnergyClassifier;
   private readonly turn: Endpointer;
+  private readonly cue?: EndOfTurnCue;
+  private readonly askCue?: () => boolean;
 
   constructor(opts: VadOptions = {}) {
-    this.turn = new Endpointer({ startMs: (opts.startFrames ?? 2) * 20, hangoverMs: opts.hangoverMs });
+    this.turn = new Endpointer({
+      startMs: (opts.startFrames ?? 2) * 20,
+      hangoverMs: opts.hangoverMs,
+      finalHangoverMs: opts.finalHangoverMs,
+    });
+    if (opts.finalHangoverMs !== undefined) {
+      const cue = new EndOfTurnCue({ rate: opts.rate ?? 16_000 });
+      this.cue = cue;
+      this.askCue = () => cue.isFinal();
+    }
     if (opts.classifier) this.classifier = opts.classifier;
     else {
       this.energy = new EnergyClassifier(opts);
@@ -155,7 +175,8 @@ export class VoiceActivityDetector {
   process(pcm: Int16Array, now: number): VadEvent | undefined {
     const speech = this.classifier.classify(pcm);
     this.lastFrameWasSpeech = speech;
-    return this.turn.frame(speech, now);
+    this.cue?.push(pcm, speech);
+    return this.turn.frame(speech, now, this.askCue);
   }
 
   /** No frame came: ends the turn if its hangover ran out by `now` (media stopped, DTX). */

@@ -12,7 +12,13 @@ import { FrameAssembler } from './rtp-pacer.js';
 import { type BargeInAction, BargeInPolicy } from './turn/barge-in.js';
 import { makeClassifier } from './turn/classifier-factory.js';
 import { type NoiseSuppressor, RnnoiseModule } from './turn/rnnoise-wasm.js';
-import { applyTurnUpdate, DEFAULT_HANGOVER_MS, TURN_DEFAULTS, type TurnConfig } from './turn/turn-config.js';
+import {
+  applyTurnUpdate,
+  DEFAULT_FINAL_HANGOVER_MS,
+  DEFAULT_HANGOVER_MS,
+  TURN_DEFAULTS,
+  type TurnConfig,
+} from './turn/turn-config.js';
 import { type VadOptions, VoiceActivityDetector } from './vad.js';
 
 /** Rates libopus decodes to and encodes from directly (its own resampling is cheaper than ours). */
@@ -185,6 +191,7 @@ export class VoicePipeline {
     if (
       next.detector !== prev.detector ||
       next.hangoverMs !== prev.hangoverMs ||
+      next.finalHangoverMs !== prev.finalHangoverMs ||
       next.minSpeechMs !== prev.minSpeechMs
     ) {
       if (this.vad.speaking) this.endTurn(this.mediaMs);
@@ -204,10 +211,18 @@ export class VoicePipeline {
         'Silero VAD unavailable; energy VAD',
       );
     this.detector = made.detector;
+    const hangoverSet = (this.opts.vad?.hangoverMs ?? cfg.hangoverMs) !== undefined;
     return new VoiceActivityDetector({
       ...this.opts.vad,
       startFrames: Math.max(1, Math.round(cfg.minSpeechMs / 20)),
       hangoverMs: this.opts.vad?.hangoverMs ?? cfg.hangoverMs ?? DEFAULT_HANGOVER_MS[made.detector],
+      // The prosodic end-of-turn cue: on with the detector's default unless the session set its own hangover
+      // (a session asking for a hangover gets exactly that, unless it also sets the final one).
+      finalHangoverMs:
+        this.opts.vad?.finalHangoverMs ??
+        cfg.finalHangoverMs ??
+        (hangoverSet ? undefined : DEFAULT_FINAL_HANGOVER_MS[made.detector]),
+      rate: this.rate,
       classifier: made.detector === 'energy' ? undefined : made.classifier,
     });
   }

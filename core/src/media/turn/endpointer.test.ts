@@ -47,4 +47,42 @@ describe('Endpointer (injected clock)', () => {
     expect(e.tick(320)).toBeUndefined();
     expect(e.endDueAt()).toBe(550);
   });
+
+  it('asks the end-of-turn cue once per pause and takes the final hangover when it says final', () => {
+    const e = new Endpointer({ hangoverMs: 600, finalHangoverMs: 250 });
+    let asked = 0;
+    const final = () => {
+      asked++;
+      return true;
+    };
+    e.frame(true, 0, final);
+    e.frame(true, 20, final);
+    expect(asked).toBe(0);
+    e.frame(false, 40, final);
+    e.frame(false, 60, final);
+    expect(asked).toBe(1);
+    expect(e.endDueAt()).toBe(270);
+    expect(e.tick(269)).toBeUndefined();
+    expect(e.tick(270)).toEqual({ type: 'speech_stopped', at: 270, lastSpeechAt: 20 });
+  });
+
+  it('keeps the long hangover when the cue says not final, and resets it when speech resumes', () => {
+    const e = new Endpointer({ hangoverMs: 600, finalHangoverMs: 250 });
+    let answer = false;
+    e.frame(true, 0, () => answer);
+    e.frame(true, 20, () => answer);
+    e.frame(false, 40, () => answer);
+    expect(e.endDueAt()).toBe(620);
+    // Speech again: the next pause is judged afresh.
+    e.frame(true, 300, () => answer);
+    answer = true;
+    e.frame(false, 320, () => answer);
+    expect(e.endDueAt()).toBe(550);
+    // Without finalHangoverMs the cue is never consulted.
+    const plain = new Endpointer({ hangoverMs: 600 });
+    plain.frame(true, 0, () => true);
+    plain.frame(true, 20, () => true);
+    plain.frame(false, 40, () => true);
+    expect(plain.endDueAt()).toBe(620);
+  });
 });

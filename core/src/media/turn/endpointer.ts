@@ -12,6 +12,11 @@ export interface EndpointOptions {
   startMs?: number;
   /** Silence after the last speech frame that ends a turn. */
   hangoverMs?: number;
+  /**
+   * The shorter hangover for a pause that an end-of-turn cue (eot-cue.ts)
+   * calls final; unset: every pause waits `hangoverMs`.
+   */
+  finalHangoverMs?: number;
   /** Length of one frame. */
   frameMs?: number;
 }
@@ -26,20 +31,32 @@ export class Endpointer {
   readonly startMs: number;
   readonly hangoverMs: number;
   readonly frameMs: number;
+  readonly finalHangoverMs?: number;
+  /** The hangover of the pause under way: `hangoverMs`, or `finalHangoverMs` when the cue said final. */
+  pauseHangoverMs: number;
   private runMs = 0;
   private lastSpeechAt = 0;
+  private inPause = false;
 
   constructor(opts: EndpointOptions = {}) {
     this.startMs = opts.startMs ?? 40;
     this.hangoverMs = opts.hangoverMs ?? 500;
     this.frameMs = opts.frameMs ?? 20;
+    this.finalHangoverMs = opts.finalHangoverMs;
+    this.pauseHangoverMs = this.hangoverMs;
   }
 
-  /** One frame's decision, the frame received at `now` (ms). */
-  frame(speech: boolean, now: number): TurnEvent | undefined {
+  /**
+   * One frame's decision, the frame received at `now` (ms). `isFinal` is
+   * asked once per pause, at its first silent frame inside a turn (so the
+   * cue's cost is per pause, not per frame).
+   */
+  frame(speech: boolean, now: number, isFinal?: () => boolean): TurnEvent | undefined {
     if (speech) {
       this.runMs += this.frameMs;
       this.lastSpeechAt = now;
+      this.inPause = false;
+      this.pauseHangoverMs = this.hangoverMs;
       if (!this.speaking && this.runMs >= this.startMs) {
         this.speaking = true;
         return { type: 'speech_started', at: now };
@@ -47,13 +64,19 @@ export class Endpointer {
       return undefined;
     }
     this.runMs = 0;
+    if (this.speaking && !this.inPause) {
+      this.inPause = true;
+      if (this.finalHangoverMs !== undefined && isFinal?.()) this.pauseHangoverMs = this.finalHangoverMs;
+    }
     return this.tick(now);
   }
 
   /** Ends the turn if its hangover has run out by `now`, with or without frames since. */
   tick(now: number): TurnEvent | undefined {
-    if (this.speaking && now - this.lastSpeechAt >= this.hangoverMs) {
+    if (this.speaking && now - this.lastSpeechAt >= this.pauseHangoverMs) {
       this.speaking = false;
+      this.inPause = false;
+      this.pauseHangoverMs = this.hangoverMs;
       return { type: 'speech_stopped', at: now, lastSpeechAt: this.lastSpeechAt };
     }
     return undefined;
@@ -61,6 +84,6 @@ export class Endpointer {
 
   /** When the current turn ends if no more speech comes; undefined outside a turn. */
   endDueAt(): number | undefined {
-    return this.speaking ? this.lastSpeechAt + this.hangoverMs : undefined;
+    return this.speaking ? this.lastSpeechAt + this.pauseHangoverMs : undefined;
   }
 }

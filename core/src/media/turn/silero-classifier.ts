@@ -1,5 +1,6 @@
 import { Resampler } from '../resampler.js';
 import { EnergyClassifier, type EnergyOptions, type FrameClassifier } from '../vad.js';
+import { ForegroundGate, type ForegroundGateOptions } from './foreground-gate.js';
 import { SILERO_RATE, SILERO_WINDOW, type SileroStream } from './silero-onnx.js';
 
 export interface SileroClassifierOptions {
@@ -17,6 +18,18 @@ export interface SileroClassifierOptions {
   gateDb?: number;
   gateMinDbfs?: number;
   energy?: EnergyOptions;
+  /**
+   * Foreground gating (foreground-gate.ts): speech frames far below the
+   * talker's level and near the noise floor are background talk; false: off.
+   */
+  foreground?: ForegroundGateOptions | false;
+  /**
+   * In steady speech (the last two windows run at probability >= 0.9) skip
+   * every other window, keeping the last probability: halves the model's cost
+   * while someone talks. The model's state carries over the gap. On by
+   * default (bench: 0.30 -> 0.22 % of a core, recall within 0.01).
+   */
+  skipSteady?: boolean;
 }
 
 /**
@@ -43,6 +56,10 @@ export class SileroClassifier implements FrameClassifier {
   private readonly gateDb: number;
   private readonly gateMinDbfs: number;
   private readonly toModel?: Resampler;
+  readonly foreground?: ForegroundGate;
+  private readonly skipSteady: boolean;
+  private confident = 0;
+  private skippedLast = false;
 
   constructor(
     private readonly stream: SileroStream,
@@ -53,6 +70,8 @@ export class SileroClassifier implements FrameClassifier {
     this.release = opts.releaseThreshold ?? 0.35;
     this.gateDb = opts.gateDb ?? 3;
     this.gateMinDbfs = opts.gateMinDbfs ?? -60;
+    this.skipSteady = opts.skipSteady ?? true;
+    if (opts.foreground !== false) this.foreground = new ForegroundGate(opts.foreground);
     const rate = opts.rate ?? SILERO_RATE;
     if (rate !== SILERO_RATE) this.toModel = new Resampler(rate, SILERO_RATE, { prime: true });
   }
@@ -75,18 +94,28 @@ export class SileroClassifier implements FrameClassifier {
         if (open) this.windowOpen = true;
       }
     }
-    return this.speech;
+    // The gate filters the decision only: the model's own state and the gate above follow the model.
+    return this.foreground ? this.foreground.frame(db, this.speech, floor) : this.speech;
   }
 
   private endWindow(): void {
     this.fill = 0;
+    if (this.windowOpen && this.skipSteady && this.confident >= 2 && !this.skippedLast) {
+      this.skippedLast = true;
+      this.windows.skipped++;
+      this.windowOpen = false;
+      return;
+    }
+    this.skippedLast = false;
     if (this.windowOpen) {
       if (this.skippedSinceRun > 0) this.stream.reset();
       this.skippedSinceRun = 0;
       this.probability = this.stream.prob(this.buf.subarray(0, SILERO_WINDOW));
       this.windows.run++;
+      this.confident = this.probability >= 0.9 ? this.confident + 1 : 0;
     } else {
       this.probability = 0;
+      this.confident = 0;
       this.skippedSinceRun++;
       this.windows.skipped++;
     }

@@ -11,6 +11,7 @@ describe('turn config (token claim, session.update)', () => {
   it('refuses bad values and unknown fields with a named error naming the field', () => {
     const bad: [unknown, string][] = [
       [{ hangoverMs: 50 }, 'hangoverMs'],
+      [{ finalHangoverMs: 20 }, 'finalHangoverMs'],
       [{ hangoverMs: 400.5 }, 'hangoverMs'],
       [{ minSpeechMs: '40' }, 'minSpeechMs'],
       [{ bargeInConfirmMs: -1 }, 'bargeInConfirmMs'],

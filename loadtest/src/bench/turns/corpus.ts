@@ -60,6 +60,8 @@ export interface CorpusOptions {
   noises?: readonly NoiseKind[];
   turnSeconds?: number;
   bargeSeconds?: number;
+  /** espeak-ng voices to draw from (a held-out split uses other voices than training). */
+  voices?: readonly string[];
 }
 
 export interface Corpus {
@@ -86,7 +88,7 @@ export class CorpusToolMissing extends Error {
   }
 }
 
-const VOICES = ['en-us', 'en-gb', 'en-gb-scotland', 'en-029', 'en-us+f3', 'en-gb-x-rp+f2', 'en-us+m4'];
+export const VOICES = ['en-us', 'en-gb', 'en-gb-scotland', 'en-029', 'en-us+f3', 'en-gb-x-rp+f2', 'en-us+m4'];
 const RATES = [140, 170, 205];
 /** Hesitations inside a turn, on top of the pauses espeak makes at commas. */
 const PAUSES_MS = [150, 250, 350];
@@ -311,13 +313,13 @@ interface Layout {
   distractors: Distractor[];
 }
 
-function layoutTurns(cache: SourceCache, rng: Rng, seconds: number): Layout {
+function layoutTurns(cache: SourceCache, rng: Rng, seconds: number, voices: readonly string[]): Layout {
   const t = new Timeline(seconds);
   const turns: Segment[] = [];
   const pauses: Segment[] = [];
   t.skip(1_000);
   while (!t.full) {
-    const voice = rng.pick(VOICES);
+    const voice = rng.pick(voices);
     const rate = rng.pick(RATES);
     const pitch = rng.int(35, 65);
     const parts = rng.int(1, 3);
@@ -329,7 +331,10 @@ function layoutTurns(cache: SourceCache, rng: Rng, seconds: number): Layout {
         pauses.push({ start: end, end: end + pause });
         t.skip(pause);
       }
-      const seg = t.place(cache.speech(rng.pick(PHRASES), voice, rate, pitch), 'speech', 0.5);
+      // A phrase the talker goes on from ends with a comma, the turn's last with a full stop: espeak
+      // renders them as a continuation rise and a final fall, as talkers do (not always: see README).
+      const text = `${rng.pick(PHRASES)}${p < parts - 1 ? ',' : '.'}`;
+      const seg = t.place(cache.speech(text, voice, rate, pitch), 'speech', 0.5);
       if (Number.isNaN(start)) start = seg.start;
       end = seg.end;
     }
@@ -351,14 +356,14 @@ function clicks(rng: Rng): Int16Array {
   return out;
 }
 
-function layoutBarge(cache: SourceCache, rng: Rng, seconds: number): Layout {
+function layoutBarge(cache: SourceCache, rng: Rng, seconds: number, voices: readonly string[]): Layout {
   const t = new Timeline(seconds);
   const turns: Segment[] = [];
   const distractors: Distractor[] = [];
   t.skip(1_500);
   while (!t.full) {
     const r = rng.next();
-    const voice = rng.pick(VOICES);
+    const voice = rng.pick(voices);
     const rate = rng.pick(RATES);
     const pitch = rng.int(35, 65);
     if (r < 0.5) {
@@ -457,9 +462,10 @@ export function buildCorpus(opts: CorpusOptions): Corpus {
   const cache = new SourceCache(opts.dir);
   const espeak = tool('espeak-ng', ['--version']).trim();
   const sox = tool('sox', ['--version']).trim();
+  const voices = opts.voices ?? VOICES;
   const layouts = {
-    turns: layoutTurns(cache, new Rng(seed), opts.turnSeconds ?? 90),
-    barge: layoutBarge(cache, new Rng(seed + 1), opts.bargeSeconds ?? 60),
+    turns: layoutTurns(cache, new Rng(seed), opts.turnSeconds ?? 90, voices),
+    barge: layoutBarge(cache, new Rng(seed + 1), opts.bargeSeconds ?? 60, voices),
   };
   const tracks: Track[] = [];
   let speechFrames = 0;
@@ -508,7 +514,7 @@ export function buildCorpus(opts: CorpusOptions): Corpus {
       seed,
       snrs,
       noises,
-      voices: VOICES,
+      voices: [...voices],
       rates: RATES,
       pausesMs: PAUSES_MS,
       espeak,

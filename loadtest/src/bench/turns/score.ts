@@ -11,6 +11,10 @@ import { FRAME_MS, type Track } from './corpus.js';
 export interface TurnParams {
   startMs: number;
   hangoverMs: number;
+  /** Hangover when the end-of-turn cue calls a pause final (needs the cue's probabilities); unset: no cue. */
+  finalHangoverMs?: number;
+  /** The cue's probability at or above which a pause is final. */
+  eotThreshold?: number;
   confirmMs: number;
   resumeMs: number;
 }
@@ -76,8 +80,19 @@ interface Events {
 }
 
 /** Replays decisions through the endpointer (and, for barge tracks, the barge-in policy). */
-export function replay(decisions: Uint8Array, p: TurnParams, agentTalking: boolean): Events {
-  const ep = new Endpointer({ startMs: p.startMs, hangoverMs: p.hangoverMs, frameMs: FRAME_MS });
+export function replay(
+  decisions: Uint8Array,
+  p: TurnParams,
+  agentTalking: boolean,
+  eotProb?: Float32Array,
+): Events {
+  const ep = new Endpointer({
+    startMs: p.startMs,
+    hangoverMs: p.hangoverMs,
+    finalHangoverMs: eotProb ? p.finalHangoverMs : undefined,
+    frameMs: FRAME_MS,
+  });
+  const th = p.eotThreshold ?? 0.5;
   const policy = new BargeInPolicy({ confirmMs: p.confirmMs, resumeMs: p.resumeMs, frameMs: FRAME_MS });
   const ev: Events = { starts: [], stops: [], interrupts: [], holds: [] };
   // After an interruption the agent is quiet until the user's turn ends (it then answers).
@@ -87,7 +102,7 @@ export function replay(decisions: Uint8Array, p: TurnParams, agentTalking: boole
     // A frame is known once all of it has arrived: its end.
     const at = (f + 1) * FRAME_MS;
     const speech = decisions[f] === 1;
-    const e = ep.frame(speech, at);
+    const e = ep.frame(speech, at, eotProb ? () => (eotProb[f] as number) >= th : undefined);
     let action: string | undefined;
     // As the pipeline: the turn's onset starts a pending barge-in, and so does any speech frame
     // over the agent before it (the hold comes at the first speech frame).
@@ -116,7 +131,14 @@ export function replay(decisions: Uint8Array, p: TurnParams, agentTalking: boole
 
 const within = (t: number, a: number, b: number) => t >= a && t <= b;
 
-export function scoreTrack(track: Track, decisions: Uint8Array, p: TurnParams, s: TrackScore): void {
+/** `eotProb`: the end-of-turn cue's probability at each frame where it was asked (NaN elsewhere). */
+export function scoreTrack(
+  track: Track,
+  decisions: Uint8Array,
+  p: TurnParams,
+  s: TrackScore,
+  eotProb?: Float32Array,
+): void {
   const n = Math.min(decisions.length, track.labels.length);
   for (let f = 0; f < n; f++) {
     const d = decisions[f] === 1;
@@ -126,7 +148,7 @@ export function scoreTrack(track: Track, decisions: Uint8Array, p: TurnParams, s
     else if (l) s.fn++;
   }
   s.minutes += track.durationMs / 60_000;
-  const ev = replay(decisions, p, track.kind === 'barge');
+  const ev = replay(decisions, p, track.kind === 'barge', eotProb);
   if (track.kind === 'turns') {
     s.turnMinutes += track.durationMs / 60_000;
     const turns = track.turns;

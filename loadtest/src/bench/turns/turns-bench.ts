@@ -7,16 +7,19 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EOT_WEIGHTS } from '@parley/core/media/turn/eot-weights.js';
 import { RnnoiseModule } from '@parley/core/media/turn/rnnoise-wasm.js';
 import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
 import { SileroUnavailable, sharedSilero } from '@parley/core/media/turn/silero-onnx.js';
 import {
+  DEFAULT_FINAL_HANGOVER_MS,
   DEFAULT_HANGOVER_MS,
   type DetectorName,
   TURN_DEFAULTS,
 } from '@parley/core/media/turn/turn-config.js';
 import { EnergyClassifier, type FrameClassifier } from '@parley/core/media/vad.js';
 import { buildCorpus, type Corpus, FRAME, RATE, type Track } from './corpus.js';
+import { cueProbabilities } from './pauses.js';
 import {
   emptyScore,
   mergeScores,
@@ -53,19 +56,30 @@ export interface CurvePoint {
   summary: ScoreSummary;
 }
 
+export interface CuePoint {
+  hangoverMs: number;
+  finalHangoverMs: number;
+  threshold: number;
+  summary: ScoreSummary;
+}
+
 export interface TurnsBenchResult {
   corpus: Corpus['spec'];
   params: TurnParams;
   detectors: DetectorResult[];
   /** At 10 dB SNR, all noise kinds, for the named detector. */
-  curves: { detector: string; hangoverMs: CurvePoint[]; confirmMs: CurvePoint[] }[];
+  curves: { detector: string; hangoverMs: CurvePoint[]; confirmMs: CurvePoint[]; cue?: CuePoint[] }[];
   defaultDetector: string;
+  /** The variant that is the default path (detector, gate, cue as TURN_DEFAULTS say). */
+  defaultVariant: string;
 }
 
 interface Variant {
   name: string;
   /** Whose default hangover applies. */
   detector: DetectorName;
+  /** The prosodic end-of-turn cue with the detector's default final hangover. */
+  cue?: boolean;
   make: () => { classify: (pcm: Int16Array) => boolean; close: () => void; stats?: () => [number, number] };
 }
 
@@ -101,6 +115,11 @@ function plain(inner: () => FrameClassifier) {
   };
 }
 
+/** The default path's row: Silero (every other window in steady speech), foreground gate, prosodic cue (TURN_DEFAULTS). */
+export const DEFAULT_VARIANT = 'silero + gate + cue';
+/** The earlier default's hangover for plain Silero (no gate, no cue), for its comparison row. */
+const PLAIN_SILERO_HANGOVER_MS = 300;
+
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 export async function benchTurns(opts: {
@@ -113,7 +132,7 @@ export async function benchTurns(opts: {
     dir: join(tmpdir(), 'parley-turns-corpus'),
     // Quick: 10 dB only (the targets' condition); full: 20, 10 and 5 dB.
     snrs: opts.quick ? [10] : [20, 10, 5],
-    turnSeconds: opts.quick ? 30 : 60,
+    turnSeconds: opts.quick ? 30 : 120,
     bargeSeconds: opts.quick ? 30 : 60,
   });
   progress(
@@ -135,14 +154,28 @@ export async function benchTurns(opts: {
     });
   else {
     variants.push({
-      name: 'silero',
+      name: 'silero (plain)',
       detector: 'silero',
+      make: plain(() => new SileroClassifier(silero.stream(), { foreground: false, skipSteady: false })),
+    });
+    variants.push({
+      name: 'silero + foreground gate',
+      detector: 'silero',
+      make: plain(() => new SileroClassifier(silero.stream(), { skipSteady: false })),
+    });
+    variants.push({
+      name: DEFAULT_VARIANT,
+      detector: 'silero',
+      cue: true,
       make: plain(() => new SileroClassifier(silero.stream())),
     });
     variants.push({
-      name: 'silero, no energy gate',
+      name: 'silero + gate + cue, model on every window',
       detector: 'silero',
-      make: plain(() => new SileroClassifier(silero.stream(), { gateDb: -1e9, gateMinDbfs: -1e9 })),
+      cue: true,
+      make: plain(
+        () => new SileroClassifier(silero.stream(), { gateDb: -1e9, gateMinDbfs: -1e9, skipSteady: false }),
+      ),
     });
   }
   try {
@@ -154,8 +187,9 @@ export async function benchTurns(opts: {
     });
     if (!(silero instanceof SileroUnavailable))
       variants.push({
-        name: 'rnnoise + silero',
+        name: 'rnnoise + silero + gate + cue',
         detector: 'silero',
+        cue: true,
         make: withSuppressor(rn, () => new SileroClassifier(silero.stream())),
       });
   } catch (err) {
@@ -175,6 +209,7 @@ export async function benchTurns(opts: {
     resumeMs: TURN_DEFAULTS.bargeInResumeMs,
   };
   const decisions = new Map<string, Map<string, Uint8Array>>();
+  const cues = new Map<string, Map<string, Float32Array>>();
   const results: DetectorResult[] = [];
   for (const v of variants) {
     const perTrack = new Map<string, Uint8Array>();
@@ -201,10 +236,23 @@ export async function benchTurns(opts: {
       perTrack.set(track.id, out);
     }
     decisions.set(v.name, perTrack);
+    // The cue hears every frame and is asked at each pause; timed with the rest of the session's cost.
+    const cueTrack = new Map<string, Float32Array>();
+    const finalHangoverMs = v.cue ? DEFAULT_FINAL_HANGOVER_MS[v.detector] : undefined;
+    if (finalHangoverMs !== undefined) {
+      const c0 = process.cpuUsage();
+      for (const track of corpus.tracks)
+        cueTrack.set(track.id, cueProbabilities(track, perTrack.get(track.id) as Uint8Array));
+      const c = process.cpuUsage(c0);
+      cpuUs += c.user + c.system;
+      cues.set(v.name, cueTrack);
+    }
     const vp: TurnParams = {
       ...params,
       hangoverMs: TURN_DEFAULTS.hangoverMs ?? DEFAULT_HANGOVER_MS[v.detector],
+      ...(finalHangoverMs !== undefined ? { finalHangoverMs, eotThreshold: EOT_WEIGHTS.threshold } : {}),
     };
+    if (v.name === 'silero (plain)') vp.hangoverMs = PLAIN_SILERO_HANGOVER_MS;
     const res: DetectorResult = {
       name: v.name,
       available: true,
@@ -218,7 +266,7 @@ export async function benchTurns(opts: {
       const s = emptyScore();
       for (const t of corpus.tracks.filter(pick)) {
         const one: TrackScore = emptyScore();
-        scoreTrack(t, perTrack.get(t.id) as Uint8Array, p, one);
+        scoreTrack(t, perTrack.get(t.id) as Uint8Array, p, one, cueTrack.get(t.id));
         mergeScores(s, one);
       }
       return summarize(s);
@@ -236,23 +284,31 @@ export async function benchTurns(opts: {
   }
 
   const curves: TurnsBenchResult['curves'] = [];
-  for (const name of ['energy', 'silero']) {
+  for (const name of ['energy', 'silero + foreground gate', DEFAULT_VARIANT]) {
     const perTrack = decisions.get(name);
     if (!perTrack) continue;
+    const cueTrack = cues.get(name);
     const at10 = corpus.tracks.filter((t) => t.snrDb === 10);
-    const base: TurnParams = { ...params, hangoverMs: DEFAULT_HANGOVER_MS[name as DetectorName] };
+    const det: DetectorName = name === 'energy' ? 'energy' : 'silero';
+    const base: TurnParams = {
+      ...params,
+      hangoverMs: DEFAULT_HANGOVER_MS[det],
+      ...(cueTrack
+        ? { finalHangoverMs: DEFAULT_FINAL_HANGOVER_MS[det], eotThreshold: EOT_WEIGHTS.threshold }
+        : {}),
+    };
     const sweep = (p: TurnParams) => {
       const s = emptyScore();
       for (const t of at10) {
         const one = emptyScore();
-        scoreTrack(t, perTrack.get(t.id) as Uint8Array, p, one);
+        scoreTrack(t, perTrack.get(t.id) as Uint8Array, p, one, cueTrack?.get(t.id));
         mergeScores(s, one);
       }
       return summarize(s);
     };
     curves.push({
       detector: name,
-      hangoverMs: [200, 300, 400, 500, 700, 1_000].map((h) => ({
+      hangoverMs: (cueTrack ? [] : [200, 300, 400, 500, 600, 700, 1_000]).map((h) => ({
         value: h,
         summary: sweep({ ...base, hangoverMs: h }),
       })),
@@ -260,6 +316,18 @@ export async function benchTurns(opts: {
         value: c,
         summary: sweep({ ...base, confirmMs: c }),
       })),
+      cue: cueTrack
+        ? [500, 600, 700].flatMap((hangoverMs) =>
+            [200, 250].flatMap((finalHangoverMs) =>
+              [0.55, 0.6, 0.65, 0.7].map((threshold) => ({
+                hangoverMs,
+                finalHangoverMs,
+                threshold,
+                summary: sweep({ ...base, hangoverMs, finalHangoverMs, eotThreshold: threshold }),
+              })),
+            ),
+          )
+        : undefined,
     });
   }
   return {
@@ -268,5 +336,6 @@ export async function benchTurns(opts: {
     detectors: [...results, ...unavailable],
     curves,
     defaultDetector: TURN_DEFAULTS.detector,
+    defaultVariant: DEFAULT_VARIANT,
   };
 }

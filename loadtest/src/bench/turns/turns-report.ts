@@ -28,9 +28,15 @@ export function turnsSection(r: TurnsBenchResult): string[] {
     `Endpointing: onset after ${r.params.startMs} ms of speech, each detector's default hangover (${r.detectors
       .filter((d) => d.params)
       .map((d) => `${d.name} ${d.params?.hangoverMs} ms`)
+      .join(', ')}${r.detectors
+      .filter((d) => d.params?.finalHangoverMs !== undefined)
+      .map(
+        (d) =>
+          `; ${d.name}: ${d.params?.finalHangoverMs} ms where the prosodic cue says final (p ≥ ${d.params?.eotThreshold})`,
+      )
       .join(
-        ', ',
-      )}); barge-in confirmed after ${r.params.confirmMs} ms of speech (shorter speech holds the agent, released after ${r.params.resumeMs} ms of silence). Frame truth: clean speech within 30 dB of its peak. Default detector: **${r.defaultDetector}**.`,
+        '',
+      )}); barge-in confirmed after ${r.params.confirmMs} ms of speech (shorter speech holds the agent, released after ${r.params.resumeMs} ms of silence). Frame truth: clean speech within 30 dB of its peak. Default: **${r.defaultVariant}**.`,
     '',
     ...table(
       [
@@ -90,19 +96,43 @@ export function turnsSection(r: TurnsBenchResult): string[] {
     '',
   ];
   for (const curve of r.curves) {
+    out.push(`### Trade-offs at 10 dB (all noise kinds), ${curve.detector}`, '');
+    if (curve.cue?.length)
+      out.push(
+        ...table(
+          [
+            'hangover',
+            'final hangover',
+            'cue threshold',
+            'end of turn p50 / p95',
+            'premature ends',
+            'false barge-ins / min',
+          ],
+          curve.cue.map((p) => [
+            `${p.hangoverMs} ms`,
+            `${p.finalHangoverMs} ms`,
+            String(p.threshold),
+            `${n(p.summary.endP50Ms)} / ${n(p.summary.endP95Ms)} ms`,
+            `${n(p.summary.prematurePct)} %`,
+            n(p.summary.falseBargeInsPerMin),
+          ]),
+        ),
+        '',
+      );
+    if (curve.hangoverMs.length)
+      out.push(
+        ...table(
+          ['hangover', 'end of turn p50 / p95', 'premature ends', 'false barge-ins / min'],
+          curve.hangoverMs.map((p) => [
+            `${p.value} ms`,
+            `${n(p.summary.endP50Ms)} / ${n(p.summary.endP95Ms)} ms`,
+            `${n(p.summary.prematurePct)} %`,
+            n(p.summary.falseBargeInsPerMin),
+          ]),
+        ),
+        '',
+      );
     out.push(
-      `### Trade-offs at 10 dB (all noise kinds), ${curve.detector}`,
-      '',
-      ...table(
-        ['hangover', 'end of turn p50 / p95', 'premature ends', 'false barge-ins / min'],
-        curve.hangoverMs.map((p) => [
-          `${p.value} ms`,
-          `${n(p.summary.endP50Ms)} / ${n(p.summary.endP95Ms)} ms`,
-          `${n(p.summary.prematurePct)} %`,
-          n(p.summary.falseBargeInsPerMin),
-        ]),
-      ),
-      '',
       ...table(
         [
           'barge-in confirmation',

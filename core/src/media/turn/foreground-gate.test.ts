@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ForegroundGate } from './foreground-gate.js';
+
+describe('foreground gate (synthetic levels)', () => {
+  it('learns the talker level and gates speech frames far below it near the noise floor', () => {
+    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 0 });
+    // The talker at -20 dBFS for 2 s over a -42 dBFS floor.
+    for (let i = 0; i < 100; i++) expect(g.frame(-20, true, -42)).toBe(true);
+    expect(g.level).toBeGreaterThan(-21);
+    // Background talk at -36 dBFS that the VAD calls speech: gated.
+    expect(g.frame(-36, true, -42)).toBe(false);
+    // The talker's softer syllable at -28 (within 10 dB) stays.
+    expect(g.frame(-28, true, -42)).toBe(true);
+    // Not speech stays not speech.
+    expect(g.frame(-20, false, -42)).toBe(false);
+  });
+
+  it('never gates without noise: quiet frames far above the floor are the talker', () => {
+    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 0 });
+    for (let i = 0; i < 100; i++) g.frame(-20, true, -120);
+    expect(g.frame(-45, true, -120)).toBe(true);
+  });
+
+  it('holds the frames right after a loud one (syllable dips), then gates', () => {
+    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 2 });
+    for (let i = 0; i < 50; i++) g.frame(-20, true, -42);
+    expect([g.frame(-38, true, -42), g.frame(-38, true, -42), g.frame(-38, true, -42)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it('lets nothing be gated during warm-up, and a long run of background does not become the level', () => {
+    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 0, warmupFrames: 5 });
+    for (let i = 0; i < 5; i++) expect(g.frame(-36, true, -42)).toBe(true);
+    // The talker arrives: the level climbs to them within a second.
+    for (let i = 0; i < 50; i++) g.frame(-20, true, -42);
+    expect(g.level).toBeGreaterThan(-22);
+    // Ten seconds of background talk pull the 99th-percentile level down by only ~2 dB.
+    let passed = 0;
+    for (let i = 0; i < 500; i++) if (g.frame(-36, true, -42)) passed++;
+    expect(passed).toBe(0);
+    expect(g.level).toBeGreaterThan(-24);
+  });
+});
