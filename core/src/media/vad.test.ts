@@ -102,4 +102,26 @@ describe('VoiceActivityDetector', () => {
     expect(v2.isSpeech({ dbfs: -45, zcr: 0.5 })).toBe(false);
     expect(v2.isSpeech({ dbfs: -35, zcr: 0.5 })).toBe(true);
   });
+
+  it('with finalHangoverMs, a falling phrase end ends the turn after the short hangover and a rising one after the long', () => {
+    // 400 ms of a voiced glide at 16 kHz, fading out, then silence: the cue hears the pitch fall or rise.
+    const phrase = (f0a: number, f0b: number): Int16Array[] => {
+      const n = 6_400;
+      const x = new Int16Array(n);
+      let ph = 0;
+      for (let i = 0; i < n; i++) {
+        ph += (2 * Math.PI * (f0a + ((f0b - f0a) * i) / n)) / 16_000;
+        x[i] = Math.round(8_000 * Math.min(1, (n - i) / 2_400) * (Math.sin(ph) + 0.5 * Math.sin(2 * ph)));
+      }
+      const frames = Array.from({ length: n / 320 }, (_, k) => x.subarray(k * 320, (k + 1) * 320));
+      return [...frames, ...Array.from({ length: 50 }, () => new Int16Array(320))];
+    };
+    const stopAfterLastSpeech = (f0a: number, f0b: number) => {
+      const vad = new VoiceActivityDetector({ hangoverMs: 600, finalHangoverMs: 250, rate: 16_000 });
+      const ev = run(vad, phrase(f0a, f0b)).find((e) => e.type === 'speech_stopped');
+      return ev?.type === 'speech_stopped' ? ev.at - ev.lastSpeechAt : undefined;
+    };
+    expect(stopAfterLastSpeech(220, 110)).toBe(260);
+    expect(stopAfterLastSpeech(150, 210)).toBe(600);
+  });
 });
