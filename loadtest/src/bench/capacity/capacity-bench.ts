@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import {
   DTLS_SRTP_AEAD_AES_128_GCM,
   DTLS_SRTP_AES128_CM_HMAC_SHA1_80,
@@ -90,7 +90,7 @@ export interface CapacityStep {
   /** Its longest event-loop stall in the hold (ms): a single one can set the RTT p99. */
   generatorLoopDelayMaxMs?: number;
   /** Its garbage collections in the hold. */
-  generatorGc?: { count: number; totalMs: number; maxMs: number };
+  generatorGc?: { count: number; totalMs: number; maxMs: number; major: number; maxMajorMs: number };
   loadCoreBusyShare?: number;
   /** How busy the transceiver's core was in all (the transceiver, softirq, and anyone else's work). */
   transceiverCoreBusyShare?: number;
@@ -233,7 +233,7 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
           `transceiver ${pct(step.transceiverCpuShare)} of a core (${step.cpuPercentPerSession} %/session, ${step.rssKiBPerSession} KiB/session), ` +
           `its core ${pct(step.transceiverCoreBusyShare ?? Number.NaN)} busy; generator ${pct(step.generatorCpuShare)} ` +
           `(${pct(step.generatorSystemShare)} kernel), loop delay p99 ${step.generatorLoopDelayP99Ms} max ${step.generatorLoopDelayMaxMs} ms, ` +
-          `GC ${step.generatorGc?.count}× max ${step.generatorGc?.maxMs} ms, late slots ${step.lateSlots}, ` +
+          `GC ${step.generatorGc?.count}× max ${step.generatorGc?.maxMs} ms (${step.generatorGc?.major} major, max ${step.generatorGc?.maxMajorMs} ms), late slots ${step.lateSlots}, ` +
           `its core ${pct(step.loadCoreBusyShare ?? Number.NaN)} busy → ${step.pass ? 'pass' : 'fail'}`,
       );
       if (step.slowWindows && step.slowWindows.count > 0)
@@ -422,12 +422,17 @@ async function runStep(
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     // The generator's own GC pauses: a long one stalls every session's echoes at once.
-    const gc = { count: 0, totalMs: 0, maxMs: 0 };
+    const gc = { count: 0, totalMs: 0, maxMs: 0, major: 0, maxMajorMs: 0 };
     const gcObserver = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         gc.count++;
         gc.totalMs += e.duration;
         gc.maxMs = Math.max(gc.maxMs, e.duration);
+        // NODE_PERFORMANCE_GC_MAJOR: a mark-compact over the whole heap (600 werift peers' state).
+        if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+          gc.major++;
+          gc.maxMajorMs = Math.max(gc.maxMajorMs, e.duration);
+        }
       }
     });
     gcObserver.observe({ entryTypes: ['gc'] });
@@ -492,7 +497,13 @@ async function runStep(
       generatorSystemShare: round(reading.genSys, 3),
       generatorLoopDelayP99Ms: round(reading.loopP99),
       generatorLoopDelayMaxMs: round(reading.loopMax),
-      generatorGc: { count: gc.count, totalMs: round(gc.totalMs, 1), maxMs: round(gc.maxMs, 1) },
+      generatorGc: {
+        count: gc.count,
+        totalMs: round(gc.totalMs, 1),
+        maxMs: round(gc.maxMs, 1),
+        major: gc.major,
+        maxMajorMs: round(gc.maxMajorMs, 1),
+      },
       ...(reading.core !== undefined && { loadCoreBusyShare: round(reading.core, 3) }),
       ...(reading.txCore !== undefined && { transceiverCoreBusyShare: round(reading.txCore, 3) }),
       pass: false,
