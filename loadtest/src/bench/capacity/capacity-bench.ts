@@ -13,6 +13,7 @@ import {
   type CpuProfile,
   formatProfileSummary,
   type ProfileWindow,
+  shortUrl,
   summarizeProfile,
 } from '../proc/cpu-profile.js';
 import { CpuMeter, rssBytesOf } from '../proc/proc-stats.js';
@@ -319,6 +320,14 @@ class GeneratorProfiler {
     this.started = (async () => {
       await this.session.post('Profiler.enable');
       await this.session.post('Profiler.start');
+      // Allocation sites too: the generator's long pauses are major GCs.
+      await this.session.post('HeapProfiler.enable');
+      await this.session.post('HeapProfiler.startSampling', {
+        samplingInterval: 64 * 1024,
+        // Garbage included: what the hold allocates, not only what is still alive at its end.
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
     })();
   }
 
@@ -330,12 +339,47 @@ class GeneratorProfiler {
       progress(
         formatProfileSummary(`generator profile (hold) ${file}`, summarizeProfile(profile as CpuProfile), 25),
       );
+      const { profile: heap } = await this.session.post('HeapProfiler.stopSampling');
+      progress(
+        formatAllocationSites(`generator allocations (hold, sampled)`, heap as HeapSamplingProfile, 15),
+      );
     } catch (err) {
       progress(`generator profile failed: ${(err as Error).message}`);
     } finally {
       this.session.disconnect();
     }
   }
+}
+
+interface HeapSamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapSamplingNode[];
+}
+interface HeapSamplingProfile {
+  head: HeapSamplingNode;
+}
+
+/** Sampled bytes allocated per function (self), largest first. */
+function formatAllocationSites(title: string, p: HeapSamplingProfile, lines: number): string {
+  const bytes = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapSamplingNode) => {
+    if (n.selfSize > 0) {
+      const { functionName, url, lineNumber } = n.callFrame;
+      const key =
+        `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
+      bytes.set(key, (bytes.get(key) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(p.head);
+  const top = [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, lines);
+  return [
+    `${title}: ${(total / 2 ** 20).toFixed(1)} MiB sampled`,
+    ...top.map(([k, b]) => `    ${(b / 2 ** 20).toFixed(1).padStart(6)} MiB  ${k}`),
+  ].join('\n');
 }
 
 interface StepTarget {
