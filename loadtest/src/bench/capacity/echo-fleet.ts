@@ -199,6 +199,9 @@ export class EchoFleet {
       const connected = new Promise<void>((resolve, reject) => {
         settle = (err) => (err ? reject(err) : resolve());
       });
+      // A setup that fails before waiting for it (e.g. a 503) still closes the peer later, which
+      // rejects this: never an unhandled rejection.
+      connected.catch(() => {});
       let wasUp = false;
       pc.connectionStateChange.subscribe((s) => {
         if (s === 'connected') settle();
