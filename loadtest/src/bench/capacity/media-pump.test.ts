@@ -65,8 +65,9 @@ function manualPump(o: ConstructorParameters<typeof MediaPump>[0] = {}) {
   const rtts: number[] = [];
   const pump = new MediaPump({
     ...o,
-    now: () => now,
-    schedule: () => ({ cancel() {} }),
+    clock: () => now,
+    // The test calls tick() itself; the pump's own wake-ups go nowhere.
+    timers: { setTimeout: () => 0, clearTimeout: () => {} },
     onEcho: (r) => rtts.push(r),
   });
   return {

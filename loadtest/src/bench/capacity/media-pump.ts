@@ -1,4 +1,5 @@
 import { isRtcp, rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
+import { type Clock, monotonicClock, systemTimers, type Timers } from '@parley/shared/time/clock.js';
 import { OPUS_PAYLOAD_TYPE } from '@parley/shared/webrtc/opus-codecs.js';
 import { makeProbe, PROBE_PAYLOAD_BYTES, readProbe, readProbeAt } from '../../call/probe-payload.js';
 
@@ -38,8 +39,8 @@ export interface MediaPumpOptions {
   /** Phases per frame period (default 20: 1 ms apart at 50 packets/s). */
   slots?: number;
   payloadBytes?: number;
-  /** Monotonic ms. */
-  now?: () => number;
+  /** Monotonic ms (default monotonicClock). */
+  clock?: Clock;
   /** Every echo's RTT (ms) as it is matched to its probe. */
   onEcho?: (rttMs: number) => void;
   /**
@@ -53,8 +54,8 @@ export interface MediaPumpOptions {
    * the probe number that timestamp names. RTCP is always authenticated.
    */
   verifyEvery?: number;
-  /** Timer source (tests drive tick() themselves and pass a no-op). */
-  schedule?: (fn: () => void, ms: number) => { cancel(): void };
+  /** Wakes the pump for its next phase (default systemTimers; tests drive tick() themselves). */
+  timers?: Timers;
 }
 
 /** Probes remembered per session for matching: 256 × 20 ms = 5 s of RTT. */
@@ -220,10 +221,11 @@ export class MediaPump {
   private readonly slots: PumpSession[][];
   private readonly periodMs: number;
   private readonly slotMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly onEcho: (rttMs: number) => void;
-  private readonly schedule: (fn: () => void, ms: number) => { cancel(): void };
-  private timer: { cancel(): void } | undefined;
+  private readonly timers: Timers;
+  private running = false;
+  private timer: unknown;
   /** Absolute time of the next slot to send, and which one it is. */
   private nextAt = 0;
   private nextSlot = 0;
@@ -244,14 +246,9 @@ export class MediaPump {
     this.periodMs = 1000 / rate;
     this.slotMs = this.periodMs / slots;
     this.slots = Array.from({ length: slots }, () => []);
-    this.now = o.now ?? (() => performance.now());
+    this.now = o.clock ?? monotonicClock;
     this.onEcho = o.onEcho ?? (() => {});
-    this.schedule =
-      o.schedule ??
-      ((fn, ms) => {
-        const t = setTimeout(fn, ms);
-        return { cancel: () => clearTimeout(t) };
-      });
+    this.timers = o.timers ?? systemTimers;
     const probe = makeProbe(0, o.payloadBytes ?? PROBE_PAYLOAD_BYTES);
     this.plain = Buffer.alloc(12 + probe.length);
     this.plain[0] = 0x80;
@@ -285,14 +282,16 @@ export class MediaPump {
   }
 
   start(): void {
-    if (this.timer) return;
+    if (this.running) return;
+    this.running = true;
     this.nextAt = this.now();
     this.nextSlot = 0;
     this.arm();
   }
 
   stop(): void {
-    this.timer?.cancel();
+    this.running = false;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
@@ -320,9 +319,10 @@ export class MediaPump {
 
   private arm(): void {
     const wait = Math.max(0, this.nextAt - this.now());
-    this.timer = this.schedule(() => {
+    this.timer = this.timers.setTimeout(() => {
+      if (!this.running) return;
       this.tick();
-      if (this.timer) this.arm();
+      this.arm();
     }, wait);
   }
 
