@@ -1,7 +1,7 @@
 import { ConfigError } from '@parley/shared/config/load-config.js';
 import { startExitWatchdog } from '@parley/shared/lifecycle/exit-watchdog.js';
 import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
-import { startTelemetry } from '@parley/shared/telemetry/telemetry.js';
+import type { Telemetry } from '@parley/shared/telemetry/telemetry.js';
 
 export interface RunningService {
   /** Shown to the operator and sent to a `parley dev` parent. */
@@ -63,7 +63,7 @@ export async function runService(
 ): Promise<void> {
   let phase: 'starting' | 'serving' | 'stopping' = 'starting';
   let service: RunningService | undefined;
-  let telemetry: Awaited<ReturnType<typeof startTelemetry>> | undefined;
+  let telemetry: Telemetry | undefined;
   const say = (line: string) => process.stderr.write(`parley ${name}: ${line}\n`);
   // A log pipe whose reader is gone (a dead `parley dev`) must neither crash nor hold the process.
   process.stdout.on('error', () => undefined);
@@ -125,6 +125,9 @@ export async function runService(
   });
 
   try {
+    // Imported here, not at the top: the SDK's modules cost ~0.4 s of loading, which commands
+    // that serve nothing (call, token, --help) should not pay.
+    const { startTelemetry } = await import('@parley/shared/telemetry/telemetry.js');
     telemetry = await startTelemetry({ serviceName: `parley-${name}`, metricsPort });
     service = await start();
   } catch (err) {
