@@ -5,6 +5,13 @@ import type { Logger } from '@parley/shared/log.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
 import { SessionInfoReply, SessionRevoked } from '@parley/shared/nats/schemas.js';
 import { SESSION_REVOKED_SUBJECT, sessionStateSubject } from '@parley/shared/nats/subjects.js';
+import {
+  backgroundTimers,
+  type Clock,
+  type Intervals,
+  monotonicClock,
+  wallClock,
+} from '@parley/shared/time/clock.js';
 import type { CloseErrorCode } from './session-broker.js';
 import {
   type EndedListener,
@@ -49,8 +56,12 @@ export interface SessionEventsOptions {
   timeoutMs?: number;
   /** Lifetime assumed for an adopted session (its token is unknown here): the transceivers' default maximum. */
   adoptedLifetimeMs?: number;
-  /** The registry's clock (ms), for expiry times; default performance.now. */
-  clock?: () => number;
+  /** The registry's clock (ms), for expiry times; default monotonicClock. */
+  clock?: Clock;
+  /** Unix ms, to turn a token's `exp` into time left; default wallClock. */
+  wall?: Clock;
+  /** The reconcile tick; default backgroundTimers (unref'd: it alone keeps no process alive). */
+  timers?: Intervals;
 }
 
 export const DEFAULT_TICK_MS = 250;
@@ -65,16 +76,20 @@ const DEFAULT_ADOPTED_LIFETIME_MS = 7_200_000;
  */
 export class SessionEvents implements SessionStatusSource {
   private sub: Subscription | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly timers: Intervals;
+  private readonly wall: Clock;
   private readonly tickMs: number;
   private readonly timeoutMs: number;
   private ticks = 0;
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(private readonly opts: SessionEventsOptions) {
     this.tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
     this.timeoutMs = opts.timeoutMs ?? 2_000;
-    this.now = opts.clock ?? (() => performance.now());
+    this.now = opts.clock ?? monotonicClock;
+    this.wall = opts.wall ?? wallClock;
+    this.timers = opts.timers ?? backgroundTimers;
   }
 
   start(): void {
@@ -91,15 +106,15 @@ export class SessionEvents implements SessionStatusSource {
         }
       },
     });
-    this.timer = setInterval(() => this.tick(), this.tickMs);
-    this.timer.unref();
+    this.timer = this.timers.setInterval(() => this.tick(), this.tickMs);
   }
 
   /** Called by the broker for every session it placed. */
   placed(p: SessionPlaced): void {
     const exp = tokenExpiryOfAnswer(p.answer);
     const now = this.now();
-    const expiresAt = exp === undefined ? now + DEFAULT_ADOPTED_LIFETIME_MS : now + (exp * 1000 - Date.now());
+    const expiresAt =
+      exp === undefined ? now + DEFAULT_ADOPTED_LIFETIME_MS : now + (exp * 1000 - this.wall());
     if (
       !this.opts.registry.track({
         sessionId: p.sessionId,
@@ -135,7 +150,7 @@ export class SessionEvents implements SessionStatusSource {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer !== undefined) this.timers.clearInterval(this.timer);
     this.sub?.unsubscribe();
   }
 

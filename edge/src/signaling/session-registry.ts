@@ -1,5 +1,7 @@
-/** Milliseconds on a monotonic clock; injected so expiry and loss are testable without waiting. */
-export type Clock = () => number;
+import type { Clock } from '@parley/shared/time/clock.js';
+
+/** The registry's time is a monotonic clock (monotonicClock in production), injected so expiry and loss test without waiting. */
+export type { Clock };
 
 /** Why the edge itself declared a session over: its transceiver (or its whole cluster) left discovery. */
 export const TRANSCEIVER_LOST = 'transceiver_lost';

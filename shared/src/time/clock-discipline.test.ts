@@ -20,6 +20,7 @@ const PURE_MODULES = [
   'shared/src/discovery/cluster-rtt.ts',
   'shared/src/discovery/choose-transceiver.ts',
   'edge/src/signaling/placement.ts',
+  'edge/src/signaling/session-registry.ts',
   'edge/src/signaling/offer-validation.ts',
   // The relay's state, apart from its sockets
   'edge/src/relay/flow-table.ts',
