@@ -15,7 +15,7 @@ const here = dirname(dirname(fileURLToPath(import.meta.url)));
 // PARLEY_REQUIRE_NATIVE=1, where a missing header is an error.
 const optional = process.argv.includes('--optional') && process.env.PARLEY_REQUIRE_NATIVE !== '1';
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const addons = named.length ? named : ['srtp', 'opus', 'udp', 'tun'];
+const addons = named.length ? named : ['srtp', 'opus', 'udp', 'tun', 'evp'];
 // Only addons with a -dev package dependency are listed: udp needs none, so a missing header
 // never skips it.
 const HEADERS = { srtp: '/usr/include/srtp2/srtp.h', opus: '/usr/include/opus/opus.h' };
@@ -65,6 +65,9 @@ if (!nodedir) {
   );
   process.exit(optional ? 0 : 1);
 }
+// evp links nothing (OpenSSL's symbols come from the Node binary) but needs the OpenSSL headers
+// that ship with Node's: without them it is skipped like a missing -dev package.
+HEADERS.evp = join(nodedir, 'include', 'node', 'openssl', 'evp.h');
 for (const addon of addons) {
   if (LINUX_ONLY.has(addon) && process.platform !== 'linux') {
     console.warn(`build:native: skipping ${addon}: Linux only (node:dgram is used instead)`);
@@ -72,7 +75,7 @@ for (const addon of addons) {
   }
   if (optional && HEADERS[addon] && !existsSync(HEADERS[addon])) {
     console.warn(
-      `build:native: skipping ${addon}: ${HEADERS[addon]} is missing (apt-get install -y lib${addon === 'srtp' ? 'srtp2' : 'opus'}-dev); the JavaScript path is used instead`,
+      `build:native: skipping ${addon}: ${HEADERS[addon]} is missing (${addon === 'evp' ? "Node's headers without OpenSSL's" : `apt-get install -y lib${addon === 'srtp' ? 'srtp2' : 'opus'}-dev`}); the JavaScript path is used instead`,
     );
     continue;
   }

@@ -1,20 +1,35 @@
+import { loadEvp } from '@parley/native/evp';
 import { describe, expect, it } from 'vitest';
 import { AeadAesGcmTransform } from './aead-gcm.js';
+import { EvpGcmTransform } from './evp-transforms.js';
+import type { SrtpSessionKeys } from './kdf.js';
+import type { SrtpTransform } from './transform.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 // RFC 7714 §16.1 and §17: the vectors give session keys directly, shared by SRTP and SRTCP.
 const KEY = hex('000102030405060708090a0b0c0d0e0f');
 const SALT = hex('517569642070726f2071756f');
-const gcm = () =>
-  new AeadAesGcmTransform({
-    rtpKey: KEY,
-    rtpSalt: SALT,
-    rtpAuthKey: Buffer.alloc(0),
-    rtcpKey: KEY,
-    rtcpSalt: SALT,
-    rtcpAuthKey: Buffer.alloc(0),
-  });
+const KEYS: SrtpSessionKeys = {
+  rtpKey: KEY,
+  rtpSalt: SALT,
+  rtpAuthKey: Buffer.alloc(0),
+  rtcpKey: KEY,
+  rtcpSalt: SALT,
+  rtcpAuthKey: Buffer.alloc(0),
+};
+
+function openssl(): SrtpTransform {
+  const evp = loadEvp();
+  // npm test requires the native addons built: a missing one fails here, it is not skipped.
+  if (evp === undefined) throw new Error('native/evp not built (npm run build:native -w @parley/native)');
+  return new EvpGcmTransform(evp, KEYS);
+}
+
+const TRANSFORMS: [string, () => SrtpTransform][] = [
+  ['node:crypto', () => new AeadAesGcmTransform(KEYS)],
+  ['openssl', openssl],
+];
 
 const RTP = hex(`8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973 20646976
                  69736120 696e2070 61727465 73207472 6573`);
@@ -38,7 +53,7 @@ const SRTCP_TAG_ONLY = hex(`81c8000d 4d617273 4e545031 4e545032 52545020 0000042
                             deadbeef deadbeef deadbeef deadbeef deadbeef 841dd968 3dd78ec9 2ae58790
                             125f62b3 000005d4`);
 
-describe('RFC 7714 AEAD_AES_128_GCM vectors', () => {
+describe.each(TRANSFORMS)('RFC 7714 AEAD_AES_128_GCM vectors (%s)', (_, gcm) => {
   it('§16.1.1 encrypts the RTP packet', () => {
     expect(gcm().protectRtp(RTP, 12, RTP_SSRC, 0, RTP_SEQ).toString('hex')).toBe(SRTP.toString('hex'));
   });

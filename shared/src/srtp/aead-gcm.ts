@@ -123,21 +123,33 @@ export class AeadAesGcmTransform implements SrtpTransform {
     return this.fillIv(this.rtcpSalt, ssrc, 0, index & 0x7fffffff);
   }
 
-  /** Both IVs are (00 00 || SSRC || 16-bit high || 32-bit low) XOR salt, in the one reused buffer. */
   private fillIv(salt: Uint8Array, ssrc: number, high: number, low: number): Buffer {
-    const iv = this.iv;
-    iv[0] = salt[0] as number;
-    iv[1] = salt[1] as number;
-    iv[2] = (salt[2] as number) ^ (ssrc >>> 24);
-    iv[3] = (salt[3] as number) ^ ((ssrc >>> 16) & 0xff);
-    iv[4] = (salt[4] as number) ^ ((ssrc >>> 8) & 0xff);
-    iv[5] = (salt[5] as number) ^ (ssrc & 0xff);
-    iv[6] = (salt[6] as number) ^ ((high >>> 8) & 0xff);
-    iv[7] = (salt[7] as number) ^ (high & 0xff);
-    iv[8] = (salt[8] as number) ^ (low >>> 24);
-    iv[9] = (salt[9] as number) ^ ((low >>> 16) & 0xff);
-    iv[10] = (salt[10] as number) ^ ((low >>> 8) & 0xff);
-    iv[11] = (salt[11] as number) ^ (low & 0xff);
-    return iv;
+    return writeGcmIv(this.iv, salt, ssrc, high, low);
   }
+}
+
+/**
+ * Both GCM IVs (RFC 7714 §8.1, §9.1) are (00 00 || SSRC || 16-bit high || 32-bit low) XOR
+ * salt; written into iv (12 bytes, reused by the caller) and returned.
+ */
+export function writeGcmIv<B extends Uint8Array>(
+  iv: B,
+  salt: Uint8Array,
+  ssrc: number,
+  high: number,
+  low: number,
+): B {
+  iv[0] = salt[0] as number;
+  iv[1] = salt[1] as number;
+  iv[2] = (salt[2] as number) ^ (ssrc >>> 24);
+  iv[3] = (salt[3] as number) ^ ((ssrc >>> 16) & 0xff);
+  iv[4] = (salt[4] as number) ^ ((ssrc >>> 8) & 0xff);
+  iv[5] = (salt[5] as number) ^ (ssrc & 0xff);
+  iv[6] = (salt[6] as number) ^ ((high >>> 8) & 0xff);
+  iv[7] = (salt[7] as number) ^ (high & 0xff);
+  iv[8] = (salt[8] as number) ^ (low >>> 24);
+  iv[9] = (salt[9] as number) ^ ((low >>> 16) & 0xff);
+  iv[10] = (salt[10] as number) ^ ((low >>> 8) & 0xff);
+  iv[11] = (salt[11] as number) ^ (low & 0xff);
+  return iv;
 }

@@ -26,6 +26,10 @@ const load = (profile: SrtpProfile): Vectors =>
 const engines: [string, (v: Vectors) => SrtpTransform][] = [
   ['SrtpSession (node:crypto)', (v) => new SrtpSession(v.profile, hex(v.masterKey), hex(v.masterSalt))],
   [
+    'SrtpSession (openssl)',
+    (v) => new SrtpSession(v.profile, hex(v.masterKey), hex(v.masterSalt), { engine: 'openssl' }),
+  ],
+  [
     'createSrtpTransform (the engine sessions use)',
     (v) => createSrtpTransform(v.profile, hex(v.masterKey), hex(v.masterSalt)),
   ],

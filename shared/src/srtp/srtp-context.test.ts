@@ -2,17 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SRTP_PROFILES, type SrtpProfile } from './profiles.js';
 import { writeRtpHeader } from './rtp-header.js';
-import { SrtpConfigError, SrtpPacketError, SrtpSession, type SrtpSessionOptions } from './srtp-context.js';
+import {
+  SrtpConfigError,
+  type SrtpCryptoEngine,
+  SrtpPacketError,
+  SrtpSession,
+  type SrtpSessionOptions,
+} from './srtp-context.js';
 
 const PROFILES: SrtpProfile[] = ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'];
+// Every crypto engine under the same bookkeeping; 'openssl' needs native/evp built, which
+// npm test requires (a missing addon fails here, it is not skipped).
+const ENGINES: SrtpCryptoEngine[] = ['node:crypto', 'openssl'];
+const CASES = PROFILES.flatMap((profile) => ENGINES.map((engine) => [profile, engine] as const));
 
-function endpoints(profile: SrtpProfile, options?: SrtpSessionOptions) {
+function endpoints(profile: SrtpProfile, engine: SrtpCryptoEngine, options?: SrtpSessionOptions) {
   const { keyLength, saltLength } = SRTP_PROFILES[profile];
   const key = randomBytes(keyLength);
   const salt = randomBytes(saltLength);
   return {
-    tx: new SrtpSession(profile, key, salt, options),
-    rx: new SrtpSession(profile, key, salt, options),
+    tx: new SrtpSession(profile, key, salt, { ...options, engine }),
+    rx: new SrtpSession(profile, key, salt, { ...options, engine }),
   };
 }
 
@@ -33,11 +43,11 @@ function receiverReport(ssrc = 0x55667788): Buffer {
   return rr;
 }
 
-describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
+describe.each(CASES)('SrtpSession (%s on %s)', (profile, engine) => {
   const tagLength = SRTP_PROFILES[profile].tagLength;
 
   it('round-trips RTP and RTCP and really encrypts the payload', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     const plain = rtp(1000);
     const srtp = tx.protectRtp(plain);
     expect(srtp).toHaveLength(plain.length + tagLength);
@@ -54,7 +64,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('round-trips a header-only RTP packet and keeps SSRCs apart', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     const a = rtp(7, 0, 1);
     const b = rtp(7, 10, 2);
     expect(rx.unprotectRtp(tx.protectRtp(a))?.equals(a)).toBe(true);
@@ -62,7 +72,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('rejects duplicates, accepts reordering inside the window once, rejects what fell out of it', () => {
-    const { tx, rx } = endpoints(profile, { rtpReplayWindow: 64 });
+    const { tx, rx } = endpoints(profile, engine, { rtpReplayWindow: 64 });
     const sent = Array.from({ length: 200 }, (_, i) => tx.protectRtp(rtp(i)));
     sent.forEach((p, i) => {
       if (i !== 50 && i !== 150) expect(rx.unprotectRtp(p)).not.toBeNull();
@@ -77,7 +87,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('rejects replayed SRTCP and accepts reordered SRTCP once', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     const rr = receiverReport();
     const sent = [0, 1, 2, 3].map(() => tx.protectRtcp(rr));
     expect(rx.unprotectRtcp(sent[0] as Buffer)).not.toBeNull();
@@ -90,7 +100,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('carries the ROC across a sequence wrap: 70,000 packets all unprotect', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     let ok = 0;
     for (let i = 0; i < 70_000; i++) {
       const plain = rtp(i & 0xffff, 8);
@@ -102,7 +112,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('authenticates packets reordered around the wrap (65535 after 0)', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     const seqs = [65530, 65531, 65532, 65533, 65534, 65535, 0, 1, 2, 3];
     const sent = new Map(seqs.map((s) => [s, tx.protectRtp(rtp(s))]));
     for (const s of [65530, 65531, 65532, 0, 65535, 1, 65533, 3, 65534, 2]) {
@@ -114,7 +124,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('keeps a resent pre-wrap packet on its original ROC', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     rx.unprotectRtp(tx.protectRtp(rtp(65535)));
     rx.unprotectRtp(tx.protectRtp(rtp(0)));
     const resent = tx.protectRtp(rtp(65534));
@@ -122,7 +132,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('counts a flipped bit in header, payload or tag as an auth failure, without moving the window', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     const plain = rtp(500);
     const srtp = tx.protectRtp(plain);
     const positions = [1, 5, 11, 12, 30, srtp.length - tagLength, srtp.length - 1];
@@ -145,7 +155,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('counts truncated packets as malformed (or forged) and never throws', () => {
-    const { tx, rx } = endpoints(profile);
+    const { tx, rx } = endpoints(profile, engine);
     const srtp = tx.protectRtp(rtp(9));
     for (let n = 0; n < srtp.length; n++) expect(rx.unprotectRtp(srtp.subarray(0, n))).toBeNull();
     expect(rx.malformed).toBe(12 + tagLength);
@@ -159,7 +169,7 @@ describe.each(PROFILES)('SrtpSession (%s)', (profile) => {
   });
 
   it('survives random junk', () => {
-    const { rx } = endpoints(profile);
+    const { rx } = endpoints(profile, engine);
     for (let i = 0; i < 2000; i++) {
       const junk = randomBytes(i % 120);
       expect(rx.unprotectRtp(junk)).toBeNull();

@@ -1,8 +1,10 @@
+import { loadEvp } from '@parley/native/evp';
 import { AeadAesGcmTransform } from './aead-gcm.js';
 import { AesCmHmacSha1Transform } from './aes-cm-hmac.js';
 import { readU32 } from './bytes.js';
 import { SrtpConfigError, SrtpPacketError } from './errors.js';
-import { deriveSessionKeys } from './kdf.js';
+import { EvpAesCmTransform, EvpGcmTransform } from './evp-transforms.js';
+import { deriveSessionKeys, type SrtpSessionKeys } from './kdf.js';
 import { isSrtpProfile, type SrtpProfile } from './profiles.js';
 import { ReplayWindow } from './replay-window.js';
 import { RTP_VERSION, rtpHeaderLength } from './rtp-header.js';
@@ -22,7 +24,15 @@ export {
 export const DEFAULT_RTP_REPLAY_WINDOW = 1024;
 export const DEFAULT_RTCP_REPLAY_WINDOW = 128;
 
+/**
+ * Who does a session's cipher and MAC (the packet bookkeeping is always this class's):
+ * node:crypto, or OpenSSL's EVP API through the native/evp addon (one reused context per key).
+ */
+export type SrtpCryptoEngine = 'node:crypto' | 'openssl';
+
 export interface SrtpSessionOptions {
+  /** Default node:crypto; 'openssl' throws SrtpConfigError when the addon is not loaded. */
+  engine?: SrtpCryptoEngine;
   /** Packets remembered per SSRC for replay checks: a multiple of 32 from 64 to 32768. */
   rtpReplayWindow?: number;
   rtcpReplayWindow?: number;
@@ -52,6 +62,7 @@ export class SrtpSession {
   malformed = 0;
 
   readonly profile: SrtpProfile;
+  readonly engine: SrtpCryptoEngine;
   private readonly transform: SrtpTransform;
   private readonly rtpWindow: number;
   private readonly rtcpWindow: number;
@@ -71,12 +82,8 @@ export class SrtpSession {
     this.rtpWindow = checkWindow('rtpReplayWindow', options.rtpReplayWindow ?? DEFAULT_RTP_REPLAY_WINDOW);
     this.rtcpWindow = checkWindow('rtcpReplayWindow', options.rtcpReplayWindow ?? DEFAULT_RTCP_REPLAY_WINDOW);
     const keys = deriveSessionKeys(profile, masterKey, masterSalt);
-    try {
-      this.transform =
-        profile === 'AEAD_AES_128_GCM' ? new AeadAesGcmTransform(keys) : new AesCmHmacSha1Transform(keys);
-    } catch (cause) {
-      throw new SrtpConfigError(`node:crypto cannot set up ${profile}`, { cause });
-    }
+    this.engine = options.engine ?? 'node:crypto';
+    this.transform = makeTransform(this.engine, profile, keys);
   }
 
   /** SRTP packet for an RTP packet of ours; ROC advances when seq wraps. */
@@ -181,6 +188,24 @@ export class SrtpSession {
       window.accept(index);
     }
     return rtcp;
+  }
+}
+
+function makeTransform(engine: SrtpCryptoEngine, profile: SrtpProfile, keys: SrtpSessionKeys): SrtpTransform {
+  const gcm = profile === 'AEAD_AES_128_GCM';
+  if (engine === 'openssl') {
+    const evp = loadEvp();
+    if (evp === undefined) throw new SrtpConfigError('the OpenSSL EVP addon (native/evp) is not loaded');
+    try {
+      return gcm ? new EvpGcmTransform(evp, keys) : new EvpAesCmTransform(evp, keys);
+    } catch (cause) {
+      throw new SrtpConfigError(`OpenSSL cannot set up ${profile}`, { cause });
+    }
+  }
+  try {
+    return gcm ? new AeadAesGcmTransform(keys) : new AesCmHmacSha1Transform(keys);
+  } catch (cause) {
+    throw new SrtpConfigError(`node:crypto cannot set up ${profile}`, { cause });
   }
 }
 
