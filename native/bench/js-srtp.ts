@@ -68,17 +68,21 @@ export class WeriftSrtp implements SrtpLike {
 export interface SharedSrtp {
   /** the module file it came from */
   file: string;
-  create(profile: ProfileId, masterKey: Buffer, masterSalt: Buffer): SrtpLike;
+  create(profile: ProfileId, masterKey: Buffer, masterSalt: Buffer, engine?: SharedEngine): SrtpLike;
 }
+
+/** shared/src/srtp's crypto engines: node:crypto, or OpenSSL EVP through native/evp. */
+export type SharedEngine = 'node:crypto' | 'openssl';
 
 const PROFILE_NAMES = { 1: 'AES_CM_128_HMAC_SHA1_80', 7: 'AEAD_AES_128_GCM' } as const;
 
-/** Parley's node:crypto SrtpSession (shared/src/srtp), the JavaScript side of the comparison. */
+/** Parley's SrtpSession (shared/src/srtp), on node:crypto or on the native/evp addon. */
 export async function loadSharedSrtp(): Promise<SharedSrtp> {
   const { SrtpSession: Shared } = await import('@parley/shared/srtp/srtp-context.js');
   return {
     file: 'shared/src/srtp/srtp-context.ts',
-    create: (profile, masterKey, masterSalt) => new Shared(PROFILE_NAMES[profile], masterKey, masterSalt),
+    create: (profile, masterKey, masterSalt, engine = 'node:crypto') =>
+      new Shared(PROFILE_NAMES[profile], masterKey, masterSalt, { engine }),
   };
 }
 

@@ -4,7 +4,9 @@
  * after one warm-up round):
  *
  *   SRTP/SRTCP, both DTLS-SRTP profiles: libsrtp2 addon vs werift's node:crypto
- *   SrtpSession (and shared/src/srtp's SrtpSession once it exists), 100-byte payloads.
+ *   SrtpSession vs shared/src/srtp's SrtpSession on node:crypto and on OpenSSL EVP (the
+ *   native/evp addon), 100-byte payloads; and protect RTP round-robin over 1, 100 and 600
+ *   live sessions per engine, because libsrtp2 on NSS slows down as live keys grow.
  *   Opus 20 ms mono frames at 16 and 48 kHz, complexity 5, in-band FEC on: libopus addon vs
  *   @evan/opus WebAssembly as driven by core/src/media/opus-codec.ts.
  *
@@ -19,6 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RtpHeader } from '@parley/shared/webrtc/werift-client.js';
 import { OpusDecoder, OpusEncoder } from '../../core/src/media/opus-codec.js';
+import { evpLoadError, loadEvp } from '../evp/index.cjs';
 import { loadNativeOpus, nativeOpusLoadError } from '../opus/index.cjs';
 import { loadNativeSrtp, nativeSrtpLoadError } from '../srtp/index.cjs';
 import {
@@ -27,6 +30,8 @@ import {
   type ProfileId,
   rtcpReceiverReport,
   rtpPacket,
+  type SharedEngine,
+  type SrtpLike,
   WeriftSrtp,
 } from './js-srtp.js';
 
@@ -42,14 +47,19 @@ interface Case {
   impl: string;
   native: boolean;
   n: number;
-  /** Fresh state for one timed run; returns the per-item operation. */
-  setup(): (i: number) => void;
+  /** Fresh state for one timed run; returns the per-item operation (and what frees the state after it). */
+  setup(): ((i: number) => void) & { close?: () => void };
 }
 
 const cases: Case[] = [];
 const srtp = loadNativeSrtp();
 const opus = loadNativeOpus();
 const shared = await loadSharedSrtp();
+const evp = loadEvp();
+if (!evp) console.warn(`OpenSSL EVP addon not loaded: ${evpLoadError()?.message}`);
+const SHARED_ENGINES: SharedEngine[] = evp ? ['node:crypto', 'openssl'] : ['node:crypto'];
+/** Live sessions the scaling rows protect round-robin (a transceiver holds two per call). */
+const LIVE_COUNTS = (process.env.SRTP_LIVE ?? '1,100,600').split(',').map(Number);
 if (!srtp) console.warn(`libsrtp2 addon not loaded: ${nativeSrtpLoadError()?.message}`);
 if (!opus) console.warn(`libopus addon not loaded: ${nativeOpusLoadError()?.message}`);
 
@@ -236,23 +246,25 @@ for (const profile of PROFILES) {
       },
     },
   );
-  if (shared) {
+  for (const engine of SHARED_ENGINES) {
     let ok = true;
     try {
-      shared.create(id, key, salt);
+      shared.create(id, key, salt, engine);
     } catch {
       ok = false;
     }
+    const impl = `shared SrtpSession on ${engine}`;
+    const isNative = engine === 'openssl';
     if (ok)
       cases.push(
         {
           group,
           op: 'protect RTP',
-          impl: `shared SrtpSession (${shared.file})`,
-          native: false,
+          impl,
+          native: isNative,
           n,
           setup() {
-            const s = shared.create(id, key, salt);
+            const s = shared.create(id, key, salt, engine);
             return (i) => {
               stamp(i);
               s.protectRtp(sendBuf);
@@ -262,11 +274,11 @@ for (const profile of PROFILES) {
         {
           group,
           op: 'unprotect RTP',
-          impl: `shared SrtpSession (${shared.file})`,
-          native: false,
+          impl,
+          native: isNative,
           n,
           setup() {
-            const s = shared.create(id, key, salt);
+            const s = shared.create(id, key, salt, engine);
             return (i) => {
               if (!s.unprotectRtp(protectedRtp[i] as Buffer)) fail('shared unprotect');
             };
@@ -275,11 +287,11 @@ for (const profile of PROFILES) {
         {
           group,
           op: 'protect RTCP RR',
-          impl: `shared SrtpSession (${shared.file})`,
-          native: false,
+          impl,
+          native: isNative,
           n,
           setup() {
-            const s = shared.create(id, key, salt);
+            const s = shared.create(id, key, salt, engine);
             return () => {
               s.protectRtcp(rr);
             };
@@ -288,11 +300,11 @@ for (const profile of PROFILES) {
         {
           group,
           op: 'unprotect RTCP RR',
-          impl: `shared SrtpSession (${shared.file})`,
-          native: false,
+          impl,
+          native: isNative,
           n,
           setup() {
-            const s = shared.create(id, key, salt);
+            const s = shared.create(id, key, salt, engine);
             return (i) => {
               if (!s.unprotectRtcp(protectedRtcp[i] as Buffer)) fail('shared unprotectRtcp');
             };
@@ -300,6 +312,58 @@ for (const profile of PROFILES) {
         },
       );
   }
+
+  // Scaling: protect RTP round-robin over `live` sessions, each with its own key (a
+  // transceiver at 600 calls holds 1200 keys). libsrtp2 on NSS pays for every live key in
+  // each packet's context setup; the engines that keep one context per key should stay flat.
+  const engines: { impl: string; native: boolean; make(): SrtpLike & { close?(): void } }[] = [];
+  if (srtp) {
+    const S = srtp.NativeSrtpSession;
+    engines.push({
+      impl: 'libsrtp2 addon protectRtpInto',
+      native: true,
+      make() {
+        const s = new S(id, randomBytes(profile.keyBytes), randomBytes(profile.saltBytes));
+        return {
+          protectRtp: (p) => {
+            s.protectRtpInto(p, scratch);
+            return scratch;
+          },
+          unprotectRtp: () => null,
+          protectRtcp: () => scratch,
+          unprotectRtcp: () => null,
+          close: () => s.close(),
+        };
+      },
+    });
+  }
+  for (const engine of SHARED_ENGINES)
+    engines.push({
+      impl: `shared SrtpSession on ${engine}`,
+      native: engine === 'openssl',
+      make: () => shared.create(id, randomBytes(profile.keyBytes), randomBytes(profile.saltBytes), engine),
+    });
+  for (const live of LIVE_COUNTS)
+    for (const e of engines)
+      cases.push({
+        group: `SRTP ${profile.name}, protect RTP round-robin over N live sessions`,
+        op: `N = ${live}`,
+        impl: e.impl,
+        native: e.native,
+        n,
+        setup() {
+          const sessions = Array.from({ length: live }, () => e.make());
+          const op = (i: number) => {
+            stamp(i);
+            (sessions[i % live] as SrtpLike).protectRtp(sendBuf);
+          };
+          return Object.assign(op, {
+            close: () => {
+              for (const s of sessions) s.close?.();
+            },
+          });
+        },
+      });
 }
 
 // ---- Opus ---------------------------------------------------------------------------
@@ -453,7 +517,9 @@ function timeOnce(c: Case): number {
   const op = c.setup();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < c.n; i++) op(i);
-  return Number(process.hrtime.bigint() - t0) / 1000 / c.n;
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / c.n;
+  op.close?.();
+  return us;
 }
 
 const median = (xs: number[]) => {
@@ -543,6 +609,8 @@ const meta = {
     'median of runs, each run = itemsPerRun items after one warm-up round; cases interleaved per round',
   srtpPayloadBytes: PAYLOAD_BYTES,
   libsrtp2: srtp?.version ?? null,
+  openssl: evp?.version() ?? null,
+  srtpLiveCounts: LIVE_COUNTS,
   libopus: opus?.version ?? null,
   werift: JSON.parse(readFileSync(new URL('../../node_modules/werift/package.json', import.meta.url), 'utf8'))
     .version,

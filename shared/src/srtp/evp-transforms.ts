@@ -38,11 +38,22 @@ export class EvpGcmTransform implements SrtpTransform {
   }
 
   protectRtp(rtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer {
-    const len = rtp.length;
-    const out = Buffer.allocUnsafe(len + GCM_TAG);
-    writeGcmIv(this.iv, this.rtpSalt, ssrc, roc >>> 16, ((roc & 0xffff) << 16) | seq);
-    this.evp.gcmSeal(this.rtp, this.iv, rtp, headerLength, len, null, out);
+    const out = Buffer.allocUnsafe(rtp.length + GCM_TAG);
+    this.protectRtpInto(rtp, headerLength, ssrc, roc, seq, out);
     return out;
+  }
+
+  protectRtpInto(
+    rtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number {
+    writeGcmIv(this.iv, this.rtpSalt, ssrc, roc >>> 16, ((roc & 0xffff) << 16) | seq);
+    this.evp.gcmSeal(this.rtp, this.iv, rtp, headerLength, rtp.length, null, out);
+    return rtp.length + GCM_TAG;
   }
 
   unprotectRtp(
@@ -52,10 +63,21 @@ export class EvpGcmTransform implements SrtpTransform {
     roc: number,
     seq: number,
   ): Buffer | null {
+    const out = Buffer.allocUnsafe(srtp.length - GCM_TAG);
+    return this.unprotectRtpInto(srtp, headerLength, ssrc, roc, seq, out) < 0 ? null : out;
+  }
+
+  unprotectRtpInto(
+    srtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number {
     const end = srtp.length - GCM_TAG;
-    const out = Buffer.allocUnsafe(end);
     writeGcmIv(this.iv, this.rtpSalt, ssrc, roc >>> 16, ((roc & 0xffff) << 16) | seq);
-    return this.evp.gcmOpen(this.rtp, this.iv, srtp, headerLength, end, null, out) ? out : null;
+    return this.evp.gcmOpen(this.rtp, this.iv, srtp, headerLength, end, null, out) ? end : -1;
   }
 
   protectRtcp(rtcp: Uint8Array, ssrc: number, index: number): Buffer {
@@ -107,20 +129,23 @@ export class EvpAesCmTransform implements SrtpTransform {
   }
 
   protectRtp(rtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer {
-    const len = rtp.length;
-    const out = Buffer.allocUnsafe(len + CM_TAG);
-    this.evp.cmSeal(
-      this.rtp,
-      this.fillIv(this.rtpSalt, ssrc, roc, seq),
-      rtp,
-      headerLength,
-      len,
-      out,
-      len,
-      roc,
-      CM_TAG,
-    );
+    const out = Buffer.allocUnsafe(rtp.length + CM_TAG);
+    this.protectRtpInto(rtp, headerLength, ssrc, roc, seq, out);
     return out;
+  }
+
+  protectRtpInto(
+    rtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number {
+    const len = rtp.length;
+    const iv = this.fillIv(this.rtpSalt, ssrc, roc, seq);
+    this.evp.cmSeal(this.rtp, iv, rtp, headerLength, len, out, len, roc, CM_TAG);
+    return len + CM_TAG;
   }
 
   unprotectRtp(
@@ -130,10 +155,21 @@ export class EvpAesCmTransform implements SrtpTransform {
     roc: number,
     seq: number,
   ): Buffer | null {
+    const out = Buffer.allocUnsafe(srtp.length - CM_TAG);
+    return this.unprotectRtpInto(srtp, headerLength, ssrc, roc, seq, out) < 0 ? null : out;
+  }
+
+  unprotectRtpInto(
+    srtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number {
     const end = srtp.length - CM_TAG;
-    const out = Buffer.allocUnsafe(end);
     const iv = this.fillIv(this.rtpSalt, ssrc, roc, seq);
-    return this.evp.cmOpen(this.rtp, iv, srtp, headerLength, end, out, end, roc, CM_TAG) ? out : null;
+    return this.evp.cmOpen(this.rtp, iv, srtp, headerLength, end, out, end, roc, CM_TAG) ? end : -1;
   }
 
   protectRtcp(rtcp: Uint8Array, ssrc: number, index: number): Buffer {

@@ -168,6 +168,32 @@ describe.each(CASES)('SrtpSession (%s on %s)', (profile, engine) => {
     expect(rx.malformed).toBe(12 + tagLength + 8 + 4 + tagLength);
   });
 
+  it('protectRtpInto/unprotectRtpInto match the Buffer forms, refuse forgeries and replays, never overrun', () => {
+    const { tx, rx } = endpoints(profile, engine);
+    const out = Buffer.alloc(1500, 0xee);
+    const plainOut = Buffer.alloc(1500, 0xee);
+    for (let seq = 65530; seq < 65540; seq++) {
+      const plain = rtp(seq & 0xffff, 20 + seq - 65530);
+      const n = tx.protectRtpInto(plain, out);
+      const srtp = Buffer.from(out.subarray(0, n));
+      // A resend of the same packet protects to the same bytes (same SSRC, ROC and seq).
+      expect(srtp.equals(tx.protectRtp(plain))).toBe(true);
+      expect(out[n]).toBe(0xee);
+      const forged = Buffer.from(srtp);
+      forged[n - 1] = (forged[n - 1] as number) ^ 0x01;
+      expect(rx.unprotectRtpInto(forged, plainOut)).toBe(-1);
+      const m = rx.unprotectRtpInto(srtp, plainOut);
+      expect(m).toBe(plain.length);
+      expect(plainOut.subarray(0, m).equals(plain)).toBe(true);
+      expect(rx.unprotectRtpInto(srtp, plainOut)).toBe(-1);
+    }
+    expect([rx.authFailures, rx.replayed, rx.malformed]).toEqual([10, 10, 0]);
+    const last = tx.protectRtp(rtp(4, 100));
+    expect(rx.unprotectRtpInto(last, Buffer.alloc(last.length - tagLength - 1))).toBe(-1);
+    expect(rx.malformed).toBe(1);
+    expect(() => tx.protectRtpInto(rtp(5, 100), Buffer.alloc(112 + tagLength - 1))).toThrow(SrtpPacketError);
+  });
+
   it('survives random junk', () => {
     const { rx } = endpoints(profile, engine);
     for (let i = 0; i < 2000; i++) {

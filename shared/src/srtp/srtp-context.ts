@@ -92,6 +92,30 @@ export class SrtpSession {
     if (headerLength < 0) throw new SrtpPacketError('protectRtp: not an RTP packet');
     const ssrc = readU32(rtp, 8);
     const seq = ((rtp[2] as number) << 8) | (rtp[3] as number);
+    return this.transform.protectRtp(rtp, headerLength, ssrc, this.sendRoc(ssrc, seq), seq);
+  }
+
+  /**
+   * protectRtp into `out` (at least rtp.length + the tag); returns the SRTP length. Engines
+   * that can write into it (openssl) allocate nothing per packet; node:crypto copies.
+   */
+  protectRtpInto(rtp: Uint8Array, out: Uint8Array): number {
+    const headerLength = rtpHeaderLength(rtp);
+    if (headerLength < 0) throw new SrtpPacketError('protectRtp: not an RTP packet');
+    if (out.length < rtp.length + this.transform.rtpTagLength)
+      throw new SrtpPacketError('protectRtpInto: output buffer too small');
+    const ssrc = readU32(rtp, 8);
+    const seq = ((rtp[2] as number) << 8) | (rtp[3] as number);
+    const roc = this.sendRoc(ssrc, seq);
+    const t = this.transform;
+    if (t.protectRtpInto !== undefined) return t.protectRtpInto(rtp, headerLength, ssrc, roc, seq, out);
+    const srtp = t.protectRtp(rtp, headerLength, ssrc, roc, seq);
+    out.set(srtp);
+    return srtp.length;
+  }
+
+  /** The ROC to send seq under, advancing the SSRC's highest index. */
+  private sendRoc(ssrc: number, seq: number): number {
     const state = this.rtpSend.get(ssrc);
     let index = seq;
     if (state === undefined) {
@@ -102,14 +126,33 @@ export class SrtpSession {
       if (index < 0) index = seq;
       else if (index > state.index) state.index = index;
     }
-    const roc = Math.floor(index / 0x10000);
-    return this.transform.protectRtp(rtp, headerLength, ssrc, roc, seq);
+    return Math.floor(index / 0x10000);
   }
 
   /** RTP packet, or null (counted) if srtp is malformed, a replay or forged. */
   unprotectRtp(srtp: Uint8Array): Buffer | null {
+    const r = this.receiveRtp(srtp, undefined);
+    return typeof r === 'number' ? null : r;
+  }
+
+  /**
+   * unprotectRtp into `out`: the RTP length, or -1 (counted) if srtp is malformed, a replay,
+   * forged, or longer than out can hold. Never throws.
+   */
+  unprotectRtpInto(srtp: Uint8Array, out: Uint8Array): number {
+    const r = this.receiveRtp(srtp, out);
+    return r === null ? -1 : typeof r === 'number' ? r : r.length;
+  }
+
+  /** Shared by both unprotect forms: a Buffer (no out), a length (out), or null. */
+  private receiveRtp(srtp: Uint8Array, out: Uint8Array | undefined): Buffer | number | null {
     const headerLength = rtpHeaderLength(srtp);
-    if (headerLength < 0 || srtp.length < headerLength + this.transform.rtpTagLength) {
+    const tagLength = this.transform.rtpTagLength;
+    if (
+      headerLength < 0 ||
+      srtp.length < headerLength + tagLength ||
+      (out !== undefined && out.length < srtp.length - tagLength)
+    ) {
       this.malformed++;
       return null;
     }
@@ -125,7 +168,18 @@ export class SrtpSession {
       }
     }
     const roc = Math.floor(index / 0x10000);
-    const rtp = this.transform.unprotectRtp(srtp, headerLength, ssrc, roc, seq);
+    const t = this.transform;
+    let rtp: Buffer | number | null;
+    if (out === undefined) {
+      rtp = t.unprotectRtp(srtp, headerLength, ssrc, roc, seq);
+    } else if (t.unprotectRtpInto !== undefined) {
+      const n = t.unprotectRtpInto(srtp, headerLength, ssrc, roc, seq, out);
+      rtp = n < 0 ? null : n;
+    } else {
+      const plain = t.unprotectRtp(srtp, headerLength, ssrc, roc, seq);
+      if (plain !== null) out.set(plain);
+      rtp = plain === null ? null : plain.length;
+    }
     if (rtp === null) {
       this.authFailures++;
       return null;

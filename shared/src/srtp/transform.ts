@@ -12,6 +12,26 @@ export interface SrtpTransform {
   readonly rtcpIndexFromEnd: number;
   protectRtp(rtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer;
   unprotectRtp(srtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer | null;
+  /**
+   * Optional zero-allocation forms (engines that can write into the caller's buffer): the
+   * bytes written, or -1 when authentication fails. out is large enough (checked by the caller).
+   */
+  protectRtpInto?(
+    rtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number;
+  unprotectRtpInto?(
+    srtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number;
   protectRtcp(rtcp: Uint8Array, ssrc: number, index: number): Buffer;
   unprotectRtcp(srtcp: Uint8Array, ssrc: number, index: number, encrypted: boolean): Buffer | null;
 }
