@@ -9,6 +9,7 @@ import {
   type SrtpLike,
   WeriftSrtp,
 } from '../bench/js-srtp.js';
+import { evpLoadError, loadEvp } from '../evp/index.cjs';
 import { loadNativeSrtp, nativeSrtpLoadError } from '../srtp/index.cjs';
 
 const native = loadNativeSrtp();
@@ -19,6 +20,13 @@ const shared = await loadSharedSrtp();
 it('the libsrtp2 addon is built and loads', () => {
   expect(nativeSrtpLoadError()?.message).toBeUndefined();
   expect(native?.version).toMatch(/^libsrtp2 /);
+});
+
+// native/evp links nothing but the OpenSSL inside Node, so it builds wherever Node's headers do.
+it('the OpenSSL EVP addon is built and loads, on the OpenSSL inside this Node', () => {
+  expect(evpLoadError()?.message).toBeUndefined();
+  expect(loadEvp()?.version()).toMatch(/^OpenSSL \d+\.\d+\.\d+ /);
+  expect(loadEvp()?.version().split(' ')[1]).toBe(process.versions.openssl);
 });
 
 const SSRC = 0x11223344;
@@ -44,7 +52,11 @@ describe('libsrtp2 addon', () => {
     const key = randomBytes(profile.keyBytes);
     const salt = randomBytes(profile.saltBytes);
     const peers: [string, () => SrtpLike][] = [['werift', () => new WeriftSrtp(id, key, salt)]];
-    if (shared) peers.push([`shared (${shared.file})`, () => shared.create(id, key, salt)]);
+    if (shared) {
+      peers.push([`shared (${shared.file})`, () => shared.create(id, key, salt)]);
+      // The OpenSSL EVP engine against libsrtp2: two independent implementations, both ways.
+      peers.push([`shared on openssl (native/evp)`, () => shared.create(id, key, salt, 'openssl')]);
+    }
 
     describe(profile.name, () => {
       for (const [peerName, peer] of peers) {
