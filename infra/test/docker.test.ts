@@ -95,7 +95,7 @@ describe('docker/Dockerfile', () => {
       expect(runtime, ws).toContain(`COPY --from=build /src/${ws}/dist ${ws}/dist`);
     }
     expect(runtime).toContain('COPY --from=build /src/native/load-binding.cjs native/');
-    for (const addon of ['udp', 'srtp', 'opus']) {
+    for (const addon of ['udp', 'srtp', 'opus', 'evp']) {
       expect(runtime).toContain(`COPY --from=build /src/native/${addon}/index.cjs native/${addon}/`);
       expect(runtime).toMatch(
         new RegExp(`COPY --from=build /src/native/${addon}/build/Release/parley_${addon}\\.node `),
