@@ -9,12 +9,60 @@ const CM_TAG = 10;
 const CM_IV = 16;
 
 /**
+ * What both EVP transforms share: the allocating RTP forms, written once over
+ * the zero-allocation ones each engine implements (output = input + tag).
+ */
+abstract class EvpRtpTransform implements SrtpTransform {
+  abstract readonly rtpTagLength: number;
+  abstract readonly rtcpTrailerLength: number;
+  abstract readonly rtcpIndexFromEnd: number;
+
+  abstract protectRtpInto(
+    rtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number;
+
+  abstract unprotectRtpInto(
+    srtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    out: Uint8Array,
+  ): number;
+
+  abstract protectRtcp(rtcp: Uint8Array, ssrc: number, index: number): Buffer;
+  abstract unprotectRtcp(srtcp: Uint8Array, ssrc: number, index: number, encrypted: boolean): Buffer | null;
+
+  protectRtp(rtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer {
+    const out = Buffer.allocUnsafe(rtp.length + this.rtpTagLength);
+    this.protectRtpInto(rtp, headerLength, ssrc, roc, seq, out);
+    return out;
+  }
+
+  unprotectRtp(
+    srtp: Uint8Array,
+    headerLength: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+  ): Buffer | null {
+    const out = Buffer.allocUnsafe(srtp.length - this.rtpTagLength);
+    return this.unprotectRtpInto(srtp, headerLength, ssrc, roc, seq, out) < 0 ? null : out;
+  }
+}
+
+/**
  * AEAD_AES_128_GCM (RFC 7714) on the OpenSSL EVP addon (native/evp): one pair of
  * EVP_CIPHER_CTX per key, keyed once, so a packet costs an IV reset and the cipher, whatever
  * the number of live sessions (libsrtp2 on NSS grows with it), and allocates only its output
  * Buffer (node:crypto needs a cipher object and three Buffers per packet).
  */
-export class EvpGcmTransform implements SrtpTransform {
+export class EvpGcmTransform extends EvpRtpTransform {
   readonly rtpTagLength = GCM_TAG;
   readonly rtcpTrailerLength = GCM_TAG + SRTCP_INDEX_BYTES;
   /** RFC 7714 §9: the tag precedes the E||index word. */
@@ -31,16 +79,11 @@ export class EvpGcmTransform implements SrtpTransform {
     private readonly evp: EvpBinding,
     keys: SrtpSessionKeys,
   ) {
+    super();
     this.rtp = evp.gcmCreate(keys.rtpKey);
     this.rtcp = evp.gcmCreate(keys.rtcpKey);
     this.rtpSalt = Uint8Array.from(keys.rtpSalt.subarray(0, GCM_IV));
     this.rtcpSalt = Uint8Array.from(keys.rtcpSalt.subarray(0, GCM_IV));
-  }
-
-  protectRtp(rtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer {
-    const out = Buffer.allocUnsafe(rtp.length + GCM_TAG);
-    this.protectRtpInto(rtp, headerLength, ssrc, roc, seq, out);
-    return out;
   }
 
   protectRtpInto(
@@ -54,17 +97,6 @@ export class EvpGcmTransform implements SrtpTransform {
     writeGcmIv(this.iv, this.rtpSalt, ssrc, roc >>> 16, ((roc & 0xffff) << 16) | seq);
     this.evp.gcmSeal(this.rtp, this.iv, rtp, headerLength, rtp.length, null, out);
     return rtp.length + GCM_TAG;
-  }
-
-  unprotectRtp(
-    srtp: Uint8Array,
-    headerLength: number,
-    ssrc: number,
-    roc: number,
-    seq: number,
-  ): Buffer | null {
-    const out = Buffer.allocUnsafe(srtp.length - GCM_TAG);
-    return this.unprotectRtpInto(srtp, headerLength, ssrc, roc, seq, out) < 0 ? null : out;
   }
 
   unprotectRtpInto(
@@ -108,7 +140,7 @@ export class EvpGcmTransform implements SrtpTransform {
  * re-IVed per packet and HMAC-SHA1 from precomputed ipad/opad states, one addon call per
  * packet for cipher and tag together.
  */
-export class EvpAesCmTransform implements SrtpTransform {
+export class EvpAesCmTransform extends EvpRtpTransform {
   readonly rtpTagLength = CM_TAG;
   readonly rtcpTrailerLength = SRTCP_INDEX_BYTES + CM_TAG;
   readonly rtcpIndexFromEnd = SRTCP_INDEX_BYTES + CM_TAG;
@@ -122,16 +154,11 @@ export class EvpAesCmTransform implements SrtpTransform {
     private readonly evp: EvpBinding,
     keys: SrtpSessionKeys,
   ) {
+    super();
     this.rtp = evp.cmCreate(keys.rtpKey, keys.rtpAuthKey);
     this.rtcp = evp.cmCreate(keys.rtcpKey, keys.rtcpAuthKey);
     this.rtpSalt = Uint8Array.from(keys.rtpSalt.subarray(0, 14));
     this.rtcpSalt = Uint8Array.from(keys.rtcpSalt.subarray(0, 14));
-  }
-
-  protectRtp(rtp: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Buffer {
-    const out = Buffer.allocUnsafe(rtp.length + CM_TAG);
-    this.protectRtpInto(rtp, headerLength, ssrc, roc, seq, out);
-    return out;
   }
 
   protectRtpInto(
@@ -146,17 +173,6 @@ export class EvpAesCmTransform implements SrtpTransform {
     const iv = this.fillIv(this.rtpSalt, ssrc, roc, seq);
     this.evp.cmSeal(this.rtp, iv, rtp, headerLength, len, out, len, roc, CM_TAG);
     return len + CM_TAG;
-  }
-
-  unprotectRtp(
-    srtp: Uint8Array,
-    headerLength: number,
-    ssrc: number,
-    roc: number,
-    seq: number,
-  ): Buffer | null {
-    const out = Buffer.allocUnsafe(srtp.length - CM_TAG);
-    return this.unprotectRtpInto(srtp, headerLength, ssrc, roc, seq, out) < 0 ? null : out;
   }
 
   unprotectRtpInto(
