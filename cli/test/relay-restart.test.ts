@@ -40,6 +40,26 @@ const callAcross = (stack: DevStack, disrupt: () => Promise<number>): Promise<Ga
   callAcrossStack({ edgeUrl: stack.edgeUrl, token: stack.token }, disrupt);
 const measure = measureGap;
 
+/** The whole stack with its relay on a shared port (`1`: SO_REUSEPORT siblings; `handover`: planned restarts). */
+async function startSharedPortStack(reusePort: '1' | 'handover', logs: string[]): Promise<DevStack> {
+  return startDevStack({
+    httpPort: await freeTcpPort(),
+    relayPort: await freeUdpPort(),
+    icePort: await freeUdpPort(),
+    output: (l) => logs.push(l),
+    env: { PARLEY_LOG_LEVEL: 'info', PARLEY_RELAY_REUSE_PORT: reusePort },
+  });
+}
+
+/** Stops a relay the test started beside the stack's own: SIGTERM, then SIGKILL after 5 s. */
+async function stopExtraRelay(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  child.kill('SIGKILL');
+}
+
 // The whole stack as separate processes (built CLI, nats-server with JetStream). The relay
 // process dies by SIGKILL mid-call and another relay process carries on on its port: either a
 // new one started after the crash, or a sibling already running in the same SO_REUSEPORT group
@@ -52,22 +72,11 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
   let sibling: ChildProcess | undefined;
 
   beforeAll(async () => {
-    stack = await startDevStack({
-      httpPort: await freeTcpPort(),
-      relayPort: await freeUdpPort(),
-      icePort: await freeUdpPort(),
-      output: (l) => logs.push(l),
-      env: { PARLEY_LOG_LEVEL: 'info', PARLEY_RELAY_REUSE_PORT: '1' },
-    });
+    stack = await startSharedPortStack('1', logs);
   }, 60_000);
 
   afterAll(async () => {
-    if (sibling && sibling.exitCode === null && sibling.signalCode === null) {
-      const exited = new Promise((r) => sibling?.once('exit', r));
-      sibling.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      sibling.kill('SIGKILL');
-    }
+    await stopExtraRelay(sibling);
     await stack?.stop();
   });
 
@@ -176,22 +185,11 @@ describe('planned relay restart through the full stack (handover): no probe lost
   let successor: ChildProcess | undefined;
 
   beforeAll(async () => {
-    stack = await startDevStack({
-      httpPort: await freeTcpPort(),
-      relayPort: await freeUdpPort(),
-      icePort: await freeUdpPort(),
-      output: (l) => logs.push(l),
-      env: { PARLEY_LOG_LEVEL: 'info', PARLEY_RELAY_REUSE_PORT: 'handover' },
-    });
+    stack = await startSharedPortStack('handover', logs);
   }, 60_000);
 
   afterAll(async () => {
-    if (successor && successor.exitCode === null && successor.signalCode === null) {
-      const exited = new Promise((r) => successor?.once('exit', r));
-      successor.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      successor.kill('SIGKILL');
-    }
+    await stopExtraRelay(successor);
     await stack?.stop();
   });
 
