@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { initialRtpSequenceNumber } from '@parley/shared/srtp/initial-sequence.js';
 import { isRtcp, rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
 import { createSrtpTransform, type SrtpTransform } from '@parley/shared/srtp/srtp-engine.js';
 import type { SrtpKeyingMaterial } from '@parley/shared/webrtc/lite-peer.js';
@@ -62,7 +62,8 @@ export class MediaTransport {
   private readonly inbound: SrtpTransform;
   private readonly outbound: SrtpTransform;
   private readonly scratch = Buffer.allocUnsafe(MAX_RTP);
-  private seq = randomBytes(2).readUInt16BE(0);
+  /** The last sequence number sent: the first packet carries a low random start (initialRtpSequenceNumber). */
+  private seq = initialRtpSequenceNumber() - 1;
   private octetsSent = 0;
   private lastTimestamp = 0;
   private lastSentAtWall = 0;

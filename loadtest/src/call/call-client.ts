@@ -1,3 +1,4 @@
+import { initialRtpSequenceNumber } from '@parley/shared/srtp/initial-sequence.js';
 import { isRtcp, rtpHeaderLength } from '@parley/shared/srtp/rtp-header.js';
 import { createSrtpTransform, type SrtpTransform } from '@parley/shared/srtp/srtp-engine.js';
 import { type RawMediaPath, takeOverClientMedia } from '@parley/shared/webrtc/client-media-takeover.js';
@@ -268,7 +269,7 @@ export async function runCall(opts: CallOptions): Promise<CallResult> {
     const total = Math.max(1, Math.round(opts.seconds * rate));
     const interval = 1000 / rate;
     const payloadBytes = opts.payloadBytes ?? PROBE_PAYLOAD_BYTES;
-    let seq = (opts.firstSequenceNumber ?? Math.floor(Math.random() * 0xffff)) - 1;
+    let seq = (opts.firstSequenceNumber ?? initialRtpSequenceNumber()) - 1;
     let ts = Math.floor(Math.random() * 0xffffffff);
     const start = performance.now();
     let lastProgress = start;

@@ -1,3 +1,4 @@
+import { initialRtpSequenceNumber } from '@parley/shared/srtp/initial-sequence.js';
 import { SrtpSession } from '@parley/shared/srtp/srtp-context.js';
 import { sessionCryptoEngine } from '@parley/shared/srtp/srtp-engine.js';
 import { takeOverClientMedia } from '@parley/shared/webrtc/client-media-takeover.js';
@@ -233,7 +234,7 @@ export class EchoFleet {
           const pumped = o.pump.add(
             { outbound, inbound, send: (d) => path.send(d) },
             ssrc,
-            Math.floor(Math.random() * 0xffff),
+            initialRtpSequenceNumber(),
             Math.floor(Math.random() * 0xffffffff),
           );
           member.pumped = pumped;
