@@ -59,6 +59,100 @@
 /* Float64Array layout shared with index.cjs (stats). */
 enum { ST_RECEIVED, ST_SENT, ST_SEND_ERRORS, ST_BATCHES, ST_TRUNCATED, ST_COUNT };
 
+/* What a socket and a group share: the receive ring JS reads (slab, meta rows, stats: the
+ * JS-visible ArrayBuffers' memory), the references that keep those buffers and the callback
+ * alive, and the async context the callback runs in. */
+typedef struct {
+  napi_ref cb_ref, data_ref, meta_ref, stats_ref;
+  napi_async_context async_ctx;
+  double *stats;
+  uint8_t *rslab;
+  uint32_t *rmeta;
+  struct mmsghdr *rmsgs;
+  struct iovec *riov;
+  struct sockaddr_in *raddr;
+} recv_ring_t;
+
+/* The per-slot arrays; 0 when out of memory (ring_free releases what was allocated). */
+static int ring_alloc(recv_ring_t *r, uint32_t batch) {
+  r->rmsgs = calloc(batch, sizeof *r->rmsgs);
+  r->riov = calloc(batch, sizeof *r->riov);
+  r->raddr = calloc(batch, sizeof *r->raddr);
+  return r->rmsgs && r->riov && r->raddr;
+}
+
+/* The JS side: slab (batch * maxd bytes), meta (batch rows of meta_row u32), stats (nstats
+ * doubles, zeroed), references to them and to cb, the async context, and every slot's iovec
+ * and address wired once (only lengths change per datagram). 0 on failure: ring_release_failed. */
+static int ring_init_js(napi_env env, recv_ring_t *r, uint32_t batch, uint32_t maxd, size_t meta_row,
+                        size_t nstats, napi_value cb, const char *name, napi_value *data_ab,
+                        napi_value *meta_ab, napi_value *stats_ab) {
+  void *p;
+  if (napi_create_arraybuffer(env, (size_t)batch * maxd, &p, data_ab) != napi_ok) return 0;
+  r->rslab = p;
+  if (napi_create_arraybuffer(env, (size_t)batch * meta_row * sizeof(uint32_t), &p, meta_ab) != napi_ok) return 0;
+  r->rmeta = p;
+  if (napi_create_arraybuffer(env, nstats * sizeof(double), &p, stats_ab) != napi_ok) return 0;
+  r->stats = p;
+  memset(r->stats, 0, nstats * sizeof(double));
+  if (napi_create_reference(env, *data_ab, 1, &r->data_ref) != napi_ok ||
+      napi_create_reference(env, *meta_ab, 1, &r->meta_ref) != napi_ok ||
+      napi_create_reference(env, *stats_ab, 1, &r->stats_ref) != napi_ok ||
+      napi_create_reference(env, cb, 1, &r->cb_ref) != napi_ok)
+    return 0;
+  napi_value resource_name;
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, NULL, resource_name, &r->async_ctx) != napi_ok)
+    return 0;
+  for (uint32_t i = 0; i < batch; i++) {
+    r->riov[i].iov_base = r->rslab + (size_t)i * maxd;
+    r->riov[i].iov_len = maxd;
+    r->rmsgs[i].msg_hdr.msg_iov = &r->riov[i];
+    r->rmsgs[i].msg_hdr.msg_iovlen = 1;
+    r->rmsgs[i].msg_hdr.msg_name = &r->raddr[i];
+    r->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+  }
+  return 1;
+}
+
+/* Setup failed before any uv handle existed: release what ring_init_js made (not stats_ref,
+ * which ring_free releases with the memory). */
+static void ring_release_failed(napi_env env, recv_ring_t *r) {
+  if (r->cb_ref) napi_delete_reference(env, r->cb_ref);
+  if (r->data_ref) napi_delete_reference(env, r->data_ref);
+  if (r->meta_ref) napi_delete_reference(env, r->meta_ref);
+  if (r->async_ctx) napi_async_destroy(env, r->async_ctx);
+  r->cb_ref = r->data_ref = r->meta_ref = NULL;
+  r->async_ctx = NULL;
+}
+
+/* close(): detaching (from JS) frees the slab and meta now and turns stale views into empty
+ * ones instead of letting them read memory the owner no longer has; stats stays readable. */
+static void ring_release(napi_env env, recv_ring_t *r, int from_js) {
+  if (from_js) {
+    napi_value ab;
+    if (napi_get_reference_value(env, r->data_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
+    if (napi_get_reference_value(env, r->meta_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
+    /* Needs a JS context (async hooks); at env teardown Node drops async ids anyway. */
+    napi_async_destroy(env, r->async_ctx);
+  }
+  r->async_ctx = NULL;
+  r->rslab = NULL;
+  r->rmeta = NULL;
+  napi_delete_reference(env, r->cb_ref);
+  napi_delete_reference(env, r->data_ref);
+  napi_delete_reference(env, r->meta_ref);
+  r->cb_ref = r->data_ref = r->meta_ref = NULL;
+}
+
+/* With the owner's memory: the stats reference (kept past close for reads) and the slot arrays. */
+static void ring_free(napi_env env, recv_ring_t *r) {
+  if (r->stats_ref) napi_delete_reference(env, r->stats_ref);
+  free(r->rmsgs);
+  free(r->riov);
+  free(r->raddr);
+}
+
 typedef struct {
   napi_env env;
   int fd;
@@ -72,16 +166,8 @@ typedef struct {
   uv_poll_t poll;
   uv_check_t check;
   uv_idle_t idle;
-  napi_ref cb_ref, data_ref, meta_ref, stats_ref;
-  napi_async_context async_ctx;
   napi_async_cleanup_hook_handle cleanup_hook;
-  double *stats;
-  /* receive: slab and meta are the JS-visible ArrayBuffers' memory */
-  uint8_t *rslab;
-  uint32_t *rmeta;
-  struct mmsghdr *rmsgs;
-  struct iovec *riov;
-  struct sockaddr_in *raddr;
+  recv_ring_t ring;
   /* send: queued datagrams are [head, tail) of fixed slots */
   uint8_t *sslab;
   struct mmsghdr *smsgs;
@@ -107,10 +193,7 @@ static udp_sock_t *get_sock(napi_env env, napi_value v) {
 
 static void free_sock(udp_sock_t *s) {
   /* cb/data/meta refs are released by close; stats stays valid for reads after close. */
-  if (s->stats_ref) napi_delete_reference(s->env, s->stats_ref);
-  free(s->rmsgs);
-  free(s->riov);
-  free(s->raddr);
+  ring_free(s->env, &s->ring);
   free(s->sslab);
   free(s->smsgs);
   free(s->siov);
@@ -155,7 +238,7 @@ static void flush_queue(udp_sock_t *s) {
     int r = sendmmsg(s->fd, s->smsgs + s->head, s->tail - s->head, MSG_DONTWAIT);
     if (r > 0) {
       s->head += (uint32_t)r;
-      s->stats[ST_SENT] += r;
+      s->ring.stats[ST_SENT] += r;
       continue;
     }
     if (r < 0 && errno == EINTR) continue;
@@ -167,7 +250,7 @@ static void flush_queue(udp_sock_t *s) {
       return;
     }
     s->head++;
-    s->stats[ST_SEND_ERRORS] += 1;
+    s->ring.stats[ST_SEND_ERRORS] += 1;
   }
   s->head = s->tail = 0;
   uv_idle_stop(&s->idle);
@@ -191,12 +274,12 @@ static void compact_queue(udp_sock_t *s) {
 static int deliver(udp_sock_t *s, uint32_t count) {
   napi_env env = s->env;
   napi_value fn, recv, arg, result;
-  if (napi_get_reference_value(env, s->cb_ref, &fn) != napi_ok || fn == NULL) return 0;
+  if (napi_get_reference_value(env, s->ring.cb_ref, &fn) != napi_ok || fn == NULL) return 0;
   napi_get_global(env, &recv); /* make_callback needs an object receiver; the closure ignores it */
   napi_create_uint32(env, count, &arg);
   /* napi_make_callback (not napi_call_function): enters the async context and, back at
    * depth 0, drains process.nextTick and microtasks, as for any Node I/O callback. */
-  if (napi_make_callback(env, s->async_ctx, recv, fn, 1, &arg, &result) == napi_ok) return 1;
+  if (napi_make_callback(env, s->ring.async_ctx, recv, fn, 1, &arg, &result) == napi_ok) return 1;
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) {
@@ -212,27 +295,27 @@ static void receive_ready(udp_sock_t *s) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
   for (int round = 0; round < MAX_ROUNDS && !s->closed; round++) {
-    for (uint32_t i = 0; i < s->batch; i++) s->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-    int n = recvmmsg(s->fd, s->rmsgs, s->batch, MSG_DONTWAIT, NULL);
+    for (uint32_t i = 0; i < s->batch; i++) s->ring.rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+    int n = recvmmsg(s->fd, s->ring.rmsgs, s->batch, MSG_DONTWAIT, NULL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break; /* EAGAIN: drained. Other errors: nothing queued we can read now. */
     uint32_t k = 0;
     for (int i = 0; i < n; i++) {
-      struct mmsghdr *m = &s->rmsgs[i];
+      struct mmsghdr *m = &s->ring.rmsgs[i];
       if (m->msg_hdr.msg_flags & MSG_TRUNC) {
         /* Larger than maxDatagram: the slab holds only a prefix, so never deliver it. */
-        s->stats[ST_TRUNCATED] += 1;
+        s->ring.stats[ST_TRUNCATED] += 1;
         continue;
       }
-      uint32_t *row = s->rmeta + 4 * (size_t)k++;
+      uint32_t *row = s->ring.rmeta + 4 * (size_t)k++;
       row[0] = (uint32_t)i * s->maxd;
       row[1] = m->msg_len;
-      row[2] = ntohl(s->raddr[i].sin_addr.s_addr);
-      row[3] = ntohs(s->raddr[i].sin_port);
+      row[2] = ntohl(s->ring.raddr[i].sin_addr.s_addr);
+      row[3] = ntohs(s->ring.raddr[i].sin_port);
     }
     if (k > 0) {
-      s->stats[ST_RECEIVED] += k;
-      s->stats[ST_BATCHES] += 1;
+      s->ring.stats[ST_RECEIVED] += k;
+      s->ring.stats[ST_BATCHES] += 1;
       if (!deliver(s, k)) break; /* threw: let the loop turn; the rest is read next readiness */
     }
     /* A short batch means the receive queue was empty a moment ago: skip the EAGAIN call. */
@@ -271,7 +354,7 @@ static void close_sock(udp_sock_t *s, int from_js) {
   if (s->closed) return;
   napi_env env = s->env;
   if (from_js && s->head < s->tail) flush_queue(s); /* one best-effort pass, no waiting */
-  s->stats[ST_SEND_ERRORS] += s->tail - s->head;
+  s->ring.stats[ST_SEND_ERRORS] += s->tail - s->head;
   s->head = s->tail = 0;
   s->closed = 1;
   uv_poll_stop(&s->poll);
@@ -282,22 +365,7 @@ static void close_sock(udp_sock_t *s, int from_js) {
   uv_close((uv_handle_t *)&s->idle, on_handle_closed);
   close(s->fd);
   s->fd = -1;
-  if (from_js) {
-    /* Detaching frees the receive slab now and turns stale views into empty ones instead
-     * of letting them read memory the socket no longer owns. */
-    napi_value ab;
-    if (napi_get_reference_value(env, s->data_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
-    if (napi_get_reference_value(env, s->meta_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
-    /* Needs a JS context (async hooks); at env teardown Node drops async ids anyway. */
-    napi_async_destroy(env, s->async_ctx);
-  }
-  s->async_ctx = NULL;
-  s->rslab = NULL;
-  s->rmeta = NULL;
-  napi_delete_reference(env, s->cb_ref);
-  napi_delete_reference(env, s->data_ref);
-  napi_delete_reference(env, s->meta_ref);
-  s->cb_ref = s->data_ref = s->meta_ref = NULL;
+  ring_release(env, &s->ring, from_js);
   free(s->sslab);
   s->sslab = NULL;
 }
@@ -395,16 +463,15 @@ static napi_value create(napi_env env, napi_callback_info info) {
 
   udp_sock_t *s = (udp_sock_t *)calloc(1, sizeof *s);
   size_t slab = (size_t)batch * maxd;
+  int ring_ok = 0;
   if (s) {
-    s->rmsgs = calloc(batch, sizeof *s->rmsgs);
-    s->riov = calloc(batch, sizeof *s->riov);
-    s->raddr = calloc(batch, sizeof *s->raddr);
+    ring_ok = ring_alloc(&s->ring, batch);
     s->sslab = malloc(slab);
     s->smsgs = calloc(batch, sizeof *s->smsgs);
     s->siov = calloc(batch, sizeof *s->siov);
     s->saddr = calloc(batch, sizeof *s->saddr);
   }
-  if (!s || !s->rmsgs || !s->riov || !s->raddr || !s->sslab || !s->smsgs || !s->siov || !s->saddr) {
+  if (!s || !ring_ok || !s->sslab || !s->smsgs || !s->siov || !s->saddr) {
     if (s) free_sock(s);
     close(fd);
     napi_throw_error(env, NULL, "parley_udp: out of memory");
@@ -416,32 +483,12 @@ static napi_value create(napi_env env, napi_callback_info info) {
   s->maxd = maxd;
 
   napi_value data_ab, meta_ab, stats_ab;
-  void *p;
-  if (napi_create_arraybuffer(env, slab, &p, &data_ab) != napi_ok) goto fail;
-  s->rslab = p;
-  if (napi_create_arraybuffer(env, (size_t)batch * 4 * sizeof(uint32_t), &p, &meta_ab) != napi_ok) goto fail;
-  s->rmeta = p;
-  if (napi_create_arraybuffer(env, ST_COUNT * sizeof(double), &p, &stats_ab) != napi_ok) goto fail;
-  s->stats = p;
-  memset(s->stats, 0, ST_COUNT * sizeof(double));
-  if (napi_create_reference(env, data_ab, 1, &s->data_ref) != napi_ok ||
-      napi_create_reference(env, meta_ab, 1, &s->meta_ref) != napi_ok ||
-      napi_create_reference(env, stats_ab, 1, &s->stats_ref) != napi_ok ||
-      napi_create_reference(env, argv[6], 1, &s->cb_ref) != napi_ok)
-    goto fail;
-  napi_value resource_name;
-  if (napi_create_string_utf8(env, "ParleyUdpSocket", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
-      napi_async_init(env, NULL, resource_name, &s->async_ctx) != napi_ok)
+  if (!ring_init_js(env, &s->ring, batch, maxd, 4, ST_COUNT, argv[6], "ParleyUdpSocket", &data_ab, &meta_ab,
+                    &stats_ab))
     goto fail;
 
-  /* Every slot's iovec and address are fixed; only lengths / addresses change per datagram. */
+  /* Every send slot's iovec and address are fixed too; only lengths / addresses change per datagram. */
   for (uint32_t i = 0; i < batch; i++) {
-    s->riov[i].iov_base = s->rslab + (size_t)i * maxd;
-    s->riov[i].iov_len = maxd;
-    s->rmsgs[i].msg_hdr.msg_iov = &s->riov[i];
-    s->rmsgs[i].msg_hdr.msg_iovlen = 1;
-    s->rmsgs[i].msg_hdr.msg_name = &s->raddr[i];
-    s->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
     s->siov[i].iov_base = s->sslab + (size_t)i * maxd;
     s->smsgs[i].msg_hdr.msg_iov = &s->siov[i];
     s->smsgs[i].msg_hdr.msg_iovlen = 1;
@@ -484,10 +531,7 @@ static napi_value create(napi_env env, napi_callback_info info) {
 
 fail:
   /* Before uv_poll_init: no handles to close, so release by hand. */
-  if (s->cb_ref) napi_delete_reference(env, s->cb_ref);
-  if (s->data_ref) napi_delete_reference(env, s->data_ref);
-  if (s->meta_ref) napi_delete_reference(env, s->meta_ref);
-  if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
+  ring_release_failed(env, &s->ring);
   free_sock(s);
   close(fd);
   napi_throw_error(env, NULL, "parley_udp: socket setup failed");
@@ -501,7 +545,7 @@ static void enqueue(udp_sock_t *s, const uint8_t *data, size_t len, uint32_t por
     flush_queue(s);
     if (s->tail == s->batch) {
       if (s->head == 0) {
-        s->stats[ST_SEND_ERRORS] += 1; /* dropped: the kernel is not taking datagrams */
+        s->ring.stats[ST_SEND_ERRORS] += 1; /* dropped: the kernel is not taking datagrams */
         return;
       }
       compact_queue(s);
@@ -559,7 +603,7 @@ static napi_value sock_send(napi_env env, napi_callback_info info) {
     return throw_type(env, "address must be an IPv4 string or a host-order u32");
   }
   if (s->closed) {
-    s->stats[ST_SEND_ERRORS] += 1;
+    s->ring.stats[ST_SEND_ERRORS] += 1;
     return NULL;
   }
   if (len > s->maxd) return throw_range(env, "datagram is larger than maxDatagram");
@@ -600,7 +644,7 @@ static napi_value sock_send_many(napi_env env, napi_callback_info info) {
       return throw_range(env, "a row lies outside data, exceeds maxDatagram or has port 0");
   }
   if (s->closed) {
-    s->stats[ST_SEND_ERRORS] += count;
+    s->ring.stats[ST_SEND_ERRORS] += count;
     return NULL;
   }
   for (uint32_t k = 0; k < count; k++) {
@@ -697,15 +741,8 @@ typedef struct udp_group {
   int js_alive;
   int handles; /* check + members whose poll handle is not closed yet */
   uv_check_t check;
-  napi_ref cb_ref, data_ref, meta_ref, stats_ref;
-  napi_async_context async_ctx;
   napi_async_cleanup_hook_handle cleanup_hook;
-  double *stats;
-  uint8_t *rslab;
-  uint32_t *rmeta;
-  struct mmsghdr *rmsgs;
-  struct iovec *riov;
-  struct sockaddr_in *raddr;
+  recv_ring_t ring;
   uint32_t slots; /* slab slots filled since the last delivery */
   uint32_t rows;  /* rows of rmeta filled (truncated datagrams take a slot, not a row) */
   udp_member_t **members;
@@ -722,10 +759,7 @@ static udp_group_t *get_group(napi_env env, napi_value v) {
 }
 
 static void free_group(udp_group_t *g) {
-  if (g->stats_ref) napi_delete_reference(g->env, g->stats_ref);
-  free(g->rmsgs);
-  free(g->riov);
-  free(g->raddr);
+  ring_free(g->env, &g->ring);
   free(g->members);
   free(g->free_ids);
   free(g);
@@ -753,17 +787,17 @@ static int group_deliver(udp_group_t *g) {
   uint32_t rows = g->rows;
   g->slots = g->rows = 0;
   if (rows == 0 || g->closed) return 1;
-  g->stats[GST_RECEIVED] += rows;
-  g->stats[GST_BATCHES] += 1;
+  g->ring.stats[GST_RECEIVED] += rows;
+  g->ring.stats[GST_BATCHES] += 1;
   napi_env env = g->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
   int ok = 0;
   napi_value fn, recv, arg, result;
-  if (napi_get_reference_value(env, g->cb_ref, &fn) == napi_ok && fn != NULL) {
+  if (napi_get_reference_value(env, g->ring.cb_ref, &fn) == napi_ok && fn != NULL) {
     napi_get_global(env, &recv);
     napi_create_uint32(env, rows, &arg);
-    if (napi_make_callback(env, g->async_ctx, recv, fn, 1, &arg, &result) == napi_ok) {
+    if (napi_make_callback(env, g->ring.async_ctx, recv, fn, 1, &arg, &result) == napi_ok) {
       ok = 1;
     } else {
       bool pending = false;
@@ -799,22 +833,22 @@ static void on_member_poll(uv_poll_t *h, int status, int events) {
       if (m->fd < 0 || g->closed) return;
     }
     uint32_t space = g->batch - g->slots;
-    for (uint32_t i = g->slots; i < g->batch; i++) g->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-    int n = recvmmsg(m->fd, g->rmsgs + g->slots, space, MSG_DONTWAIT, NULL);
+    for (uint32_t i = g->slots; i < g->batch; i++) g->ring.rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+    int n = recvmmsg(m->fd, g->ring.rmsgs + g->slots, space, MSG_DONTWAIT, NULL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     for (int k = 0; k < n; k++) {
       uint32_t i = g->slots + (uint32_t)k;
-      struct mmsghdr *mm = &g->rmsgs[i];
+      struct mmsghdr *mm = &g->ring.rmsgs[i];
       if (mm->msg_hdr.msg_flags & MSG_TRUNC) {
-        g->stats[GST_TRUNCATED] += 1;
+        g->ring.stats[GST_TRUNCATED] += 1;
         continue;
       }
-      uint32_t *row = g->rmeta + GROUP_ROW * (size_t)g->rows++;
+      uint32_t *row = g->ring.rmeta + GROUP_ROW * (size_t)g->rows++;
       row[0] = i * g->maxd;
       row[1] = mm->msg_len;
-      row[2] = ntohl(g->raddr[i].sin_addr.s_addr);
-      row[3] = ntohs(g->raddr[i].sin_port);
+      row[2] = ntohl(g->ring.raddr[i].sin_addr.s_addr);
+      row[3] = ntohs(g->ring.raddr[i].sin_port);
       row[4] = m->id;
     }
     g->slots += (uint32_t)n;
@@ -834,10 +868,10 @@ static void close_member(udp_group_t *g, udp_member_t *m) {
   m->fd = -1;
   /* Rows of this member waiting for delivery must not reach whoever gets the id next. */
   for (uint32_t r = 0; r < g->rows; r++)
-    if (g->rmeta[GROUP_ROW * (size_t)r + 4] == m->id) g->rmeta[GROUP_ROW * (size_t)r + 4] = NO_MEMBER;
+    if (g->ring.rmeta[GROUP_ROW * (size_t)r + 4] == m->id) g->ring.rmeta[GROUP_ROW * (size_t)r + 4] = NO_MEMBER;
   g->members[m->id] = NULL;
   g->free_ids[g->nfree++] = m->id;
-  g->stats[GST_OPEN] -= 1;
+  g->ring.stats[GST_OPEN] -= 1;
   uv_close((uv_handle_t *)&m->poll, on_member_closed);
 }
 
@@ -850,19 +884,7 @@ static void close_group(udp_group_t *g, int from_js) {
   g->slots = g->rows = 0;
   uv_check_stop(&g->check);
   uv_close((uv_handle_t *)&g->check, on_group_check_closed);
-  if (from_js) {
-    napi_value ab;
-    if (napi_get_reference_value(env, g->data_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
-    if (napi_get_reference_value(env, g->meta_ref, &ab) == napi_ok && ab) napi_detach_arraybuffer(env, ab);
-    napi_async_destroy(env, g->async_ctx);
-  }
-  g->async_ctx = NULL;
-  g->rslab = NULL;
-  g->rmeta = NULL;
-  napi_delete_reference(env, g->cb_ref);
-  napi_delete_reference(env, g->data_ref);
-  napi_delete_reference(env, g->meta_ref);
-  g->cb_ref = g->data_ref = g->meta_ref = NULL;
+  ring_release(env, &g->ring, from_js);
 }
 
 static void on_group_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg) {
@@ -897,14 +919,13 @@ static napi_value group_create(napi_env env, napi_callback_info info) {
   CHECK(napi_get_uv_event_loop(env, &loop));
 
   udp_group_t *g = (udp_group_t *)calloc(1, sizeof *g);
+  int ring_ok = 0;
   if (g) {
-    g->rmsgs = calloc(batch, sizeof *g->rmsgs);
-    g->riov = calloc(batch, sizeof *g->riov);
-    g->raddr = calloc(batch, sizeof *g->raddr);
+    ring_ok = ring_alloc(&g->ring, batch);
     g->members = calloc(cap, sizeof *g->members);
     g->free_ids = calloc(cap, sizeof *g->free_ids);
   }
-  if (!g || !g->rmsgs || !g->riov || !g->raddr || !g->members || !g->free_ids) {
+  if (!g || !ring_ok || !g->members || !g->free_ids) {
     if (g) free_group(g);
     napi_throw_error(env, NULL, "parley_udp: out of memory");
     return NULL;
@@ -914,32 +935,9 @@ static napi_value group_create(napi_env env, napi_callback_info info) {
   g->maxd = maxd;
   g->cap = cap;
   napi_value data_ab, meta_ab, stats_ab;
-  void *p;
-  if (napi_create_arraybuffer(env, (size_t)batch * maxd, &p, &data_ab) != napi_ok) goto fail;
-  g->rslab = p;
-  if (napi_create_arraybuffer(env, (size_t)batch * GROUP_ROW * sizeof(uint32_t), &p, &meta_ab) != napi_ok)
+  if (!ring_init_js(env, &g->ring, batch, maxd, GROUP_ROW, GST_COUNT, argv[3], "ParleyUdpGroup", &data_ab,
+                    &meta_ab, &stats_ab))
     goto fail;
-  g->rmeta = p;
-  if (napi_create_arraybuffer(env, GST_COUNT * sizeof(double), &p, &stats_ab) != napi_ok) goto fail;
-  g->stats = p;
-  memset(g->stats, 0, GST_COUNT * sizeof(double));
-  if (napi_create_reference(env, data_ab, 1, &g->data_ref) != napi_ok ||
-      napi_create_reference(env, meta_ab, 1, &g->meta_ref) != napi_ok ||
-      napi_create_reference(env, stats_ab, 1, &g->stats_ref) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &g->cb_ref) != napi_ok)
-    goto fail;
-  napi_value resource_name;
-  if (napi_create_string_utf8(env, "ParleyUdpGroup", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
-      napi_async_init(env, NULL, resource_name, &g->async_ctx) != napi_ok)
-    goto fail;
-  for (uint32_t i = 0; i < batch; i++) {
-    g->riov[i].iov_base = g->rslab + (size_t)i * maxd;
-    g->riov[i].iov_len = maxd;
-    g->rmsgs[i].msg_hdr.msg_iov = &g->riov[i];
-    g->rmsgs[i].msg_hdr.msg_iovlen = 1;
-    g->rmsgs[i].msg_hdr.msg_name = &g->raddr[i];
-    g->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-  }
   g->handles = 1;
   g->js_alive = 1;
   g->check.data = g;
@@ -965,10 +963,7 @@ static napi_value group_create(napi_env env, napi_callback_info info) {
   return result;
 
 fail:
-  if (g->cb_ref) napi_delete_reference(env, g->cb_ref);
-  if (g->data_ref) napi_delete_reference(env, g->data_ref);
-  if (g->meta_ref) napi_delete_reference(env, g->meta_ref);
-  if (g->async_ctx) napi_async_destroy(env, g->async_ctx);
+  ring_release_failed(env, &g->ring);
   free_group(g);
   napi_throw_error(env, NULL, "parley_udp: group setup failed");
   return NULL;
@@ -1033,7 +1028,7 @@ static napi_value group_open(napi_env env, napi_callback_info info) {
   m->poll.data = m;
   g->members[m->id] = m;
   g->handles++;
-  g->stats[GST_OPEN] += 1;
+  g->ring.stats[GST_OPEN] += 1;
   uv_poll_start(&m->poll, UV_READABLE, on_member_poll);
   /* Members never keep the process alive by themselves (the relay's public socket does). */
   uv_unref((uv_handle_t *)&m->poll);
@@ -1065,7 +1060,7 @@ static napi_value group_send(napi_env env, napi_callback_info info) {
   if (!get_u32_arg(env, argv[6], 0, 4294967295.0, &addr)) return throw_type(env, "address must be an IPv4 u32");
   udp_member_t *m = member_of(g, id);
   if (!m) {
-    g->stats[GST_SEND_ERRORS] += 1;
+    g->ring.stats[GST_SEND_ERRORS] += 1;
     return NULL;
   }
   struct sockaddr_in sa;
@@ -1077,9 +1072,9 @@ static napi_value group_send(napi_env env, napi_callback_info info) {
   do r = sendto(m->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    g->stats[GST_SEND_ERRORS] += 1;
+    g->ring.stats[GST_SEND_ERRORS] += 1;
   else
-    g->stats[GST_SENT] += 1;
+    g->ring.stats[GST_SENT] += 1;
   return NULL;
 }
 
@@ -1113,7 +1108,7 @@ static napi_value group_send_many(napi_env env, napi_callback_info info) {
     const uint32_t *r = rows + 5 * (size_t)k;
     udp_member_t *m = member_of(g, r[0]);
     if (!m) {
-      g->stats[GST_SEND_ERRORS] += 1;
+      g->ring.stats[GST_SEND_ERRORS] += 1;
       continue;
     }
     sa.sin_addr.s_addr = htonl(r[4]);
@@ -1122,9 +1117,9 @@ static napi_value group_send_many(napi_env env, napi_callback_info info) {
     do n = sendto(m->fd, data + r[1], r[2], MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-      g->stats[GST_SEND_ERRORS] += 1;
+      g->ring.stats[GST_SEND_ERRORS] += 1;
     else
-      g->stats[GST_SENT] += 1;
+      g->ring.stats[GST_SENT] += 1;
   }
   return NULL;
 }
