@@ -1,9 +1,6 @@
-import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
-import { OfferReply } from '@parley/shared/nats/schemas.js';
-import { offerSubject } from '@parley/shared/nats/subjects.js';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './support/call-harness.js';
+import { type Harness, placeSession, startHarness } from './support/call-harness.js';
 
 /**
  * Setup latency regression (issue 9): Chromium, told by the answer's
@@ -65,26 +62,16 @@ describe('Chromium against the ICE-lite transceiver', () => {
   async function call(harness: Harness, n: number) {
     const offer = (await page.evaluate(MAKE_OFFER)) as string;
     const sessionId = `${harness.tx.routeId}-${`chromium${n}`.padEnd(22, 'x')}`;
-    const reply = decodeJson(
-      OfferReply,
-      (
-        await harness.nc.request(
-          offerSubject(harness.tx.id),
-          encodeJson({
-            sessionId,
-            offer,
-            relay: { ip: '127.0.0.1', port: harness.tx.mux.port },
-            agent: 'rtp-echo',
-          }),
-          { timeout: 5_000 },
-        )
-      ).data,
-    );
-    if (!reply.ok) throw new Error(reply.message);
+    const answer = await placeSession(harness, {
+      sessionId,
+      offer,
+      relay: { ip: '127.0.0.1', port: harness.tx.mux.port },
+      agent: 'rtp-echo',
+    });
     try {
-      await page.evaluate(CONNECT(reply.answer));
+      await page.evaluate(CONNECT(answer));
       const session = harness.tx.sessions.get(sessionId);
-      return { answer: reply.answer, dtls: { ...session?.dtlsIntake } };
+      return { answer, dtls: { ...session?.dtlsIntake } };
     } finally {
       await page.evaluate(HANG_UP);
       await harness.tx.sessions.close(sessionId);

@@ -1,12 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
-import { OfferReply } from '@parley/shared/nats/schemas.js';
-import { offerSubject } from '@parley/shared/nats/subjects.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './support/call-harness.js';
+import { type Harness, placeSession, startHarness } from './support/call-harness.js';
 
 const PRIORITY = 0x0024;
 const ICE_CONTROLLING = 0x802a;
@@ -66,24 +63,14 @@ describe('the media path before and at the first nomination', () => {
       await client.setLocalDescription(await client.createOffer());
       const offer = client.localDescription?.sdp ?? '';
       const sessionId = `${harness.tx.routeId}-${'firstcheck'.padEnd(22, 'x')}`;
-      const reply = decodeJson(
-        OfferReply,
-        (
-          await harness.nc.request(
-            offerSubject(harness.tx.id),
-            encodeJson({
-              sessionId,
-              offer,
-              relay: { ip: '127.0.0.1', port: harness.tx.mux.port },
-              agent: 'rtp-echo',
-            }),
-            { timeout: 5_000 },
-          )
-        ).data,
-      );
-      if (!reply.ok) throw new Error(reply.message);
-      const serverUfrag = /^a=ice-ufrag:(\S+)/m.exec(reply.answer)?.[1] as string;
-      const serverPwd = /^a=ice-pwd:(\S+)/m.exec(reply.answer)?.[1] as string;
+      const answer = await placeSession(harness, {
+        sessionId,
+        offer,
+        relay: { ip: '127.0.0.1', port: harness.tx.mux.port },
+        agent: 'rtp-echo',
+      });
+      const serverUfrag = /^a=ice-ufrag:(\S+)/m.exec(answer)?.[1] as string;
+      const serverPwd = /^a=ice-pwd:(\S+)/m.exec(answer)?.[1] as string;
       const clientUfrag = /^a=ice-ufrag:(\S+)/m.exec(offer)?.[1] as string;
       const username = `${serverUfrag}:${clientUfrag}`;
       const port = harness.tx.mux.port;

@@ -2,12 +2,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { recordProbeArrivals, sendProbes } from '@parley/loadtest/call/probe-stream.js';
 import { decodeJson, encodeJson } from '@parley/shared/nats/codec.js';
-import { OfferReply, SessionInfoReply } from '@parley/shared/nats/schemas.js';
-import { offerSubject, sessionStateSubject } from '@parley/shared/nats/subjects.js';
+import { SessionInfoReply } from '@parley/shared/nats/schemas.js';
+import { sessionStateSubject } from '@parley/shared/nats/subjects.js';
 import { opusOnlyCodecs } from '@parley/shared/webrtc/opus-codecs.js';
 import { MediaStreamTrack, RTCPeerConnection } from '@parley/shared/webrtc/werift-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './support/call-harness.js';
+import { type Harness, placeSession, startHarness } from './support/call-harness.js';
 
 /**
  * A stand-in for a relay between the client and the transceiver: one port
@@ -77,26 +77,16 @@ describe('a known session from a new relay port, accepted on authenticated SRTP'
       const arrivals = recordProbeArrivals(t);
       await pc.setLocalDescription(await pc.createOffer());
       const sessionId = `${h.tx.routeId}-${Math.random().toString(36).slice(2, 12).padEnd(22, 'x')}`;
-      const reply = decodeJson(
-        OfferReply,
-        (
-          await h.nc.request(
-            offerSubject(h.tx.id),
-            encodeJson({
-              sessionId,
-              offer: pc.localDescription?.sdp,
-              relay: { ip: '127.0.0.1', port: relayPort },
-              agent: 'rtp-echo',
-            }),
-            { timeout: 5_000 },
-          )
-        ).data,
-      );
-      if (!reply.ok) throw new Error(reply.message);
+      const answer = await placeSession(h, {
+        sessionId,
+        offer: pc.localDescription?.sdp,
+        relay: { ip: '127.0.0.1', port: relayPort },
+        agent: 'rtp-echo',
+      });
       const connected = new Promise<void>((r) =>
         pc.connectionStateChange.subscribe((s) => s === 'connected' && r()),
       );
-      await pc.setRemoteDescription({ type: 'answer', sdp: reply.answer });
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
       await connected;
 
       const movedBefore = h.tx.mux.counters.movedBySrtp;

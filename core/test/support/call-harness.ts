@@ -87,6 +87,22 @@ export interface TestCall {
   close(): Promise<void>;
 }
 
+/**
+ * Asks the harness's transceiver for a session, as the edge would over NATS, and returns its
+ * SDP answer; a refusal throws with the transceiver's message.
+ */
+export async function placeSession(
+  h: Harness,
+  req: { sessionId: string; offer: string | undefined; relay: { ip: string; port: number }; agent?: string },
+): Promise<string> {
+  const reply = decodeJson(
+    OfferReply,
+    (await h.nc.request(offerSubject(h.tx.id), encodeJson(req), { timeout: 5_000 })).data,
+  );
+  if (!reply.ok) throw new Error(reply.message);
+  return reply.answer;
+}
+
 export async function openCall(
   h: Harness,
   opts: { agent?: string; dataChannel?: boolean } = {},
@@ -102,22 +118,12 @@ export async function openCall(
   }
   await client.setLocalDescription(await client.createOffer());
   const sessionId = `${h.tx.routeId}-${Math.random().toString(36).slice(2, 12).padEnd(22, 'x')}`;
-  const reply = decodeJson(
-    OfferReply,
-    (
-      await h.nc.request(
-        offerSubject(h.tx.id),
-        encodeJson({
-          sessionId,
-          offer: client.localDescription?.sdp,
-          relay: { ip: '198.51.100.7', port: 3478 },
-          agent: opts.agent,
-        }),
-        { timeout: 5_000 },
-      )
-    ).data,
-  );
-  if (!reply.ok) throw new Error(reply.message);
+  const answer = await placeSession(h, {
+    sessionId,
+    offer: client.localDescription?.sdp,
+    relay: { ip: '198.51.100.7', port: 3478 },
+    agent: opts.agent,
+  });
   const info = decodeJson(
     SessionInfoReply,
     (await h.nc.request(sessionStateSubject(h.tx.id), encodeJson({ sessionId }), { timeout: 2_000 })).data,
@@ -140,7 +146,7 @@ export async function openCall(
   );
   await client.setRemoteDescription({
     type: 'answer',
-    sdp: reply.answer.replace('198.51.100.7 3478', `127.0.0.1 ${info.port}`),
+    sdp: answer.replace('198.51.100.7 3478', `127.0.0.1 ${info.port}`),
   });
   // Bounded: a session that never connects fails the test with a reason instead of hanging it.
   await withTimeout(connected, 5_000, `session ${sessionId} did not connect within 5 s`);
