@@ -42,5 +42,8 @@ describe('turn-taking corpus (espeak-ng + sox, seeded)', () => {
     const barge = a.tracks[3];
     expect(barge?.distractors.length).toBeGreaterThan(2);
     expect(barge?.distractors.some((d) => d.kind === 'backchannel')).toBe(true);
+    // Backchannels are a syllable or two (espeak spelt "mm-hm" out as letters: 0.7-0.9 s).
+    for (const d of barge?.distractors.filter((x) => x.kind === 'backchannel') ?? [])
+      expect(d.end - d.start).toBeLessThan(700);
   }, 60_000);
 });

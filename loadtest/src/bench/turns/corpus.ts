@@ -120,6 +120,12 @@ const INTERRUPTIONS = [
   'stop, I want to cancel the order',
 ];
 const BACKCHANNELS = ['mm-hm', 'yeah', 'uh-huh', 'okay', 'right', 'mm', 'yes', 'sure', 'I see', 'oh'];
+/**
+ * What espeak-ng is given for a backchannel: it spells "mm" and "mm-hm" out as
+ * letters ("em em", "em em aitch em": 0.7-0.9 s, four syllables), so those two
+ * go in as phonemes (espeak's [[...]] input): a hummed "mm" and "m-hm".
+ */
+const SAY: Record<string, string> = { 'mm-hm': "[[m'hm]]", mm: "[['m:]]" };
 const BABBLE = [
   'the meeting was moved to the other room on the second floor',
   'she said the train would be late again this morning',
@@ -368,7 +374,7 @@ function layoutBarge(cache: SourceCache, rng: Rng, seconds: number, voices: read
     const pitch = rng.int(35, 65);
     if (r < 0.5) {
       const text = rng.pick(BACKCHANNELS);
-      const seg = t.place(cache.speech(text, voice, rate, pitch), 'speech', 0.5);
+      const seg = t.place(cache.speech(SAY[text] ?? text, voice, rate, pitch), 'speech', 0.5);
       distractors.push({ kind: 'backchannel', text, ...seg });
     } else if (r < 0.65) {
       const seg = t.place(cache.cough(rng.pick([180, 250, 320]), rng.pick([500, 800, 1_200])), 'other', 0.8);
