@@ -46,6 +46,11 @@ export interface VadOptions extends EnergyOptions {
 export interface FrameClassifier {
   readonly name: string;
   classify(pcm: Int16Array): boolean;
+  /**
+   * Whether the last frame is speech the classifier is sure of (barge-in
+   * confirmation counts only these); absent: every speech frame is.
+   */
+  readonly confident?: boolean;
   /** Frees native or WebAssembly state. */
   close?(): void;
 }
@@ -134,6 +139,8 @@ export class EnergyClassifier implements FrameClassifier {
 export class VoiceActivityDetector {
   /** Whether the last frame processed was classified as speech (a turn's hangover frames are not). */
   lastFrameWasSpeech = false;
+  /** Whether that frame was speech the classifier is sure of (FrameClassifier.confident). */
+  lastFrameConfident = false;
   readonly classifier: FrameClassifier;
   private readonly energy?: EnergyClassifier;
   private readonly turn: Endpointer;
@@ -175,6 +182,7 @@ export class VoiceActivityDetector {
   process(pcm: Int16Array, now: number): VadEvent | undefined {
     const speech = this.classifier.classify(pcm);
     this.lastFrameWasSpeech = speech;
+    this.lastFrameConfident = speech && (this.classifier.confident ?? true);
     this.cue?.push(pcm, speech);
     return this.turn.frame(speech, now, this.askCue);
   }

@@ -388,7 +388,10 @@ export class VoicePipeline {
       const talking = !this.muted && this.agentTalking();
       if (ev?.type === 'speech_started' && this.barge.state === 'idle' && talking)
         this.bargeInAction(this.barge.turnStarted(this.speechOnsetRx, this.turnConfig.minSpeechMs));
-      else this.bargeInAction(this.barge.frame(this.vad.lastFrameWasSpeech, rxAt, talking));
+      else
+        this.bargeInAction(
+          this.barge.frame(this.vad.lastFrameWasSpeech, rxAt, talking, this.vad.lastFrameConfident),
+        );
     }
     if (ev?.type === 'speech_started') this.agent.onSpeech({ type: 'speech_started', mediaMs });
     const path = this.pcmPath;

@@ -44,6 +44,17 @@ describe('BargeInPolicy (backchannel-proof barge-in)', () => {
     expect(p.onsetAt).toBe(500);
   });
 
+  it('only speech the detector is sure of confirms; doubted speech neither confirms nor releases', () => {
+    const p = new BargeInPolicy({ confirmMs: 100, resumeMs: 60 });
+    expect(p.frame(true, 20, true, false)).toBe('hold');
+    // Ten doubted frames (background talk the model half-believes): still pending, not released.
+    for (let i = 0; i < 10; i++) expect(p.frame(true, 40 + i * 20, true, false)).toBeUndefined();
+    expect(p.state).toBe('pending');
+    // Five confident frames confirm it.
+    const actions = Array.from({ length: 5 }, (_, i) => p.frame(true, 240 + i * 20, true, true));
+    expect(actions).toEqual([undefined, undefined, undefined, undefined, 'interrupt']);
+  });
+
   it('confirmMs 0 interrupts at the onset, as the old rule did', () => {
     expect(new BargeInPolicy({ confirmMs: 0 }).turnStarted(0, 40)).toBe('interrupt');
   });

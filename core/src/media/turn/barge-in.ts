@@ -3,6 +3,9 @@
  * the agent's audio back ("pending"); the agent is interrupted once the user's
  * turn has `confirmMs` of speech. A short "mm-hm", a cough or a click ends
  * before that, and the agent's audio goes on after `resumeMs` of silence.
+ * Only speech the detector is sure of counts toward `confirmMs` (a cough,
+ * a click or background talk that the detector half-believes holds the agent
+ * but does not confirm); speech it doubts neither confirms nor releases.
  *
  * Pure: per-frame speech decisions and turn events in, actions out.
  */
@@ -48,15 +51,18 @@ export class BargeInPolicy {
    * One frame's decision. `armed`: the user's turn is open and the agent is
    * talking; speech then starts a pending barge-in even without a new turn
    * (a turn kept open by background talk, or after a dropped one).
+   * `confident`: the detector is sure the frame is speech (default: any
+   * speech frame is).
    */
-  frame(speech: boolean, at: number, armed: boolean): BargeInAction | undefined {
+  frame(speech: boolean, at: number, armed: boolean, confident = speech): BargeInAction | undefined {
     if (this.state !== 'pending') {
       if (!armed || !speech) return undefined;
-      return this.turnStarted(at - this.frameMs, this.frameMs);
+      return this.turnStarted(at - this.frameMs, confident ? this.frameMs : 0);
     }
     if (speech) {
-      this.speechMs += this.frameMs;
       this.silenceMs = 0;
+      if (!confident) return undefined;
+      this.speechMs += this.frameMs;
       if (this.speechMs >= this.confirmMs) return this.confirm();
       return undefined;
     }

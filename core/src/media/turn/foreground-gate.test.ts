@@ -44,3 +44,38 @@ describe('foreground gate (synthetic levels)', () => {
     expect(g.level).toBeGreaterThan(-24);
   });
 });
+
+describe('foreground gate with the detector probability', () => {
+  const talker = () => {
+    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 2 });
+    for (let i = 0; i < 50; i++) g.frame(-20, true, -42, 1);
+    return g;
+  };
+
+  it('keeps a quiet frame the model is sure of inside a run (a soft syllable in noise)', () => {
+    const g = talker();
+    // Near the floor, far below the talker: level alone would gate all three.
+    expect([
+      g.frame(-40, true, -42, 0.999),
+      g.frame(-40, true, -42, 0.999),
+      g.frame(-40, true, -42, 0.999),
+    ]).toEqual([true, true, true]);
+    // A quiet frame the model is only fairly sure of is held, then gated.
+    expect([
+      g.frame(-40, true, -42, 0.9),
+      g.frame(-40, true, -42, 0.9),
+      g.frame(-40, true, -42, 0.9),
+    ]).toEqual([true, true, false]);
+  });
+
+  it('does not start a run on a confident quiet frame, nor on a loud frame the model doubts', () => {
+    const g = talker();
+    for (let i = 0; i < 5; i++) g.frame(-20, false, -42, 0.1);
+    // Background talk scores high but is quiet: no run to continue, so it stays background.
+    expect(g.frame(-40, true, -42, 0.999)).toBe(false);
+    // A loud babble peak the model is unsure of does not start one either.
+    expect(g.frame(-22, true, -42, 0.8)).toBe(false);
+    // The talker, loud and probable, does.
+    expect(g.frame(-22, true, -42, 0.97)).toBe(true);
+  });
+});

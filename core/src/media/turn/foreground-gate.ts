@@ -33,6 +33,10 @@ export interface ForegroundGateOptions {
    * no noise (floor far down) the talker's quiet syllables are never gated.
    */
   floorMarginDb?: number;
+  /** With a probability: a run of foreground frames starts only on a loud frame at least this probable. */
+  startProbability?: number;
+  /** With a probability: inside a run, a frame at least this probable is foreground however quiet. */
+  confidentProbability?: number;
 }
 
 export class ForegroundGate {
@@ -45,6 +49,8 @@ export class ForegroundGate {
   private readonly warmup: number;
   private readonly hold: number;
   private readonly floorMargin: number;
+  private readonly startP: number;
+  private readonly confidentP: number;
   private sinceForeground = Number.POSITIVE_INFINITY;
 
   constructor(opts: ForegroundGateOptions = {}) {
@@ -55,18 +61,27 @@ export class ForegroundGate {
     this.warmup = opts.warmupFrames ?? 10;
     this.hold = opts.holdFrames ?? 5;
     this.floorMargin = opts.floorMarginDb ?? 14;
+    this.startP = opts.startProbability ?? 0.95;
+    this.confidentP = opts.confidentProbability ?? 0.995;
   }
 
   /**
    * `speech`: the detector's decision for a frame at `db` dBFS; `floorDb`:
-   * the noise floor (minimum statistics). Returns whether it is the talker's.
+   * the noise floor (minimum statistics); `probability`: the detector's
+   * speech probability, when it has one (without it only level counts).
+   * Returns whether it is the talker's.
    */
-  frame(db: number, speech: boolean, floorDb = Number.NEGATIVE_INFINITY): boolean {
+  frame(db: number, speech: boolean, floorDb = Number.NEGATIVE_INFINITY, probability?: number): boolean {
     this.sinceForeground++;
     if (!speech) return false;
     if (Number.isNaN(this.level)) this.level = db;
-    const loud =
+    let loud =
       this.seen < this.warmup || db >= Math.min(this.level - this.belowDb, floorDb + this.floorMargin);
+    if (probability !== undefined)
+      loud =
+        this.sinceForeground <= this.hold
+          ? loud || probability >= this.confidentP
+          : loud && probability >= this.startP;
     this.seen++;
     this.level += db > this.level ? this.up : -this.down;
     if (loud) {

@@ -30,6 +30,12 @@ export interface SileroClassifierOptions {
    * default (bench: 0.30 -> 0.22 % of a core, recall within 0.01).
    */
   skipSteady?: boolean;
+  /**
+   * A speech frame at or above this probability is `confident`: only those
+   * confirm a barge-in, so background talk and coughs the model half-believes
+   * (babble mostly scores 0.8-0.99 at 10 dB) hold the agent without stopping it.
+   */
+  confidentProbability?: number;
 }
 
 /**
@@ -58,7 +64,9 @@ export class SileroClassifier implements FrameClassifier {
   private readonly toModel?: Resampler;
   readonly foreground?: ForegroundGate;
   private readonly skipSteady: boolean;
-  private confident = 0;
+  private steady = 0;
+  private readonly confidentP: number;
+  private decision = false;
   private skippedLast = false;
 
   constructor(
@@ -71,6 +79,7 @@ export class SileroClassifier implements FrameClassifier {
     this.gateDb = opts.gateDb ?? 3;
     this.gateMinDbfs = opts.gateMinDbfs ?? -60;
     this.skipSteady = opts.skipSteady ?? true;
+    this.confidentP = opts.confidentProbability ?? 0.99;
     if (opts.foreground !== false) this.foreground = new ForegroundGate(opts.foreground);
     const rate = opts.rate ?? SILERO_RATE;
     if (rate !== SILERO_RATE) this.toModel = new Resampler(rate, SILERO_RATE, { prime: true });
@@ -95,12 +104,20 @@ export class SileroClassifier implements FrameClassifier {
       }
     }
     // The gate filters the decision only: the model's own state and the gate above follow the model.
-    return this.foreground ? this.foreground.frame(db, this.speech, floor) : this.speech;
+    this.decision = this.foreground
+      ? this.foreground.frame(db, this.speech, floor, this.probability)
+      : this.speech;
+    return this.decision;
+  }
+
+  /** The last frame is speech and the model is at least `confidentProbability` sure of it. */
+  get confident(): boolean {
+    return this.decision && this.probability >= this.confidentP;
   }
 
   private endWindow(): void {
     this.fill = 0;
-    if (this.windowOpen && this.skipSteady && this.confident >= 2 && !this.skippedLast) {
+    if (this.windowOpen && this.skipSteady && this.steady >= 2 && !this.skippedLast) {
       this.skippedLast = true;
       this.windows.skipped++;
       this.windowOpen = false;
@@ -112,10 +129,10 @@ export class SileroClassifier implements FrameClassifier {
       this.skippedSinceRun = 0;
       this.probability = this.stream.prob(this.buf.subarray(0, SILERO_WINDOW));
       this.windows.run++;
-      this.confident = this.probability >= 0.9 ? this.confident + 1 : 0;
+      this.steady = this.probability >= 0.9 ? this.steady + 1 : 0;
     } else {
       this.probability = 0;
-      this.confident = 0;
+      this.steady = 0;
       this.skippedSinceRun++;
       this.windows.skipped++;
     }
