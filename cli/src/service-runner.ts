@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import { ConfigError } from '@parley/shared/config/load-config.js';
 import { startExitWatchdog } from '@parley/shared/lifecycle/exit-watchdog.js';
 import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
@@ -56,10 +57,16 @@ export function stopBudgetMs(name: string, env: NodeJS.ProcessEnv = process.env)
  * thread itself is stuck, by a watchdog thread. A second signal exits at once.
  * A `parley dev` parent that goes away (IPC disconnect) counts as a signal.
  */
+export interface RunServiceOptions {
+  /** false: the service makes no spans; telemetry is metrics only (see TelemetryOptions.traces). */
+  traces?: boolean;
+}
+
 export async function runService(
   name: string,
   metricsPort: number | undefined,
   start: () => Promise<RunningService>,
+  opts: RunServiceOptions = {},
 ): Promise<void> {
   let phase: 'starting' | 'serving' | 'stopping' = 'starting';
   let service: RunningService | undefined;
@@ -128,7 +135,11 @@ export async function runService(
     // Imported here, not at the top: the SDK's modules cost ~0.4 s of loading, which commands
     // that serve nothing (call, token, --help) should not pay.
     const { startTelemetry } = await import('@parley/shared/telemetry/telemetry.js');
-    telemetry = await startTelemetry({ serviceName: `parley-${name}`, metricsPort });
+    telemetry = await startTelemetry({
+      serviceName: `parley-${name}`,
+      metricsPort,
+      ...(opts.traces === false && { traces: false }),
+    });
     service = await start();
   } catch (err) {
     const msg =
@@ -138,6 +149,9 @@ export async function runService(
     process.exit(2);
   }
   phase = 'serving';
+  // Node writes the compile cache (main.ts) at exit, which a SIGKILLed or OOM-killed process never
+  // reaches: write it now that everything start-up needs is loaded, for the next start.
+  flushCompileCache();
   const info = { ...service.info, ...(telemetry.metricsUrl ? { metrics: telemetry.metricsUrl } : {}) };
   if (process.send) {
     // The parent may be gone already ("disconnect" then stops us): a failed send is no crash.

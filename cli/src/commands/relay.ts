@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { configOrExit, runService } from '../service-runner.js';
 
@@ -25,6 +26,10 @@ export function registerRelay(program: Command): void {
         '  PARLEY_TOKEN_KEYS=... parley relay --host 203.0.113.7 --port 3478 --upstream-host 10.0.0.5',
     )
     .action(async (o: { port?: string; host?: string; upstreamHost?: string; metricsPort?: string }) => {
+      const phases: StartupPhases = {
+        bootstrap: performance.nodeTiming.bootstrapComplete,
+        cli: performance.now(),
+      };
       const { loadRelayConfig } = await import('@parley/edge/relay/config.js');
       const config = configOrExit(() =>
         loadRelayConfig(process.env, {
@@ -34,12 +39,18 @@ export function registerRelay(program: Command): void {
           PARLEY_METRICS_PORT: o.metricsPort,
         }),
       );
-      await runService('relay', config.PARLEY_METRICS_PORT, async () => {
+      phases.config = performance.now();
+      const run = async () => {
+        phases.telemetry = performance.now();
         const { createLogger } = await import('@parley/shared/log.js');
         const { startRelayProcess } = await import('@parley/edge/relay/relay-process.js');
         const { registerRelayMetrics } = await import('@parley/edge/relay/relay-metrics.js');
-        const p = await startRelayProcess(config, { log: createLogger('relay', config.PARLEY_LOG_LEVEL) });
+        phases.modules = performance.now();
+        const log = createLogger('relay', config.PARLEY_LOG_LEVEL);
+        const p = await startRelayProcess(config, { log });
+        phases.listening = performance.now();
         registerRelayMetrics(p.relay.counters, () => p.relay.flows);
+        logStartupPhases(log, phases, p.natsReady, p.flowCache ? p.flowCacheReady : undefined);
         // PARLEY_RELAY_REUSE_PORT=handover: a successor took the port over and this relay drained; stop as on SIGTERM.
         void p.handedOver.then(() => process.kill(process.pid, 'SIGTERM'));
         const a = p.relay.address();
@@ -51,6 +62,37 @@ export function registerRelay(program: Command): void {
           },
           stop: () => p.close(),
         };
-      });
+      };
+      // The relay makes no spans: metrics-only telemetry keeps the trace SDK out of its start-up.
+      await runService('relay', config.PARLEY_METRICS_PORT, run, { traces: false });
     });
+}
+
+/** Milliseconds since the process started (performance.now()) at the end of each start-up phase. */
+type StartupPhases = Record<string, number>;
+
+/**
+ * One info line once the relay has joined NATS and opened its flow cache
+ * (or after 10 s): where a start-up went, phase by phase, in ms since the
+ * process started. A restarted relay's calls are silent for that long, so
+ * this is the line to read when a restart gap grows: `bootstrap` (Node
+ * itself), `cli` (the CLI's modules), `config`, `telemetry` (the metrics
+ * SDK), `modules` (the relay's), `listening` (sockets bound: forwarding),
+ * `nats`, `flowCache` (known calls can be recovered from here on).
+ */
+function logStartupPhases(
+  log: { info(o: object, msg: string): void },
+  phases: StartupPhases,
+  natsReady: Promise<void>,
+  flowCacheReady: Promise<void> | undefined,
+): void {
+  const mark = (name: string) => () => {
+    phases[name] = performance.now();
+  };
+  const done = Promise.all([natsReady.then(mark('nats')), flowCacheReady?.then(mark('flowCache'))]);
+  const limit = new Promise<void>((r) => setTimeout(r, 10_000).unref());
+  void Promise.race([done, limit]).then(() => {
+    const ms = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+    log.info({ ms }, 'relay start-up phases');
+  });
 }

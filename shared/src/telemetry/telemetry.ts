@@ -1,7 +1,16 @@
+import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  detectResources,
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { freeTcpPort } from '../net/free-port.js';
 
@@ -10,6 +19,14 @@ export interface TelemetryOptions {
   /** Prometheus scrape port; 0 picks a free one, undefined disables the endpoint. */
   metricsPort?: number;
   metricsHost?: string;
+  /**
+   * false: metrics only, for a process that makes no spans (the relay). The
+   * full SDK (@opentelemetry/sdk-node) is then never loaded: it brings every
+   * OTLP, gRPC and Zipkin exporter and the logs SDK, ~600 modules and
+   * ~0.25 s of start-up that a restarted relay would spend with its calls
+   * silent. Default true.
+   */
+  traces?: boolean;
 }
 
 export interface Telemetry {
@@ -65,8 +82,16 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     metricsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;
   }
 
+  const resource = resourceFromAttributes({
+    'service.name': opts.serviceName,
+    'service.namespace': 'parley',
+  });
+  if (opts.traces === false) return startMetricsOnly(resource, exporter, metricsUrl);
+
+  // Imported here: only processes that trace pay for loading the full SDK.
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ 'service.name': opts.serviceName, 'service.namespace': 'parley' }),
+    resource,
     ...(exporter ? { metricReaders: [exporter] } : {}),
     // Event-loop delay and utilization, GC durations by kind, heap spaces: nodejs_* and v8js_* metrics.
     instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: RUNTIME_PRECISION_MS })],
@@ -76,4 +101,34 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   });
   sdk.start();
   return { metricsUrl, shutdown: () => sdk.shutdown() };
+}
+
+/**
+ * What NodeSDK.start() does for metrics, without the SDK: the same resource
+ * detectors, a meter provider with the Prometheus reader registered
+ * globally (before the services create their instruments), and the runtime
+ * metrics. Spans stay on the API's no-op tracer.
+ */
+function startMetricsOnly(
+  base: ReturnType<typeof resourceFromAttributes>,
+  exporter: PrometheusExporter | undefined,
+  metricsUrl: string | undefined,
+): Telemetry {
+  const resource = base.merge(
+    detectResources({
+      detectors: [serviceInstanceIdDetector, processDetector, hostDetector, osDetector, envDetector],
+    }),
+  );
+  const meterProvider = new MeterProvider({ resource, readers: exporter ? [exporter] : [] });
+  metrics.setGlobalMeterProvider(meterProvider);
+  // Built after the global provider is set: its meter comes from it.
+  const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: RUNTIME_PRECISION_MS });
+  runtime.setMeterProvider(meterProvider);
+  return {
+    metricsUrl,
+    shutdown: async () => {
+      runtime.disable();
+      await meterProvider.shutdown();
+    },
+  };
 }
