@@ -229,26 +229,27 @@ export class FlowCache {
 
   /**
    * A non-STUN datagram from a client with no flow: starts at most one
-   * lookup for it; onFound gets the cached token (not yet verified). The
-   * datagram itself is dropped by the caller either way.
+   * lookup for it; onFound gets the cached token (not yet verified). True
+   * when a lookup started: the caller may keep that one datagram (a copy)
+   * to forward if the flow is recovered; any other is dropped.
    */
-  lookup(client: string, onFound: (token: string) => void): void {
-    if (this.closed) return;
+  lookup(client: string, onFound: (token: string) => void): boolean {
+    if (this.closed) return false;
     if (this.pending.has(client)) {
       this.counters.lookupPending++;
-      return;
+      return false;
     }
     const missedAt = this.negative.get(client);
     if (missedAt !== undefined) {
       if (this.clock() - missedAt < this.negativeTtlMs) {
         this.counters.negativeHits++;
-        return;
+        return false;
       }
       this.negative.delete(client);
     }
     if (this.pending.size >= this.maxPending) {
       this.counters.lookupOverflow++;
-      return;
+      return false;
     }
     const now = this.clock();
     if (now - this.windowStart >= 1_000) {
@@ -257,7 +258,7 @@ export class FlowCache {
     }
     if (this.windowCount >= this.maxPerSecond) {
       this.counters.lookupRateLimited++;
-      return;
+      return false;
     }
     this.windowCount++;
     this.pending.add(client);
@@ -280,6 +281,7 @@ export class FlowCache {
         this.counters.lookupErrors++;
       },
     );
+    return true;
   }
 
   /** A cached token that did not verify: remembered like a miss so it is not looked up per packet. */

@@ -87,7 +87,11 @@ export async function startRelayProcess(
           store: {
             put: (c, t) => (kvStore ? kvStore.put(c, t) : notReady()),
             delete: (c) => (kvStore ? kvStore.delete(c) : notReady()),
-            get: (c) => (kvStore ? kvStore.get(c) : notReady()),
+            // A lookup waits for the bucket (bounded by the cache's lookup timeout, 1 s): a restarted
+            // relay's first packets arrive before NATS is joined, and the one that starts the lookup is
+            // forwarded once the flow is recovered, instead of failing and waiting for the next one.
+            get: (c) =>
+              kvStore ? kvStore.get(c) : flowCacheReady.then(() => (kvStore as FlowCacheStore).get(c)),
             close: async () => undefined,
           },
         })
