@@ -38,6 +38,13 @@ export interface RestartPathResult {
   lostAfterRecovery: number;
   /** restart only: from the SIGKILL to the new process listening, ms (most of that path's gap). */
   startupMs?: { p50: number; p95: number };
+  /**
+   * restart only, p50 over the runs: the new process's own start-up timeline
+   * (its `relay start-up phases` log line, ms since that process started:
+   * bootstrap, cli, config, telemetry, modules, listening, nats, flowCache),
+   * and `spawn`: from the SIGKILL to the new process being forked.
+   */
+  startupPhasesMs?: Record<string, number>;
   /** Runs whose new relay found the flow in the flow cache (the rest: a consent check got there first). */
   recoveredFromCache: number;
   /** Calls that failed outright (no session afterwards, or no echo on the new path). */
@@ -59,6 +66,8 @@ interface Run {
   r: GapCallResult;
   /** restart: SIGKILL to the new relay listening, ms. */
   startupMs?: number;
+  /** restart: the new relay's start-up phases (ms since it started) and `spawn` (SIGKILL to fork). */
+  phases?: Record<string, number>;
   recoveredFromCache: boolean;
 }
 
@@ -121,13 +130,18 @@ async function disruptOnce(
 ): Promise<{ run: Run; next: RunningService }> {
   let next: RunningService | undefined;
   let startupMs: number | undefined;
+  let phases: Record<string, number> | undefined;
   const r = await callAcross(
     { edgeUrl: stack.edgeUrl, token: stack.token, total: PROBES, disruptAfterMs: DISRUPT_AFTER_MS },
     async () => {
       if (path === 'restart') {
         const killedAt = performance.now();
         await killAndWait(current.pid);
-        next = await stack.startRelay();
+        const spawn = performance.now() - killedAt;
+        next = await stack.startRelay({ PARLEY_LOG_LEVEL: 'info' }, (line) => {
+          const ms = startupPhases(line);
+          if (ms) phases = { spawn, ...ms };
+        });
         startupMs = performance.now() - killedAt;
         return performance.now();
       }
@@ -146,7 +160,31 @@ async function disruptOnce(
   );
   const successor = next as RunningService;
   const recoveredFromCache = (await recovered(successor)) > 0;
-  return { run: { r, recoveredFromCache, ...(startupMs !== undefined && { startupMs }) }, next: successor };
+  return {
+    run: {
+      r,
+      recoveredFromCache,
+      ...(startupMs !== undefined && { startupMs }),
+      ...(phases !== undefined && { phases }),
+    },
+    next: successor,
+  };
+}
+
+/** The `ms` of a relay's `relay start-up phases` log line (cli/src/commands/relay.ts), else undefined. */
+export function startupPhases(line: string): Record<string, number> | undefined {
+  const at = line.indexOf('{');
+  if (at < 0 || !line.includes('relay start-up phases')) return undefined;
+  try {
+    const ms = (JSON.parse(line.slice(at)) as { ms?: unknown }).ms;
+    if (typeof ms !== 'object' || ms === null) return undefined;
+    return Object.fromEntries(Object.entries(ms).filter(([, v]) => typeof v === 'number')) as Record<
+      string,
+      number
+    >;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A relay on the stack's port, ready once it logs `ready` (e.g. that its flow cache is open). */
@@ -223,9 +261,26 @@ function summarize(path: RestartPath, runs: number, done: Run[], failures: strin
         p50: r1(percentile(startups, 50)),
         p95: r1(percentile(startups, 95)),
       },
+      startupPhasesMs: phaseMedians(done.flatMap((d) => (d.phases ? [d.phases] : []))),
     }),
     failures,
   };
 }
 
 const r1 = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : Number.NaN);
+
+/** Per phase, the p50 over the runs that logged it (in the order the first run logged them). */
+function phaseMedians(runs: Record<string, number>[]): Record<string, number> {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(
+    names.map((k) => [
+      k,
+      r1(
+        percentile(
+          runs.flatMap((r) => (r[k] === undefined ? [] : [r[k]])),
+          50,
+        ),
+      ),
+    ]),
+  );
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RestartBenchResult, RestartPathResult } from './restart-bench.js';
+import { type RestartBenchResult, type RestartPathResult, startupPhases } from './restart-bench.js';
 import { restartSection, restartTargets } from './restart-report.js';
 
 const path = (p: RestartPathResult['path'], gapP95: number, lostMax: number): RestartPathResult => ({
@@ -11,7 +11,10 @@ const path = (p: RestartPathResult['path'], gapP95: number, lostMax: number): Re
   lostAfterRecovery: 0,
   recoveredFromCache: 4,
   failures: [],
-  ...(p === 'restart' && { startupMs: { p50: 600, p95: 700 } }),
+  ...(p === 'restart' && {
+    startupMs: { p50: 600, p95: 700 },
+    startupPhasesMs: { spawn: 12, bootstrap: 21.4, telemetry: 140, listening: 190 },
+  }),
 });
 
 const result: RestartBenchResult = {
@@ -44,5 +47,15 @@ describe('relay restart bench report', () => {
     const md = restartSection(result).join('\n');
     expect(md).toContain('| SIGKILL, new relay process | 4 | 390 ms | 780 ms |');
     expect(md).toContain('took 600 ms (p50, p95 700 ms) from the kill to listening');
+    expect(md).toContain(
+      'timeline (p50, ms since the new process started; spawn: from the kill to the fork): spawn 12, bootstrap 21, telemetry 140, listening 190.',
+    );
+  });
+
+  it("reads a relay's start-up phases from its log line, and nothing from other lines", () => {
+    const line = `[relay] {"level":30,"msg":"relay start-up phases","ms":{"bootstrap":21.4,"listening":190.2,"x":"y"}}`;
+    expect(startupPhases(line)).toEqual({ bootstrap: 21.4, listening: 190.2 });
+    expect(startupPhases('[relay] {"level":30,"msg":"relay listening"}')).toBeUndefined();
+    expect(startupPhases('[relay] relay start-up phases {not json')).toBeUndefined();
   });
 });

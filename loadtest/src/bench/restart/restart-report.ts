@@ -56,6 +56,13 @@ export function restartSection(r: RestartBenchResult): string[] {
     'Full stack (nats-server with JetStream, transceiver, relay with PARLEY_RELAY_REUSE_PORT=1, or =handover for the planned path, edge). "Ready": the new process listening (restart), the old one gone (sibling), or the successor having taken the port over (planned). The restart gap includes the new process starting; "from flow cache" counts runs whose new relay rebuilt the flow from the JetStream KV flow cache rather than from a consent check.' +
       (restart?.startupMs
         ? ` After a SIGKILL, the new relay process took ${n(restart.startupMs.p50)} ms (p50, p95 ${n(restart.startupMs.p95)} ms) from the kill to listening.`
+        : '') +
+      (restart?.startupPhasesMs && Object.keys(restart.startupPhasesMs).length > 0
+        ? ` Its start-up timeline (p50, ms since the new process started; spawn: from the kill to the fork): ${Object.entries(
+            restart.startupPhasesMs,
+          )
+            .map(([k, v]) => `${k} ${n(v)}`)
+            .join(', ')}.`
         : ''),
     '',
   ];
