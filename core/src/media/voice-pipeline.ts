@@ -48,6 +48,8 @@ export interface VoicePipelineOptions {
   turn?: unknown;
   /** How often echo-style pipeline latency is summarised to the client. */
   latencyReportMs?: number;
+  /** libopus complexity for the audio sent to the client (default VOICE_OPUS_COMPLEXITY). */
+  encoderComplexity?: number;
 }
 
 /** What only agents that take PCM need: the codec both ways, framing, resampling, pacing. */
@@ -265,6 +267,7 @@ export class VoicePipeline {
       setTimer: this.setTimer,
       initialTimestamp: randomBytes(4).readUInt32BE(0),
       sampleRate: this.rate,
+      complexity: opts.encoderComplexity,
       sendRtp: (payload, ts, marker) => {
         if (this.held) {
           // Only a frame already due as the hold began: the pacer is paused, the rest waits.

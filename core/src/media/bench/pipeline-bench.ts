@@ -4,7 +4,7 @@
  * agent's rate when Opus supports it, else 48 kHz plus our resampler). Prints the share of one core per session and what that
  * allows per core. Run after a build:
  *
- *   node core/dist/media/bench/pipeline-bench.js [seconds-of-audio=60] [complexity=5]
+ *   node core/dist/media/bench/pipeline-bench.js [seconds-of-audio=60] [complexity=VOICE_OPUS_COMPLEXITY]
  *
  * Opus runs on the backend the transceiver would pick (native libopus when the
  * addon is built); PARLEY_OPUS=wasm measures the WebAssembly build instead.
@@ -20,12 +20,14 @@
 
 import { OpusDecoder, OpusEncoder, opusBackendName } from '../opus-codec.js';
 import { nativeOpus } from '../opus-native.js';
+import { VOICE_OPUS_COMPLEXITY } from '../outbound-audio.js';
 import { Resampler } from '../resampler.js';
 import { FrameAssembler } from '../rtp-pacer.js';
 import { VoiceActivityDetector } from '../vad.js';
 
 const seconds = Number(process.argv[2] ?? 60);
-const complexity = Number(process.argv[3] ?? 5);
+// The transceiver's own setting unless told otherwise.
+const complexity = Number(process.argv[3] ?? VOICE_OPUS_COMPLEXITY);
 const FRAME = 960;
 const frames = Math.round(seconds * 50);
 
