@@ -59,6 +59,8 @@ export class OutboundAudio {
   private readonly pacer: RtpPacer<{ pcm: Int16Array; tag: FrameTag }>;
   private cancelTail?: () => void;
   private cancelIdle?: () => void;
+  /** When armIdle's quiet spell ends; NaN while audio is coming. */
+  private idleDueAt = Number.NaN;
   lastSentAt = Number.NaN;
   /** Most live (echo-style) frames allowed to wait; older ones are dropped. */
   maxLiveQueue: number;
@@ -78,6 +80,8 @@ export class OutboundAudio {
       liveIndex: (f) => f.tag.liveIndex,
       send: ({ frame, timestamp, marker, sentAt }) => {
         this.opts.sendRtp(this.encoder.encode(frame.pcm), timestamp, marker);
+        // Encoded: the PCM buffer is free for the assembler's next frame (no allocation per frame).
+        this.assembler.recycle(frame.pcm);
         this.lastSentAt = sentAt;
         this.opts.onSent(frame.tag, sentAt);
         if (this.pacer.queued === 0 && this.assembler.partial === 0) this.armIdle();
@@ -97,13 +101,13 @@ export class OutboundAudio {
 
   /** Queues agent audio (mono PCM16 at `sampleRate`). */
   push(pcm: Int16Array, sampleRate: number, tag: FrameTag): void {
-    let r = this.resamplers.get(sampleRate);
-    if (!r) {
-      r = new Resampler(sampleRate, this.rate, { prime: true });
-      this.resamplers.set(sampleRate, r);
-    }
-    const frames = this.assembler.push(r.process(pcm), tag);
-    this.cancelIdle?.();
+    // At the encoder's rate (the usual case: the codec runs at the agent's rate) the assembler's
+    // copy is the only one; a resampler would only copy it first.
+    const frames = this.assembler.push(
+      sampleRate === this.rate ? pcm : this.resamplerFor(sampleRate).process(pcm),
+      tag,
+    );
+    this.idleDueAt = Number.NaN;
     this.setState('speaking');
     for (const f of frames) {
       // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
@@ -145,6 +149,15 @@ export class OutboundAudio {
     return dropped;
   }
 
+  private resamplerFor(sampleRate: number): Resampler {
+    let r = this.resamplers.get(sampleRate);
+    if (!r) {
+      r = new Resampler(sampleRate, this.rate, { prime: true });
+      this.resamplers.set(sampleRate, r);
+    }
+    return r;
+  }
+
   setState(state: AgentState): void {
     if (state === this.state) return;
     this.state = state;
@@ -155,13 +168,33 @@ export class OutboundAudio {
     this.pacer.close();
     this.cancelTail?.();
     this.cancelIdle?.();
+    this.cancelIdle = undefined;
     this.encoder.close();
   }
 
+  /**
+   * Back to listening idleMs after the last packet, unless more audio came.
+   * Sending re-arms this after every packet, so it moves a deadline and keeps
+   * one timer per quiet spell: the timer re-arms for the rest when it fires
+   * early, instead of a clear and a new timer per packet.
+   */
   private armIdle(): void {
-    this.cancelIdle?.();
-    this.cancelIdle = this.opts.setTimer(this.opts.idleMs ?? 100, () => {
+    const idleMs = this.opts.idleMs ?? 100;
+    this.idleDueAt = this.opts.now() + idleMs;
+    if (!this.cancelIdle) this.waitIdle(idleMs);
+  }
+
+  private waitIdle(ms: number): void {
+    this.cancelIdle = this.opts.setTimer(ms, () => {
       this.cancelIdle = undefined;
+      // More audio came (NaN) or a later packet moved the deadline on.
+      if (Number.isNaN(this.idleDueAt)) return;
+      const left = this.idleDueAt - this.opts.now();
+      if (left > 0) {
+        this.waitIdle(left);
+        return;
+      }
+      this.idleDueAt = Number.NaN;
       if (this.queued === 0 && this.state === 'speaking') this.setState('listening');
     });
   }

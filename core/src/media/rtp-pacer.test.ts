@@ -157,6 +157,29 @@ describe('FrameAssembler', () => {
     expect(tail?.pcm[80]).toBe(0);
     expect(a.flush()).toBeUndefined();
   });
+
+  it('reuses recycled frame buffers, once each, and pads a recycled tail with silence', () => {
+    const a = new FrameAssembler<number>(4);
+    const [first] = a.push(Int16Array.of(1, 2, 3, 4), 0);
+    const firstPcm = first?.pcm as Int16Array;
+    a.recycle(firstPcm);
+    a.recycle(firstPcm); // a second hand-back must not make two frames share it
+    a.recycle(new Int16Array(3)); // not one of ours: wrong size
+    // The buffer the assembler is filling now was allocated; the recycled one comes next.
+    const [second, third] = a.push(Int16Array.of(5, 6, 7, 8, 9, 10, 11, 12), 1);
+    expect(second?.pcm).not.toBe(firstPcm);
+    expect(third?.pcm).toBe(firstPcm);
+    expect(Array.from(third?.pcm ?? [])).toEqual([9, 10, 11, 12]);
+    // The next frame starts in a fresh buffer (no spare left), so third's samples stay put.
+    a.push(Int16Array.of(13), 2);
+    expect(Array.from(third?.pcm ?? [])).toEqual([9, 10, 11, 12]);
+    // A tail flushed from a recycled buffer is padded with zeros, not the old frame's samples.
+    a.flush();
+    a.recycle(third?.pcm as Int16Array);
+    a.push(Int16Array.of(1, 1, 1, 1), 3);
+    a.push(Int16Array.of(7), 4);
+    expect(Array.from(a.flush()?.pcm ?? [])).toEqual([7, 0, 0, 0]);
+  });
 });
 
 describe('RtpPacer backlog of live frames', () => {

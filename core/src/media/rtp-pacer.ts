@@ -214,17 +214,38 @@ export class RtpPacer<T> {
   }
 }
 
+/** Frame buffers kept for reuse: a pacer holds a few live frames; model speech allocates past this. */
+const MAX_SPARE_FRAMES = 8;
+
 /**
  * Cuts a PCM stream of any chunk sizes into fixed frames. Each frame keeps
  * the tag of the chunk that completed it (used for latency accounting).
+ * Every frame is a buffer of its own; a consumer that is done with one may
+ * hand it back with `recycle` so the next frame needs no allocation.
  */
 export class FrameAssembler<Tag> {
   private buf: Int16Array;
   private fill = 0;
   private lastTag?: Tag;
+  private readonly spare: Int16Array[] = [];
 
   constructor(readonly frameSamples: number) {
     this.buf = new Int16Array(frameSamples);
+  }
+
+  /** Takes back a frame this assembler made, once nothing reads it any more. */
+  recycle(frame: Int16Array): void {
+    if (
+      frame.length === this.frameSamples &&
+      frame !== this.buf &&
+      this.spare.length < MAX_SPARE_FRAMES &&
+      !this.spare.includes(frame)
+    )
+      this.spare.push(frame);
+  }
+
+  private nextBuffer(): Int16Array {
+    return this.spare.pop() ?? new Int16Array(this.frameSamples);
   }
 
   get partial(): number {
@@ -242,7 +263,7 @@ export class FrameAssembler<Tag> {
       i += n;
       if (this.fill === this.frameSamples) {
         out.push({ pcm: this.buf, tag });
-        this.buf = new Int16Array(this.frameSamples);
+        this.buf = this.nextBuffer();
         this.fill = 0;
       }
     }
@@ -252,8 +273,10 @@ export class FrameAssembler<Tag> {
   /** The incomplete frame padded with silence (end of an utterance), if any. */
   flush(): { pcm: Int16Array; tag: Tag } | undefined {
     if (this.fill === 0 || this.lastTag === undefined) return undefined;
+    // A recycled buffer holds an old frame past `fill`: the padding must be silence.
+    this.buf.fill(0, this.fill);
     const frame = { pcm: this.buf, tag: this.lastTag };
-    this.buf = new Int16Array(this.frameSamples);
+    this.buf = this.nextBuffer();
     this.fill = 0;
     return frame;
   }

@@ -274,7 +274,8 @@ export class VoicePipeline {
           this.count('heldPackets');
           return;
         }
-        this.count('packetsOut');
+        this.stats.packetsOut++;
+        mediaTotals.packetsOut++;
         opts.sendRtp(payload, ts, marker);
       },
       onSent: (tag, sentAt) => {
@@ -374,7 +375,9 @@ export class VoicePipeline {
   }
 
   private onFrame(raw: Int16Array, rxAt: number): void {
-    this.count('framesIn');
+    // Per frame: plain increments, not count()'s keyed ones.
+    this.stats.framesIn++;
+    mediaTotals.framesIn++;
     const pcm = this.suppressor ? this.suppressor.process(raw) : raw;
     const ev = this.vad.process(pcm, rxAt);
     const mediaMs = this.mediaMs;
@@ -399,7 +402,9 @@ export class VoicePipeline {
     if (ev?.type === 'speech_started') this.agent.onSpeech({ type: 'speech_started', mediaMs });
     const path = this.pcmPath;
     if (!path) return;
-    const agentPcm = path.toAgent.process(pcm);
+    // At the agent's own rate the frame goes as it is: the framer (or the suppressor) made it for
+    // this call and nothing here keeps it, so the copy a pass-through resampler makes is waste.
+    const agentPcm = path.toAgent.passthrough ? pcm : path.toAgent.process(pcm);
     this.syncFrame = { rxAt, index: this.stats.framesIn };
     try {
       this.agent.onAudio({ pcm: agentPcm, mediaMs, speech: this.vad.speaking });
