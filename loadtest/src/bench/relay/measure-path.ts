@@ -8,7 +8,15 @@ import type { SinkReading } from './udp-sink.js';
 export interface PathPlan {
   /** Rates for the latency measurement. */
   fixedRates: number[];
+  /** Time at each fixed rate, per path. */
   fixedMs: number;
+  /**
+   * The paths take turns at each fixed rate in this many slices of
+   * fixedMs / fixedSlices (default 1), each path's slices pooled into one
+   * histogram: a burst of unrelated load on a shared machine then lands on
+   * every path alike instead of on whichever path's one window it hit.
+   */
+  fixedSlices?: number;
   /** Throughput search: start, multiply by `growth` until a step fails, then bisect `refine` times. */
   startRate: number;
   growth: number;
@@ -66,14 +74,50 @@ export interface PathContext {
 
 const DRAIN_MS = 150;
 
-export async function measureStep(
+/** What one or more slices of a step add up to, before the sink is read. */
+interface StepSums {
+  sent: number;
+  /** Sum over slices of max(the generator's sending time, the slice). */
+  runMs: number;
+  /** The generator's own sending time and CPU over it. */
+  generatorMs: number;
+  generatorCpuMs: number;
+  drains: number;
+  targetCpuSeconds?: number;
+  /** Busy share × run time, over the slices with a reading. */
+  coreBusyMs?: number;
+  coreMs: number;
+  sinkDrops?: number;
+  targetDrops?: number;
+}
+
+function emptySums(ctx: PathContext): StepSums {
+  return {
+    sent: 0,
+    runMs: 0,
+    generatorMs: 0,
+    generatorCpuMs: 0,
+    drains: 0,
+    coreMs: 0,
+    sinkDrops: 0,
+    ...(ctx.target && { targetCpuSeconds: 0, targetDrops: 0 }),
+  };
+}
+
+const addDefined = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined ? undefined : a + b;
+const diff = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined ? undefined : b - a;
+
+/** Sends at `ratePps` for `durationMs` and drains, adding to `sums`; the sink keeps counting into its selected tally. */
+async function runSlice(
   ctx: PathContext,
   ratePps: number,
   durationMs: number,
-): Promise<StepResult> {
+  sums: StepSums,
+): Promise<void> {
   const sinkDrops0 = udpDrops(ctx.sinkPort);
   const targetDrops0 = ctx.target ? udpDrops(ctx.target.port) : undefined;
-  await ctx.sink.call('reset');
   const meter = ctx.target ? new CpuMeter(ctx.target.pid).start() : undefined;
   const core = ctx.coreCpu !== undefined ? new CoreMeter(ctx.coreCpu).begin() : undefined;
   const run = await ctx.gen.call<RunResult>('run', { rate: ratePps, durationMs }, durationMs * 3 + 10_000);
@@ -81,15 +125,33 @@ export async function measureStep(
   const coreBusy = core?.busyShare();
   await new Promise((r) => setTimeout(r, DRAIN_MS));
   const cpu = meter?.read();
-  const got = await ctx.sink.call<SinkReading>('read');
-  const runSeconds = Math.max(run.elapsedMs, durationMs) / 1000;
-  const lossPercent = run.sent === 0 ? 0 : (100 * Math.max(0, run.sent - got.received)) / run.sent;
+  const runMs = Math.max(run.elapsedMs, durationMs);
+  sums.sent += run.sent;
+  sums.runMs += runMs;
+  sums.generatorMs += run.elapsedMs;
+  sums.generatorCpuMs += run.cpuShare * run.elapsedMs;
+  sums.drains++;
+  if (cpu && sums.targetCpuSeconds !== undefined) sums.targetCpuSeconds += cpu.cpuSeconds;
+  if (coreBusy !== undefined) {
+    sums.coreBusyMs = (sums.coreBusyMs ?? 0) + coreBusy * runMs;
+    sums.coreMs += runMs;
+  }
   const sinkDrops1 = udpDrops(ctx.sinkPort);
   const targetDrops1 = ctx.target ? udpDrops(ctx.target.port) : undefined;
+  // Unknown once any slice could not read the counters.
+  sums.sinkDrops = addDefined(sums.sinkDrops, diff(sinkDrops0, sinkDrops1));
+  sums.targetDrops = addDefined(sums.targetDrops, diff(targetDrops0, targetDrops1));
+}
+
+function finishStep(ratePps: number, sums: StepSums, got: SinkReading): StepResult {
+  const runSeconds = sums.runMs / 1000;
+  const achievedRate = (sums.sent * 1000) / Math.max(1, sums.runMs);
+  const lossPercent = sums.sent === 0 ? 0 : (100 * Math.max(0, sums.sent - got.received)) / sums.sent;
+  const drainMs = sums.drains * DRAIN_MS;
   const step: StepResult = {
     ratePps,
-    sent: run.sent,
-    achievedPps: Math.round(run.achievedRate),
+    sent: sums.sent,
+    achievedPps: Math.round(achievedRate),
     received: got.received,
     lossPercent: round(lossPercent, 3),
     forwardedPps: Math.round(got.received / runSeconds),
@@ -98,19 +160,31 @@ export async function measureStep(
       p99: round(got.latencyMs.p99),
       max: round(got.latencyMs.max),
     },
-    generatorCpuShare: round(run.cpuShare, 2),
-    sinkCpuShare: round(got.cpuShare * ((runSeconds * 1000 + DRAIN_MS) / (runSeconds * 1000)), 2),
-    verdict: run.achievedRate < 0.95 * ratePps ? 'generator' : lossPercent >= 1 ? 'loss' : 'ok',
+    generatorCpuShare: round(sums.generatorCpuMs / Math.max(1, sums.generatorMs), 2),
+    sinkCpuShare: round(got.cpuShare * ((sums.runMs + drainMs) / sums.runMs), 2),
+    verdict: achievedRate < 0.95 * ratePps ? 'generator' : lossPercent >= 1 ? 'loss' : 'ok',
   };
-  if (cpu) {
-    step.targetCpuShare = round(cpu.cpuSeconds / runSeconds, 2);
-    if (got.received > 0) step.cpuUsPerPacket = round((cpu.cpuSeconds * 1e6) / got.received, 2);
+  if (sums.targetCpuSeconds !== undefined) {
+    step.targetCpuShare = round(sums.targetCpuSeconds / runSeconds, 2);
+    if (got.received > 0) step.cpuUsPerPacket = round((sums.targetCpuSeconds * 1e6) / got.received, 2);
   }
-  if (coreBusy !== undefined) step.coreBusyShare = round(coreBusy, 2);
-  if (sinkDrops0 !== undefined && sinkDrops1 !== undefined) step.sinkDrops = sinkDrops1 - sinkDrops0;
-  if (targetDrops0 !== undefined && targetDrops1 !== undefined)
-    step.targetDrops = targetDrops1 - targetDrops0;
+  if (sums.coreBusyMs !== undefined && sums.coreMs > 0)
+    step.coreBusyShare = round(sums.coreBusyMs / sums.coreMs, 2);
+  if (sums.sinkDrops !== undefined) step.sinkDrops = sums.sinkDrops;
+  if (sums.targetDrops !== undefined) step.targetDrops = sums.targetDrops;
   return step;
+}
+
+export async function measureStep(
+  ctx: PathContext,
+  ratePps: number,
+  durationMs: number,
+): Promise<StepResult> {
+  await ctx.sink.call('select', { label: '' });
+  await ctx.sink.call('reset');
+  const sums = emptySums(ctx);
+  await runSlice(ctx, ratePps, durationMs, sums);
+  return finishStep(ratePps, sums, await ctx.sink.call<SinkReading>('read'));
 }
 
 export type PathName = PathMeasurement['path'];
@@ -142,16 +216,37 @@ export async function warmUp(path: PathName, ctx: PathContext, rate = 10_000): P
   await measureStep(ctx, rate, 1_000);
 }
 
-/** Latency at fixed rates, the paths taking turns at each rate so they share the machine's conditions. */
+/**
+ * Latency at fixed rates. At each rate the paths take turns in
+ * plan.fixedSlices slices (the first path moving round by one each slice),
+ * and each path's slices are pooled into one histogram at the sink: every
+ * path then meets the same share of whatever else the machine was doing.
+ */
 export async function measureFixed(
   paths: { path: PathName; ctx: PathContext }[],
   plan: PathPlan,
   progress: (line: string) => void,
 ): Promise<Map<PathName, StepResult[]>> {
   const out = new Map<PathName, StepResult[]>(paths.map((p) => [p.path, []]));
+  const slices = Math.max(1, Math.round(plan.fixedSlices ?? 1));
+  const sliceMs = plan.fixedMs / slices;
   for (const rate of plan.fixedRates) {
+    const sums = new Map<PathName, StepSums>();
     for (const { path, ctx } of paths) {
-      const s = await measureStep(ctx, rate, plan.fixedMs);
+      await ctx.sink.call('select', { label: path });
+      await ctx.sink.call('reset');
+      sums.set(path, emptySums(ctx));
+    }
+    for (let i = 0; i < slices; i++) {
+      for (let k = 0; k < paths.length; k++) {
+        const { path, ctx } = paths[(i + k) % paths.length] as (typeof paths)[number];
+        await ctx.sink.call('select', { label: path });
+        await runSlice(ctx, rate, sliceMs, sums.get(path) as StepSums);
+      }
+    }
+    for (const { path, ctx } of paths) {
+      await ctx.sink.call('select', { label: path });
+      const s = finishStep(rate, sums.get(path) as StepSums, await ctx.sink.call<SinkReading>('read'));
       progress(describeStep(path, s));
       out.get(path)?.push(s);
     }

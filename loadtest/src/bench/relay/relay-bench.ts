@@ -65,6 +65,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
     ? {
         fixedRates: [10_000, 50_000],
         fixedMs: 1_500,
+        fixedSlices: 5,
         startRate: 25_000,
         growth: 1.5,
         maxRate: 400_000,
@@ -74,6 +75,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
     : {
         fixedRates: [10_000, 50_000],
         fixedMs: 4_000,
+        fixedSlices: 8,
         startRate: 20_000,
         growth: 1.25,
         maxRate: 500_000,

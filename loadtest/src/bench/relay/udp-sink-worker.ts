@@ -5,6 +5,7 @@ import { UdpSink } from './udp-sink.js';
 const sink = new UdpSink();
 serveRpc({
   bind: () => sink.bind(),
+  select: (a: { label: string }) => sink.select(a.label),
   reset: () => sink.reset(),
   read: () => sink.read(),
   close: () => sink.close(),
