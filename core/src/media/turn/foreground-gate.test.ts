@@ -45,9 +45,22 @@ describe('foreground gate (synthetic levels)', () => {
   });
 });
 
-describe('foreground gate with the detector probability', () => {
+describe('foreground gate with the detector probability (opt-in)', () => {
+  it('is the level-only gate by default', () => {
+    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 0 });
+    for (let i = 0; i < 50; i++) g.frame(-20, true, -42, 1);
+    expect(g.frame(-40, true, -42, 0.999)).toBe(false);
+    expect(g.frame(-29, true, -42, 0.6)).toBe(true);
+  });
+
   const talker = () => {
-    const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 2 });
+    const g = new ForegroundGate({
+      belowDb: 10,
+      floorMarginDb: 14,
+      holdFrames: 2,
+      startProbability: 0.95,
+      confidentProbability: 0.995,
+    });
     for (let i = 0; i < 50; i++) g.frame(-20, true, -42, 1);
     return g;
   };
@@ -73,9 +86,12 @@ describe('foreground gate with the detector probability', () => {
     for (let i = 0; i < 5; i++) g.frame(-20, false, -42, 0.1);
     // Background talk scores high but is quiet: no run to continue, so it stays background.
     expect(g.frame(-40, true, -42, 0.999)).toBe(false);
-    // A loud babble peak the model is unsure of does not start one either.
-    expect(g.frame(-22, true, -42, 0.8)).toBe(false);
-    // The talker, loud and probable, does.
-    expect(g.frame(-22, true, -42, 0.97)).toBe(true);
+    // A babble peak near the talker's level (but within 14 dB of the floor) that the model is unsure of
+    // does not start one either.
+    expect(g.frame(-29, true, -42, 0.8)).toBe(false);
+    // The talker at that level, probable, does; and far above the floor level alone does.
+    expect(g.frame(-29, true, -42, 0.97)).toBe(true);
+    for (let i = 0; i < 5; i++) g.frame(-20, false, -42, 0.1);
+    expect(g.frame(-25, true, -42, 0.6)).toBe(true);
   });
 });
