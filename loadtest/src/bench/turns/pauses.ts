@@ -29,15 +29,15 @@ export function pauseExamples(track: Track, decisions: Uint8Array, cue = new End
   const out: PauseExample[] = [];
   const at = new Map<number, EotFeatures | undefined>();
   for (let f = 0; f < decisions.length; f++) {
-    cue.push(track.pcm.subarray(f * FRAME, (f + 1) * FRAME), decisions[f] === 1);
-    if (f === 0 || decisions[f] === 1 || decisions[f - 1] !== 1) continue;
+    cue.push(track.pcm.subarray(f * FRAME, (f + 1) * FRAME), decisions[f] !== 0);
+    if (f === 0 || decisions[f] !== 0 || decisions[f - 1] === 0) continue;
     const features = cue.features();
     at.set(f, features);
     const ms = (f + 1) * 20;
     const turn = track.turns.find((t) => ms > t.start && ms < t.end + 800);
     if (!turn) continue;
     let g = f;
-    while (g < decisions.length && decisions[g] !== 1) g++;
+    while (g < decisions.length && decisions[g] === 0) g++;
     out.push({
       frame: f,
       features,
@@ -58,8 +58,8 @@ export function cueProbabilities(track: Track, decisions: Uint8Array): Float32Ar
   const out = new Float32Array(decisions.length).fill(Number.NaN);
   const cue = new EndOfTurnCue({ rate: RATE });
   for (let f = 0; f < decisions.length; f++) {
-    cue.push(track.pcm.subarray(f * FRAME, (f + 1) * FRAME), decisions[f] === 1);
-    if (f > 0 && decisions[f] !== 1 && decisions[f - 1] === 1) out[f] = cue.finalProbability() ?? 0;
+    cue.push(track.pcm.subarray(f * FRAME, (f + 1) * FRAME), decisions[f] !== 0);
+    if (f > 0 && decisions[f] === 0 && decisions[f - 1] !== 0) out[f] = cue.finalProbability() ?? 0;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Track } from './corpus.js';
-import { emptyScore, replay, scoreTrack, summarize } from './score.js';
+import { DOUBTED, emptyScore, frameErrors, replay, scoreTrack, summarize } from './score.js';
 
 const P = { startMs: 40, hangoverMs: 300, confirmMs: 200, resumeMs: 100 };
 
@@ -50,5 +50,33 @@ describe('turn scoring (replays the real endpointer and barge-in policy)', () =>
     expect(sum.missedInterruptions).toBe(0);
     // Held at the first speech frame (ends 220 ms); 200 ms of speech frames are in by 400 ms.
     expect(sum.bargeDelayP50Ms).toBe(200);
+  });
+
+  it('places frame errors: a late onset, a tail, a gap inside, a blip away from speech', () => {
+    //        truth: 20 frames of speech at 10-29
+    const truth = `${'0'.repeat(10)}${'1'.repeat(20)}${'0'.repeat(30)}`;
+    // Decided: 2 frames late, a 1-frame hole at 20, 3 frames of tail, a blip at 50.
+    const dec = frames(
+      `${'0'.repeat(12)}${'1'.repeat(8)}0${'1'.repeat(9)}111${'0'.repeat(17)}1${'0'.repeat(9)}`,
+    );
+    expect(frameErrors(track('turns', truth, [[200, 600]]), dec)).toEqual({
+      track: 't',
+      missedOnset: 2,
+      missedOffset: 0,
+      missedInside: 1,
+      falseTail: 3,
+      falseLead: 0,
+      falseAway: 1,
+    });
+  });
+
+  it('doubted speech is speech for turns but does not confirm a barge-in', () => {
+    const truth = `${'0'.repeat(10)}${'1'.repeat(30)}${'0'.repeat(30)}`;
+    const sure = frames(truth);
+    const doubted = sure.map((x) => (x ? DOUBTED : 0));
+    expect(replay(sure, P, true).interrupts.length).toBe(1);
+    const ev = replay(doubted, P, true);
+    expect(ev.starts.length).toBe(1);
+    expect(ev.interrupts.length).toBe(0);
   });
 });

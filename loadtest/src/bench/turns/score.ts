@@ -8,6 +8,14 @@ import { BargeInPolicy } from '@parley/core/media/turn/barge-in.js';
 import { Endpointer } from '@parley/core/media/turn/endpointer.js';
 import { FRAME_MS, type Track } from './corpus.js';
 
+/**
+ * Per-frame decisions: silence, speech, or speech the detector doubts (below
+ * its confidence; it counts as speech everywhere but in barge-in confirmation).
+ */
+export const SILENCE = 0;
+export const SPEECH = 1;
+export const DOUBTED = 2;
+
 export interface TurnParams {
   startMs: number;
   hangoverMs: number;
@@ -101,7 +109,8 @@ export function replay(
   for (let f = 0; f < decisions.length; f++) {
     // A frame is known once all of it has arrived: its end.
     const at = (f + 1) * FRAME_MS;
-    const speech = decisions[f] === 1;
+    const speech = decisions[f] !== SILENCE;
+    const confident = decisions[f] === SPEECH;
     const e = ep.frame(speech, at, eotProb ? () => (eotProb[f] as number) >= th : undefined);
     let action: string | undefined;
     // As the pipeline: the turn's onset starts a pending barge-in, and so does any speech frame
@@ -110,12 +119,12 @@ export function replay(
       ev.starts.push(at);
       if (agentTalking && !agentQuiet && policy.state === 'idle')
         action = policy.turnStarted(at - p.startMs, p.startMs);
-      else action = policy.frame(speech, at, agentTalking && !agentQuiet);
+      else action = policy.frame(speech, at, agentTalking && !agentQuiet, confident);
     } else if (e?.type === 'speech_stopped') {
       ev.stops.push(at);
       action = policy.turnEnded();
       agentQuiet = false;
-    } else action = policy.frame(speech, at, agentTalking && !agentQuiet);
+    } else action = policy.frame(speech, at, agentTalking && !agentQuiet, confident);
     if (action === 'hold') {
       hold = { at, interrupted: false };
       ev.holds.push(hold);
@@ -141,7 +150,7 @@ export function scoreTrack(
 ): void {
   const n = Math.min(decisions.length, track.labels.length);
   for (let f = 0; f < n; f++) {
-    const d = decisions[f] === 1;
+    const d = decisions[f] !== SILENCE;
     const l = track.labels[f] === 1;
     if (d && l) s.tp++;
     else if (d) s.fp++;
@@ -259,4 +268,55 @@ export function summarize(s: TrackScore): ScoreSummary {
     falseBy: s.falseBy,
     falseHoldsPerMin: s.quietMinutes > 0 ? r(s.falseHolds / quiet, 2) : 0,
   };
+}
+
+/** Where a detector's frame errors fall on one track, for finding what to fix (bench JSON). */
+export interface FrameErrors {
+  track: string;
+  /** Missed speech frames in a labelled run's first 100 ms, its last 100 ms, or between. */
+  missedOnset: number;
+  missedOffset: number;
+  missedInside: number;
+  /** False speech frames within 200 ms after a labelled run (a tail), within 100 ms before one, or away from speech. */
+  falseTail: number;
+  falseLead: number;
+  falseAway: number;
+}
+
+export function frameErrors(track: Track, decisions: Uint8Array): FrameErrors {
+  const n = Math.min(decisions.length, track.labels.length);
+  const lab = track.labels;
+  const out: FrameErrors = {
+    track: track.id,
+    missedOnset: 0,
+    missedOffset: 0,
+    missedInside: 0,
+    falseTail: 0,
+    falseLead: 0,
+    falseAway: 0,
+  };
+  const edge = 100 / FRAME_MS;
+  const tail = 200 / FRAME_MS;
+  let runStart = -1;
+  let lastSpeech = Number.NEGATIVE_INFINITY;
+  for (let f = 0; f < n; f++) {
+    const l = lab[f] === 1;
+    if (l && (f === 0 || lab[f - 1] !== 1)) runStart = f;
+    const d = decisions[f] !== SILENCE;
+    if (l && !d) {
+      let end = f;
+      while (end < n && lab[end] === 1 && end - f <= edge) end++;
+      if (f - runStart < edge) out.missedOnset++;
+      else if (end - f <= edge && (end >= n || lab[end] !== 1)) out.missedOffset++;
+      else out.missedInside++;
+    } else if (!l && d) {
+      let next = f;
+      while (next < n && lab[next] !== 1 && next - f <= edge) next++;
+      if (f - lastSpeech <= tail) out.falseTail++;
+      else if (next < n && lab[next] === 1) out.falseLead++;
+      else out.falseAway++;
+    }
+    if (l) lastSpeech = f;
+  }
+  return out;
 }
