@@ -36,7 +36,7 @@ export function turnsSection(r: TurnsBenchResult): string[] {
       )
       .join(
         '',
-      )}); barge-in confirmed after ${r.params.confirmMs} ms of speech (shorter speech holds the agent, released after ${r.params.resumeMs} ms of silence). Frame truth: clean speech within 30 dB of its peak. Default: **${r.defaultVariant}**.`,
+      )}); barge-in confirmed after ${r.params.confirmMs} ms of speech the detector is sure of (Silero p ≥ 0.99; shorter speech holds the agent, released after ${r.params.resumeMs} ms of silence). Frame truth: clean speech within 30 dB of its peak. Default: **${r.defaultVariant}**.`,
     '',
     ...table(
       [
