@@ -102,6 +102,17 @@ function relaySection(r: RelayBenchResult): string[] {
         )
         .join('; ')}.`,
     );
+  const hops = r.addedLatencyMs.filter((a) => a.hopP99 !== undefined);
+  if (hops.length)
+    out.push(
+      `The relay hop itself, per packet on the wire (loopback capture: generator's datagram in to the relay's send toward the sink): ${hops
+        .map(
+          (a) =>
+            `${a.path} at ${kpps(a.ratePps)} pps p50 ${n(a.hopP50 ?? 0, 3)} ms, p99 ${n(a.hopP99 ?? 0, 3)} ms`,
+        )
+        .join('; ')}.`,
+    );
+  else if (r.hopCaptureSkipped) out.push(`Relay hop capture not run: ${r.hopCaptureSkipped}.`);
   return [...out, ''];
 }
 

@@ -2,6 +2,7 @@ import { CoreMeter } from '../proc/core-usage.js';
 import { CpuMeter } from '../proc/proc-stats.js';
 import { udpDrops } from '../proc/udp-drops.js';
 import type { Worker } from '../proc/worker-rpc.js';
+import type { HopSummary, RunningCapture } from './hop-capture.js';
 import type { RunResult } from './udp-generator.js';
 import type { SinkReading } from './udp-sink.js';
 
@@ -43,6 +44,8 @@ export interface StepResult {
   /** Receive-buffer drops during the step at the process under test and at the sink. */
   targetDrops?: number;
   sinkDrops?: number;
+  /** Fixed rates, paths through a relay: the relay hop itself from a loopback capture (hop-capture.ts). */
+  hopMs?: HopSummary;
   /** ok: < 1 % loss at the asked rate; loss: ≥ 1 %; generator: the generator could not send at the rate. */
   verdict: 'ok' | 'loss' | 'generator';
 }
@@ -195,6 +198,7 @@ function describeStep(path: PathName, s: StepResult): string {
     `one-way p50 ${s.latencyMs.p50} ms p99 ${s.latencyMs.p99} ms` +
     (s.targetCpuShare !== undefined ? `, ${path} cpu ${pct(s.targetCpuShare)}` : '') +
     (s.coreBusyShare !== undefined ? ` (core ${pct(s.coreBusyShare)} busy)` : '') +
+    (s.hopMs ? `, relay hop p50 ${s.hopMs.p50} ms p99 ${s.hopMs.p99} ms` : '') +
     `, generator ${pct(s.generatorCpuShare)}, sink ${pct(s.sinkCpuShare)} → ${s.verdict}`
   );
 }
@@ -226,6 +230,8 @@ export async function measureFixed(
   paths: { path: PathName; ctx: PathContext }[],
   plan: PathPlan,
   progress: (line: string) => void,
+  /** Started before a rate's slices and stopped after them (the relay hop on the wire), when given. */
+  capture?: (ratePps: number) => Promise<RunningCapture | undefined>,
 ): Promise<Map<PathName, StepResult[]>> {
   const out = new Map<PathName, StepResult[]>(paths.map((p) => [p.path, []]));
   const slices = Math.max(1, Math.round(plan.fixedSlices ?? 1));
@@ -237,16 +243,24 @@ export async function measureFixed(
       await ctx.sink.call('reset');
       sums.set(path, emptySums(ctx));
     }
-    for (let i = 0; i < slices; i++) {
-      for (let k = 0; k < paths.length; k++) {
-        const { path, ctx } = paths[(i + k) % paths.length] as (typeof paths)[number];
-        await ctx.sink.call('select', { label: path });
-        await runSlice(ctx, rate, sliceMs, sums.get(path) as StepSums);
+    let hops: Map<string, HopSummary> | undefined;
+    const running = await capture?.(rate);
+    try {
+      for (let i = 0; i < slices; i++) {
+        for (let k = 0; k < paths.length; k++) {
+          const { path, ctx } = paths[(i + k) % paths.length] as (typeof paths)[number];
+          await ctx.sink.call('select', { label: path });
+          await runSlice(ctx, rate, sliceMs, sums.get(path) as StepSums);
+        }
       }
+    } finally {
+      hops = await running?.stop();
     }
     for (const { path, ctx } of paths) {
       await ctx.sink.call('select', { label: path });
       const s = finishStep(rate, sums.get(path) as StepSums, await ctx.sink.call<SinkReading>('read'));
+      const hop = hops?.get(path);
+      if (hop) s.hopMs = { pairs: hop.pairs, p50: round(hop.p50), p99: round(hop.p99), max: round(hop.max) };
       progress(describeStep(path, s));
       out.get(path)?.push(s);
     }

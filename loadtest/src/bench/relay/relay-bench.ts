@@ -13,6 +13,7 @@ import { startService } from '../proc/service-launcher.js';
 import { startWorker, type Worker } from '../proc/worker-rpc.js';
 import { detectCoturn, startCoturn } from '../turn/coturn-server.js';
 import type { Address } from '../turn/turn-codec.js';
+import { type RunningCapture, startHopCapture } from './hop-capture.js';
 import {
   fmtRate,
   measureFixed,
@@ -49,11 +50,26 @@ export interface RelayBenchResult {
   relayDgramOverCoturn?: number;
   /** Parley relay CPU per packet over coturn's (below 1 means the relay is cheaper per packet). */
   cpuPerPacketRelayOverCoturn?: number;
-  /** Added one-way latency (relay minus direct, ms) at each fixed rate. */
-  addedLatencyMs: { path: string; ratePps: number; p50: number; p99: number }[];
+  /**
+   * Added one-way latency at each fixed rate: p50/p99 are the path's minus
+   * the direct path's (end to end, sink clock); hopP50/hopP99 the relay hop
+   * itself per packet from a loopback capture, when it ran.
+   */
+  addedLatencyMs: {
+    path: string;
+    ratePps: number;
+    p50: number;
+    p99: number;
+    hopP50?: number;
+    hopP99?: number;
+  }[];
+  /** Why the loopback capture of the relay hop did not run (tcpdump missing, no CAP_NET_RAW, turned off). */
+  hopCaptureSkipped?: string;
 }
 
 const ROUTE_NAME = 'bench-sink';
+/** The relay hop is captured at the fixed rates up to this one (the 10k pps latency target's). */
+const HOP_CAPTURE_MAX_PPS = 20_000;
 
 /**
  * Relay forwarding: the same flows and rates straight to a sink, through
@@ -93,6 +109,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
   };
   let coturn: RelayBenchResult['coturn'] = { skipped: 'disabled with --no-coturn' };
   const results: PathMeasurement[] = [];
+  let hopCaptureSkipped: string | undefined;
   try {
     const sink = await worker('./udp-sink-worker.js', 'sink', loadCpu(1));
     const { port: sinkPort } = await sink.call<{ port: number }>('bind');
@@ -201,7 +218,25 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
 
     for (const p of paths) await warmUp(p.path, p.ctx, plan.fixedRates[0]);
     o.progress(`relay: one-way latency at ${plan.fixedRates.map(fmtRate).join(' and ')}, ${o.flows} flows`);
-    const fixed = await measureFixed(paths, plan, o.progress);
+    // The relay hop on the wire (hop-capture.ts); PARLEY_BENCH_HOP_CAPTURE=0 turns it off.
+    const targets = new Map(
+      paths.flatMap((p) => (p.ctx.target ? [[p.ctx.target.port, p.path] as const] : [])),
+    );
+    const capture = async (ratePps: number): Promise<RunningCapture | undefined> => {
+      // tcpdump handles two sightings per probe on the load core: at the higher rates it would crowd the generator.
+      if (ratePps > HOP_CAPTURE_MAX_PPS) return undefined;
+      if (process.env.PARLEY_BENCH_HOP_CAPTURE === '0') {
+        hopCaptureSkipped = 'turned off (PARLEY_BENCH_HOP_CAPTURE=0)';
+        return undefined;
+      }
+      const c = await startHopCapture({ sinkPort, targets, cpu: loadCpu(0) });
+      if ('skipped' in c) {
+        hopCaptureSkipped = c.skipped;
+        return undefined;
+      }
+      return c;
+    };
+    const fixed = await measureFixed(paths, plan, o.progress, capture);
     o.progress(`relay: highest rate with < 1 % loss, ${rounds} round${rounds > 1 ? 's' : ''}`);
     const search = await searchMax(paths, plan, rounds, o.progress);
     for (const p of paths) {
@@ -224,6 +259,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
         ratePps: l.ratePps,
         p50: round(l.latencyMs.p50 - base.latencyMs.p50),
         p99: round(l.latencyMs.p99 - base.latencyMs.p99),
+        ...(l.hopMs && { hopP50: l.hopMs.p50, hopP99: l.hopMs.p99 }),
       });
     }
   }
@@ -247,6 +283,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
       ? { cpuPerPacketRelayOverCoturn: round(parley.cpuUsPerPacket / turnPath.cpuUsPerPacket, 3) }
       : {}),
     addedLatencyMs,
+    ...(hopCaptureSkipped !== undefined && { hopCaptureSkipped }),
   };
 }
 

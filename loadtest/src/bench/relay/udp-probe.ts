@@ -5,7 +5,7 @@
  * measure one-way latency.
  */
 export const PROBE_BYTES = 200;
-const MAGIC = 0x50424e43; // "PBNC"
+export const PROBE_MAGIC = 0x50424e43; // "PBNC"
 
 /** Monotonic ms, comparable between processes on one machine. */
 export function monoMs(): number {
@@ -13,7 +13,7 @@ export function monoMs(): number {
 }
 
 export function writeProbe(buf: Buffer, offset: number, flow: number, seq: number, sentAtMs: number): void {
-  buf.writeUInt32BE(MAGIC, offset);
+  buf.writeUInt32BE(PROBE_MAGIC, offset);
   buf.writeUInt32BE(flow >>> 0, offset + 4);
   buf.writeUInt32BE(seq >>> 0, offset + 8);
   buf.writeDoubleBE(sentAtMs, offset + 12);
@@ -27,6 +27,6 @@ export interface Probe {
 
 /** Undefined for anything that is not a probe (e.g. the STUN request that opened a relay flow). */
 export function readProbe(buf: Buffer): Probe | undefined {
-  if (buf.length < 20 || buf.readUInt32BE(0) !== MAGIC) return undefined;
+  if (buf.length < 20 || buf.readUInt32BE(0) !== PROBE_MAGIC) return undefined;
   return { flow: buf.readUInt32BE(4), seq: buf.readUInt32BE(8), sentAtMs: buf.readDoubleBE(12) };
 }
