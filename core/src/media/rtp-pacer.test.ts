@@ -180,6 +180,18 @@ describe('FrameAssembler', () => {
     a.push(Int16Array.of(7), 4);
     expect(Array.from(a.flush()?.pcm ?? [])).toEqual([7, 0, 0, 0]);
   });
+
+  it('hands out frames that never overlap, across slabs', () => {
+    const a = new FrameAssembler<number>(3);
+    const input = Int16Array.from({ length: 3 * 40 }, (_, i) => i);
+    const frames = a.push(input, 0);
+    expect(frames).toHaveLength(40);
+    // Each frame kept its own samples although later frames were written after it.
+    frames.forEach((f, k) => {
+      expect(Array.from(f.pcm)).toEqual([3 * k, 3 * k + 1, 3 * k + 2]);
+    });
+    expect(new Set(frames.map((f) => f.pcm)).size).toBe(40);
+  });
 });
 
 describe('RtpPacer backlog of live frames', () => {
