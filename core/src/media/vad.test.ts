@@ -125,3 +125,30 @@ describe('VoiceActivityDetector', () => {
     expect(stopAfterLastSpeech(150, 210)).toBe(600);
   });
 });
+
+describe('VoiceActivityDetector: confident speech for barge-in', () => {
+  it("passes the classifier's confidence on; a classifier without one makes every speech frame confident", () => {
+    const pcm = new Int16Array(320);
+    let next = { speech: true, confident: false };
+    const doubting = {
+      name: 'scripted',
+      confident: false,
+      classify() {
+        this.confident = next.confident;
+        return next.speech;
+      },
+    };
+    const v = new VoiceActivityDetector({ classifier: doubting });
+    v.process(pcm, 20);
+    expect([v.lastFrameWasSpeech, v.lastFrameConfident]).toEqual([true, false]);
+    next = { speech: true, confident: true };
+    v.process(pcm, 40);
+    expect(v.lastFrameConfident).toBe(true);
+    next = { speech: false, confident: true };
+    v.process(pcm, 60);
+    expect(v.lastFrameConfident).toBe(false);
+    const plain = new VoiceActivityDetector({ classifier: { name: 'plain', classify: () => true } });
+    plain.process(pcm, 20);
+    expect(plain.lastFrameConfident).toBe(true);
+  });
+});

@@ -45,6 +45,30 @@ describe('Silero VAD through onnxruntime-node (the real model, synchronous bindi
     expect(run(tone).share).toBeLessThan(0.1);
   });
 
+  it('calls most of real speech confident, a speech frame it doubts not, and a threshold above 1 nothing', () => {
+    const m = model as SileroModel;
+    const voice = speech();
+    const count = (c: SileroClassifier) => {
+      let speechFrames = 0;
+      let confident = 0;
+      for (let i = 0; i + 320 <= voice.length; i += 320) {
+        const s = c.classify(voice.subarray(i, i + 320));
+        if (s) speechFrames++;
+        if (c.confident) {
+          confident++;
+          // Confident implies speech, and the probability behind it clears the bar.
+          expect(s).toBe(true);
+          expect(c.probability).toBeGreaterThanOrEqual(0.99);
+        }
+      }
+      return { speechFrames, confident };
+    };
+    const d = count(new SileroClassifier(m.stream()));
+    expect(d.confident).toBeGreaterThan(d.speechFrames / 2);
+    expect(d.confident).toBeLessThanOrEqual(d.speechFrames);
+    expect(count(new SileroClassifier(m.stream(), { confidentProbability: 1.1 })).confident).toBe(0);
+  });
+
   it('a missing runtime is a SileroUnavailable, not a crash (the energy detector takes over)', () => {
     const e = new SileroUnavailable('x', new Error('cause'));
     expect(e.name).toBe('SileroUnavailable');
