@@ -6,7 +6,10 @@ import type { SessionRevoked } from '@parley/shared/nats/schemas.js';
 import { SESSION_REVOKED_SUBJECT } from '@parley/shared/nats/subjects.js';
 import { srtpEngineFor } from '@parley/shared/srtp/srtp-engine.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
-import { tuneWeriftForProcess } from '@parley/shared/webrtc/werift-tuning.js';
+import {
+  sizeBufferPoolForLongLivedPeers,
+  tuneWeriftForProcess,
+} from '@parley/shared/webrtc/werift-tuning.js';
 import type { AgentFactory } from './agent/agent.js';
 import { buildAgentRegistry } from './agent/agent-registry.js';
 import type { TransceiverConfig } from './config.js';
@@ -57,6 +60,8 @@ export async function startTransceiver(
   const routeId = routeIdOf(id);
   // Native X25519 and memoized certificate fingerprints for werift's DTLS setups (see werift-tuning.ts).
   const tuning = await tuneWeriftForProcess();
+  // Node 22's 8 KiB Buffer pool: werift's long-lived slices pinned whole 64 KiB chunks per session (werift-tuning.ts).
+  sizeBufferPoolForLongLivedPeers();
   if (!tuning.nativeX25519.ok)
     log.warn(
       { reason: tuning.nativeX25519.reason },

@@ -52,6 +52,33 @@ export async function tuneWerift(dtls: CertificateSource, fromModule: string): P
   return { nativeX25519, memoizedFingerprints };
 }
 
+/**
+ * Node's Buffer pool chunk for a process that keeps werift peers for a
+ * connection's whole life (a transceiver): 8 KiB, Node 22's size. Node hands
+ * out small Buffers (under half the pool size) as slices of one shared
+ * chunk, 64 KiB since Node 24, and a chunk stays allocated while any slice
+ * of it lives. werift keeps small slices for as long as a connection lasts
+ * (the DTLS master secret, certificate and key copies, handshake messages
+ * and fragments), made among the handshake's short-lived ones, so every
+ * session pinned one or two whole 64 KiB chunks: 94 KiB of a transceiver's
+ * ~550 KiB RSS per session at 300 rtp-echo sessions (heap snapshot:
+ * JSArrayBufferData retained through CipherContext.masterSecret and
+ * .localCert, DtlsContext.handshakeCache, ...), and their churn fragmented
+ * malloc's heap (~50 KiB more). With 8 KiB chunks ~40 KiB per session stay
+ * pinned (4 KiB: ~30; no pool: ~8). Not smaller: the packet path allocates a
+ * small Buffer each way per packet (the allocating SRTP forms), and
+ * unpooled ones cost a malloc each: 1-2 µs more CPU per echoed packet
+ * (media-transport-bench), where 8 KiB chunks measure the same as 64 KiB.
+ */
+export const LONG_LIVED_PEERS_BUFFER_POOL_BYTES = 8 * 1024;
+
+/** Applies LONG_LIVED_PEERS_BUFFER_POOL_BYTES to this process; returns the previous pool size. */
+export function sizeBufferPoolForLongLivedPeers(poolBytes = LONG_LIVED_PEERS_BUFFER_POOL_BYTES): number {
+  const previous = Buffer.poolSize;
+  Buffer.poolSize = poolBytes;
+  return previous;
+}
+
 /** tuneWerift for this process's werift, from inside the adapter (nothing else imports werift). */
 export async function tuneWeriftForProcess(): Promise<TuningReport> {
   const { RTCDtlsTransport } = await import('werift');
