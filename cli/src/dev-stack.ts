@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transceiverNodeOptions } from '@parley/core/transceiver-node-options.js';
 import { isLoopbackHost } from '@parley/edge/web/config.js';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
 import { freeTcpPort } from '@parley/shared/net/free-port.js';
@@ -153,6 +154,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           PARLEY_PRIVATE_ADDRESS: host,
           PARLEY_ICE_PORT: String(opts.icePort ?? 20_000),
           PARLEY_METRICS_PORT: metrics,
+          // The young-generation cap the image sets (see transceiver-node-options.ts).
+          NODE_OPTIONS: transceiverNodeOptions(process.env.NODE_OPTIONS),
         };
       case 'relay':
         return {
