@@ -2,6 +2,7 @@ import { flushCompileCache } from 'node:module';
 import { ConfigError } from '@parley/shared/config/load-config.js';
 import { startExitWatchdog } from '@parley/shared/lifecycle/exit-watchdog.js';
 import { bestEffort } from '@parley/shared/lifecycle/with-deadline.js';
+import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import type { Telemetry } from '@parley/shared/telemetry/telemetry.js';
 
 export interface RunningService {
@@ -11,6 +12,10 @@ export interface RunningService {
   stop(): Promise<void>;
   /** How long stop() may take (default: STOP_BUDGET_MS for the service). */
   stopWithinMs?: number;
+  /** telemetry 'after-start': resolves when loading telemetry would stall nothing urgent (bounded). */
+  telemetryWhen?: Promise<void>;
+  /** telemetry 'after-start': called once the meter provider is registered, to create instruments. */
+  onTelemetry?(): void;
 }
 
 /** Loads configuration, or prints every problem and exits 2 (a usage error, not a crash). */
@@ -60,7 +65,19 @@ export function stopBudgetMs(name: string, env: NodeJS.ProcessEnv = process.env)
 export interface RunServiceOptions {
   /** false: the service makes no spans; telemetry is metrics only (see TelemetryOptions.traces). */
   traces?: boolean;
+  /**
+   * 'after-start' (needs traces: false): the service starts (and serves)
+   * first; telemetry loads once its telemetryWhen resolves (at most
+   * TELEMETRY_AFTER_START_MAX_WAIT_MS), in steps, onTelemetry() then
+   * creates its instruments, and only then is it reported ready. For the relay, whose calls are silent until it
+   * forwards: loading the metrics SDK first cost it ~0.2 s of every restart.
+   * A metrics port that cannot be bound still exits 2, only later.
+   */
+  telemetry?: 'before-start' | 'after-start';
 }
+
+/** The longest a service started before its telemetry waits for telemetryWhen. */
+export const TELEMETRY_AFTER_START_MAX_WAIT_MS = 3_000;
 
 export async function runService(
   name: string,
@@ -131,35 +148,78 @@ export async function runService(
     process.exit(1);
   });
 
-  try {
-    // Imported here, not at the top: the SDK's modules cost ~0.4 s of loading, which commands
-    // that serve nothing (call, token, --help) should not pay.
-    const { startTelemetry } = await import('@parley/shared/telemetry/telemetry.js');
-    telemetry = await startTelemetry({
-      serviceName: `parley-${name}`,
-      metricsPort,
-      ...(opts.traces === false && { traces: false }),
-    });
-    service = await start();
-  } catch (err) {
+  const failed = (err: unknown): never => {
     const msg =
       err instanceof ConfigError ? err.message : `${name} failed to start: ${(err as Error).message}`;
     process.stderr.write(`${msg}\n`);
     watchdog.arm(WATCHDOG_SLACK_MS);
     process.exit(2);
+  };
+  const late = opts.telemetry === 'after-start' && opts.traces === false;
+  const telemetryOptions = {
+    serviceName: `parley-${name}`,
+    metricsPort,
+    ...(opts.traces === false && { traces: false }),
+  };
+  let metricsUrl: string | undefined;
+  try {
+    if (late) {
+      // The port is chosen now so that the ready message can name the URL it will serve on.
+      if (metricsPort === 0) telemetryOptions.metricsPort = await freeTcpPort('0.0.0.0');
+      if (telemetryOptions.metricsPort !== undefined)
+        metricsUrl = `http://127.0.0.1:${telemetryOptions.metricsPort}/metrics`;
+    } else {
+      // Imported here, not at the top: the SDK's modules cost ~0.4 s of loading, which commands
+      // that serve nothing (call, token, --help) should not pay.
+      const { startTelemetry } = await import('@parley/shared/telemetry/telemetry.js');
+      telemetry = await startTelemetry(telemetryOptions);
+      metricsUrl = telemetry.metricsUrl;
+    }
+    service = await start();
+  } catch (err) {
+    failed(err);
+    return;
   }
   phase = 'serving';
   // Node writes the compile cache (main.ts) at exit, which a SIGKILLed or OOM-killed process never
   // reaches: write it now that everything start-up needs is loaded, for the next start.
   flushCompileCache();
-  const info = { ...service.info, ...(telemetry.metricsUrl ? { metrics: telemetry.metricsUrl } : {}) };
-  if (process.send) {
-    // The parent may be gone already ("disconnect" then stops us): a failed send is no crash.
-    process.send(
-      { type: 'ready', service: name, info } satisfies ReadyMessage,
-      undefined,
-      {},
-      () => undefined,
-    );
-  } else process.stderr.write(`parley ${name} ready ${JSON.stringify(info)}\n`);
+  const info = { ...service.info, ...(metricsUrl ? { metrics: metricsUrl } : {}) };
+  const announce = (): void => {
+    if (process.send) {
+      // The parent may be gone already ("disconnect" then stops us): a failed send is no crash.
+      process.send(
+        { type: 'ready', service: name, info } satisfies ReadyMessage,
+        undefined,
+        {},
+        () => undefined,
+      );
+    } else process.stderr.write(`parley ${name} ready ${JSON.stringify(info)}\n`);
+  };
+  if (!late) {
+    announce();
+    return;
+  }
+  // Serving already; "ready" still means metrics are served too (parley dev, probes and tests scrape them).
+  const s = service;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    s.telemetryWhen?.catch(() => undefined),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, TELEMETRY_AFTER_START_MAX_WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (phase !== 'serving') return;
+  try {
+    const { loadTelemetryInSteps } = await import('@parley/shared/telemetry/preload.js');
+    const { startTelemetry } = await loadTelemetryInSteps();
+    if (phase !== 'serving') return;
+    telemetry = await startTelemetry(telemetryOptions);
+  } catch (err) {
+    if (phase === 'serving') failed(err);
+    return;
+  }
+  s.onTelemetry?.();
+  flushCompileCache();
+  announce();
 }

@@ -165,7 +165,9 @@ describe('full stack on loopback', () => {
     console.log(
       `relay restart: restart took ${restartMs.toFixed(0)} ms, media gap ${r.maxGapMs} ms, lost ${r.packets.lost}/${r.packets.sent}`,
     );
-    expect(r.maxGapMs).toBeGreaterThan(restartMs / 2);
+    // The relay was really gone: at least a process start. (Not restartMs: the new relay forwards before it
+    // reports ready, which waits for its telemetry, loaded after the flow cache has had its chance.)
+    expect(r.maxGapMs).toBeGreaterThan(100);
     expect(r.maxGapMs).toBeLessThan(9_000);
     // Most of the 12 s of audio came back: everything outside the gap.
     expect(r.packets.received).toBeGreaterThan(r.packets.sent - (r.maxGapMs / 20 + 25));

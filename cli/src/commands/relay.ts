@@ -40,17 +40,39 @@ export function registerRelay(program: Command): void {
         }),
       );
       phases.config = performance.now();
+      // A crashed relay's successor starts while its calls are silent: it forwards first and loads its
+      // telemetry afterwards. In handover mode the predecessor serves until the successor is ready, so the
+      // successor loads everything first and then stalls nothing once the traffic is its own.
+      const lateTelemetry = config.PARLEY_RELAY_REUSE_PORT !== 'handover';
+      let telemetryStarted: () => void = () => undefined;
+      const telemetryDone = new Promise<void>((r) => {
+        telemetryStarted = r;
+      });
       const run = async () => {
-        phases.telemetry = performance.now();
+        if (!lateTelemetry) phases.telemetry = performance.now();
         const { createLogger } = await import('@parley/shared/log.js');
         const { startRelayProcess } = await import('@parley/edge/relay/relay-process.js');
-        const { registerRelayMetrics } = await import('@parley/edge/relay/relay-metrics.js');
         phases.modules = performance.now();
         const log = createLogger('relay', config.PARLEY_LOG_LEVEL);
-        const p = await startRelayProcess(config, { log });
+        // Late telemetry: instruments are created once it is up (onTelemetry below).
+        const p = await startRelayProcess(config, { log, metrics: !lateTelemetry });
+        if (!lateTelemetry) {
+          const { registerRelayMetrics } = await import('@parley/edge/relay/relay-metrics.js');
+          registerRelayMetrics(p.relay.counters, () => p.relay.flows);
+        }
         phases.listening = performance.now();
-        registerRelayMetrics(p.relay.counters, () => p.relay.flows);
-        logStartupPhases(log, phases, p.natsReady, p.flowCache ? p.flowCacheReady : undefined);
+        logStartupPhases(log, phases, {
+          nats: p.natsReady,
+          ...(p.flowCache && { flowCache: p.flowCacheReady }),
+          ...(lateTelemetry && { telemetry: telemetryDone }),
+        });
+        // Late telemetry waits until known calls had their chance to be recovered from the flow cache (or
+        // the runner's limit, NATS still away): its loading stalls forwarding, in short steps.
+        const settled = lateTelemetry
+          ? (p.flowCache ? p.flowCacheReady : p.natsReady).then(
+              () => new Promise<void>((r) => setTimeout(r, TELEMETRY_SETTLE_MS).unref()),
+            )
+          : undefined;
         // PARLEY_RELAY_REUSE_PORT=handover: a successor took the port over and this relay drained; stop as on SIGTERM.
         void p.handedOver.then(() => process.kill(process.pid, 'SIGTERM'));
         const a = p.relay.address();
@@ -61,35 +83,51 @@ export function registerRelay(program: Command): void {
             ...(p.takenOver && { takenOver: p.takenOver }),
           },
           stop: () => p.close(),
+          ...(settled && {
+            telemetryWhen: settled,
+            onTelemetry: () => {
+              p.registerMetrics();
+              telemetryStarted();
+            },
+          }),
         };
       };
       // The relay makes no spans: metrics-only telemetry keeps the trace SDK out of its start-up.
-      await runService('relay', config.PARLEY_METRICS_PORT, run, { traces: false });
+      await runService('relay', config.PARLEY_METRICS_PORT, run, {
+        traces: false,
+        telemetry: lateTelemetry ? 'after-start' : 'before-start',
+      });
     });
 }
 
 /** Milliseconds since the process started (performance.now()) at the end of each start-up phase. */
 type StartupPhases = Record<string, number>;
 
+/** After the flow cache opened: time for known calls' next packets to recover their flows before telemetry loads. */
+const TELEMETRY_SETTLE_MS = 500;
+
 /**
- * One info line once the relay has joined NATS and opened its flow cache
- * (or after 10 s): where a start-up went, phase by phase, in ms since the
- * process started. A restarted relay's calls are silent for that long, so
- * this is the line to read when a restart gap grows: `bootstrap` (Node
- * itself), `cli` (the CLI's modules), `config`, `telemetry` (the metrics
- * SDK), `modules` (the relay's), `listening` (sockets bound: forwarding),
- * `nats`, `flowCache` (known calls can be recovered from here on).
+ * One info line once the relay has joined NATS, opened its flow cache and
+ * started its telemetry (or after 10 s): where a start-up went, phase by
+ * phase, in ms since the process started. A restarted relay's calls are
+ * silent until `flowCache`, so this is the line to read when a restart gap
+ * grows: `bootstrap` (Node itself), `cli` (the CLI's modules), `config`,
+ * `modules` (the relay's), `listening` (sockets bound: forwarding), `nats`,
+ * `flowCache` (known calls can be recovered from here on), `telemetry`
+ * (metrics served, loaded after all that).
  */
 function logStartupPhases(
   log: { info(o: object, msg: string): void },
   phases: StartupPhases,
-  natsReady: Promise<void>,
-  flowCacheReady: Promise<void> | undefined,
+  waits: Record<string, Promise<void>>,
 ): void {
-  const mark = (name: string) => () => {
-    phases[name] = performance.now();
-  };
-  const done = Promise.all([natsReady.then(mark('nats')), flowCacheReady?.then(mark('flowCache'))]);
+  const done = Promise.all(
+    Object.entries(waits).map(([name, p]) =>
+      p.then(() => {
+        phases[name] = performance.now();
+      }),
+    ),
+  );
   const limit = new Promise<void>((r) => setTimeout(r, 10_000).unref());
   void Promise.race([done, limit]).then(() => {
     const ms = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v * 10) / 10]));

@@ -38,6 +38,11 @@ function get(): Instruments {
   return instruments;
 }
 
+/** Forget the instruments: the next flow's end creates them from the meter provider registered by then. */
+export function resetFlowQualityInstruments(): void {
+  instruments = undefined;
+}
+
 export function recordFlowQuality(up: RtpQualitySummary, down: RtpQualitySummary): void {
   const i = get();
   for (const [leg, s] of [

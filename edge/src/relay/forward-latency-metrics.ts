@@ -43,6 +43,16 @@ export function createForwardHistogram(): Histogram {
   return histogram;
 }
 
+/**
+ * Drops the instrument and creates it again from the meter provider now
+ * registered: a relay that starts forwarding before its telemetry (the
+ * `parley relay` process) created the first one from the API's no-op meter.
+ */
+export function recreateForwardHistogram(): void {
+  histogram = undefined;
+  createForwardHistogram();
+}
+
 // One attributes object per direction, allocated once.
 const UP = { direction: 'up' } as const;
 const DOWN = { direction: 'down' } as const;

@@ -7,9 +7,12 @@ import type { RelayConfig } from './config.js';
 import { FlowCache, FlowCacheError, type FlowCacheStore } from './flow-cache.js';
 import { openKvFlowCacheStore } from './flow-cache-kv.js';
 import { registerFlowCacheMetrics } from './flow-cache-metrics.js';
+import { resetFlowQualityInstruments } from './flow-quality-metrics.js';
 import type { Clock } from './flow-table.js';
+import { recreateForwardHistogram } from './forward-latency-metrics.js';
 import { type HandoverServer, handoverSocketName, serveHandover, takeOver } from './handover.js';
 import { type Relay, type RelayOptions, startRelay } from './relay.js';
+import { registerRelayMetrics } from './relay-metrics.js';
 import { RouteTable } from './route-table.js';
 import { TcpListenError } from './tcp-listener.js';
 
@@ -32,12 +35,24 @@ export interface RelayProcess {
   handedOver: Promise<void>;
   /** Handover: flows taken over from a predecessor at start (undefined: there was none). */
   readonly takenOver: { flowsReceived: number; flowsOpened: number } | undefined;
+  /**
+   * With `metrics: false`: creates the relay's instruments (counters, flow
+   * cache, forwarding and flow-quality histograms) from the meter provider
+   * registered now. Once.
+   */
+  registerMetrics(): void;
   close(): Promise<void>;
 }
 
 export interface RelayProcessOptions {
   log?: Logger;
   clock?: Clock;
+  /**
+   * false: create no OpenTelemetry instruments yet; the caller calls
+   * registerMetrics() once its meter provider is registered (a process that
+   * starts forwarding before it loads its telemetry). Default true.
+   */
+  metrics?: boolean;
   /** Longest wait between NATS connection attempts while it is unreachable. */
   maxRetryMs?: number;
 }
@@ -96,7 +111,8 @@ export async function startRelayProcess(
           },
         })
       : undefined;
-  if (flowCache) registerFlowCacheMetrics(flowCache);
+  const withMetrics = opts.metrics !== false;
+  if (flowCache && withMetrics) registerFlowCacheMetrics(flowCache);
   const openFlowCache = async (conn: NatsConnection): Promise<void> => {
     if (flowCache === undefined || kvStore !== undefined) return;
     try {
@@ -311,6 +327,7 @@ export async function startRelayProcess(
     }
   };
   void connectLoop(250);
+  let metricsRegistered = withMetrics;
 
   return {
     relay,
@@ -324,6 +341,14 @@ export async function startRelayProcess(
     handedOver,
     get takenOver() {
       return takenOver;
+    },
+    registerMetrics: () => {
+      if (metricsRegistered) return;
+      metricsRegistered = true;
+      recreateForwardHistogram();
+      resetFlowQualityInstruments();
+      if (flowCache) registerFlowCacheMetrics(flowCache);
+      registerRelayMetrics(relay.counters, () => relay.flows);
     },
     close: async () => {
       closed = true;

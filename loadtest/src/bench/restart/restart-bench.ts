@@ -36,7 +36,7 @@ export interface RestartPathResult {
   /** Probes lost per call (all of them, and those sent after the first echo on the new path). */
   lostPerCall: { p50: number; max: number };
   lostAfterRecovery: number;
-  /** restart only: from the SIGKILL to the new process listening, ms (most of that path's gap). */
+  /** restart only: from the SIGKILL to the new process listening (spawn + its listening phase), ms. */
   startupMs?: { p50: number; p95: number };
   /**
    * restart only, p50 over the runs: the new process's own start-up timeline
@@ -138,12 +138,23 @@ async function disruptOnce(
         const killedAt = performance.now();
         await killAndWait(current.pid);
         const spawn = performance.now() - killedAt;
+        let logged: () => void = () => undefined;
+        const phasesLogged = new Promise<void>((r) => {
+          logged = r;
+        });
         next = await stack.startRelay({ PARLEY_LOG_LEVEL: 'info' }, (line) => {
           const ms = startupPhases(line);
-          if (ms) phases = { spawn, ...ms };
+          if (ms === undefined) return;
+          phases = { spawn, ...ms };
+          logged();
         });
-        startupMs = performance.now() - killedAt;
-        return performance.now();
+        // The relay forwards from `listening` on, and reports ready only once its telemetry (loaded
+        // after that) serves metrics: the disruption is over at listening, read from its phases line.
+        await bounded(phasesLogged, 5_000, 'the new relay logged no start-up phases within 5 s');
+        const listening = (phases as Record<string, number>).listening;
+        if (listening === undefined) throw new Error('the new relay logged no listening phase');
+        startupMs = spawn + listening;
+        return killedAt + startupMs;
       }
       if (path === 'planned') {
         next = await startSuccessor(stack);
