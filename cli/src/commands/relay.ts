@@ -68,11 +68,12 @@ export function registerRelay(program: Command): void {
         });
         // Late telemetry waits until known calls had their chance to be recovered from the flow cache (or
         // the runner's limit, NATS still away): its loading stalls forwarding, in short steps.
-        const settled = lateTelemetry
-          ? (p.flowCache ? p.flowCacheReady : p.natsReady).then(
-              () => new Promise<void>((r) => setTimeout(r, TELEMETRY_SETTLE_MS).unref()),
-            )
-          : undefined;
+        const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+        // A NATS without JetStream never opens the bucket: give up on it a second after joining.
+        const cacheOpen = p.flowCache
+          ? Promise.race([p.flowCacheReady, p.natsReady.then(() => sleep(1_000))])
+          : p.natsReady;
+        const settled = lateTelemetry ? cacheOpen.then(() => sleep(TELEMETRY_SETTLE_MS)) : undefined;
         // PARLEY_RELAY_REUSE_PORT=handover: a successor took the port over and this relay drained; stop as on SIGTERM.
         void p.handedOver.then(() => process.kill(process.pid, 'SIGTERM'));
         const a = p.relay.address();
