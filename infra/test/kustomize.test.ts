@@ -194,6 +194,17 @@ if (!kubectl && !kustomize) {
       expect(byName(docs, 'PodDisruptionBudget', 'parley-relay')).toBeDefined();
     });
 
+    it("keeps the relay's V8 compile cache on a writable emptyDir (the root file system is read-only)", () => {
+      const deployment = byName(docs, 'Deployment', 'parley-relay') as Obj;
+      const relay = containers(deployment)[0];
+      const cacheDir = relay.env.find((e: Obj) => e.name === 'NODE_COMPILE_CACHE')?.value as string;
+      const mount = (relay.volumeMounts ?? []).find((m: Obj) => cacheDir?.startsWith(`${m.mountPath}/`));
+      expect(mount, 'NODE_COMPILE_CACHE must sit under a mounted volume').toBeDefined();
+      const volume = podSpec(deployment).volumes.find((v: Obj) => v.name === mount.name);
+      expect(volume.emptyDir).toBeDefined();
+      expect(mount.readOnly ?? false).toBe(false);
+    });
+
     it('advertises one of the relay EIPs and serves signaling only through the HTTPS Ingress', () => {
       const cm = docs.find((d) => d.kind === 'ConfigMap');
       expect(cm?.data.PARLEY_RELAY_ADVERTISE).toMatch(/^\d+\.\d+\.\d+\.\d+:3478$/);
