@@ -26,7 +26,7 @@ describe('transceiver drain on SIGTERM, with live calls', { timeout: 90_000 }, (
   let nc: NatsConnection;
   let tx: ChildProcess;
   let edge: SignalingServer;
-  let info: { id: string; routeId: string };
+  let info: { id: string; routeId: string; engines: Record<string, string> };
   const announcements: { at: number; a: TransceiverAnnounce }[] = [];
 
   beforeAll(async () => {
@@ -85,6 +85,10 @@ describe('transceiver drain on SIGTERM, with live calls', { timeout: 90_000 }, (
   });
 
   it('refuses new offers, keeps live calls until they end or the drain times out, then ends them with a reason', async () => {
+    // The ready line names the engines its fast paths run on, so a bench can tell a JS fallback.
+    expect(['libopus', 'wasm']).toContain(info.engines.opus);
+    expect(['recvmmsg', 'node:dgram']).toContain(info.engines.io);
+    expect(['openssl', 'libsrtp2', 'node:crypto']).toContain(info.engines.srtpGcm);
     // openCall needs only the transceiver's id and route id and a NATS connection.
     const h = { tx: info as unknown as TransceiverProcess, nc } as unknown as Harness;
     const health = async () => (await fetch(`${edge.url}/healthz`)).status;

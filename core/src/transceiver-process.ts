@@ -41,10 +41,18 @@ export interface TransceiverProcess {
   sessions: SessionManager;
   /** The one UDP socket every session shares. */
   mux: UdpMux;
+  /** Which engines the measured fast paths run on (native addons, or their JS fallbacks). */
+  engines: TransceiverEngines;
   /** Announce draining, wait for sessions (up to the drain timeout), then disconnect. */
   drain(): Promise<void>;
   /** Close everything now. */
   close(): Promise<void>;
+}
+
+export interface TransceiverEngines {
+  io: UdpMux['io'];
+  srtpGcm: ReturnType<typeof srtpEngineFor>;
+  opus: ReturnType<typeof opusBackendName>;
 }
 
 /** Wires a transceiver: NATS connection, session service, announcements. */
@@ -137,6 +145,11 @@ export async function startTransceiver(
   );
   announcer.start();
   await nc.flush();
+  const engines: TransceiverEngines = {
+    io: mux.io,
+    srtpGcm: srtpEngineFor('AEAD_AES_128_GCM'),
+    opus: opusBackendName(),
+  };
   log.info(
     {
       id,
@@ -144,9 +157,7 @@ export async function startTransceiver(
       address: config.PARLEY_PRIVATE_ADDRESS,
       port: mux.port,
       // Which engines the measured fast paths run on here (native addons, or their JS fallbacks).
-      io: mux.io,
-      srtpGcm: srtpEngineFor('AEAD_AES_128_GCM'),
-      opus: opusBackendName(),
+      ...engines,
     },
     'transceiver ready',
   );
@@ -181,6 +192,7 @@ export async function startTransceiver(
     routeId,
     sessions,
     mux,
+    engines,
     drain: () => shutdown(config.PARLEY_DRAIN_TIMEOUT_MS),
     close: () => shutdown(0),
   };

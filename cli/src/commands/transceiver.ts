@@ -54,6 +54,8 @@ export function registerTransceiver(program: Command): void {
               routeId: tx.routeId,
               address: config.PARLEY_PRIVATE_ADDRESS,
               port: config.PARLEY_ICE_PORT,
+              // A silent fallback to a JS engine changes every capacity figure: benches record these.
+              engines: tx.engines,
             },
             stop: () => tx.drain(),
           };

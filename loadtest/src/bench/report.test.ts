@@ -82,6 +82,7 @@ const transceiver: CapacityBenchResult = {
   payloadBytes: 120,
   holdSeconds: 3,
   transceiverPinned: true,
+  engines: { io: 'native', srtpGcm: 'openssl', opus: 'wasm' },
   agent: 'default',
   idle: { cpuShare: 0.01, rssMiB: 100 },
   steps: [],
@@ -206,5 +207,31 @@ describe('renderReport', () => {
     expect(md).toContain('**signaling bench failed:** edge not healthy');
     expect(md).not.toContain('## Transceiver capacity');
     expect(md).toMatch(/\| Transceiver: .* \| 500 sessions \| not run \| – \| – \|/);
+  });
+
+  it('names the engines the transceiver measured on, and says when a run did not report them', () => {
+    const base = {
+      schema: 'parley-bench/1',
+      mode: 'quick',
+      command: 'npm run bench -- --only transceiver',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      elapsedSeconds: 10,
+      git: { commit: 'abc1234', dirty: false },
+      machine: {
+        cores: 2,
+        cpuModel: 'AMD EPYC',
+        node: 'v24.0.0',
+        kernel: '6.1',
+        memoryGiB: 8,
+        loadAverage1m: 0.5,
+        pinning: true,
+      },
+      errors: {},
+      targets: [],
+    } satisfies Omit<BenchReport, 'transceiver'>;
+    const md = renderReport({ ...base, transceiver });
+    expect(md).toContain('Engines: io native, srtpGcm openssl, opus wasm.');
+    const old = renderReport({ ...base, transceiver: { ...transceiver, engines: {} } });
+    expect(old).toContain('Engines: not reported.');
   });
 });

@@ -37,6 +37,14 @@ const kpps = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : S
 const pct = (share: number | undefined): string =>
   share === undefined || !Number.isFinite(share) ? '–' : `${Math.round(share * 100)} %`;
 
+/** `opus libopus, io native, …`; older JSON has no engines. */
+const formatEngines = (e: Record<string, string> | undefined): string =>
+  e && Object.keys(e).length > 0
+    ? Object.entries(e)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
+    : 'not reported';
+
 function table(head: string[], rows: string[][]): string[] {
   return [
     `| ${head.join(' | ')} |`,
@@ -153,7 +161,7 @@ function capacitySection(c: CapacityBenchResult): string[] {
       ]),
     ),
     '',
-    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}** (bare werift on the same core, same load: ${c.directMaxSessions}); the search stopped at ${c.limitedBy === 'baseline' ? 'a count bare werift fails too (the limit is werift and the load harness, not Parley)' : `the ${c.limitedBy}`}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. RTT is measured over a ${c.holdSeconds} s hold with every session up; "its core busy" above the transceiver's own CPU is other work on that core (softirq, other processes).`,
+    `Largest passing count (RTT p99 ≤ 20 ms, no loss, no failures): **${c.maxSessions}** (bare werift on the same core, same load: ${c.directMaxSessions}); the search stopped at ${c.limitedBy === 'baseline' ? 'a count bare werift fails too (the limit is werift and the load harness, not Parley)' : `the ${c.limitedBy}`}. Idle transceiver: ${pct(c.idle.cpuShare)} CPU, ${c.idle.rssMiB} MiB RSS. Engines: ${formatEngines(c.engines)}. RTT is measured over a ${c.holdSeconds} s hold with every session up; "its core busy" above the transceiver's own CPU is other work on that core (softirq, other processes).`,
     '',
   ];
 }

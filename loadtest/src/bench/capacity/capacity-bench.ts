@@ -115,6 +115,12 @@ export interface CapacityBenchResult {
   payloadBytes: number;
   holdSeconds: number;
   transceiverPinned: boolean;
+  /**
+   * The engines the transceiver reported when ready (UDP I/O, SRTP, Opus):
+   * a native addon that failed to load falls back to JS and moves every
+   * figure, so a run says which it measured.
+   */
+  engines: Record<string, string>;
   agent: string;
   idle: { cpuShare: number; rssMiB: number };
   steps: CapacityStep[];
@@ -271,6 +277,7 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
       payloadBytes: 120,
       holdSeconds,
       transceiverPinned: tx.pinned,
+      engines: transceiverEngines(tx.info),
       // runCall's default: the transport reflector, so the transceiver's transport cost is what is measured.
       agent: o.agent ?? 'rtp-echo',
       idle: { cpuShare: round(idle.cpuShare, 3), rssMiB: round(idle.rssMiB, 1) },
@@ -284,6 +291,13 @@ export async function benchCapacity(o: CapacityBenchOptions): Promise<CapacityBe
     await stack.stop();
     if (o.profileDir) reportTransceiverProfile(join(o.profileDir, 'transceiver'), holdWindows, o.progress);
   }
+}
+
+/** The `engines` object of a transceiver's ready message, as strings (empty if it sent none). */
+export function transceiverEngines(info: Record<string, unknown>): Record<string, string> {
+  const e = info.engines;
+  if (typeof e !== 'object' || e === null) return {};
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, String(v)]));
 }
 
 /** The transceiver's --cpu-prof profile, read for the transceiver steps' hold windows. */
