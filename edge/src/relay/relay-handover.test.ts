@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { createConnection } from 'node:net';
+import { loadNativeUdp } from '@parley/native/udp';
 import { createLogger } from '@parley/shared/log.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { buildBindingRequest } from '@parley/shared/stun/stun-build.js';
 import { encodeToken, parseKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRelayConfig, type RelayConfig } from './config.js';
-import { handoverSocketName } from './handover.js';
+import { handoverSocketName, serveHandover } from './handover.js';
 import { udpSocketsOn } from './relay.js';
 import { type RelayProcess, startRelayProcess } from './relay-process.js';
 import { sleep, UdpPeer } from './testing/udp-peer.js';
@@ -122,6 +124,51 @@ describe('planned relay restart (PARLEY_RELAY_REUSE_PORT=handover)', () => {
     expect(third.takenOver).toEqual({ flowsReceived: CLIENTS, flowsOpened: CLIENTS });
     await next.handedOver;
   }, 30_000);
+
+  it("a predecessor whose connection closes before its socket leaves the port: the port stays steered to the successor, not to the next joiner's index", async () => {
+    const port = await freeUdpPort();
+    const cfg = await relayConfig(port);
+    const native = loadNativeUdp();
+    if (native === undefined) throw new Error('the native UDP addon is not built (npm run build:native)');
+    // A stand-in predecessor: its socket on the port (steered to itself, index 0) and its handover server.
+    const predecessorUdp = new native.NativeUdpSocket({ address: '127.0.0.1', port, reusePort: true });
+    let predecessorUdpOpen = true;
+    cleanups.push(async () => {
+      if (predecessorUdpOpen) predecessorUdp.close();
+    });
+    predecessorUdp.steer(0);
+    const predecessor = await serveHandover(
+      handoverSocketName('127.0.0.1', port),
+      cfg.PARLEY_TOKEN_KEYS.signing.secret,
+      { flows: () => [], steered: () => undefined, successorLost: () => undefined },
+      log,
+    );
+    cleanups.push(() => predecessor.close());
+    const next = await start(cfg);
+    expect(next.takenOver).toEqual({ flowsReceived: 0, flowsOpened: 0 });
+    // Its connection goes first (a slow or killed process), its socket 100 ms later.
+    await predecessor.close();
+    await sleep(100);
+    predecessorUdp.close();
+    predecessorUdpOpen = false;
+    await sleep(100);
+    expect(udpSocketsOn('127.0.0.1', port)).toBe(1);
+    // The next process to bind the port joins the group at index 1, as a successor does before its takeover.
+    const joiner = createSocket({ type: 'udp4', reusePort: true });
+    let joinerGot = 0;
+    joiner.on('message', () => joinerGot++);
+    await new Promise<void>((r) => joiner.bind(port, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => joiner.close(() => r())));
+    const client = await peer();
+    const SENT = 20;
+    for (let i = 0; i < SENT; i++) await client.send(Buffer.from([0x80, 0, 0, i]), port);
+    const deadline = Date.now() + 2_000;
+    while (next.relay.counters.snapshot().droppedPackets + joinerGot < SENT && Date.now() < deadline)
+      await sleep(10);
+    // Every datagram reached the port's owner (which has no flow for this client, so it drops them).
+    expect(joinerGot).toBe(0);
+    expect(next.relay.counters.snapshot().droppedPackets).toBe(SENT);
+  }, 20_000);
 
   it('a successor that goes away before the old relay stopped: the old one takes the port back and keeps forwarding', async () => {
     const port = await freeUdpPort();

@@ -16,6 +16,9 @@ import { registerRelayMetrics } from './relay-metrics.js';
 import { RouteTable } from './route-table.js';
 import { TcpListenError } from './tcp-listener.js';
 
+/** How long a successor waits for its predecessor's UDP socket to leave the port after the predecessor went. */
+const PREDECESSOR_SOCKET_WAIT_MS = 2_000;
+
 export interface RelayProcess {
   relay: Relay;
   /** The shared flow cache (PARLEY_RELAY_FLOW_CACHE=kv). */
@@ -186,27 +189,59 @@ export async function startRelayProcess(
     const name = handoverSocketName(config.PARLEY_RELAY_HOST, r.address().port);
     const secret = config.PARLEY_TOKEN_KEYS.signing.secret;
     let took: Awaited<ReturnType<typeof takeOver>>;
+    let steeredAt = { index: 0, members: 1 };
     try {
       took = await takeOver(name, secret, {
         importFlows: (f) => r.importFlows(f),
-        steer: () => r.steerHere(),
+        steer: () => {
+          steeredAt = r.steerHere();
+        },
       });
     } catch (err) {
       await r.close();
       throw err;
     }
+    /**
+     * The predecessor's handover connection closed. Its UDP socket may still
+     * be in the port's group for a moment (it closes it first, but a killed
+     * process's descriptors, or a slow one, may lag): steering now would aim
+     * at this socket's index with the predecessor still in place, and once
+     * its socket left the kernel moves this one to index 0 while the program
+     * still names index 1, where the next successor joins, so that one would
+     * receive clients' datagrams before it has their flows. Wait (bounded)
+     * until the group shrank, then steer.
+     */
+    const resteerWhenAlone = async (membersAtTakeover: number): Promise<void> => {
+      const deadline = Date.now() + PREDECESSOR_SOCKET_WAIT_MS;
+      let members = r.portMembers();
+      while (!closed && members >= membersAtTakeover && membersAtTakeover > 1 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 5));
+        members = r.portMembers();
+      }
+      if (closed) return;
+      const steered = r.steerHere();
+      const level = members >= membersAtTakeover && membersAtTakeover > 1 ? 'warn' : 'info';
+      log[level](
+        { ...steered, membersAtTakeover },
+        level === 'warn'
+          ? "relay handover: the predecessor's socket is still on the port; steered anyway"
+          : 'relay handover: the predecessor is gone; the port is steered to this process',
+      );
+    };
     if (took === undefined) {
       // First of its line: steer the port here, so a successor that binds it receives nothing until it has our flows.
-      r.steerHere();
-      log.info('relay handover: no predecessor; the port is steered to this process');
+      const steered = r.steerHere();
+      log.info(steered, 'relay handover: no predecessor; the port is steered to this process');
     } else {
       takenOver = { flowsReceived: took.flowsReceived, flowsOpened: took.flowsOpened };
       releaseTakeover = took.release;
-      log.info(takenOver, 'relay handover: took the port over; the predecessor drains');
+      log.info(
+        { ...takenOver, steered: steeredAt },
+        'relay handover: took the port over; the predecessor drains',
+      );
       // Once it is gone this socket is the group's only member: steer to its index again (0) for the next successor.
-      void took.predecessorGone.then(() => {
-        if (!closed) r.steerHere();
-      });
+      const atTakeover = steeredAt.members;
+      void took.predecessorGone.then(() => resteerWhenAlone(atTakeover));
     }
     /** Bumped when a successor is lost: a drain started for it must not end this process. */
     let handoverEpoch = 0;
@@ -224,7 +259,8 @@ export async function startRelayProcess(
     const onSuccessorLost = (): void => {
       if (closed) return;
       handoverEpoch++;
-      // Its socket left the group, so this one is the last member again: every datagram comes back here.
+      // Its socket left the group (it closes it before its handover connection), so this one is the
+      // last member again: every datagram comes back here.
       r.steerHere();
       log.warn('relay handover: the successor went away before this relay stopped; serving the port again');
       listen(0);
@@ -353,11 +389,14 @@ export async function startRelayProcess(
     close: async () => {
       closed = true;
       clearTimeout(listenTimer);
-      await handover?.close();
-      releaseTakeover?.();
       clearTimeout(retryTimer);
       clearInterval(pruneTimer);
+      // The UDP socket leaves the port's group before the handover connections close: a successor (or a
+      // predecessor taking the port back) re-steers when its connection closes, and must find this
+      // socket gone by then, or it steers to an index that goes stale as soon as this socket leaves.
       await relay.close();
+      await handover?.close();
+      releaseTakeover?.();
       // Bounded: a NATS server that went away must not hold shutdown.
       if (nc)
         await Promise.race([nc.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))]);

@@ -250,9 +250,11 @@ export interface Relay {
    * Native I/O with reusePort: the kernel hands every new datagram for the
    * port to this process's socket (a classic BPF program on the port's
    * SO_REUSEPORT group returning this socket's index). For planned restarts
-   * (handover.ts).
+   * (handover.ts). Returns the index steered to and the group's size then.
    */
-  steerHere(): void;
+  steerHere(): { index: number; members: number };
+  /** Sockets in the public port's SO_REUSEPORT group now (this one included). */
+  portMembers(): number;
   /** UDP flows now (client address, port, the token that opened each), for a successor. */
   exportFlows(): HandoverFlow[];
   /** Builds flows a predecessor handed over, each token verified as if from the wire; returns how many opened. */
@@ -949,10 +951,15 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     steerHere: () => {
       if (!pubNative || !opts.reusePort)
         throw new RelayIoError('steering the port needs native I/O and reusePort (PARLEY_RELAY_IO=native)');
-      // The newest member of the group is the last: right after a takeover that is this socket.
-      const n = udpSocketsOn(address().address, address().port);
-      pubNative.steer(Math.max(0, n - 1));
+      // The newest member of the group is the last: right after a takeover that is this socket, and
+      // index 0 once it is alone. The kernel moves the last member into a leaver's slot, so the index
+      // is only right while no other socket leaves (relay-process re-steers once the predecessor's has).
+      const members = udpSocketsOn(address().address, address().port);
+      const index = Math.max(0, members - 1);
+      pubNative.steer(index);
+      return { index, members };
     },
+    portMembers: () => udpSocketsOn(address().address, address().port),
     exportFlows: () => {
       const out: HandoverFlow[] = [];
       for (const f of table.values())
