@@ -102,6 +102,37 @@ describe.each(IO_PATHS)(
       await client.waitFor(1);
     });
 
+    it("a lookup superseded by a flow opened meanwhile (a handover's flow table) still forwards the datagram it held", async () => {
+      const store = new MemoryFlowCacheStore(30_000);
+      const tx = await peer();
+      const client = await peer();
+      const port = await freeUdpPort();
+      const tok = token(tx.port);
+      const key = `127.0.0.1:${client.port}`;
+      await store.put(key, tok);
+      // The lookup answers only once the test lets it, after the flow exists.
+      let answer: () => void = () => undefined;
+      const gate = new Promise<void>((r) => {
+        answer = r;
+      });
+      const slow: FlowCacheStore = {
+        put: (c, t) => store.put(c, t),
+        delete: (c) => store.delete(c),
+        get: (c) => gate.then(() => store.get(c)),
+        close: async () => undefined,
+      };
+      const { relay, cache } = await relayOn(port, slow);
+      await client.send(rtp(1), port);
+      const deadline = Date.now() + 2_000;
+      while (cache.counters.lookups < 1 && Date.now() < deadline) await sleep(5);
+      expect(relay.importFlows([{ address: '127.0.0.1', port: client.port, token: tok }])).toBe(1);
+      answer();
+      await tx.waitFor(1);
+      expect(tx.received[0]?.msg[3]).toBe(1);
+      expect(cache.counters).toMatchObject({ lookups: 1, superseded: 1, recovered: 0 });
+      expect(relay.counters.packetsUp).toBe(1);
+    });
+
     it('a forged, expired or foreign-key token in the cache opens nothing, and is counted', async () => {
       const store = new MemoryFlowCacheStore(30_000);
       const tx = await peer();

@@ -626,8 +626,14 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const recoverFlow = (address: string, port: number, token: string, held: Buffer | undefined): void => {
     if (closed || flowCache === undefined) return;
     const key = flowKey(address, port);
-    if (table.get(key) !== undefined) {
-      flowCache.counters.superseded++; // a consent check got there first
+    const existing = table.get(key);
+    if (existing !== undefined) {
+      // A consent check or a handover's flow table got there first: the held datagram goes up that flow.
+      flowCache.counters.superseded++;
+      if (held !== undefined) {
+        countUp(existing, held, 0, held.length, clock());
+        sendUp(existing, held);
+      }
       return;
     }
     if (table.isFull) {
