@@ -42,7 +42,8 @@ export interface Agent {
   /**
    * For audio made in step with the user's (echo): the most 20 ms frames that
    * may wait to go out; staler ones are dropped so a burst of inbound packets
-   * cannot become a standing delay. Default 3.
+   * cannot become a standing delay. Default 50 (a memory bound: the policy is
+   * by age, OutboundOptions.maxLiveAgeMs).
    */
   readonly maxLiveQueue?: number;
   /**

@@ -81,6 +81,42 @@ describe('OutboundAudio', () => {
     out.close();
   });
 
+  it('live frames are dropped by age, not count: the burst after a stall all goes out, a held backlog goes stale', () => {
+    const { time, sent, out } = setup();
+    const live = (i: number) =>
+      out.push(tone(320, 16_000, i * 320), 16_000, {
+        producedAt: time.now(),
+        rxAt: time.now(),
+        liveIndex: i,
+      });
+    let i = 0;
+    for (; i < 5; i++) {
+      live(i);
+      time.advance(20);
+    }
+    // A 100 ms stall: five fresh frames come in one turn; none is dropped, all go within 20 ms.
+    time.advance(80);
+    const burstAt = time.now();
+    for (const end = i + 5; i < end; i++) live(i);
+    time.advance(20);
+    expect(sent).toHaveLength(10);
+    expect(out.stats.dropped).toBe(0);
+    expect(time.now() - burstAt).toBe(20);
+    // Held (speech over the agent): frames older than 60 ms go when the next live frame comes.
+    out.pause();
+    for (let n = 0; n < 5; n++) {
+      live(i++);
+      time.advance(20);
+    }
+    live(i++);
+    // Enqueued at 0, 20, ..., 100 ms into the hold: the ones at 0 and 20 were past 60 ms.
+    expect(out.stats.dropped).toBe(2);
+    out.resume();
+    time.advance(200);
+    expect(sent).toHaveLength(14);
+    out.close();
+  });
+
   it('encodes audio at the encoder rate as it is and resamples other rates, frames intact either way', () => {
     for (const rate of [16_000, 48_000]) {
       const { time, sent, out } = setup(16_000);

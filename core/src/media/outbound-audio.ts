@@ -41,7 +41,17 @@ export interface OutboundOptions {
   tailFlushMs?: number;
   /** Agent audio stopped this long ago → back to listening. */
   idleMs?: number;
+  /** Most live frames queued at all (a memory bound, default 50: 1 s); see maxLiveAgeMs for the policy. */
   maxLiveQueue?: number;
+  /**
+   * Live frames that have waited longer than this (default 60 ms) are dropped
+   * when the next one comes: the budget is latency, so it is measured as age,
+   * not as queue depth (a stall of four frames' time leaves four frames queued
+   * at once, all fresh, and the pacer sends them within maxLiveWaitMs).
+   */
+  maxLiveAgeMs?: number;
+  /** Longest the pacer holds a live frame back to space packets (default 20 ms, one frame). */
+  maxLiveWaitMs?: number;
   /** libopus encoder complexity, 0-10 (default VOICE_OPUS_COMPLEXITY). */
   complexity?: number;
 }
@@ -64,6 +74,8 @@ export class OutboundAudio {
   lastSentAt = Number.NaN;
   /** Most live (echo-style) frames allowed to wait; older ones are dropped. */
   maxLiveQueue: number;
+  /** Live frames older than this are dropped when the next live frame comes. */
+  maxLiveAgeMs: number;
 
   constructor(private readonly opts: OutboundOptions) {
     this.rate = opts.sampleRate ?? 48_000;
@@ -72,12 +84,14 @@ export class OutboundAudio {
       complexity: opts.complexity ?? VOICE_OPUS_COMPLEXITY,
     });
     this.assembler = new FrameAssembler<FrameTag>(this.rate / 50);
-    this.maxLiveQueue = opts.maxLiveQueue ?? 3;
+    this.maxLiveQueue = opts.maxLiveQueue ?? 50;
+    this.maxLiveAgeMs = opts.maxLiveAgeMs ?? 60;
     this.pacer = new RtpPacer({
       now: opts.now,
       schedule: (at, fn) => opts.setTimer(Math.max(0, at - opts.now()), fn),
       initialTimestamp: opts.initialTimestamp,
       liveIndex: (f) => f.tag.liveIndex,
+      maxLiveWaitMs: opts.maxLiveWaitMs ?? 20,
       send: ({ frame, timestamp, marker, sentAt }) => {
         this.opts.sendRtp(this.encoder.encode(frame.pcm), timestamp, marker);
         // Encoded: the PCM buffer is free for the assembler's next frame (no allocation per frame).
@@ -111,9 +125,18 @@ export class OutboundAudio {
     this.setState('speaking');
     for (const f of frames) {
       // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
-      // turn into a standing queue that delays everything after it, so the stalest frame goes.
-      if (tag.liveIndex !== undefined)
-        while (this.pacer.queued >= this.maxLiveQueue && this.pacer.dropOldest()) mediaTotals.liveDropped++;
+      // turn into a standing queue that delays everything after it, so stale frames go. Stale is
+      // by age: after an event-loop stall several fresh frames arrive at once, and dropping them
+      // by count would lose audio the pacer can still send within its wait bound.
+      if (tag.liveIndex !== undefined) {
+        const now = this.opts.now();
+        while (
+          (this.pacer.queued >= this.maxLiveQueue ||
+            now - (this.pacer.oldestSince ?? now) > this.maxLiveAgeMs) &&
+          this.pacer.dropOldest()
+        )
+          mediaTotals.liveDropped++;
+      }
       this.pacer.enqueue(f);
     }
     this.cancelTail?.();

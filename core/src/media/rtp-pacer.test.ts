@@ -230,6 +230,67 @@ describe('RtpPacer backlog of live frames', () => {
     }
   });
 
+  it('with maxLiveWaitMs, a burst after a stall goes out within the bound instead of draining 4 ms a packet', () => {
+    for (const bound of [20, undefined]) {
+      const time = fakeTime();
+      const sent: PacerSend<number>[] = [];
+      const enqueuedAt: number[] = [];
+      const pacer = new RtpPacer<number>({
+        ...time,
+        send: (p) => sent.push(p),
+        liveIndex: (f) => f,
+        ...(bound === undefined ? {} : { maxLiveWaitMs: bound }),
+      });
+      // Steady frames, then a 100 ms stall delivers five at once, then steady again.
+      let i = 0;
+      const push = () => {
+        enqueuedAt[i] = time.now();
+        pacer.enqueue(i++);
+      };
+      for (let n = 0; n < 5; n++) {
+        push();
+        time.advance(20);
+      }
+      time.advance(80);
+      for (let n = 0; n < 5; n++) push();
+      for (let n = 0; n < 20; n++) {
+        time.advance(20);
+        push();
+      }
+      time.advance(200);
+      expect(sent.map((s) => s.frame)).toEqual([...Array(i).keys()]);
+      const waits = sent.map((s) => s.sentAt - (enqueuedAt[s.frame] as number));
+      if (bound !== undefined) {
+        expect(Math.max(...waits)).toBeLessThanOrEqual(bound);
+        // Caught up: a few frames after the burst (the hurry converging), frames go as they arrive.
+        expect(waits.slice(14)).toEqual(Array(i - 14).fill(0));
+      } else {
+        // The hurry alone: the backlog of four (80 ms) is worked off 4 ms a packet, over ~20 packets.
+        expect(Math.max(...waits)).toBeGreaterThanOrEqual(60);
+        expect(waits.filter((w) => w > 0).length).toBeGreaterThanOrEqual(15);
+      }
+      expect(
+        new Set(sent.slice(1).map((s, k) => s.timestamp - (sent[k] as PacerSend<number>).timestamp)),
+      ).toEqual(new Set([960]));
+      expect(pacer.dropped).toBe(0);
+    }
+  });
+
+  it('oldestSince is when the frame at the head was enqueued', () => {
+    const time = fakeTime();
+    const pacer = new RtpPacer<number>({ ...time, send: () => {}, liveIndex: (f) => f });
+    expect(pacer.oldestSince).toBeUndefined();
+    pacer.pause();
+    pacer.enqueue(0);
+    time.advance(20);
+    pacer.enqueue(1);
+    expect(pacer.oldestSince).toBe(1_000);
+    pacer.dropOldest();
+    expect(pacer.oldestSince).toBe(1_020);
+    pacer.clear();
+    expect(pacer.oldestSince).toBeUndefined();
+  });
+
   it('a dropped live frame leaves a timestamp gap (marker set), so receivers see the loss', () => {
     const time = fakeTime();
     const sent: PacerSend<number>[] = [];

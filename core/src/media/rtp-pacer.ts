@@ -42,6 +42,14 @@ export interface PacerOptions<T> {
    */
   liveIndex?: (frame: T) => number | undefined;
   hurryMs?: number;
+  /**
+   * Longest a live frame waits in the queue for its slot (default: no bound).
+   * The hurry alone drains a backlog by hurryMs per packet, so one event-loop
+   * stall of a few frames keeps frames waiting for hundreds of ms after the
+   * core has caught up; with this bound a backlog goes out within it, as a
+   * short burst, and pacing never adds more than this to a live frame.
+   */
+  maxLiveWaitMs?: number;
 }
 
 export class RtpPacer<T> {
@@ -52,6 +60,8 @@ export class RtpPacer<T> {
   /** Packets sent early to work off a live backlog. */
   hurried = 0;
   private readonly queue: T[] = [];
+  /** When each queued frame was enqueued (same indices as queue). */
+  private readonly since: number[] = [];
   private head = 0;
   private cancel?: () => void;
   private anchorAt = 0;
@@ -63,6 +73,7 @@ export class RtpPacer<T> {
   private readonly frameTicks: number;
   private readonly maxQueue: number;
   private readonly hurryMs: number;
+  private readonly maxLiveWaitMs: number;
   private lastLiveIndex?: number;
   private closed = false;
   private paused = false;
@@ -72,11 +83,17 @@ export class RtpPacer<T> {
     this.frameTicks = opts.frameTicks ?? 960;
     this.maxQueue = opts.maxQueue ?? 3_000;
     this.hurryMs = opts.hurryMs ?? 4;
+    this.maxLiveWaitMs = opts.maxLiveWaitMs ?? Number.POSITIVE_INFINITY;
     this.lastTs = (opts.initialTimestamp ?? 0) >>> 0;
   }
 
   get queued(): number {
     return this.queue.length - this.head;
+  }
+
+  /** When the oldest queued frame was enqueued (undefined when nothing is queued). */
+  get oldestSince(): number | undefined {
+    return this.queued > 0 ? this.since[this.head] : undefined;
   }
 
   enqueue(frame: T): void {
@@ -86,6 +103,7 @@ export class RtpPacer<T> {
       return;
     }
     this.queue.push(frame);
+    this.since.push(this.opts.now());
     if (!this.cancel && !this.paused) this.start();
   }
 
@@ -124,6 +142,7 @@ export class RtpPacer<T> {
     const n = this.queued;
     this.paused = false;
     this.queue.length = 0;
+    this.since.length = 0;
     this.head = 0;
     this.cancel?.();
     this.cancel = undefined;
@@ -139,7 +158,7 @@ export class RtpPacer<T> {
   private start(): void {
     const now = this.opts.now();
     if (this.lastSentAt !== undefined && this.headIsLive() && this.lastLiveIndex !== undefined) {
-      const earliest = this.lastSentAt + this.frameMs - this.hurryMs;
+      const earliest = this.liveDue(this.lastSentAt);
       if (now >= earliest) this.sendLive(now);
       else this.wait(earliest);
       return;
@@ -195,6 +214,7 @@ export class RtpPacer<T> {
     this.lastLiveIndex = this.opts.liveIndex?.(frame);
     if (this.head > 256 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
+      this.since.splice(0, this.head);
       this.head = 0;
     }
     const timestamp = (this.anchorTs + k * this.frameTicks) >>> 0;
@@ -203,10 +223,23 @@ export class RtpPacer<T> {
     this.lastSentAt = now;
     this.sent++;
     this.opts.send({ frame, timestamp, marker, sentAt: now });
-    if (this.queued > 0 && !this.closed && !this.paused)
-      this.wait(
-        this.headIsLive() ? now + this.frameMs - this.hurryMs : this.anchorAt + (k + 1) * this.frameMs,
-      );
+    if (this.queued === 0 || this.closed || this.paused) return;
+    if (!this.headIsLive()) {
+      this.wait(this.anchorAt + (k + 1) * this.frameMs);
+      return;
+    }
+    const at = this.liveDue(now);
+    // A backlog past its wait bound goes now, in this turn (depth bounded by the queue).
+    if (at <= now) this.sendLive(now);
+    else this.wait(at);
+  }
+
+  /** When the live frame at the head may go, the previous packet having gone at `lastSentAt`. */
+  private liveDue(lastSentAt: number): number {
+    return Math.min(
+      lastSentAt + this.frameMs - this.hurryMs,
+      (this.since[this.head] as number) + this.maxLiveWaitMs,
+    );
   }
 
   private wait(at: number): void {
