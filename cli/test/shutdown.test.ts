@@ -238,6 +238,10 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     }
   }
 
+  // Children a test saw, reaped in afterEach even once `parley dev` is gone: its orphans are no longer
+  // its descendants, and a SIGSTOPped nats-server would never act on the SIGTERM its tie sends.
+  const seenChildren: number[] = [];
+
   afterEach(async () => {
     // Also on failure: nothing of the stack may outlive the test (the run's leak guard checks).
     for (const p of started.splice(0)) {
@@ -245,6 +249,7 @@ describe('parley dev leaves nothing behind when it is killed', () => {
       if (isRunning(p.pid)) p.child.kill('SIGKILL');
       for (const pid of await waitUntilGone(tree, 10_000)) process.kill(pid, 'SIGKILL');
     }
+    for (const pid of seenChildren.splice(0)) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   });
 
   it('SIGKILL after ready: nats-server, transceiver, relay and edge all exit', async () => {
@@ -271,17 +276,20 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     const p = run(await devArgs(), devEnv);
     await p.ready;
     const tree = descendantsOf(p.pid);
+    seenChildren.push(...tree.map((r) => r.pid));
     const nats = tree.find((r) => r.comm === 'nats-server');
     expect(nats).toBeDefined();
     process.kill(nats?.pid as number, 'SIGSTOP');
     const { ms } = await terminate(p);
     // Edge first, then relay, transceiver and agent together, then NATS: each child gets SIGKILL after 5 s.
-    expect(ms).toBeLessThan(15_000);
+    // On failure, parley dev's own lines say which step it was in (or whether a child died first).
+    expect(ms, p.output()).toBeLessThan(15_000);
     expect(
       await waitUntilGone(
         tree.map((r) => r.pid),
         1_000,
       ),
+      JSON.stringify(tree),
     ).toEqual([]);
   }, 90_000);
 
