@@ -1,0 +1,100 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { freeUdpPort } from '@parley/shared/net/free-port.js';
+import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// `parley relay` runs from one esbuild bundle (cli/dist/relay-bundle.mjs) so a restarted relay forwards
+// sooner; the bundle must behave as the unbundled CLI does, and must really be the one that runs.
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../dist/relay-bundle.mjs', import.meta.url));
+
+function parley(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code) : 0, out, err }),
+    ),
+  );
+}
+
+/** Starts a relay at info level and returns the fields of its 'relay start-up phases' line. */
+async function startupLine(natsUrl: string, env: Record<string, string>): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, [MAIN, 'relay'], {
+    env: {
+      ...process.env,
+      NATS_URL: natsUrl,
+      PARLEY_TOKEN_KEYS: `1:${randomBytes(32).toString('base64')}`,
+      PARLEY_RELAY_HOST: '127.0.0.1',
+      PARLEY_RELAY_PORT: String(await freeUdpPort()),
+      PARLEY_RELAY_TCP_PORT: '0',
+      PARLEY_RELAY_UPSTREAM_HOST: '127.0.0.1',
+      PARLEY_METRICS_PORT: '0',
+      PARLEY_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no start-up line in 20 s:\n${out}`)), 20_000);
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.includes('relay start-up phases'));
+        if (line) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line));
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`relay exited (${code}):\n${out}`)));
+    });
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+describe('parley relay from its bundle', { timeout: 60_000 }, () => {
+  let nats: NatsServerProcess;
+  beforeAll(async () => {
+    nats = await NatsServerProcess.start();
+  });
+  afterAll(async () => {
+    await nats?.stop();
+  });
+
+  it('the build wrote the bundle', () => {
+    expect(existsSync(BUNDLE)).toBe(true);
+  });
+
+  it('prints the same help and usage errors, with the same exit codes, as the unbundled CLI', async () => {
+    for (const args of [
+      ['relay', '--help'],
+      ['relay', '--bogus'],
+      ['relay', 'extra'],
+    ]) {
+      const bundled = await parley(args, {});
+      const unbundled = await parley(args, { PARLEY_CLI_BUNDLE: '0' });
+      expect(bundled, args.join(' ')).toEqual(unbundled);
+    }
+    expect((await parley(['relay', '--help'], {})).out).toContain('Usage: parley relay');
+  });
+
+  it('runs the bundle unless PARLEY_CLI_BUNDLE=0, and starts either way', async () => {
+    const bundled = await startupLine(nats.url, {});
+    expect(bundled.bundled).toBe(true);
+    expect(bundled.ms).toHaveProperty('listening');
+    const unbundled = await startupLine(nats.url, { PARLEY_CLI_BUNDLE: '0' });
+    expect(unbundled.bundled).toBe(false);
+    expect(unbundled.ms).toHaveProperty('listening');
+  });
+});
