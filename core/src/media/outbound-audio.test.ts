@@ -102,18 +102,18 @@ describe('OutboundAudio', () => {
     expect(sent).toHaveLength(10);
     expect(out.stats.dropped).toBe(0);
     expect(time.now() - burstAt).toBe(20);
-    // Held (speech over the agent): frames older than 60 ms go when the next live frame comes.
+    // Held (speech over the agent): frames older than 200 ms go when the next live frame comes.
     out.pause();
-    for (let n = 0; n < 5; n++) {
+    for (let n = 0; n < 12; n++) {
       live(i++);
       time.advance(20);
     }
     live(i++);
-    // Enqueued at 0, 20, ..., 100 ms into the hold: the ones at 0 and 20 were past 60 ms.
+    // Enqueued at 0, 20, ..., 220 ms into the hold: at 240 the ones at 0 and 20 are past 200 ms.
     expect(out.stats.dropped).toBe(2);
     out.resume();
     time.advance(200);
-    expect(sent).toHaveLength(14);
+    expect(sent).toHaveLength(21);
     out.close();
   });
 

@@ -44,10 +44,14 @@ export interface OutboundOptions {
   /** Most live frames queued at all (a memory bound, default 50: 1 s); see maxLiveAgeMs for the policy. */
   maxLiveQueue?: number;
   /**
-   * Live frames that have waited longer than this (default 60 ms) are dropped
+   * Live frames that have waited longer than this (default 200 ms) are dropped
    * when the next one comes: the budget is latency, so it is measured as age,
    * not as queue depth (a stall of four frames' time leaves four frames queued
-   * at once, all fresh, and the pacer sends them within maxLiveWaitMs).
+   * at once, all fresh, and the pacer sends them within maxLiveWaitMs). With
+   * that bound no standing delay can form, so the age only marks a frame too
+   * late to be worth sending; a receiver's jitter buffer still plays one a few
+   * frames late (60 ms here dropped hundreds of frames a run at 150 echo
+   * sessions, decoded late in one long turn while the core caught up).
    */
   maxLiveAgeMs?: number;
   /** Longest the pacer holds a live frame back to space packets (default 20 ms, one frame). */
@@ -85,7 +89,7 @@ export class OutboundAudio {
     });
     this.assembler = new FrameAssembler<FrameTag>(this.rate / 50);
     this.maxLiveQueue = opts.maxLiveQueue ?? 50;
-    this.maxLiveAgeMs = opts.maxLiveAgeMs ?? 60;
+    this.maxLiveAgeMs = opts.maxLiveAgeMs ?? 200;
     this.pacer = new RtpPacer({
       now: opts.now,
       schedule: (at, fn) => opts.setTimer(Math.max(0, at - opts.now()), fn),
