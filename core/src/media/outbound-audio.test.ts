@@ -1,38 +1,8 @@
+import { manualTime } from '@parley/shared/testing/manual-time.js';
 import { describe, expect, it } from 'vitest';
 import type { AgentState } from './client-events.js';
 import { OpusDecoder } from './opus-codec.js';
 import { OutboundAudio } from './outbound-audio.js';
-
-/** Manual clock and timers; counts the timers ever set, to show the idle timer is not re-made per packet. */
-function fakeTime() {
-  let t = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let id = 0;
-  return {
-    made: 0,
-    now: () => t,
-    setTimer(ms: number, fn: () => void) {
-      this.made++;
-      const timer = { at: t + ms, fn, id: id++ };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((x) => x !== timer);
-      };
-    },
-    advance(ms: number) {
-      const end = t + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > end) break;
-        timers.shift();
-        t = Math.max(t, next.at);
-        next.fn();
-      }
-      t = end;
-    },
-  };
-}
 
 function tone(samples: number, rate: number, offset = 0): Int16Array {
   return Int16Array.from({ length: samples }, (_, i) =>
@@ -41,7 +11,7 @@ function tone(samples: number, rate: number, offset = 0): Int16Array {
 }
 
 function setup(sampleRate = 16_000) {
-  const time = fakeTime();
+  const time = manualTime();
   const sent: Buffer[] = [];
   const states: AgentState[] = [];
   const out = new OutboundAudio({

@@ -1,38 +1,9 @@
+import { manualTime } from '@parley/shared/testing/manual-time.js';
 import { describe, expect, it } from 'vitest';
 import { FrameAssembler, type PacerSend, RtpPacer } from './rtp-pacer.js';
 
-/** A manual clock and scheduler: `advance` runs due callbacks in time order. */
-function fakeTime(start = 1_000) {
-  let t = start;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let nextId = 0;
-  return {
-    now: () => t,
-    schedule: (at: number, fn: () => void) => {
-      const id = nextId++;
-      timers.push({ at, fn, id });
-      return () => {
-        timers = timers.filter((x) => x.id !== id);
-      };
-    },
-    advance(ms: number, lateBy = 0) {
-      const end = t + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > end) break;
-        timers.shift();
-        t = Math.max(t, next.at + lateBy);
-        next.fn();
-      }
-      t = Math.max(t, end);
-    },
-    pending: () => timers.length,
-  };
-}
-
 function setup(initialTimestamp = 5_000) {
-  const time = fakeTime();
+  const time = manualTime(1_000);
   const sent: PacerSend<number>[] = [];
   const pacer = new RtpPacer<number>({ ...time, send: (p) => sent.push(p), initialTimestamp });
   return { time, sent, pacer };
@@ -134,7 +105,7 @@ describe('RtpPacer', () => {
   });
 
   it('bounds the queue and counts what it drops', () => {
-    const time = fakeTime();
+    const time = manualTime(1_000);
     const pacer = new RtpPacer<number>({ ...time, send: () => {}, maxQueue: 5 });
     for (let i = 0; i < 10; i++) pacer.enqueue(i);
     expect(pacer.dropped).toBe(4); // one went out at once, five wait
@@ -197,7 +168,7 @@ describe('FrameAssembler', () => {
 describe('RtpPacer backlog of live frames', () => {
   it('works off a live backlog 4 ms per packet (never closer than 16 ms), but never hurries model speech', () => {
     for (const live of [true, false]) {
-      const time = fakeTime();
+      const time = manualTime(1_000);
       const sent: PacerSend<number>[] = [];
       const pacer = new RtpPacer<number>({
         ...time,
@@ -232,7 +203,7 @@ describe('RtpPacer backlog of live frames', () => {
 
   it('with maxLiveWaitMs, a burst after a stall goes out within the bound instead of draining 4 ms a packet', () => {
     for (const bound of [20, undefined]) {
-      const time = fakeTime();
+      const time = manualTime(1_000);
       const sent: PacerSend<number>[] = [];
       const enqueuedAt: number[] = [];
       const pacer = new RtpPacer<number>({
@@ -277,7 +248,7 @@ describe('RtpPacer backlog of live frames', () => {
   });
 
   it('oldestSince is when the frame at the head was enqueued', () => {
-    const time = fakeTime();
+    const time = manualTime(1_000);
     const pacer = new RtpPacer<number>({ ...time, send: () => {}, liveIndex: (f) => f });
     expect(pacer.oldestSince).toBeUndefined();
     pacer.pause();
@@ -292,7 +263,7 @@ describe('RtpPacer backlog of live frames', () => {
   });
 
   it('a dropped live frame leaves a timestamp gap (marker set), so receivers see the loss', () => {
-    const time = fakeTime();
+    const time = manualTime(1_000);
     const sent: PacerSend<number>[] = [];
     const pacer = new RtpPacer<number>({ ...time, send: (p) => sent.push(p), liveIndex: (f) => f });
     pacer.enqueue(0);

@@ -1,39 +1,11 @@
 import { createLogger } from '@parley/shared/log.js';
+import { manualTime } from '@parley/shared/testing/manual-time.js';
 import { describe, expect, it } from 'vitest';
 import type { Agent, AgentOutput, UserAudio } from '../agent/agent.js';
 import type { ClientEventBody } from './client-events.js';
 import { OpusEncoder } from './opus-codec.js';
 import { RnnoiseModule } from './turn/rnnoise-wasm.js';
 import { VoicePipeline } from './voice-pipeline.js';
-
-/** Manual clock and timers, so the pipeline runs without sockets or real time. */
-function fakeTime() {
-  let t = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let id = 0;
-  return {
-    now: () => t,
-    setTimer: (ms: number, fn: () => void) => {
-      const timer = { at: t + ms, fn, id: id++ };
-      timers.push(timer);
-      return () => {
-        timers = timers.filter((x) => x !== timer);
-      };
-    },
-    advance(ms: number) {
-      const end = t + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > end) break;
-        timers.shift();
-        t = Math.max(t, next.at);
-        next.fn();
-      }
-      t = end;
-    },
-  };
-}
 
 class TestAgent implements Agent {
   readonly name = 'test';
@@ -63,7 +35,7 @@ function voiced(i: number): Int16Array {
 }
 
 function setup(turn: Record<string, unknown> = {}) {
-  const time = fakeTime();
+  const time = manualTime();
   const agent = new TestAgent();
   const sent: { ts: number; at: number }[] = [];
   const events: ClientEventBody[] = [];
