@@ -154,8 +154,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           PARLEY_PRIVATE_ADDRESS: host,
           PARLEY_ICE_PORT: String(opts.icePort ?? 20_000),
           PARLEY_METRICS_PORT: metrics,
-          // The young-generation cap the image sets (see transceiver-node-options.ts).
-          NODE_OPTIONS: transceiverNodeOptions(process.env.NODE_OPTIONS),
+          // The young-generation cap the image sets (see transceiver-node-options.ts), added to the options the
+          // caller gave this stack (a test's preloaded probe) or else this process's own.
+          NODE_OPTIONS: transceiverNodeOptions(opts.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
         };
       case 'relay':
         return {
