@@ -328,6 +328,10 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
             `listen: "${a}:${PORTS.nats}"`,
             `http: "${a}:${PORTS.natsHttp}"`,
             `leafnodes {\n  reconnect: 1\n  remotes: [ { urls: [${urls.join(', ')}], no_randomize: true } ]\n}`,
+            // JetStream in the region's own domain, as the Terraform and Kubernetes edge leaves run it: the
+            // relays' flow cache (a KV bucket) lives here, so a restarted relay recovers its flows at once
+            // instead of waiting for each client's next consent check.
+            `jetstream {\n  domain: "edge-${edge}"\n  store_dir: "${join(dir, `js-${edge}`)}"\n  max_memory_store: 64MB\n  max_file_store: 64MB\n}`,
           ].join('\n'),
         );
       }),
