@@ -13,8 +13,21 @@
  *
  * Pure: frames in, a probability out.
  */
-import { EOT_WEIGHTS, type EotWeights } from './eot-weights.js';
+import { EOT_WEIGHTS } from './eot-weights.js';
 import { type PitchFrame, pitchOf, semitones, slope } from './pitch.js';
+
+/** The fitted logistic model; its numbers live in the generated eot-weights.ts. */
+export interface EotWeights {
+  /** Feature order: EOT_FEATURES. */
+  mean: number[];
+  std: number[];
+  weights: number[];
+  bias: number;
+  /** Probability at or above which a pause is called final. */
+  threshold: number;
+  /** What it was fitted on and how it scored, for the record. */
+  trainedOn: string;
+}
 
 export interface EotFeatures {
   /** Pitch slope over the last voiced frames, semitones per second. */

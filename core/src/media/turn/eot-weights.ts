@@ -3,17 +3,7 @@
  * `node loadtest/dist/bench/turns/train-eot.js --write` (loadtest/src/bench/turns/train-eot.ts);
  * do not edit by hand. Fitted on espeak-ng speech only: see trainedOn.
  */
-export interface EotWeights {
-  /** Feature order: EOT_FEATURES. */
-  mean: number[];
-  std: number[];
-  weights: number[];
-  bias: number;
-  /** Probability at or above which a pause is called final. */
-  threshold: number;
-  /** What it was fitted on and how it scored, for the record. */
-  trainedOn: string;
-}
+import type { EotWeights } from './eot-cue.js';
 
 export const EOT_WEIGHTS: EotWeights = {
   mean: [0.9616, -1.3872, 1.5866, -25.2282, 141.6456],

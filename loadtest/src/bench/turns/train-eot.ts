@@ -17,8 +17,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EotWeights } from '@parley/core/media/turn/eot-cue.js';
 import { EOT_FEATURES, eotProbability } from '@parley/core/media/turn/eot-cue.js';
-import type { EotWeights } from '@parley/core/media/turn/eot-weights.js';
 import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
 import { SileroUnavailable, sharedSilero } from '@parley/core/media/turn/silero-onnx.js';
 import { buildCorpus, FRAME, type Track } from './corpus.js';
@@ -139,24 +139,14 @@ export function evaluate(examples: PauseExample[], w: EotWeights, threshold = w.
   };
 }
 
-/** The generated eot-weights.ts: the interface and the fitted numbers. */
+/** The generated eot-weights.ts: the fitted numbers, typed by eot-cue.ts's EotWeights. */
 export function weightsModule(w: EotWeights): string {
   return `/**
  * Weights of the prosodic end-of-turn model (eot-cue.ts), written by
  * \`node loadtest/dist/bench/turns/train-eot.js --write\` (loadtest/src/bench/turns/train-eot.ts);
  * do not edit by hand. Fitted on espeak-ng speech only: see trainedOn.
  */
-export interface EotWeights {
-  /** Feature order: EOT_FEATURES. */
-  mean: number[];
-  std: number[];
-  weights: number[];
-  bias: number;
-  /** Probability at or above which a pause is called final. */
-  threshold: number;
-  /** What it was fitted on and how it scored, for the record. */
-  trainedOn: string;
-}
+import type { EotWeights } from './eot-cue.js';
 
 export const EOT_WEIGHTS: EotWeights = ${JSON.stringify(w, null, 2).replace(/"(\w+)":/g, '$1:')};
 `;
