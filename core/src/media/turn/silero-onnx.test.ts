@@ -69,6 +69,40 @@ describe('Silero VAD through onnxruntime-node (the real model, synchronous bindi
     expect(count(new SileroClassifier(m.stream(), { confidentProbability: 1.1 })).confident).toBe(0);
   });
 
+  it('noise whose level wanders stops reaching the model once heard, and speech over it still does', () => {
+    const m = model as SileroModel;
+    // Two seconds of hiss swelling 7 times a second (a fan's flutter), then the speech fixture over it.
+    let seed = 7;
+    const hiss = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 30 - 1;
+    };
+    const voice = speech();
+    const noiseN = 32_000;
+    const pcm = new Int16Array(noiseN + voice.length);
+    for (let i = 0; i < pcm.length; i++) {
+      const swell = 1 + 0.5 * Math.sin((2 * Math.PI * 7 * i) / 16_000);
+      const v = 300 * swell * hiss() + (i >= noiseN ? (voice[i - noiseN] as number) : 0);
+      pcm[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
+    }
+    const run = (c: SileroClassifier) => {
+      let noiseRuns = 0;
+      let speechFrames = 0;
+      for (let i = 0; i + 320 <= pcm.length; i += 320) {
+        const s = c.classify(pcm.subarray(i, i + 320));
+        if (i + 320 === noiseN) noiseRuns = c.windows.run;
+        if (i >= noiseN && s) speechFrames++;
+      }
+      return { noiseRuns, speechShare: speechFrames / Math.floor(voice.length / 320) };
+    };
+    const floorOnly = run(new SileroClassifier(m.stream(), { quietMarginDb: false }));
+    const withQuiet = run(new SileroClassifier(m.stream()));
+    expect(floorOnly.noiseRuns).toBeGreaterThan(20);
+    expect(withQuiet.noiseRuns).toBeLessThan(floorOnly.noiseRuns / 2);
+    expect(withQuiet.speechShare).toBeGreaterThan(0.6);
+    expect(withQuiet.speechShare).toBeGreaterThanOrEqual(floorOnly.speechShare - 0.05);
+  });
+
   it('a missing runtime is a SileroUnavailable, not a crash (the energy detector takes over)', () => {
     const e = new SileroUnavailable('x', new Error('cause'));
     expect(e.name).toBe('SileroUnavailable');

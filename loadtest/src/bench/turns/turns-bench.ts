@@ -134,6 +134,8 @@ function plain(inner: () => FrameClassifier) {
 export const DEFAULT_VARIANT = 'silero + gate + cue';
 /** The default before barge-in counted only confident speech (every speech frame confirmed), on the same corpus. */
 export const PREVIOUS_VARIANT = 'silero + gate + cue, every speech frame confirms (before)';
+/** The default before the model's gate also tested the background's level quantile (the floor alone). */
+export const FLOOR_GATE_VARIANT = 'silero + gate + cue, model gate on the floor alone (before)';
 /** The foreground gate with the model's probability (opt-in: recall up, turn ends later). */
 const PROBABILITY_GATE_VARIANT = 'silero + probability gate + cue';
 /** The earlier default's hangover for plain Silero (no gate, no cue), for its comparison row. */
@@ -177,7 +179,14 @@ export async function benchTurns(opts: {
     variants.push({
       name: 'silero (plain)',
       detector: 'silero',
-      make: plain(() => new SileroClassifier(silero.stream(), { foreground: false, skipSteady: false })),
+      make: plain(
+        () =>
+          new SileroClassifier(silero.stream(), {
+            foreground: false,
+            skipSteady: false,
+            quietMarginDb: false,
+          }),
+      ),
     });
     variants.push({
       name: 'silero + foreground gate',
@@ -194,6 +203,12 @@ export async function benchTurns(opts: {
             confidentProbability: 0,
           }),
       ),
+    });
+    variants.push({
+      name: FLOOR_GATE_VARIANT,
+      detector: 'silero',
+      cue: true,
+      make: plain(() => new SileroClassifier(silero.stream(), { quietMarginDb: false })),
     });
     variants.push({
       name: PROBABILITY_GATE_VARIANT,
@@ -217,7 +232,13 @@ export async function benchTurns(opts: {
       detector: 'silero',
       cue: true,
       make: plain(
-        () => new SileroClassifier(silero.stream(), { gateDb: -1e9, gateMinDbfs: -1e9, skipSteady: false }),
+        () =>
+          new SileroClassifier(silero.stream(), {
+            gateDb: -1e9,
+            gateMinDbfs: -1e9,
+            quietMarginDb: false,
+            skipSteady: false,
+          }),
       ),
     });
   }
