@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transceiverNodeOptions } from '@parley/core/transceiver-node-options.js';
 import { isLoopbackHost } from '@parley/edge/web/config.js';
+import { relaySnapshotArgs } from '@parley/shared/lifecycle/relay-snapshot-args.js';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
 import { freeTcpPort } from '@parley/shared/net/free-port.js';
 import type { ReadyMessage } from './service-runner.js';
@@ -57,12 +58,18 @@ export interface DevStack {
   /** Stop one service and start it again with the same configuration. */
   restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * SIGKILL to every child, now: for a second Ctrl-C while stop() waits. A
+   * child left SIGSTOPped would ignore the SIGTERM its parent's death sends.
+   */
+  killNow(): void;
   /** Resolves with the service name if a child exits unexpectedly. */
   crashed: Promise<ServiceName | 'nats'>;
 }
 
 // The built CLI, whether this module runs from src/ (tests) or dist/.
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const DIST = new URL('../dist/', import.meta.url);
+const MAIN = fileURLToPath(new URL('main.js', DIST));
 
 /**
  * The whole local stack as separate processes, as in production: nats-server,
@@ -201,8 +208,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     }
     // fork() without the parent's flags (a test runner's loader conditions would point children at
     // src/), tied to this process so a `parley dev` killed even mid-start leaves no service behind.
-    const child = spawnTied(process.execPath, [MAIN, ...argv], {
-      env: { ...process.env, ...env },
+    const childEnv = { ...process.env, ...env };
+    // The relay from its startup snapshot when there is a usable one (as the Kubernetes manifest starts it):
+    // main.js would execve() into it, but not with this IPC channel (see main.ts).
+    const snapshot = name === 'relay' ? relaySnapshotArgs(DIST, childEnv) : undefined;
+    const child = spawnTied(process.execPath, snapshot ? [...snapshot, ...argv.slice(1)] : [MAIN, ...argv], {
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     children.set(name, child);
@@ -287,6 +298,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       await startChild(name);
     },
     stop,
+    killNow: () => {
+      for (const child of children.values()) child.kill('SIGKILL');
+    },
   };
 }
 

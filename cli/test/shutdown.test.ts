@@ -280,7 +280,7 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     const nats = tree.find((r) => r.comm === 'nats-server');
     expect(nats).toBeDefined();
     process.kill(nats?.pid as number, 'SIGSTOP');
-    const { ms } = await terminate(p);
+    const { ms, code } = await terminate(p);
     // Edge first, then relay, transceiver and agent together, then NATS: each child gets SIGKILL after 5 s.
     // On failure, parley dev's own lines say which step it was in (or whether a child died first).
     expect(ms, p.output()).toBeLessThan(15_000);
@@ -289,7 +289,7 @@ describe('parley dev leaves nothing behind when it is killed', () => {
         tree.map((r) => r.pid),
         1_000,
       ),
-      JSON.stringify(tree),
+      `${JSON.stringify(tree)}\nexit code ${code} after ${Math.round(ms)} ms:\n${p.output()}`,
     ).toEqual([]);
   }, 90_000);
 

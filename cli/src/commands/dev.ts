@@ -143,7 +143,11 @@ export function registerDev(program: Command): void {
         );
         let stopping = false;
         const stop = async (code: number) => {
-          if (stopping) process.exit(1);
+          if (stopping) {
+            // A second signal (or a crash while stopping): out at once, and no child left behind.
+            stack.killNow();
+            process.exit(1);
+          }
           stopping = true;
           // A terminal's Ctrl-C echoes "^C" mid-line; start the goodbye on a line of its own.
           process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}stopping...\n`);
