@@ -4,7 +4,9 @@
 // codes are the full CLI's (program-base.ts).
 import { registerRelay } from './commands/relay.js';
 import { createProgram, runProgram } from './program-base.js';
+import { relayStartup } from './relay-startup.js';
 
+relayStartup.loadedFrom = 'bundle';
 const program = createProgram();
 registerRelay(program);
 await runProgram(program);

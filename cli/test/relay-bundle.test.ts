@@ -1,15 +1,17 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// `parley relay` runs from one esbuild bundle (cli/dist/relay-bundle.mjs) so a restarted relay forwards
-// sooner; the bundle must behave as the unbundled CLI does, and must really be the one that runs.
+// `parley relay` runs from a V8 startup snapshot of its bundled code (cli/dist/relay.blob), else from one
+// esbuild bundle (cli/dist/relay-bundle.mjs), so a restarted relay forwards sooner; each must behave as the
+// unbundled CLI does, and must really be the one that runs.
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const BUNDLE = fileURLToPath(new URL('../dist/relay-bundle.mjs', import.meta.url));
+const BLOB = fileURLToPath(new URL('../dist/relay.blob', import.meta.url));
 
 function parley(
   args: string[],
@@ -63,7 +65,7 @@ async function startupLine(natsUrl: string, env: Record<string, string>): Promis
   }
 }
 
-describe('parley relay from its bundle', { timeout: 60_000 }, () => {
+describe('parley relay from its snapshot or bundle', { timeout: 90_000 }, () => {
   let nats: NatsServerProcess;
   beforeAll(async () => {
     nats = await NatsServerProcess.start();
@@ -72,29 +74,55 @@ describe('parley relay from its bundle', { timeout: 60_000 }, () => {
     await nats?.stop();
   });
 
-  it('the build wrote the bundle', () => {
+  it('the build wrote the bundle and the snapshot, stamped with the Node that built it', () => {
     expect(existsSync(BUNDLE)).toBe(true);
+    expect(existsSync(BLOB)).toBe(true);
+    const stamp = JSON.parse(readFileSync(`${BLOB}.json`, 'utf8'));
+    expect(stamp).toEqual({ node: process.version, arch: process.arch, platform: process.platform });
   });
 
-  it('prints the same help and usage errors, with the same exit codes, as the unbundled CLI', async () => {
+  it('prints the same help and usage errors, with the same exit codes, from the snapshot, the bundle and the modules', async () => {
     for (const args of [
       ['relay', '--help'],
       ['relay', '--bogus'],
       ['relay', 'extra'],
     ]) {
-      const bundled = await parley(args, {});
+      const fromSnapshot = await parley(args, {});
+      const bundled = await parley(args, { PARLEY_CLI_SNAPSHOT: '0' });
       const unbundled = await parley(args, { PARLEY_CLI_BUNDLE: '0' });
+      expect(fromSnapshot, args.join(' ')).toEqual(unbundled);
       expect(bundled, args.join(' ')).toEqual(unbundled);
     }
     expect((await parley(['relay', '--help'], {})).out).toContain('Usage: parley relay');
   });
 
-  it('runs the bundle unless PARLEY_CLI_BUNDLE=0, and starts either way', async () => {
-    const bundled = await startupLine(nats.url, {});
-    expect(bundled.bundled).toBe(true);
+  it('starts from the snapshot, else the bundle (PARLEY_CLI_SNAPSHOT=0), else its modules (PARLEY_CLI_BUNDLE=0)', async () => {
+    const snapshot = await startupLine(nats.url, {});
+    expect(snapshot.loadedFrom).toBe('snapshot');
+    const ms = snapshot.ms as Record<string, number>;
+    // main.js's own start before its execve() counts: every phase is later than it.
+    expect(ms.exec).toBeGreaterThan(0);
+    expect(ms.listening).toBeGreaterThan(ms.exec as number);
+    // It joined NATS and opened its flow cache: the nats.js client and the JetStream KV run from the blob.
+    expect(ms).toHaveProperty('nats');
+    expect(ms).toHaveProperty('flowCache');
+    const bundled = await startupLine(nats.url, { PARLEY_CLI_SNAPSHOT: '0' });
+    expect(bundled.loadedFrom).toBe('bundle');
     expect(bundled.ms).toHaveProperty('listening');
     const unbundled = await startupLine(nats.url, { PARLEY_CLI_BUNDLE: '0' });
-    expect(unbundled.bundled).toBe(false);
+    expect(unbundled.loadedFrom).toBe('modules');
     expect(unbundled.ms).toHaveProperty('listening');
+  });
+
+  it('a blob stamped by another Node is not used: the relay starts from the bundle', async () => {
+    const stampFile = `${BLOB}.json`;
+    const stamp = readFileSync(stampFile, 'utf8');
+    try {
+      writeFileSync(stampFile, JSON.stringify({ ...JSON.parse(stamp), node: 'v0.0.0' }));
+      const line = await startupLine(nats.url, {});
+      expect(line.loadedFrom).toBe('bundle');
+    } finally {
+      writeFileSync(stampFile, stamp);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
+import { relayStartup, sinceStart } from '../relay-startup.js';
 import { configOrExit, runService } from '../service-runner.js';
 
 export function registerRelay(program: Command): void {
@@ -27,8 +28,10 @@ export function registerRelay(program: Command): void {
     )
     .action(async (o: { port?: string; host?: string; upstreamHost?: string; metricsPort?: string }) => {
       const phases: StartupPhases = {
-        bootstrap: performance.nodeTiming.bootstrapComplete,
-        cli: performance.now(),
+        // Started through main.js's execve() into the snapshot: the first program image's share.
+        ...(relayStartup.execOffsetMs > 0 && { exec: relayStartup.execOffsetMs }),
+        bootstrap: sinceStart(performance.nodeTiming.bootstrapComplete),
+        cli: sinceStart(performance.now()),
       };
       const { loadRelayConfig } = await import('@parley/edge/relay/config.js');
       const config = configOrExit(() =>
@@ -39,7 +42,7 @@ export function registerRelay(program: Command): void {
           PARLEY_METRICS_PORT: o.metricsPort,
         }),
       );
-      phases.config = performance.now();
+      phases.config = sinceStart(performance.now());
       // A crashed relay's successor starts while its calls are silent: it forwards first and loads its
       // telemetry afterwards. In handover mode the predecessor serves until the successor is ready, so the
       // successor loads everything first and then stalls nothing once the traffic is its own.
@@ -49,10 +52,10 @@ export function registerRelay(program: Command): void {
         telemetryStarted = r;
       });
       const run = async () => {
-        if (!lateTelemetry) phases.telemetry = performance.now();
+        if (!lateTelemetry) phases.telemetry = sinceStart(performance.now());
         const { createLogger } = await import('@parley/shared/log.js');
         const { startRelayProcess } = await import('@parley/edge/relay/relay-process.js');
-        phases.modules = performance.now();
+        phases.modules = sinceStart(performance.now());
         const log = createLogger('relay', config.PARLEY_LOG_LEVEL);
         // Late telemetry: instruments are created once it is up (onTelemetry below).
         const p = await startRelayProcess(config, { log, metrics: !lateTelemetry });
@@ -60,7 +63,7 @@ export function registerRelay(program: Command): void {
           const { registerRelayMetrics } = await import('@parley/edge/relay/relay-metrics.js');
           registerRelayMetrics(p.relay.counters, () => p.relay.flows);
         }
-        phases.listening = performance.now();
+        phases.listening = sinceStart(performance.now());
         logStartupPhases(log, phases, {
           nats: p.natsReady,
           ...(p.flowCache && { flowCache: p.flowCacheReady }),
@@ -101,7 +104,7 @@ export function registerRelay(program: Command): void {
     });
 }
 
-/** Milliseconds since the process started (performance.now()) at the end of each start-up phase. */
+/** Milliseconds since the process started (sinceStart(performance.now())) at the end of each start-up phase. */
 type StartupPhases = Record<string, number>;
 
 /** After the flow cache opened: time for known calls' next packets to recover their flows before telemetry loads. */
@@ -112,7 +115,8 @@ const TELEMETRY_SETTLE_MS = 500;
  * started its telemetry (or after 10 s): where a start-up went, phase by
  * phase, in ms since the process started. A restarted relay's calls are
  * silent until `flowCache`, so this is the line to read when a restart gap
- * grows: `bootstrap` (Node itself), `cli` (the CLI's modules), `config`,
+ * grows: `exec` (main.js, when it execve()d into the snapshot), `bootstrap`
+ * (Node itself, and the snapshot's heap), `cli` (the CLI's modules), `config`,
  * `modules` (the relay's), `listening` (sockets bound: forwarding), `nats`,
  * `flowCache` (known calls can be recovered from here on), `telemetry`
  * (metrics served, loaded after all that).
@@ -125,15 +129,15 @@ function logStartupPhases(
   const done = Promise.all(
     Object.entries(waits).map(([name, p]) =>
       p.then(() => {
-        phases[name] = performance.now();
+        phases[name] = sinceStart(performance.now());
       }),
     ),
   );
   const limit = new Promise<void>((r) => setTimeout(r, 10_000).unref());
   void Promise.race([done, limit]).then(() => {
     const ms = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v * 10) / 10]));
-    // Whether this process runs the one-file bundle (main.ts falls back to the unbundled CLI when it is missing
-    // or stale): the phases above differ by ~140 ms between the two.
-    log.info({ ms, bundled: import.meta.url.endsWith('/relay-bundle.mjs') }, 'relay start-up phases');
+    // How this process loaded its code (main.ts falls back from the snapshot to the one-file bundle to the
+    // unbundled CLI when one is missing or stale): the phases above differ by ~100 ms from one to the next.
+    log.info({ ms, loadedFrom: relayStartup.loadedFrom }, 'relay start-up phases');
   });
 }

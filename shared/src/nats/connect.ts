@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
 import type { Logger } from '../log.js';
 
 export type { NatsConnection };
@@ -23,4 +23,15 @@ export async function connectNats(servers: string[], name: string, log: Logger):
     }
   })();
   return nc;
+}
+
+/**
+ * Draws a new random prefix for the ids nats.js makes (inbox subjects, the
+ * replies to this process's requests). It draws one when its module is
+ * evaluated, so a process started from a V8 startup snapshot (the relay's:
+ * cli/src/relay-snapshot.ts) would share the one drawn at build time with
+ * every other process from that blob, and receive their replies.
+ */
+export function reseedNatsIds(): void {
+  nuid.reset();
 }

@@ -1,5 +1,6 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, type StdioOptions, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { relaySnapshotArgs } from '@parley/shared/lifecycle/relay-snapshot-args.js';
 import { pinToCpu } from './cpu-pin.js';
 
 /**
@@ -9,7 +10,8 @@ import { pinToCpu } from './cpu-pin.js';
  * The bench drives the built system as a user would; it imports nothing
  * from the cli package (which depends on this one).
  */
-export const CLI_MAIN = fileURLToPath(new URL('../../../../cli/dist/main.js', import.meta.url));
+const CLI_DIST = new URL('../../../../cli/dist/', import.meta.url);
+export const CLI_MAIN = fileURLToPath(new URL('main.js', CLI_DIST));
 
 export interface ServiceOptions {
   env: Record<string, string>;
@@ -33,11 +35,14 @@ export interface RunningService {
 }
 
 export async function startService(name: string, o: ServiceOptions): Promise<RunningService> {
-  const child: ChildProcess = fork(CLI_MAIN, [name], {
-    env: { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    execArgv: o.execArgv ?? [],
-  });
+  const env = { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...o.env };
+  // The relay from its startup snapshot when there is a usable one, as `parley dev` and the Kubernetes
+  // manifest start it (main.js would execve() into it, but not with an IPC channel: see cli/src/main.ts).
+  const snapshot = name === 'relay' ? relaySnapshotArgs(CLI_DIST, env) : undefined;
+  const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', 'ipc'];
+  const child: ChildProcess = snapshot
+    ? spawn(process.execPath, [...(o.execArgv ?? []), ...snapshot], { env, stdio })
+    : fork(CLI_MAIN, [name], { env, stdio, execArgv: o.execArgv ?? [] });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';
