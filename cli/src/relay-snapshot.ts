@@ -15,7 +15,7 @@
 // the relay loads after it forwards anyway.
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startupSnapshot } from 'node:v8';
 import * as relayConfig from '@parley/edge/relay/config.js';
@@ -64,7 +64,8 @@ startupSnapshot.setDeserializeMainFunction(() => {
   if (startedAt > 0) relayStartup.execOffsetMs = Math.max(0, performance.timeOrigin - startedAt);
   // nats.js drew its inbox prefix when its module was evaluated, at build time: one per process instead.
   reseedNatsIds();
-  const dist = dirname(blobPath());
+  // Absolute: the image starts it as `--snapshot-blob cli/dist/relay.blob` from /app.
+  const dist = resolve(dirname(blobPath()));
   (globalThis as Record<symbol, unknown>)[RUNTIME_REQUIRE] = createRequire(join(dist, 'relay-snapshot.cjs'));
   // Started as `node --snapshot-blob <blob> relay ...`, argv has no script; commander expects one.
   process.argv.splice(1, 0, join(dist, 'main.js'));

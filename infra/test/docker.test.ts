@@ -86,6 +86,18 @@ describe('docker/Dockerfile', () => {
     expect(txExpose.join(' ').match(/\d+\/udp/g)).toEqual(['20000/udp']);
   });
 
+  it("the relay's startup snapshot is built by the runtime image's own Node and copied into the relay's dist", () => {
+    // A blob only starts on the Node that built it (cli/src/relay-snapshot.ts).
+    const snap = stage('relay-snapshot');
+    expect(snap.from).toBe('${RUNTIME_IMAGE}');
+    expect(snap.lines.join('\n')).toMatch(
+      /RUN \["\/nodejs\/bin\/node", "--snapshot-blob", "\/snapshot\/relay\.blob", "--build-snapshot"/,
+    );
+    expect(stage('relay').lines).toContain(
+      'COPY --from=relay-snapshot /snapshot/relay.blob /snapshot/relay.blob.json cli/dist/',
+    );
+  });
+
   it('copies every workspace manifest before npm ci, and every runtime workspace build', () => {
     for (const ws of workspaces)
       expect(stage('manifests').lines, ws).toContain(`COPY ${ws}/package.json ${ws}/`);
