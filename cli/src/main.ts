@@ -33,7 +33,7 @@ await import(relayBundle() ?? './program.js');
  */
 function execIntoSnapshot(): void {
   if (process.channel || typeof process.execve !== 'function') return;
-  const args = relaySnapshotArgs(DIST);
+  const args = relaySnapshotArgs(DIST, process.env, process.execArgv);
   if (!args) return;
   const [flag, blob] = args;
   try {

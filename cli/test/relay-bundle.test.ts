@@ -114,6 +114,16 @@ describe('parley relay from its snapshot or bundle', { timeout: 90_000 }, () => 
     expect(unbundled.ms).toHaveProperty('listening');
   });
 
+  it('a preloaded module (an APM agent) keeps the relay on its bundle, where the preload runs', async () => {
+    // Node ignores --import with a user snapshot, and a --require of node:v8 aborted the relay (see hasPreload).
+    const probe = fileURLToPath(new URL('./support/gc-probe.cjs', import.meta.url));
+    const line = await startupLine(nats.url, {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${probe}`.trim(),
+    });
+    expect(line.loadedFrom).toBe('bundle');
+    expect(line.ms).toHaveProperty('listening');
+  });
+
   it('a blob stamped by another Node is not used: the relay starts from the bundle', async () => {
     const stampFile = `${BLOB}.json`;
     const stamp = readFileSync(stampFile, 'utf8');

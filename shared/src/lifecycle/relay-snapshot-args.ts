@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
  * start it directly, as the Kubernetes manifest does), so all start it alike.
  *
  * Not used when: `env` turns it off (PARLEY_CLI_SNAPSHOT=0, or
- * PARLEY_CLI_BUNDLE=0, which means "the plain modules"); there is no blob; a
+ * PARLEY_CLI_BUNDLE=0, which means "the plain modules"); a module is
+ * preloaded (an APM agent's `--require` or `--import`, see hasPreload); there is no blob; a
  * Node other than the one that built it runs (it would refuse the blob and
  * exit); or a workspace the relay is made of was built after it (it would run
  * old code: `npm run build -w @parley/edge` alone).
@@ -21,8 +22,11 @@ import { fileURLToPath } from 'node:url';
 export function relaySnapshotArgs(
   cliDist: URL,
   env: Record<string, string | undefined> = process.env,
+  /** The Node options the relay would be started with besides NODE_OPTIONS. */
+  execArgv: readonly string[] = [],
 ): string[] | undefined {
   if (env.PARLEY_CLI_SNAPSHOT === '0' || env.PARLEY_CLI_BUNDLE === '0') return undefined;
+  if (hasPreload([...(env.NODE_OPTIONS ?? '').split(/\s+/), ...execArgv])) return undefined;
   const blob = new URL('relay.blob', cliDist);
   const builtAt = statSync(blob, { throwIfNoEntry: false })?.mtimeMs;
   if (builtAt === undefined || builtSince(cliDist, builtAt)) return undefined;
@@ -53,4 +57,15 @@ export function builtSince(cliDist: URL, mtimeMs: number): boolean {
     if (builtAt !== undefined && builtAt > mtimeMs) return true;
   }
   return false;
+}
+
+/**
+ * Whether Node options preload a module. Node 24 with a user snapshot
+ * ignores `--import` silently, and a `--require`d module that loads node:v8
+ * aborted the relay once it ran (`shutdown_wrap_template_.IsEmpty()`
+ * assertion: stream bindings set up twice). Such a relay starts from its
+ * bundle instead, with its preloads.
+ */
+export function hasPreload(options: readonly string[]): boolean {
+  return options.some((o) => /^(-r|--require|--import|--loader|--experimental-loader)(=|$)/.test(o));
 }

@@ -38,7 +38,7 @@ export async function startService(name: string, o: ServiceOptions): Promise<Run
   const env = { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...o.env };
   // The relay from its startup snapshot when there is a usable one, as `parley dev` and the Kubernetes
   // manifest start it (main.js would execve() into it, but not with an IPC channel: see cli/src/main.ts).
-  const snapshot = name === 'relay' ? relaySnapshotArgs(CLI_DIST, env) : undefined;
+  const snapshot = name === 'relay' ? relaySnapshotArgs(CLI_DIST, env, o.execArgv) : undefined;
   const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', 'ipc'];
   const child: ChildProcess = snapshot
     ? spawn(process.execPath, [...(o.execArgv ?? []), ...snapshot], { env, stdio })
