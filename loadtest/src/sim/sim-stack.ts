@@ -4,11 +4,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { relaySnapshotArgs } from '@parley/shared/lifecycle/relay-snapshot-args.js';
 import { routeIdOf } from '@parley/shared/token/routing-token.js';
 import { ip, NetnsError, removeNamespace, sysctl } from './netns.js';
 import { coresByDistance, type Topology } from './topology.js';
 
-const CLI_MAIN = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
+const CLI_DIST = new URL('../../../cli/dist/', import.meta.url);
+const CLI_MAIN = fileURLToPath(new URL('main.js', CLI_DIST));
 const DELAY_MAIN = fileURLToPath(new URL('../../dist/sim/delay-element-main.js', import.meta.url));
 
 /** Ports inside every namespace (each has its own stack, so they repeat). */
@@ -141,12 +143,12 @@ export async function startSim(opts: SimOptions): Promise<SimStack> {
   ): Promise<void> {
     alive();
     envs.set(name, { site, argv: [service], env });
-    const child = spawnIn(
-      site,
-      [process.execPath, CLI_MAIN, service],
-      { PARLEY_LOG_LEVEL: 'warn', ...opts.env, ...env },
-      true,
-    );
+    const childEnv = { PARLEY_LOG_LEVEL: 'warn', ...opts.env, ...env };
+    // Relays from their startup snapshot when there is a usable one, as parley dev and the image start them
+    // (main.js would execve() into it, but not with this IPC channel: see cli/src/main.ts).
+    const snapshot =
+      service === 'relay' ? relaySnapshotArgs(CLI_DIST, { ...process.env, ...childEnv }) : undefined;
+    const child = spawnIn(site, [process.execPath, ...(snapshot ?? [CLI_MAIN, service])], childEnv, true);
     procs.set(name, { name, child });
     const tail: string[] = [];
     pipe(child, name, (l) => {
