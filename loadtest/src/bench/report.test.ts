@@ -101,20 +101,45 @@ describe('targets', () => {
     const rows = all.filter((r) => r.measured !== 'not run');
     expect(rows.map((r) => [r.ratio, r.met])).toEqual([
       [0.8, false],
+      // CPU per packet 10 vs 6 µs; 1.5 ms added at 10k packets/s against a 0.1 ms goal.
+      [1.67, false],
+      [15, false],
       [0.08, false],
       [1, true],
       [0.68, true],
       [1.05, true],
     ]);
-    expect(rows[2]?.target).toContain('werift client');
+    expect(rows[1]?.measured).toBe('10 vs 6 µs');
+    expect(rows[2]?.measured).toBe('1.5 ms');
+    expect(rows[4]?.target).toContain('werift client');
     // With a Chromium comparison too, its rows come first: browsers are the clients that matter.
     const withBrowser = evaluateTargets({
       setup: { ...setup, browser: { ...setup.sequential, client: 'chromium' } },
     });
     expect(withBrowser.map((r) => r.target).filter((t) => t.includes('Chromium'))).toHaveLength(3);
-    expect(withBrowser[2]?.target).toContain('Chromium client');
+    expect(withBrowser.find((r) => r.target.startsWith('Setup'))?.target).toContain('Chromium client');
     expect(rows[0]?.measured).toBe('80000 vs 100000 pps; CPU per packet 10 vs 6 µs');
-    expect(rows[2]?.measured).toBe('99.75 ms');
+    expect(rows[4]?.measured).toBe('99.75 ms');
+  });
+
+  it("names the relay hop's p99 and coturn's beside the added latency, and meets the goal at ≤ 0.1 ms", () => {
+    const [, cpu, latency] = evaluateTargets({
+      relay: {
+        ...relay,
+        paths: [relay.paths[0], path('parley', 80_000, 5), relay.paths[2]] as RelayBenchResult['paths'],
+        addedLatencyMs: [
+          { path: 'parley', ratePps: 10_000, p50: 0.02, p99: 0.08, hopP50: 0.04, hopP99: 0.4 },
+          { path: 'coturn', ratePps: 10_000, p50: 0.03, p99: 0.3, hopP50: 0.05, hopP99: 1.2 },
+          { path: 'parley', ratePps: 50_000, p50: 0.1, p99: 2 },
+        ],
+      },
+    });
+    expect(cpu).toMatchObject({ measured: '5 vs 6 µs', ratio: 0.83, met: true });
+    expect(latency).toMatchObject({
+      measured: '0.08 ms; relay hop p99 0.4 ms (coturn 1.2 ms)',
+      ratio: 0.8,
+      met: true,
+    });
   });
 
   it('treats a path the load harness stopped as a lower bound, and both stopped as inconclusive', () => {
@@ -167,7 +192,11 @@ describe('targets', () => {
       },
     });
     expect(rows[0]?.measured).toContain('not installed');
-    expect(rows.slice(1).every((r) => r.measured === 'not run' && r.ratio === null && r.met === null)).toBe(
+    // No coturn, no CPU comparison; the added latency is the relay's own against the direct path.
+    expect(rows[1]).toMatchObject({ ratio: null, met: null });
+    expect(rows[1]?.measured).toContain('not installed');
+    expect(rows[2]?.measured).toBe('1.5 ms');
+    expect(rows.slice(3).every((r) => r.measured === 'not run' && r.ratio === null && r.met === null)).toBe(
       true,
     );
   });

@@ -72,6 +72,7 @@ export function evaluateTargets(s: BenchSections): TargetRow[] {
       met: null,
     });
   }
+  rows.push(...relayCostTargets(s.relay));
   if (s.transceiver) {
     const n = s.transceiver.maxSessions;
     rows.push({
@@ -152,4 +153,57 @@ export function evaluateTargets(s: BenchSections): TargetRow[] {
 function coturnSkipped(relay: RelayBenchResult | undefined): string {
   const c = relay?.coturn;
   return c && 'skipped' in c ? c.skipped : 'no result';
+}
+
+/** The rate of the relay's added-latency target (issue: "added one-way p99 at 10k packets/s ≤ 0.1 ms"). */
+const LATENCY_TARGET_PPS = 10_000;
+
+/**
+ * The relay's two other data-plane targets: CPU per forwarded packet against
+ * coturn's (same run, both at their highest loss-free rate) and the one-way
+ * p99 it adds at 10k packets/s (its path's end-to-end p99 minus the direct
+ * path's, sink clock). The hop p99 from the loopback capture (the relay's
+ * own share, kernel timestamps) and coturn's are given beside it.
+ */
+function relayCostTargets(relay: RelayBenchResult | undefined): TargetRow[] {
+  const parley = relay?.paths.find((p) => p.path === 'parley');
+  const turn = relay?.paths.find((p) => p.path === 'coturn');
+  const cpuRow: TargetRow =
+    parley?.cpuUsPerPacket !== undefined && turn?.cpuUsPerPacket !== undefined && turn.cpuUsPerPacket > 0
+      ? {
+          target: 'Relay: CPU per forwarded packet vs coturn, same run',
+          goal: '≤ 1.0× coturn',
+          measured: `${parley.cpuUsPerPacket} vs ${turn.cpuUsPerPacket} µs`,
+          ratio: r2(parley.cpuUsPerPacket / turn.cpuUsPerPacket),
+          met: parley.cpuUsPerPacket <= turn.cpuUsPerPacket,
+        }
+      : {
+          target: 'Relay: CPU per forwarded packet vs coturn, same run',
+          goal: '≤ 1.0× coturn',
+          measured: relay ? `not measured (${turn ? 'no CPU figure' : coturnSkipped(relay)})` : 'not run',
+          ratio: null,
+          met: null,
+        };
+  const added = relay?.addedLatencyMs.find((a) => a.path === 'parley' && a.ratePps === LATENCY_TARGET_PPS);
+  const turnHop = relay?.addedLatencyMs.find((a) => a.path === 'coturn' && a.ratePps === LATENCY_TARGET_PPS);
+  const hop =
+    added?.hopP99 !== undefined
+      ? `; relay hop p99 ${added.hopP99} ms${turnHop?.hopP99 !== undefined ? ` (coturn ${turnHop.hopP99} ms)` : ''}`
+      : '';
+  const latencyRow: TargetRow = added
+    ? {
+        target: 'Relay: added one-way latency p99 at 10k packets/s (relay path minus direct, same run)',
+        goal: '≤ 0.1 ms',
+        measured: `${added.p99} ms${hop}`,
+        ratio: r2(added.p99 / 0.1),
+        met: added.p99 <= 0.1,
+      }
+    : {
+        target: 'Relay: added one-way latency p99 at 10k packets/s (relay path minus direct, same run)',
+        goal: '≤ 0.1 ms',
+        measured: 'not run',
+        ratio: null,
+        met: null,
+      };
+  return [cpuRow, latencyRow];
 }
