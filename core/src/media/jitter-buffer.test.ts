@@ -18,6 +18,22 @@ describe('JitterBuffer', () => {
     expect(jb.nextDeadline()).toBeUndefined();
   });
 
+  it('takeInOrder takes only the packet due next with nothing held, across the sequence wrap, and agrees with push', () => {
+    const jb = new JitterBuffer();
+    expect(jb.takeInOrder(65_534)).toBe(true); // the first packet sets the stream
+    expect(jb.takeInOrder(65_535)).toBe(true);
+    expect(jb.takeInOrder(0)).toBe(true); // wrap: still next
+    expect(jb.takeInOrder(2)).toBe(false); // 1 is missing: push() decides
+    expect(jb.stats).toMatchObject({ received: 3, released: 3 });
+    expect(jb.push(pkt(2, 0))).toEqual([]); // held behind the gap
+    expect(jb.takeInOrder(1)).toBe(false); // something is held: push() releases both in order
+    expect(describeOut(jb.push(pkt(1, 5)))).toEqual([1, 2]);
+    expect(jb.takeInOrder(3)).toBe(true);
+    expect(jb.takeInOrder(3)).toBe(false); // a duplicate is push()'s to count
+    expect(jb.push(pkt(3))).toEqual([]);
+    expect(jb.stats).toMatchObject({ received: 7, released: 6, duplicate: 1, reordered: 1 });
+  });
+
   it('reorders: a late packet inside the wait releases everything held behind it', () => {
     const jb = new JitterBuffer({ maxWaitMs: 40 });
     jb.push(pkt(1, 0));

@@ -89,6 +89,22 @@ export class JitterBuffer {
     return this.accept(p, ext);
   }
 
+  /**
+   * push() for the common case, without its records and arrays: when `seq`
+   * is the packet due next and nothing is held, it is counted as received
+   * and released and this returns true, and the caller handles the packet
+   * at once. Otherwise nothing changes and this returns false: push() it.
+   */
+  takeInOrder(seq: number): boolean {
+    if (this.held.size > 0) return false;
+    const ext = this.expected === undefined ? seq : this.extend(seq);
+    if (this.expected !== undefined && ext !== this.expected) return false;
+    this.stats.received++;
+    this.stats.released++;
+    this.expected = ext + 1;
+    return true;
+  }
+
   /** Declares gaps lost once their wait is over; call at `nextDeadline()`. */
   poll(now: number): JitterOutput[] {
     const out: JitterOutput[] = [];

@@ -27,9 +27,25 @@ export interface FrameTag {
   liveIndex?: number;
 }
 
+/**
+ * One queued frame: its PCM and the tag fields copied from the push that
+ * completed it. Records are pooled (see OutboundAudio.spare), so a caller's
+ * tag object may be reused as soon as push() returns.
+ */
+interface OutFrame extends FrameTag {
+  pcm: Int16Array;
+  producedAt: number;
+  rxAt: number | undefined;
+  liveIndex: number | undefined;
+}
+
+/** Frame records kept for reuse: a live pacer holds a few; model speech allocates past this. */
+const MAX_SPARE_RECORDS = 16;
+
 export interface OutboundOptions {
   now: () => number;
   setTimer: (ms: number, fn: () => void) => () => void;
+  /** `payload` is valid only during the call (a view of a buffer reused per packet): copy what you keep. */
   sendRtp: (payload: Buffer, timestamp: number, marker: boolean) => void;
   /** Called for each packet sent, with the frame's tag. */
   onSent: (tag: FrameTag, sentAt: number) => void;
@@ -69,8 +85,16 @@ export class OutboundAudio {
   private readonly rate: number;
   private readonly encoder: OpusEncoder;
   private readonly resamplers = new Map<number, Resampler>();
-  private readonly assembler: FrameAssembler<FrameTag>;
-  private readonly pacer: RtpPacer<{ pcm: Int16Array; tag: FrameTag }>;
+  /** Frames are tagged by the fields in `tag` below, not by the caller's object. */
+  private readonly assembler: FrameAssembler<number>;
+  private readonly pacer: RtpPacer<OutFrame>;
+  private readonly spare: OutFrame[] = [];
+  /** Encoder output, reused for every packet (4000 bytes: the most libopus writes). */
+  private readonly packet = Buffer.allocUnsafe(4000);
+  /** The tag of the push being framed (copied: callers may reuse theirs). */
+  private readonly tag: FrameTag = { producedAt: 0, rxAt: undefined, liveIndex: undefined };
+  /** Made once: hands each framed PCM buffer to the pacer (see onFramed). */
+  private readonly framed = (pcm: Int16Array) => this.onFramed(pcm);
   private cancelTail?: () => void;
   private cancelIdle?: () => void;
   /** When armIdle's quiet spell ends; NaN while audio is coming. */
@@ -87,21 +111,24 @@ export class OutboundAudio {
       sampleRate: this.rate,
       complexity: opts.complexity ?? VOICE_OPUS_COMPLEXITY,
     });
-    this.assembler = new FrameAssembler<FrameTag>(this.rate / 50);
+    this.assembler = new FrameAssembler<number>(this.rate / 50);
     this.maxLiveQueue = opts.maxLiveQueue ?? 50;
     this.maxLiveAgeMs = opts.maxLiveAgeMs ?? 200;
     this.pacer = new RtpPacer({
       now: opts.now,
       schedule: (at, fn) => opts.setTimer(Math.max(0, at - opts.now()), fn),
       initialTimestamp: opts.initialTimestamp,
-      liveIndex: (f) => f.tag.liveIndex,
+      liveIndex: (f) => f.liveIndex,
       maxLiveWaitMs: opts.maxLiveWaitMs ?? 20,
       send: ({ frame, timestamp, marker, sentAt }) => {
-        this.opts.sendRtp(this.encoder.encode(frame.pcm), timestamp, marker);
+        // Into one buffer per session: the RTP path copies the payload on at once (see sendRtp).
+        const n = this.encoder.encodeInto(frame.pcm, this.packet);
+        this.opts.sendRtp(this.packet.subarray(0, n), timestamp, marker);
         // Encoded: the PCM buffer is free for the assembler's next frame (no allocation per frame).
         this.assembler.recycle(frame.pcm);
         this.lastSentAt = sentAt;
-        this.opts.onSent(frame.tag, sentAt);
+        this.opts.onSent(frame, sentAt);
+        if (this.spare.length < MAX_SPARE_RECORDS) this.spare.push(frame);
         if (this.pacer.queued === 0 && this.assembler.partial === 0) this.armIdle();
       },
     });
@@ -117,41 +144,57 @@ export class OutboundAudio {
     return { sent: p.sent, dropped: p.dropped, lateSlots: p.lateSlots, hurried: p.hurried };
   }
 
-  /** Queues agent audio (mono PCM16 at `sampleRate`). */
+  /** Queues agent audio (mono PCM16 at `sampleRate`); `tag` is copied, so a caller may reuse it. */
   push(pcm: Int16Array, sampleRate: number, tag: FrameTag): void {
-    // At the encoder's rate (the usual case: the codec runs at the agent's rate) the assembler's
-    // copy is the only one; a resampler would only copy it first.
-    const frames = this.assembler.push(
-      sampleRate === this.rate ? pcm : this.resamplerFor(sampleRate).process(pcm),
-      tag,
-    );
+    this.tag.producedAt = tag.producedAt;
+    this.tag.rxAt = tag.rxAt;
+    this.tag.liveIndex = tag.liveIndex;
     this.idleDueAt = Number.NaN;
     this.setState('speaking');
-    for (const f of frames) {
-      // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
-      // turn into a standing queue that delays everything after it, so stale frames go. Stale is
-      // by age: after an event-loop stall several fresh frames arrive at once, and dropping them
-      // by count would lose audio the pacer can still send within its wait bound.
-      if (tag.liveIndex !== undefined) {
-        const now = this.opts.now();
-        while (
-          (this.pacer.queued >= this.maxLiveQueue ||
-            now - (this.pacer.oldestSince ?? now) > this.maxLiveAgeMs) &&
-          this.pacer.dropOldest()
-        )
-          mediaTotals.liveDropped++;
-      }
-      this.pacer.enqueue(f);
-    }
+    // At the encoder's rate (the usual case: the codec runs at the agent's rate) the assembler's
+    // copy is the only one; a resampler would only copy it first.
+    this.assembler.pushEach(
+      sampleRate === this.rate ? pcm : this.resamplerFor(sampleRate).process(pcm),
+      0,
+      this.framed,
+    );
     this.cancelTail?.();
     this.cancelTail = undefined;
     if (this.assembler.partial > 0) {
       this.cancelTail = this.opts.setTimer(this.opts.tailFlushMs ?? 60, () => {
         this.cancelTail = undefined;
         const tail = this.assembler.flush();
-        if (tail) this.pacer.enqueue(tail);
+        if (tail) this.pacer.enqueue(this.record(tail.pcm));
       });
     }
+  }
+
+  /** A frame the assembler completed, tagged with the current push's tag. */
+  private onFramed(pcm: Int16Array): void {
+    // Audio made in step with the user's (echo) is live: a burst of inbound packets must not
+    // turn into a standing queue that delays everything after it, so stale frames go. Stale is
+    // by age: after an event-loop stall several fresh frames arrive at once, and dropping them
+    // by count would lose audio the pacer can still send within its wait bound.
+    if (this.tag.liveIndex !== undefined) {
+      const now = this.opts.now();
+      while (
+        (this.pacer.queued >= this.maxLiveQueue ||
+          now - (this.pacer.oldestSince ?? now) > this.maxLiveAgeMs) &&
+        this.pacer.dropOldest()
+      )
+        mediaTotals.liveDropped++;
+    }
+    this.pacer.enqueue(this.record(pcm));
+  }
+
+  /** A frame record for `pcm` with the current tag, from the pool when one is spare. */
+  private record(pcm: Int16Array): OutFrame {
+    const r = this.spare.pop() ?? { pcm, producedAt: 0, rxAt: undefined, liveIndex: undefined };
+    r.pcm = pcm;
+    r.producedAt = this.tag.producedAt;
+    r.rxAt = this.tag.rxAt;
+    r.liveIndex = this.tag.liveIndex;
+    return r;
   }
 
   /** Speech over the agent, not yet an interruption: its audio waits, nothing is lost. */

@@ -46,6 +46,39 @@ describe('RtpPacer', () => {
     expect(pacer.dropped).toBe(0);
   });
 
+  it('keeps order and enqueue times when its queue wraps around and grows (ring, not push/splice)', () => {
+    const { time, sent, pacer } = setup();
+    for (let i = 0; i < 6; i++) pacer.enqueue(i);
+    time.advance(90); // 0-4 sent at 0..80 ms: the head has moved 5 slots into the first 8
+    expect(sent.map((s) => s.frame)).toEqual([0, 1, 2, 3, 4]);
+    // 1 queued; 20 more wrap past the end of the 8 slots and make it grow twice.
+    for (let i = 6; i < 26; i++) {
+      pacer.enqueue(i);
+      time.advance(1); // each is enqueued 1 ms after the one before
+    }
+    expect(pacer.queued).toBe(20); // frame 5 went at 100 ms
+    expect(pacer.oldestSince).toBe(1_000 + 90); // frame 6, enqueued at 90 ms
+    expect(pacer.dropOldest()).toBe(true); // frame 6
+    expect(pacer.oldestSince).toBe(1_000 + 91); // frame 7
+    expect(pacer.dropOldest()).toBe(true); // frame 7
+    time.advance(2_000);
+    expect(sent.map((s) => s.frame)).toEqual([
+      0,
+      1,
+      2,
+      3,
+      4,
+      5,
+      ...Array.from({ length: 18 }, (_, i) => 8 + i),
+    ]);
+    expect(pacer.queued).toBe(0);
+    expect(pacer.oldestSince).toBeUndefined();
+    // Empty again, it takes new frames at the slots it reached.
+    pacer.enqueue(99);
+    time.advance(20);
+    expect(sent.at(-1)?.frame).toBe(99);
+  });
+
   it('clear drops what a pause held and leaves the pacer unpaused for the next reply', () => {
     const { time, sent, pacer } = setup();
     for (let i = 0; i < 10; i++) pacer.enqueue(i);
@@ -150,6 +183,43 @@ describe('FrameAssembler', () => {
     a.push(Int16Array.of(1, 1, 1, 1), 3);
     a.push(Int16Array.of(7), 4);
     expect(Array.from(a.flush()?.pcm ?? [])).toEqual([7, 0, 0, 0]);
+  });
+
+  it('pushEach hands frames to a callback as they complete, reading only `length` samples', () => {
+    const a = new FrameAssembler<number>(4);
+    const got: { pcm: number[]; tag: number }[] = [];
+    const input = Int16Array.from({ length: 12 }, (_, i) => i + 1);
+    a.pushEach(input, 7, (pcm, tag) => got.push({ pcm: Array.from(pcm), tag }), 10);
+    expect(got).toEqual([
+      { pcm: [1, 2, 3, 4], tag: 7 },
+      { pcm: [5, 6, 7, 8], tag: 7 },
+    ]);
+    expect(a.partial).toBe(2); // 9 and 10; 11 and 12 were past `length`
+    a.pushEach(Int16Array.of(20, 21), 8, (pcm, tag) => got.push({ pcm: Array.from(pcm), tag }));
+    expect(got.at(-1)).toEqual({ pcm: [9, 10, 20, 21], tag: 8 });
+  });
+
+  it('pushEach: a frame recycled inside the callback is reused later without touching the frame being filled', () => {
+    const a = new FrameAssembler<number>(2);
+    const seen: Int16Array[] = [];
+    const contents: number[][] = [];
+    a.pushEach(
+      Int16Array.from({ length: 8 }, (_, i) => i),
+      0,
+      (pcm) => {
+        seen.push(pcm);
+        contents.push(Array.from(pcm));
+        a.recycle(pcm); // encoded at once, as the pacer does for live audio
+      },
+    );
+    expect(contents).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+    ]);
+    // Recycling inside the callback lets two buffers take turns instead of one per frame.
+    expect(new Set(seen).size).toBe(2);
   });
 
   it('hands out frames that never overlap, across slabs', () => {

@@ -59,10 +59,18 @@ export class RtpPacer<T> {
   lateSlots = 0;
   /** Packets sent early to work off a live backlog. */
   hurried = 0;
-  private readonly queue: T[] = [];
-  /** When each queued frame was enqueued (same indices as queue). */
-  private readonly since: number[] = [];
+  /**
+   * Queued frames as a ring (head, count) that grows by doubling and never
+   * shrinks: a push/splice array reallocated its backing store every few
+   * hundred frames per session, and those long-lived arrays were promoted to
+   * the old generation as garbage (major GCs that stalled the core at 150
+   * echo sessions).
+   */
+  private ring: (T | undefined)[] = new Array<T | undefined>(INITIAL_RING).fill(undefined);
+  /** When each queued frame was enqueued (same slots as ring). */
+  private since = new Float64Array(INITIAL_RING);
   private head = 0;
+  private count = 0;
   private cancel?: () => void;
   private anchorAt = 0;
   private anchorTs = 0;
@@ -88,23 +96,51 @@ export class RtpPacer<T> {
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.count;
   }
 
   /** When the oldest queued frame was enqueued (undefined when nothing is queued). */
   get oldestSince(): number | undefined {
-    return this.queued > 0 ? this.since[this.head] : undefined;
+    return this.count > 0 ? this.since[this.head] : undefined;
   }
 
   enqueue(frame: T): void {
     if (this.closed) return;
-    if (this.queued >= this.maxQueue) {
+    if (this.count >= this.maxQueue) {
       this.dropped++;
       return;
     }
-    this.queue.push(frame);
-    this.since.push(this.opts.now());
+    if (this.count === this.ring.length) this.grow();
+    const at = (this.head + this.count) & (this.ring.length - 1);
+    this.ring[at] = frame;
+    this.since[at] = this.opts.now();
+    this.count++;
     if (!this.cancel && !this.paused) this.start();
+  }
+
+  /** Doubles the ring (a power of two, so slots wrap with a mask), oldest frame first. */
+  private grow(): void {
+    const n = this.ring.length;
+    const ring = new Array<T | undefined>(n * 2).fill(undefined);
+    const since = new Float64Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      const from = (this.head + i) & (n - 1);
+      ring[i] = this.ring[from];
+      since[i] = this.since[from] as number;
+    }
+    this.ring = ring;
+    this.since = since;
+    this.head = 0;
+  }
+
+  /** Takes the oldest frame off the ring (the caller checked count > 0). */
+  private shift(): T {
+    const frame = this.ring[this.head] as T;
+    // Cleared so a sent frame is not kept alive by its old slot.
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) & (this.ring.length - 1);
+    this.count--;
+    return frame;
   }
 
   /**
@@ -131,19 +167,19 @@ export class RtpPacer<T> {
 
   /** Drops the oldest queued frame (for live audio a stale frame is worth less than a gap). */
   dropOldest(): boolean {
-    if (this.queued === 0) return false;
-    this.head++;
+    if (this.count === 0) return false;
+    this.shift();
     this.dropped++;
     return true;
   }
 
   /** Drops everything queued (barge-in); returns how many frames were dropped. */
   clear(): number {
-    const n = this.queued;
+    const n = this.count;
     this.paused = false;
-    this.queue.length = 0;
-    this.since.length = 0;
+    this.ring.fill(undefined);
     this.head = 0;
+    this.count = 0;
     this.cancel?.();
     this.cancel = undefined;
     return n;
@@ -198,7 +234,7 @@ export class RtpPacer<T> {
    */
   private sendLive(now: number): void {
     if (this.lastSentAt !== undefined && now < this.lastSentAt + this.frameMs) this.hurried++;
-    const index = this.opts.liveIndex?.(this.queue[this.head] as T) as number;
+    const index = this.opts.liveIndex?.(this.ring[this.head] as T) as number;
     const step = this.lastLiveIndex === undefined ? 1 : Math.max(1, index - this.lastLiveIndex);
     const k = this.lastK + step;
     this.anchorAt = now - k * this.frameMs;
@@ -206,17 +242,12 @@ export class RtpPacer<T> {
   }
 
   private headIsLive(): boolean {
-    return this.queued > 0 && this.opts.liveIndex?.(this.queue[this.head] as T) !== undefined;
+    return this.count > 0 && this.opts.liveIndex?.(this.ring[this.head] as T) !== undefined;
   }
 
   private emit(k: number, now: number, marker: boolean): void {
-    const frame = this.queue[this.head++] as T;
+    const frame = this.shift();
     this.lastLiveIndex = this.opts.liveIndex?.(frame);
-    if (this.head > 256 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.since.splice(0, this.head);
-      this.head = 0;
-    }
     const timestamp = (this.anchorTs + k * this.frameTicks) >>> 0;
     this.lastK = k;
     this.lastTs = timestamp;
@@ -246,6 +277,9 @@ export class RtpPacer<T> {
     this.cancel = this.opts.schedule(at, () => this.onTimer());
   }
 }
+
+/** Ring slots a new pacer starts with (a power of two): live audio keeps one or two queued. */
+const INITIAL_RING = 8;
 
 /** Frame buffers kept for reuse: a pacer holds a few live frames; model speech allocates past this. */
 const MAX_SPARE_FRAMES = 8;
@@ -304,20 +338,40 @@ export class FrameAssembler<Tag> {
 
   push(pcm: Int16Array, tag: Tag): { pcm: Int16Array; tag: Tag }[] {
     const out: { pcm: Int16Array; tag: Tag }[] = [];
+    this.pushEach(pcm, tag, (frame, t) => out.push({ pcm: frame, tag: t }));
+    return out;
+  }
+
+  /**
+   * push() for the media path: hands each completed frame to `fn` as it is
+   * made, with no array, record or view per frame (those were ~a third of
+   * the echo path's garbage). Reads pcm[0, length). `fn` should be made
+   * once by the caller, not per call.
+   */
+  pushEach(
+    pcm: Int16Array,
+    tag: Tag,
+    fn: (frame: Int16Array, tag: Tag) => void,
+    length: number = pcm.length,
+  ): void {
     let i = 0;
     this.lastTag = tag;
-    while (i < pcm.length) {
-      const n = Math.min(this.frameSamples - this.fill, pcm.length - i);
-      this.buf.set(pcm.subarray(i, i + n), this.fill);
+    while (i < length) {
+      const n = Math.min(this.frameSamples - this.fill, length - i);
+      if (i === 0 && n === pcm.length) this.buf.set(pcm, this.fill);
+      else {
+        const buf = this.buf;
+        for (let k = 0, at = this.fill; k < n; k++, at++) buf[at] = pcm[i + k] as number;
+      }
       this.fill += n;
       i += n;
       if (this.fill === this.frameSamples) {
-        out.push({ pcm: this.buf, tag });
+        const frame = this.buf;
         this.buf = this.nextBuffer();
         this.fill = 0;
+        fn(frame, tag);
       }
     }
-    return out;
   }
 
   /** The incomplete frame padded with silence (end of an utterance), if any. */

@@ -6,7 +6,7 @@ import { JitterBuffer, type JitterBufferOptions, type JitterOutput } from './jit
 import { RecentSamples, TurnLatencyTracker } from './latency.js';
 import { mediaTotals, recordTurnLatency } from './media-metrics.js';
 import { OpusDecoder, OpusError } from './opus-codec.js';
-import { OutboundAudio } from './outbound-audio.js';
+import { type FrameTag, OutboundAudio } from './outbound-audio.js';
 import { Resampler } from './resampler.js';
 import { FrameAssembler } from './rtp-pacer.js';
 import { type BargeInAction, BargeInPolicy } from './turn/barge-in.js';
@@ -27,7 +27,10 @@ const OPUS_RATES = new Set([8_000, 12_000, 16_000, 24_000, 48_000]);
 export interface VoicePipelineOptions {
   sessionId: string;
   agent: AgentFactory;
-  /** Sends one RTP packet (the session stamps sequence number and SSRC). */
+  /**
+   * Sends one RTP packet (the session stamps sequence number and SSRC).
+   * `payload` is valid only during the call (the encoder's buffer, reused).
+   */
   sendRtp: (payload: Buffer, timestamp: number, marker: boolean) => void;
   /** A JSON event for the client (the session forwards it on the data channel). */
   emit: (e: ClientEventBody) => void;
@@ -116,8 +119,17 @@ export class VoicePipeline {
   private lastFrameSamples: number;
   private mediaMs = 0;
   private speechOnsetRx = Number.NaN;
-  /** Inside agent.onAudio: audio the agent returns now was made from this frame. */
-  private syncFrame?: { rxAt: number; index: number };
+  /**
+   * Inside agent.onAudio: audio the agent returns now was made from the
+   * frame received at syncRxAt with index syncIndex (-1: not inside). Plain
+   * fields, not an object per frame.
+   */
+  private syncRxAt = 0;
+  private syncIndex = -1;
+  /** The tag for agent audio, reused: OutboundAudio copies its fields. */
+  private readonly outTag: FrameTag = { producedAt: 0, rxAt: undefined, liveIndex: undefined };
+  /** Made once: the inbound framer's per-frame callback (no closure per packet). */
+  private readonly framed = (pcm: Int16Array, rxAt: number) => this.onFrame(pcm, rxAt);
   /** After a barge-in, agent audio is dropped until it starts a new response or the user's turn ends. */
   private muted = false;
   private responseActive = false;
@@ -316,7 +328,10 @@ export class VoicePipeline {
       return;
     }
     const arrivedAt = this.now();
-    this.handle(this.jitter.push({ seq, timestamp, payload, arrivedAt }));
+    // In order with nothing held (nearly every packet): decoded at once, with no jitter-buffer
+    // records, and no timer to re-arm (none is pending while nothing is held).
+    if (this.jitter.takeInOrder(seq)) this.decodePacket(payload, arrivedAt);
+    else this.handle(this.jitter.push({ seq, timestamp, payload, arrivedAt }));
   }
 
   close(): void {
@@ -350,28 +365,49 @@ export class VoicePipeline {
   }
 
   private decode(o: JitterOutput): void {
+    if (o.kind === 'packet') this.decodePacket(o.packet.payload, o.packet.arrivedAt);
+    else this.decodeLost(o.next?.payload);
+  }
+
+  private decodePacket(payload: Uint8Array, rxAt: number): void {
     if (!this.pcmPath) return;
-    const { decoder, decoded, framer } = this.pcmPath;
-    const rxAt = o.kind === 'packet' ? o.packet.arrivedAt : this.now();
+    const { decoder, decoded } = this.pcmPath;
     let n: number;
     try {
-      if (o.kind === 'packet') {
-        n = decoder.decodeInto(o.packet.payload, decoded);
-        this.lastFrameSamples = n;
-      } else if (o.next) {
-        n = decoder.decodeFecInto(o.next.payload, this.lastFrameSamples, decoded);
+      n = decoder.decodeInto(payload, decoded);
+      this.lastFrameSamples = n;
+    } catch (err) {
+      n = this.concealMalformed(err);
+    }
+    this.pcmPath.framer.pushEach(decoded, rxAt, this.framed, n);
+  }
+
+  /** A lost packet: rebuilt from the next one's in-band FEC when it is here, else concealed. */
+  private decodeLost(next: Uint8Array | undefined): void {
+    if (!this.pcmPath) return;
+    const { decoder, decoded } = this.pcmPath;
+    const rxAt = this.now();
+    let n: number;
+    try {
+      if (next) {
+        n = decoder.decodeFecInto(next, this.lastFrameSamples, decoded);
         this.count('fecRecovered');
       } else {
         n = decoder.concealInto(this.lastFrameSamples, decoded);
         this.count('concealed');
       }
     } catch (err) {
-      if (!(err instanceof OpusError)) throw err;
-      // A malformed packet is dropped and counted; its slot is concealed so media time stays right.
-      this.count('malformed');
-      n = decoder.concealInto(this.lastFrameSamples, decoded);
+      n = this.concealMalformed(err);
     }
-    for (const f of framer.push(decoded.subarray(0, n), rxAt)) this.onFrame(f.pcm, f.tag);
+    this.pcmPath.framer.pushEach(decoded, rxAt, this.framed, n);
+  }
+
+  /** A malformed packet is dropped and counted; its slot is concealed so media time stays right. */
+  private concealMalformed(err: unknown): number {
+    if (!(err instanceof OpusError)) throw err;
+    this.count('malformed');
+    const { decoder, decoded } = this.pcmPath as PcmPath;
+    return decoder.concealInto(this.lastFrameSamples, decoded);
   }
 
   private onFrame(raw: Int16Array, rxAt: number): void {
@@ -405,11 +441,12 @@ export class VoicePipeline {
     // At the agent's own rate the frame goes as it is: the framer (or the suppressor) made it for
     // this call and nothing here keeps it, so the copy a pass-through resampler makes is waste.
     const agentPcm = path.toAgent.passthrough ? pcm : path.toAgent.process(pcm);
-    this.syncFrame = { rxAt, index: this.stats.framesIn };
+    this.syncRxAt = rxAt;
+    this.syncIndex = this.stats.framesIn;
     try {
       this.agent.onAudio({ pcm: agentPcm, mediaMs, speech: this.vad.speaking });
     } finally {
-      this.syncFrame = undefined;
+      this.syncIndex = -1;
     }
     if (this.vad.lastFrameWasSpeech) this.turn.speechFrame(rxAt, this.now());
     if (ev?.type === 'speech_stopped') this.endTurn(mediaMs);
@@ -496,11 +533,12 @@ export class VoicePipeline {
     if (this.closed || this.muted || pcm.length === 0 || !out) return;
     const at = this.now();
     this.turn.agentAudio(at);
-    out.push(pcm, rate, {
-      producedAt: at,
-      rxAt: this.syncFrame?.rxAt,
-      liveIndex: this.syncFrame?.index,
-    });
+    const tag = this.outTag;
+    const live = this.syncIndex >= 0;
+    tag.producedAt = at;
+    tag.rxAt = live ? this.syncRxAt : undefined;
+    tag.liveIndex = live ? this.syncIndex : undefined;
+    out.push(pcm, rate, tag);
   }
 
   private onAgentEvent(e: AgentEvent): void {
