@@ -6,11 +6,11 @@
 import type { EotWeights } from './eot-cue.js';
 
 export const EOT_WEIGHTS: EotWeights = {
-  mean: [0.9616, -1.3872, 1.5866, -25.2282, 141.6456],
-  std: [16.4438, 2.1049, 2.7037, 37.2412, 116.9954],
-  weights: [-0.9452, -0.9331, 0.0426, -0.0175, -0.2714],
-  bias: -0.8219,
+  mean: [1.0539, -1.3701, 1.6414, -24.44, 138.3396],
+  std: [16.6188, 2.1179, 2.9223, 37.2072, 113.8122],
+  weights: [-0.8887, -1.1561, 0.2519, 0.0438, -0.012],
+  bias: -0.8409,
   threshold: 0.6,
   trainedOn:
-    'seeds 101,102,103 voices en-us,en-gb,en-us+f3,en-029 (1584 pauses): final recall 0.612, false final 0.063; held out seeds 201 voices en-gb-scotland,en-gb-x-rp+f2,en-us+m4 (495 pauses): final recall 0.516, false final 0.032',
+    'seeds 101,102,103 voices en-us,en-gb,en-us+f3,en-029 (1590 pauses): final recall 0.641, false final 0.052; held out seeds 201 voices en-gb-scotland,en-gb-x-rp+f2,en-us+m4 (497 pauses): final recall 0.519, false final 0.028',
 };

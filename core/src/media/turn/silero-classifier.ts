@@ -31,6 +31,8 @@ export interface SileroClassifierOptions {
    */
   quietMarginDb?: number | false;
   quietQuantile?: number;
+  /** The noise level the foreground gate's floor test uses: the 2 s minimum, or the background quantile above. */
+  foregroundFloor?: 'minimum' | 'background';
   energy?: EnergyOptions;
   /**
    * Foreground gating (foreground-gate.ts): speech frames far below the
@@ -81,6 +83,7 @@ export class SileroClassifier implements FrameClassifier {
   private readonly gateMinDbfs: number;
   private readonly quiet?: LevelQuantile;
   private readonly quietMargin: number;
+  private readonly fgFloor: 'minimum' | 'background';
   /** Levels of the frames in the window under way (a 32 ms window spans at most 3 frames). */
   private readonly pending = new Float32Array(4);
   private pendingN = 0;
@@ -103,6 +106,7 @@ export class SileroClassifier implements FrameClassifier {
     this.release = opts.releaseThreshold ?? 0.35;
     this.gateDb = opts.gateDb ?? 3;
     this.gateMinDbfs = opts.gateMinDbfs ?? -60;
+    this.fgFloor = opts.foregroundFloor ?? 'minimum';
     const margin = opts.quietMarginDb ?? 1;
     this.quietMargin = margin === false ? 0 : margin;
     if (margin !== false) this.quiet = new LevelQuantile(opts.quietQuantile ?? 0.9);
@@ -141,8 +145,12 @@ export class SileroClassifier implements FrameClassifier {
       }
     }
     // The gate filters the decision only: the model's own state and the gate above follow the model.
+    const fgFloor =
+      this.fgFloor === 'background' && this.quiet && !Number.isNaN(this.quiet.level)
+        ? Math.max(floor, this.quiet.level)
+        : floor;
     this.decision = this.foreground
-      ? this.foreground.frame(db, this.speech, floor, this.probability)
+      ? this.foreground.frame(db, this.speech, fgFloor, this.probability)
       : this.speech;
     return this.decision;
   }

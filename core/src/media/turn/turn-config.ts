@@ -30,16 +30,18 @@ export interface TurnConfig {
 /**
  * Chosen by `npm run bench -- --only turns` (README, "Turn-taking"): Silero
  * where the runtime loads (at 10 dB SNR recall 0.97 against the energy
- * detector's 0.52, no premature ends); barge-in confirmation from its curve,
- * counting only speech Silero is >= 0.99 sure of: 500 ms (10 dB: 1.85 false
- * barge-ins/min at 300, 0.53 at 500, 0.26 at 600; p50 975 ms from onset to
- * interruption at 500). The agent's audio stops at the onset either way (held).
+ * detector's 0.52, no premature ends); barge-in confirmation, counting only
+ * speech Silero is >= 0.99 sure of, chosen on the training seeds
+ * (loadtest heldout.js --sweep, 10 dB): the shortest that keeps false
+ * barge-ins under 0.1 a minute, 600 ms (0.17/min at 500, 0.04 at 600 with
+ * none of 108 interruptions missed; p50 1.03 -> 1.21 s from onset to
+ * interruption). The agent's audio stops at the onset either way (held).
  */
 export const TURN_DEFAULTS: TurnConfig = {
   detector: 'silero',
   noiseSuppression: false,
   minSpeechMs: 40,
-  bargeInConfirmMs: 500,
+  bargeInConfirmMs: 600,
   bargeInResumeMs: 250,
 };
 

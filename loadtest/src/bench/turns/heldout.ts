@@ -21,12 +21,13 @@ import {
   DEFAULT_HANGOVER_MS,
   TURN_DEFAULTS,
 } from '@parley/core/media/turn/turn-config.js';
-import { buildCorpus, type Corpus, FRAME } from './corpus.js';
+import { buildCorpus, type Corpus, FRAME, type Track } from './corpus.js';
 import { cueProbabilities } from './pauses.js';
 import {
   DOUBTED,
   emptyScore,
   mergeScores,
+  type ScoreSummary,
   SILENCE,
   SPEECH,
   scoreTrack,
@@ -41,7 +42,11 @@ export interface HeldoutVariant {
   params?: Partial<TurnParams>;
 }
 
-/** The default and what it was chosen against (the quiet gate on the training seeds: README, "Turn-taking"). */
+/**
+ * The default and what it was chosen against on the training seeds (README,
+ * "Turn-taking"): the model's energy gate (quiet quantile and margin), the
+ * foreground gate's floor margin and hold, and skipping more steady windows.
+ */
 export const HELDOUT_VARIANTS: HeldoutVariant[] = [
   { name: 'default', silero: {} },
   { name: 'floor gate only (before)', silero: { quietMarginDb: false } },
@@ -50,6 +55,15 @@ export const HELDOUT_VARIANTS: HeldoutVariant[] = [
   { name: 'quiet q0.95 m0', silero: { quietMarginDb: 0, quietQuantile: 0.95 } },
   { name: 'skip 2 of 3 steady', silero: { steadySkip: 2 } },
   { name: 'skip 3 of 4 steady', silero: { steadySkip: 3 } },
+  { name: 'fg floor 14 hold 5 (before)', silero: { foreground: { floorMarginDb: 14, holdFrames: 5 } } },
+  { name: 'fg floor 16 hold 5', silero: { foreground: { floorMarginDb: 16, holdFrames: 5 } } },
+  { name: 'fg floor 20 hold 5', silero: { foreground: { floorMarginDb: 20, holdFrames: 5 } } },
+  { name: 'fg floor 22 hold 5', silero: { foreground: { floorMarginDb: 22, holdFrames: 5 } } },
+  { name: 'fg floor 22 hold 7', silero: { foreground: { floorMarginDb: 22, holdFrames: 7 } } },
+  { name: 'fg floor 20 hold 8', silero: { foreground: { floorMarginDb: 20, holdFrames: 8 } } },
+  { name: 'fg floor 22 hold 10', silero: { foreground: { floorMarginDb: 22, holdFrames: 10 } } },
+  { name: 'fg floor 22 below 12', silero: { foreground: { floorMarginDb: 22, belowDb: 12 } } },
+  { name: 'fg background floor', silero: { foregroundFloor: 'background' } },
 ];
 
 function corpora(which: string[]): { name: string; corpus: Corpus }[] {
@@ -77,6 +91,10 @@ async function main(): Promise<void> {
   const splits = (arg('--splits') ?? 'bench,train,heldout').split(',');
   const names = arg('--variants')?.split(',');
   const variants = HELDOUT_VARIANTS.filter((v) => !names || names.includes(v.name));
+  // --silero '{"foreground":{"holdFrames":8}}': one more variant with those classifier options.
+  const custom = arg('--silero');
+  if (custom !== undefined)
+    variants.push({ name: custom, silero: JSON.parse(custom) as SileroClassifierOptions });
   const silero = sharedSilero();
   if (silero instanceof SileroUnavailable) throw silero;
   const base: TurnParams = {
@@ -103,6 +121,7 @@ async function main(): Promise<void> {
       let audioMs = 0;
       let run = 0;
       let skipped = 0;
+      const kept: Kept[] = [];
       for (const c of cs)
         for (const t of c.tracks) {
           const n = Math.floor(t.pcm.length / FRAME);
@@ -122,6 +141,7 @@ async function main(): Promise<void> {
           run += cl.windows.run;
           skipped += cl.windows.skipped;
           if (t.snrDb !== 10) continue;
+          kept.push({ track: t, decisions: d, cue });
           const one = emptyScore();
           scoreTrack(t, d, p, one, cue);
           mergeScores(all, one);
@@ -133,9 +153,46 @@ async function main(): Promise<void> {
       const s = summarize(all);
       const noiseP = [...byNoise].map(([k, x]) => `${k} ${summarize(x).precision}/${summarize(x).recall}`);
       console.log(
-        `${v.name.padEnd(28)} ${g.padEnd(12)} P ${s.precision} R ${s.recall} (${noiseP.join(', ')}) | end ${s.endP50Ms}/${s.endP95Ms} ms, premature ${s.prematurePct} % (${s.turns} turns), unended ${s.unendedPct} % | false barge ${s.falseBargeInsPerMin}/min ${JSON.stringify(s.falseBy)}, barge p50 ${s.bargeDelayP50Ms} ms, missed ${s.missedInterruptions}/${s.interruptions} | CPU ${((cpuUs / 1000 / audioMs) * 100).toFixed(3)} % (model ${(run / Math.max(1, run + skipped)).toFixed(3)})`,
+        `${v.name.padEnd(28)} ${g.padEnd(12)} ${line(s)} | ${noiseP.join(', ')} | CPU ${((cpuUs / 1000 / audioMs) * 100).toFixed(3)} % (model ${(run / Math.max(1, run + skipped)).toFixed(3)})`,
       );
+      if (process.argv.includes('--sweep')) sweep(kept, p, g);
     }
+  }
+}
+
+interface Kept {
+  track: Track;
+  decisions: Uint8Array;
+  cue: Float32Array;
+}
+
+const line = (s: ScoreSummary) =>
+  `P ${s.precision} R ${s.recall} | end ${s.endP50Ms}/${s.endP95Ms} ms, premature ${s.prematurePct} % (${s.turns} turns), unended ${s.unendedPct} % | false barge ${s.falseBargeInsPerMin}/min ${JSON.stringify(s.falseBy)}, barge p50 ${s.bargeDelayP50Ms} ms, missed ${s.missedInterruptions}/${s.interruptions}`;
+
+/** Endpointing and barge-in settings replayed over one split's decisions (the detector is not rerun). */
+function sweep(kept: Kept[], base: TurnParams, split: string): void {
+  const score = (p: TurnParams, kind: Track['kind']) => {
+    const all = emptyScore();
+    for (const k of kept.filter((x) => x.track.kind === kind)) {
+      const one = emptyScore();
+      scoreTrack(k.track, k.decisions, p, one, k.cue);
+      mergeScores(all, one);
+    }
+    return summarize(all);
+  };
+  for (const hangoverMs of [600, 700])
+    for (const finalHangoverMs of [150, 200, 250, 300])
+      for (const eotThreshold of [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]) {
+        const s = score({ ...base, hangoverMs, finalHangoverMs, eotThreshold }, 'turns');
+        console.log(
+          `  ${split} hangover ${hangoverMs} final ${finalHangoverMs} at p >= ${eotThreshold}: end ${s.endP50Ms}/${s.endP95Ms} ms, premature ${s.prematurePct} %, unended ${s.unendedPct} %`,
+        );
+      }
+  for (const confirmMs of [500, 600, 700, 800, 1_000]) {
+    const s = score({ ...base, confirmMs }, 'barge');
+    console.log(
+      `  ${split} confirm ${confirmMs}: false barge ${s.falseBargeInsPerMin}/min ${JSON.stringify(s.falseBy)}, barge p50 ${s.bargeDelayP50Ms} ms, missed ${s.missedInterruptions}/${s.interruptions}`,
+    );
   }
 }
 

@@ -136,6 +136,12 @@ export const DEFAULT_VARIANT = 'silero + gate + cue';
 export const PREVIOUS_VARIANT = 'silero + gate + cue, every speech frame confirms (before)';
 /** The default before the model's gate also tested the background's level quantile (the floor alone). */
 export const FLOOR_GATE_VARIANT = 'silero + gate + cue, model gate on the floor alone (before)';
+/**
+ * The default's detector before the foreground gate's floor test moved from 14 to 22 dB (hold 5 -> 6
+ * frames) and the model's gate took the background quantile (the cue's weights are today's).
+ */
+export const OLD_FOREGROUND_VARIANT =
+  'silero + gate + cue, foreground floor 14 dB, hold 5, floor-only model gate (before)';
 /** The foreground gate with the model's probability (opt-in: recall up, turn ends later). */
 const PROBABILITY_GATE_VARIANT = 'silero + probability gate + cue';
 /** The earlier default's hangover for plain Silero (no gate, no cue), for its comparison row. */
@@ -209,6 +215,18 @@ export async function benchTurns(opts: {
       detector: 'silero',
       cue: true,
       make: plain(() => new SileroClassifier(silero.stream(), { quietMarginDb: false })),
+    });
+    variants.push({
+      name: OLD_FOREGROUND_VARIANT,
+      detector: 'silero',
+      cue: true,
+      make: plain(
+        () =>
+          new SileroClassifier(silero.stream(), {
+            quietMarginDb: false,
+            foreground: { floorMarginDb: 14, holdFrames: 5 },
+          }),
+      ),
     });
     variants.push({
       name: PROBABILITY_GATE_VARIANT,
