@@ -47,6 +47,13 @@ export interface Agent {
    */
   readonly maxLiveQueue?: number;
   /**
+   * True when `onAudio` is done with `frame.pcm` once it returns (it copies or
+   * converts what it keeps): the pipeline then reuses the buffer for a later
+   * frame. Agents that may read it later (a stream that buffers the message)
+   * leave it unset, and every frame stays theirs.
+   */
+  readonly copiesAudio?: boolean;
+  /**
    * Resolves when the agent can take audio (a bridge has connected); session
    * setup waits for it, so an unreachable model fails the offer instead of
    * the call. Rejects with a message for the client.

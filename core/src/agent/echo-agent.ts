@@ -8,6 +8,7 @@ import type { Agent, AgentContext, AgentFactory, AgentOutput, UserAudio } from '
 export class EchoAgent implements Agent {
   readonly name = 'echo';
   readonly bargeIn = false; // it mirrors the caller: interrupting it would cut the caller's own voice
+  readonly copiesAudio = true; // output.audio copies into the outbound framer at once
   private closed = false;
 
   readonly sampleRate: number;

@@ -255,17 +255,20 @@ export class OutboundAudio {
   }
 
   private waitIdle(ms: number): void {
-    this.cancelIdle = this.opts.setTimer(ms, () => {
-      this.cancelIdle = undefined;
-      // More audio came (NaN) or a later packet moved the deadline on.
-      if (Number.isNaN(this.idleDueAt)) return;
-      const left = this.idleDueAt - this.opts.now();
-      if (left > 0) {
-        this.waitIdle(left);
-        return;
-      }
-      this.idleDueAt = Number.NaN;
-      if (this.queued === 0 && this.state === 'speaking') this.setState('listening');
-    });
+    this.cancelIdle = this.opts.setTimer(ms, this.onIdleTimer);
   }
+
+  /** The idle timer's callback, made once (it re-arms about every idleMs while audio flows). */
+  private readonly onIdleTimer = () => {
+    this.cancelIdle = undefined;
+    // More audio came (NaN) or a later packet moved the deadline on.
+    if (Number.isNaN(this.idleDueAt)) return;
+    const left = this.idleDueAt - this.opts.now();
+    if (left > 0) {
+      this.waitIdle(left);
+      return;
+    }
+    this.idleDueAt = Number.NaN;
+    if (this.queued === 0 && this.state === 'speaking') this.setState('listening');
+  };
 }

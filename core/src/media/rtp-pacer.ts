@@ -273,8 +273,11 @@ export class RtpPacer<T> {
     );
   }
 
+  /** The timer callback, made once rather than per packet. */
+  private readonly fire = () => this.onTimer();
+
   private wait(at: number): void {
-    this.cancel = this.opts.schedule(at, () => this.onTimer());
+    this.cancel = this.opts.schedule(at, this.fire);
   }
 }
 

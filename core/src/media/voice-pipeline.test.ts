@@ -79,6 +79,27 @@ describe('VoicePipeline (fake clock, no sockets)', () => {
     );
   });
 
+  it('reuses frame buffers only for an agent that copies the audio; a keeping agent gets a buffer of its own per frame', () => {
+    for (const copies of [false, true]) {
+      const { agent, sendFrame } = setup();
+      (agent as { copiesAudio?: boolean }).copiesAudio = copies;
+      const firstSamples: number[] = [];
+      agent.onAudio = (f) => {
+        agent.frames.push(f);
+        firstSamples.push(f.pcm[10] as number);
+      };
+      for (let i = 0; i < 40; i++) sendFrame(voiced(i));
+      expect(agent.frames).toHaveLength(40);
+      const buffers = new Set(agent.frames.map((f) => f.pcm));
+      if (copies) expect(buffers.size).toBeLessThanOrEqual(2);
+      else {
+        expect(buffers.size).toBe(40);
+        // Kept frames still hold what they held when handed over.
+        expect(agent.frames.map((f) => f.pcm[10])).toEqual(firstSamples);
+      }
+    }
+  });
+
   it('ends the turn on time when the client stops sending after speech (DTX): no frame needed', () => {
     const { agent, events, sendFrame, time } = setup();
     for (let i = 0; i < 20; i++) sendFrame(voiced(i));

@@ -448,6 +448,11 @@ export class VoicePipeline {
     } finally {
       this.syncIndex = -1;
     }
+    // Everything above read the frame synchronously (the VAD and its cue copy what they keep): an
+    // agent that copies too lets the framer reuse the buffer. Otherwise each frame takes a new slice
+    // of a 16-frame slab, and slabs live long enough (320 ms) to be promoted: ~5 MiB/s of backing
+    // stores at 150 echo sessions, freed only by major GCs, which that growth then triggered.
+    if (this.agent.copiesAudio) path.framer.recycle(raw);
     if (this.vad.lastFrameWasSpeech) this.turn.speechFrame(rxAt, this.now());
     if (ev?.type === 'speech_stopped') this.endTurn(mediaMs);
     else this.armEndOfTurn();

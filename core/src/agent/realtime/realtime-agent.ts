@@ -36,6 +36,7 @@ class RealtimeAgent implements Agent {
   readonly name = 'realtime';
   readonly sampleRate = REALTIME_RATE;
   readonly bargeIn = true;
+  readonly copiesAudio = true; // base64 of the frame, made in onAudio
   droppedFrames = 0;
   /** Non-fatal error events from the server, counted. */
   serverErrors = 0;
