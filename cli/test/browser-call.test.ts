@@ -18,6 +18,7 @@ import {
   median,
   readWaterfall,
   screenshot,
+  statsOnceNominated,
   waitForCallState,
 } from './browser-harness.js';
 import { scrape } from './metrics-scrape.js';
@@ -129,7 +130,7 @@ describe('browser voice client in headless Chromium, through the local stack', (
     await page.waitForSelector('#waterfall li[data-stage="audio"][data-ms]', { timeout: 5_000 });
 
     // Chromium's own view of the path: the nominated pair goes to the relay.
-    const first = await browserStats(page);
+    const first = await statsOnceNominated(page);
     expect(first.connectionState).toBe('connected');
     expect(first.pair).toMatchObject({ state: 'succeeded', nominated: true, remote: relay() });
 

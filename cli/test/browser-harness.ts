@@ -179,6 +179,22 @@ export async function browserStats(page: Page): Promise<BrowserStats> {
   });
 }
 
+/**
+ * browserStats once the selected pair is nominated (or after `timeoutMs`, as
+ * it is then). Chromium, the controlling agent against an ICE-lite peer,
+ * sends media on the first pair that answers its checks and nominates it
+ * with a later USE-CANDIDATE check, so audio can flow before the pair reads
+ * nominated: on a loaded machine the first read came too early.
+ */
+export async function statsOnceNominated(page: Page, timeoutMs = 5_000): Promise<BrowserStats> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await browserStats(page);
+    if (stats.pair?.nominated || Date.now() >= until) return stats;
+    await page.waitForTimeout(50);
+  }
+}
+
 export async function screenshot(
   page: Page,
   name: string,

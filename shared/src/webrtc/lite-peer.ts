@@ -1,15 +1,8 @@
-import {
-  Candidate,
-  CandidatePairState,
-  candidateFoundation,
-  candidatePriority,
-  type RTCDataChannel,
-  RTCPeerConnection,
-  StunProtocol,
-} from 'werift';
+import type { Candidate, CandidatePairState, RTCDataChannel, RTCPeerConnection, StunProtocol } from 'werift';
 import { extractSrtpKeys, type SrtpKeyingMaterial, type WeriftDtlsSocket } from './dtls-srtp-keys.js';
 import { opusOnlyCodecs } from './opus-codecs.js';
 import type { LitePeerSettings } from './settings.js';
+import { werift } from './werift-module.js';
 
 /**
  * The transceiver's use of werift, behind one class: werift negotiates SDP,
@@ -160,7 +153,7 @@ export class LitePeer {
   static async negotiate(opts: LitePeerOptions): Promise<LitePeer> {
     const { settings } = opts;
     const v6 = settings.bindAddress.includes(':');
-    const pc = new RTCPeerConnection({
+    const pc = new werift.RTCPeerConnection({
       codecs: opusOnlyCodecs(),
       // werift's default is a public STUN server; a private transceiver has no use for one.
       iceServers: [],
@@ -236,7 +229,7 @@ export class LitePeer {
    */
   private attachVirtualTransport(sink: DatagramSink, settings: LitePeerSettings): Candidate {
     const ice = this.ice;
-    const protocol = new StunProtocol();
+    const protocol = new werift.StunProtocol();
     ice.ensureProtocol(protocol);
     // Private in werift's typings; it is the transport's receive callback there too.
     const deliver = protocol as unknown as { datagramReceived(data: Buffer, addr: Address): void };
@@ -258,11 +251,11 @@ export class LitePeer {
     internals.transport = transport;
     internals.localIp = settings.bindAddress;
     ice.protocols.push(protocol);
-    const candidate = new Candidate(
-      candidateFoundation('host', 'udp', settings.bindAddress),
+    const candidate = new werift.Candidate(
+      werift.candidateFoundation('host', 'udp', settings.bindAddress),
       1,
       'udp',
-      candidatePriority('host'),
+      werift.candidatePriority('host'),
       settings.bindAddress,
       settings.port,
       'host',
@@ -323,7 +316,7 @@ export class LitePeer {
     const pair = ice.checkList.find((p) => p.remoteAddr[0] === address && p.remoteAddr[1] === port);
     if (!pair) return false;
     pair.nominated = true;
-    pair.updateState(CandidatePairState.SUCCEEDED);
+    pair.updateState(werift.CandidatePairState.SUCCEEDED);
     ice.checkComplete(pair);
     return ice.nominated === pair;
   }

@@ -1,4 +1,5 @@
-import { RTCRtpCodecParameters } from 'werift';
+import type { RTCRtpCodecParameters } from 'werift';
+import { werift } from './werift-module.js';
 
 /** Opus's RTP payload type everywhere in Parley (offers, answers, probes). */
 export const OPUS_PAYLOAD_TYPE = 111;
@@ -11,7 +12,7 @@ export const OPUS_PAYLOAD_TYPE = 111;
 export function opusOnlyCodecs(): { audio: RTCRtpCodecParameters[]; video: RTCRtpCodecParameters[] } {
   return {
     audio: [
-      new RTCRtpCodecParameters({
+      new werift.RTCRtpCodecParameters({
         mimeType: 'audio/opus',
         clockRate: 48_000,
         channels: 2,

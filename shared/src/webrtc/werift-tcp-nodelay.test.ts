@@ -1,7 +1,11 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { TcpActiveProtocol, TcpPassiveProtocol } from 'werift';
+import { werift } from './werift-module.js';
 import { disableNagleOnWeriftTcp } from './werift-tcp-nodelay.js';
+
+// The werift this process runs (werift-module.ts), which the client adapter patches.
+const { TcpActiveProtocol, TcpPassiveProtocol } = werift;
+
 // The client adapter applies it on import.
 import './werift-client.js';
 

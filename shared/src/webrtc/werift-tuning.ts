@@ -81,6 +81,6 @@ export function sizeBufferPoolForLongLivedPeers(poolBytes = LONG_LIVED_PEERS_BUF
 
 /** tuneWerift for this process's werift, from inside the adapter (nothing else imports werift). */
 export async function tuneWeriftForProcess(): Promise<TuningReport> {
-  const { RTCDtlsTransport } = await import('werift');
-  return tuneWerift(RTCDtlsTransport, import.meta.url);
+  const { werift } = await import('./werift-module.js');
+  return tuneWerift(werift.RTCDtlsTransport, import.meta.url);
 }
