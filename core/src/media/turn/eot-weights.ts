@@ -6,11 +6,11 @@
 import type { EotWeights } from './eot-cue.js';
 
 export const EOT_WEIGHTS: EotWeights = {
-  mean: [1.0539, -1.3701, 1.6414, -24.44, 138.3396],
-  std: [16.6188, 2.1179, 2.9223, 37.2072, 113.8122],
-  weights: [-0.8887, -1.1561, 0.2519, 0.0438, -0.012],
-  bias: -0.8409,
+  mean: [1.1945, -1.3698, 1.674, -23.9459, 138.4131],
+  std: [16.6108, 2.1279, 3.0386, 37.4901, 113.4195],
+  weights: [-0.911, -1.1233, 0.2326, 0.0399, -0.0167],
+  bias: -0.8215,
   threshold: 0.6,
   trainedOn:
-    'seeds 101,102,103 voices en-us,en-gb,en-us+f3,en-029 (1590 pauses): final recall 0.641, false final 0.052; held out seeds 201 voices en-gb-scotland,en-gb-x-rp+f2,en-us+m4 (497 pauses): final recall 0.519, false final 0.028',
+    'seeds 101,102,103 voices en-us,en-gb,en-us+f3,en-029 (1589 pauses): final recall 0.638, false final 0.052; held out seeds 201 voices en-gb-scotland,en-gb-x-rp+f2,en-us+m4 (497 pauses): final recall 0.519, false final 0.032',
 };

@@ -33,15 +33,15 @@ export interface TurnConfig {
  * detector's 0.52, no premature ends); barge-in confirmation, counting only
  * speech Silero is >= 0.99 sure of, chosen on the training seeds
  * (loadtest heldout.js --sweep, 10 dB): the shortest that keeps false
- * barge-ins under 0.1 a minute, 600 ms (0.17/min at 500, 0.04 at 600 with
- * none of 108 interruptions missed; p50 1.03 -> 1.21 s from onset to
+ * barge-ins under 0.1 a minute, 700 ms (0.47/min at 500, 0.13 at 600, 0.04
+ * at 700 with none of 108 interruptions missed; p50 1.21 s from onset to
  * interruption). The agent's audio stops at the onset either way (held).
  */
 export const TURN_DEFAULTS: TurnConfig = {
   detector: 'silero',
   noiseSuppression: false,
   minSpeechMs: 40,
-  bargeInConfirmMs: 600,
+  bargeInConfirmMs: 700,
   bargeInResumeMs: 250,
 };
 

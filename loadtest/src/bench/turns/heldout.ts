@@ -64,6 +64,7 @@ export const HELDOUT_VARIANTS: HeldoutVariant[] = [
   { name: 'fg floor 22 hold 10', silero: { foreground: { floorMarginDb: 22, holdFrames: 10 } } },
   { name: 'fg floor 22 below 12', silero: { foreground: { floorMarginDb: 22, belowDb: 12 } } },
   { name: 'fg background floor', silero: { foregroundFloor: 'background' } },
+  { name: 'reset after skip (before)', silero: { resetAfterSkip: true }, params: { confirmMs: 600 } },
 ];
 
 function corpora(which: string[]): { name: string; corpus: Corpus }[] {
