@@ -137,11 +137,12 @@ export const PREVIOUS_VARIANT = 'silero + gate + cue, every speech frame confirm
 /** The default before the model's gate also tested the background's level quantile (the floor alone). */
 export const FLOOR_GATE_VARIANT = 'silero + gate + cue, model gate on the floor alone (before)';
 /**
- * The default's detector before the foreground gate's floor test moved from 14 to 22 dB (hold 5 -> 6
- * frames) and the model's gate took the background quantile (the cue's weights are today's).
+ * The default's detector before this round: foreground floor test at 14 dB with 5 frames of hold,
+ * the model gated on the floor alone and reset after skipped windows (cue weights and barge-in
+ * confirmation are today's).
  */
 export const OLD_FOREGROUND_VARIANT =
-  'silero + gate + cue, foreground floor 14 dB, hold 5, floor-only model gate (before)';
+  'silero + gate + cue as before (floor 14 dB, hold 5, floor-only model gate, reset)';
 /** The foreground gate with the model's probability (opt-in: recall up, turn ends later). */
 const PROBABILITY_GATE_VARIANT = 'silero + probability gate + cue';
 /** The earlier default's hangover for plain Silero (no gate, no cue), for its comparison row. */
@@ -224,6 +225,7 @@ export async function benchTurns(opts: {
         () =>
           new SileroClassifier(silero.stream(), {
             quietMarginDb: false,
+            resetAfterSkip: true,
             foreground: { floorMarginDb: 14, holdFrames: 5 },
           }),
       ),
