@@ -15,6 +15,18 @@ describe('foreground gate (synthetic levels)', () => {
     expect(g.frame(-20, false, -42)).toBe(false);
   });
 
+  it('by default, babble well above a deep floor but far below the talker is still background', () => {
+    // Babble's 2 s minimum sits in the dips between words: -55 dBFS here, its loud stretches at -36.
+    const g = new ForegroundGate();
+    for (let i = 0; i < 100; i++) g.frame(-18, true, -55);
+    // 19 dB over the floor, 18 dB under the talker: a 14 dB floor margin took it for the talker.
+    expect(new ForegroundGate({ floorMarginDb: 14, holdFrames: 0 }).frame(-36, true, -55)).toBe(true);
+    for (let i = 0; i < 6; i++) expect(g.frame(-36, true, -55)).toBe(true); // the hold: 6 frames
+    expect(g.frame(-36, true, -55)).toBe(false);
+    // Without noise the floor lies far down and nothing is gated.
+    expect(g.frame(-36, true, -120)).toBe(true);
+  });
+
   it('never gates without noise: quiet frames far above the floor are the talker', () => {
     const g = new ForegroundGate({ belowDb: 10, floorMarginDb: 14, holdFrames: 0 });
     for (let i = 0; i < 100; i++) g.frame(-20, true, -120);
