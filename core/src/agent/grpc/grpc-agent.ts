@@ -63,6 +63,7 @@ class GrpcAgent implements Agent {
   readonly name = 'grpc';
   readonly sampleRate: number;
   readonly bargeIn = true;
+  readonly copiesAudio = true; // userAudioMessage copies the PCM (the stream may hold the message)
   /** User frames dropped because the server was not reading. */
   droppedFrames = 0;
   protected readonly sessionId: string;

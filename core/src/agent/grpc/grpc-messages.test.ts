@@ -17,6 +17,13 @@ describe('gRPC agent message mapping', () => {
     });
   });
 
+  it('user audio is a copy: the frame buffer may be reused while the stream still holds the message', () => {
+    const pcm = Int16Array.of(1, 2, 3);
+    const msg = userAudioMessage({ pcm, mediaMs: 0, speech: true }, 16_000);
+    pcm.fill(0); // the pipeline reuses the buffer for the next frame
+    expect('audio' in msg && msg.audio.pcm).toEqual(Buffer.from([1, 0, 2, 0, 3, 0]));
+  });
+
   it('server audio becomes PCM at its own rate, read from an unaligned buffer', () => {
     const wire = Buffer.alloc(7);
     wire.writeInt16LE(-5, 1);

@@ -47,10 +47,14 @@ export function userOpusMessage(packet: Buffer, mediaMs: number): WireClientMess
   return { audio: { opus: packet, sampleRate: 48_000, mediaMs: Math.max(0, Math.round(mediaMs)) } };
 }
 
+/**
+ * The PCM is copied: a gRPC stream may hold the message until it drains, and
+ * the pipeline reuses the frame's buffer once onAudio returns (copiesAudio).
+ */
 export function userAudioMessage(frame: UserAudio, sampleRate: number): WireClientMessage {
   return {
     audio: {
-      pcm: Buffer.from(frame.pcm.buffer, frame.pcm.byteOffset, frame.pcm.byteLength),
+      pcm: Buffer.copyBytesFrom(frame.pcm),
       sampleRate,
       mediaMs: Math.round(frame.mediaMs),
     },
