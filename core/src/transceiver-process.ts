@@ -68,7 +68,7 @@ export async function startTransceiver(
   const routeId = routeIdOf(id);
   // Native X25519 and memoized certificate fingerprints for werift's DTLS setups (see werift-tuning.ts).
   const tuning = await tuneWeriftForProcess();
-  // Node 22's 8 KiB Buffer pool: werift's long-lived slices pinned whole 64 KiB chunks per session (werift-tuning.ts).
+  // A 2 KiB Buffer pool: werift's long-lived slices pinned whole 64 KiB chunks per session (werift-tuning.ts).
   sizeBufferPoolForLongLivedPeers();
   if (!tuning.nativeX25519.ok)
     log.warn(

@@ -54,7 +54,7 @@ export async function tuneWerift(dtls: CertificateSource, fromModule: string): P
 
 /**
  * Node's Buffer pool chunk for a process that keeps werift peers for a
- * connection's whole life (a transceiver): 8 KiB, Node 22's size. Node hands
+ * connection's whole life (a transceiver): 2 KiB. Node hands
  * out small Buffers (under half the pool size) as slices of one shared
  * chunk, 64 KiB since Node 24, and a chunk stays allocated while any slice
  * of it lives. werift keeps small slices for as long as a connection lasts
@@ -65,12 +65,16 @@ export async function tuneWerift(dtls: CertificateSource, fromModule: string): P
  * JSArrayBufferData retained through CipherContext.masterSecret and
  * .localCert, DtlsContext.handshakeCache, ...), and their churn fragmented
  * malloc's heap (~50 KiB more). With 8 KiB chunks ~40 KiB per session stay
- * pinned (4 KiB: ~30; no pool: ~8). Not smaller: the packet path allocates a
- * small Buffer each way per packet (the allocating SRTP forms), and
- * unpooled ones cost a malloc each: 1-2 µs more CPU per echoed packet
- * (media-transport-bench), where 8 KiB chunks measure the same as 64 KiB.
+ * pinned (4 KiB: ~30; no pool: ~8). 2 KiB chunks, measured at 300 rtp-echo
+ * sessions right after the lean Event (lean-event.ts), back to back: 129
+ * against 140 KiB of RSS per session, 0.111 against 0.107 % of a core per
+ * session (the same within run-to-run noise); at 600, 185 against 195. Not
+ * unpooled: the packet path allocates a small Buffer each way per packet
+ * (the allocating SRTP forms), and unpooled ones cost a malloc each: 1-2 µs
+ * more CPU per echoed packet (media-transport-bench). A 2 KiB chunk still
+ * holds ~10 of them, so a chunk is allocated every ~10 packets.
  */
-export const LONG_LIVED_PEERS_BUFFER_POOL_BYTES = 8 * 1024;
+export const LONG_LIVED_PEERS_BUFFER_POOL_BYTES = 2 * 1024;
 
 /** Applies LONG_LIVED_PEERS_BUFFER_POOL_BYTES to this process; returns the previous pool size. */
 export function sizeBufferPoolForLongLivedPeers(poolBytes = LONG_LIVED_PEERS_BUFFER_POOL_BYTES): number {
