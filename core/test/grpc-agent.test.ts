@@ -91,7 +91,7 @@ describe('gRPC agent barge-in (real gRPC, real werift call)', () => {
   let ref: ReferenceServer;
   let h: Harness;
   beforeAll(async () => {
-    // A 3 s reply: the barge-in is confirmed after 500 ms of the caller's speech (bargeInConfirmMs),
+    // A 3 s reply: the barge-in is confirmed after 700 ms of the caller's speech (bargeInConfirmMs),
     // and the reply must still be under way then for the interruption to cancel it.
     ref = await startGrpcReferenceServer({ log, responder: { replyMs: 3_000, speed: 1 } });
     h = await startHarness(undefined, { PARLEY_AGENT_GRPC_URL: `127.0.0.1:${ref.port}` });
@@ -111,7 +111,7 @@ describe('gRPC agent barge-in (real gRPC, real werift call)', () => {
     expect(before).toBeGreaterThan(5);
     const firstSpeechFrame = call.sentAt.length;
     // An interruption, not a backchannel: the agent is held at the onset and interrupted after
-    // 500 ms of speech (bargeInConfirmMs, from the turns bench's confirmation curve). The
+    // 700 ms of speech (bargeInConfirmMs, from the turns bench's confirmation curve). The
     // caller goes on talking while we measure, so the reply to this new turn (after it ends) is
     // not counted as audio that failed to stop. The stop (packetsAfter, detectMs) is the onset's.
     const talking = call.sendPcm(speechLike(2_500));
