@@ -135,6 +135,12 @@ describe('targets', () => {
       },
     });
     expect(cpu).toMatchObject({ measured: '5 vs 6 µs', ratio: 0.83, met: true });
+    // A relay path far under the direct one: the direct path's tail was noise, so no verdict.
+    const [, , noisy] = evaluateTargets({
+      relay: { ...relay, addedLatencyMs: [{ path: 'parley', ratePps: 10_000, p50: 0.04, p99: -2.2 }] },
+    });
+    expect(noisy).toMatchObject({ ratio: null, met: null });
+    expect(noisy?.measured).toContain('inconclusive');
     expect(latency).toMatchObject({
       measured: '0.08 ms; relay hop p99 0.4 ms (coturn 1.2 ms)',
       ratio: 0.8,
