@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transceiverNodeOptions } from '@parley/core/transceiver-node-options.js';
+import { transceiverProcessEnv } from '@parley/core/transceiver-node-options.js';
 import { isLoopbackHost } from '@parley/edge/web/config.js';
 import { relaySnapshotArgs } from '@parley/shared/lifecycle/relay-snapshot-args.js';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
@@ -161,9 +161,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           PARLEY_PRIVATE_ADDRESS: host,
           PARLEY_ICE_PORT: String(opts.icePort ?? 20_000),
           PARLEY_METRICS_PORT: metrics,
-          // The young-generation cap the image sets (see transceiver-node-options.ts), added to the options the
-          // caller gave this stack (a test's preloaded probe) or else this process's own.
-          NODE_OPTIONS: transceiverNodeOptions(opts.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
+          // The young-generation cap and malloc arena cap the image sets (see transceiver-node-options.ts), added
+          // to the options the caller gave this stack (a test's preloaded probe) or else this process's own.
+          ...transceiverProcessEnv({
+            NODE_OPTIONS: opts.env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS,
+            MALLOC_ARENA_MAX: opts.env?.MALLOC_ARENA_MAX ?? process.env.MALLOC_ARENA_MAX,
+          }),
         };
       case 'relay':
         return {

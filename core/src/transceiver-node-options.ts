@@ -26,3 +26,31 @@ export function transceiverNodeOptions(inherited: string | undefined): string {
   const added = TRANSCEIVER_NODE_OPTIONS.filter((o) => !own.some((x) => flagOf(x) === flagOf(o)));
   return [...own, ...added].join(' ');
 }
+
+/**
+ * glibc malloc arenas for the transceiver: 2, where glibc allows 8 per core.
+ * Node's threads (the V8 GC helpers, libuv's pool) each take an arena of
+ * their own, and sessions closed and opened leave them fragmented: RSS per
+ * session after an earlier load step, at 500-600 rtp-echo sessions
+ * (`npm run bench -- --only transceiver --sessions 300,500 | 500,600
+ * --every-count`, three pairs back to back): 164-194 KiB with 2 arenas,
+ * 196-282 without; the same CPU per session (0.095-0.127 % of a core
+ * against 0.11-0.13). A first step on a fresh process reads ~130 either way.
+ * Set in the environment at start (glibc reads it once), as NODE_OPTIONS is.
+ */
+export const TRANSCEIVER_MALLOC_ARENA_MAX = '2';
+
+/**
+ * The environment a transceiver child starts with, on top of its caller's:
+ * NODE_OPTIONS (transceiverNodeOptions) and MALLOC_ARENA_MAX, each unless the
+ * caller set it already (theirs wins).
+ */
+export function transceiverProcessEnv(inherited: {
+  NODE_OPTIONS?: string | undefined;
+  MALLOC_ARENA_MAX?: string | undefined;
+}): { NODE_OPTIONS: string; MALLOC_ARENA_MAX: string } {
+  return {
+    NODE_OPTIONS: transceiverNodeOptions(inherited.NODE_OPTIONS),
+    MALLOC_ARENA_MAX: inherited.MALLOC_ARENA_MAX || TRANSCEIVER_MALLOC_ARENA_MAX,
+  };
+}

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { transceiverNodeOptions } from '@parley/core/transceiver-node-options.js';
+import { transceiverProcessEnv } from '@parley/core/transceiver-node-options.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { CLI_MAIN, type RunningService, startService } from '../proc/service-launcher.js';
@@ -78,8 +78,8 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       PARLEY_ICE_PORT: String(ice.min),
       PARLEY_CAPACITY: String(o.capacity),
       PARLEY_METRICS_PORT: String(await freeTcpPort()),
-      // Node flags as the transceiver image sets them (the young-generation cap), so its RSS is production's.
-      NODE_OPTIONS: transceiverNodeOptions(process.env.NODE_OPTIONS),
+      // Node flags and malloc arenas as the transceiver image sets them, so its RSS is production's.
+      ...transceiverProcessEnv(process.env),
       ...o.transceiverEnv,
       ...extra,
     });
