@@ -80,6 +80,14 @@ export class LeanEvent {
   }
 }
 
+/** What subscribe() returns: unSubscribe drops subscriber `id` from the plain stack (see queuingSubscribe). */
+function subscriptionFor(ev: LeanEvent, id: number): Subscription {
+  const unSubscribe = () => {
+    ev.event.stack = ev.event.stack.filter((item) => item.id !== id);
+  };
+  return { unSubscribe, disposer: (d) => d.push(unSubscribe) };
+}
+
 const METHODS = {
   execute(this: LeanEvent, ...args: unknown[]): void {
     if (this.ended) return;
@@ -120,10 +128,7 @@ const METHODS = {
   ): Subscription {
     const id = this.event.eventId++;
     this.event.stack.push({ execute, id, complete, error });
-    const unSubscribe = () => {
-      this.event.stack = this.event.stack.filter((item) => item.id !== id);
-    };
-    return { unSubscribe, disposer: (d) => d.push(unSubscribe) };
+    return subscriptionFor(this, id);
   },
   queuingSubscribe(
     this: LeanEvent,
@@ -136,10 +141,7 @@ const METHODS = {
     this.event.promiseStack.push({ execute, id, complete, error });
     // As werift's: unsubscribing filters the plain stack, so a queuing subscriber stays (werift relies on none
     // of them going away before complete()).
-    const unSubscribe = () => {
-      this.event.stack = this.event.stack.filter((item) => item.id !== id);
-    };
-    return { unSubscribe, disposer: (d) => d.push(unSubscribe) };
+    return subscriptionFor(this, id);
   },
   once(this: LeanEvent, execute: Handler, complete?: () => void, error?: (e: unknown) => void): Subscription {
     const off = this.subscribe(
