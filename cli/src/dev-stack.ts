@@ -93,6 +93,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   let natsUrl = opts.natsUrl;
   // JetStream for the relays' shared flow cache (a KV bucket); its store lives as long as this stack.
   let jsStore: string | undefined;
+  const relayState = mkdtempSync(join(tmpdir(), 'parley-dev-relay-'));
   if (!natsUrl) {
     jsStore = mkdtempSync(join(tmpdir(), 'parley-dev-nats-'));
     const port = await freeTcpPort(host);
@@ -171,6 +172,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       case 'relay':
         return {
           ...common,
+          // A restarted relay recovers its flows from here before it joins NATS (flow-journal.ts).
+          PARLEY_RELAY_FLOW_JOURNAL: join(relayState, 'flows'),
           PARLEY_RELAY_HOST: bind,
           PARLEY_RELAY_PORT: String(opts.relayPort),
           // ICE-TCP on the same number as the UDP port (TCP and UDP ports are separate): no privilege needed.
@@ -268,6 +271,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await Promise.all([stopChild('relay'), stopChild('transceiver'), stopChild('agent')]);
     await stopChild('nats');
     if (jsStore) rmSync(jsStore, { recursive: true, force: true });
+    rmSync(relayState, { recursive: true, force: true });
   };
 
   try {

@@ -105,6 +105,9 @@ describe('relay SIGKILL mid-call through the full stack: the flow cache carries 
     // path from the consent-check fallback (1.6-3 s) on a loaded one: speed targets live in benchmarks.
     expect(m.recovery).toBeLessThan(1_000);
     expect(m.lostAfter).toBe(0);
+    // The new process read the call's flow from its local journal (PARLEY_RELAY_FLOW_JOURNAL, set by the
+    // dev stack as the manifest's emptyDir is) when it started, before joining NATS.
+    expect(logs.filter((l) => l.includes('relay flow journal open')).at(-1)).toMatch(/"recovered":[1-9]/);
     if (path === 'cache') {
       expect(logs.some((l) => l.includes('relay flow recovered from the flow cache'))).toBe(true);
       // The transceiver moved the session on an authenticated SRTP packet, not on STUN.

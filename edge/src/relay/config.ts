@@ -51,6 +51,13 @@ export const RelayConfigSchema = z.object({
   /** Entry lifetime; live flows are re-put after half of it. Defaults to PARLEY_RELAY_IDLE_TIMEOUT_MS. */
   PARLEY_RELAY_FLOW_CACHE_TTL_MS: z.coerce.number().int().min(1_000).optional(),
   /**
+   * A local file that keeps the flow cache's entries too (flow-journal.ts): a
+   * relay restarted in the same place (its pod's emptyDir) recovers its
+   * calls' flows as soon as it listens, before it has joined NATS. Unset:
+   * none. Used only with the flow cache on.
+   */
+  PARLEY_RELAY_FLOW_JOURNAL: z.string().min(1).optional(),
+  /**
    * SO_REUSEPORT on the public UDP port: a second relay process (a sibling or
    * the next version) can bind it while this one runs; the kernel spreads
    * clients over both and moves them to the survivor when one exits, which

@@ -7,6 +7,7 @@ import type { RelayConfig } from './config.js';
 import { FlowCache, FlowCacheError, type FlowCacheStore } from './flow-cache.js';
 import { openKvFlowCacheStore } from './flow-cache-kv.js';
 import { registerFlowCacheMetrics } from './flow-cache-metrics.js';
+import { JournalFlowCacheStore } from './flow-journal.js';
 import { resetFlowQualityInstruments } from './flow-quality-metrics.js';
 import type { Clock } from './flow-table.js';
 import { recreateForwardHistogram } from './forward-latency-metrics.js';
@@ -97,20 +98,34 @@ export async function startRelayProcess(
   });
   const notReady = (): Promise<never> => Promise.reject(new FlowCacheError('flow cache KV not open yet'));
   const cacheTtlMs = config.PARLEY_RELAY_FLOW_CACHE_TTL_MS ?? config.PARLEY_RELAY_IDLE_TIMEOUT_MS;
+  const journal =
+    config.PARLEY_RELAY_FLOW_CACHE === 'kv' ? openFlowJournal(config, cacheTtlMs, clock, log) : undefined;
   const flowCache =
     config.PARLEY_RELAY_FLOW_CACHE === 'kv'
       ? new FlowCache({
           ttlMs: cacheTtlMs,
           clock,
           store: {
-            put: (c, t) => (kvStore ? kvStore.put(c, t) : notReady()),
-            delete: (c) => (kvStore ? kvStore.delete(c) : notReady()),
+            // The local journal (if any) first: written at once, read before NATS is up.
+            put: (c, t) => {
+              void journal?.put(c, t);
+              return kvStore ? kvStore.put(c, t) : notReady();
+            },
+            delete: (c) => {
+              void journal?.delete(c);
+              return kvStore ? kvStore.delete(c) : notReady();
+            },
             // A lookup waits for the bucket (bounded by the cache's lookup timeout, 1 s): a restarted
             // relay's first packets arrive before NATS is joined, and the one that starts the lookup is
             // forwarded once the flow is recovered, instead of failing and waiting for the next one.
-            get: (c) =>
-              kvStore ? kvStore.get(c) : flowCacheReady.then(() => (kvStore as FlowCacheStore).get(c)),
-            close: async () => undefined,
+            get: (c) => {
+              const local = journal?.peek(c);
+              if (local !== undefined) return Promise.resolve(local);
+              return kvStore ? kvStore.get(c) : flowCacheReady.then(() => (kvStore as FlowCacheStore).get(c));
+            },
+            close: async () => {
+              await journal?.close();
+            },
           },
         })
       : undefined;
@@ -402,4 +417,29 @@ export async function startRelayProcess(
         await Promise.race([nc.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))]);
     },
   };
+}
+
+/** PARLEY_RELAY_FLOW_JOURNAL opened, or undefined (unset, or unusable: logged, and the relay runs without it). */
+function openFlowJournal(
+  config: RelayConfig,
+  ttlMs: number,
+  clock: Clock,
+  log: Logger,
+): JournalFlowCacheStore | undefined {
+  const path = config.PARLEY_RELAY_FLOW_JOURNAL;
+  if (path === undefined) return undefined;
+  try {
+    const journal = new JournalFlowCacheStore(path, ttlMs, clock);
+    log.info(
+      { path, recovered: journal.recoveredAtOpen, malformed: journal.malformedAtOpen },
+      'relay flow journal open',
+    );
+    return journal;
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message, path },
+      'relay flow journal unavailable: flows recover from the KV only',
+    );
+    return undefined;
+  }
 }

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { transceiverProcessEnv } from '@parley/core/transceiver-node-options.js';
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
@@ -55,9 +58,12 @@ const run = promisify(execFile);
 export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack> {
   const nats = await NatsServerProcess.start();
   const services: RunningService[] = [];
+  // The relays' local flow journal, as the Kubernetes manifest gives each relay pod an emptyDir for it.
+  const relayState = mkdtempSync(join(tmpdir(), 'parley-bench-relay-'));
   const stopAll = async () => {
     for (const s of services.reverse()) await s.stop().catch(() => undefined);
     await nats.stop();
+    rmSync(relayState, { recursive: true, force: true });
   };
   try {
     // Below the ephemeral range: hundreds of load-generator sockets must not take it first.
@@ -99,6 +105,7 @@ export async function startBenchStack(o: BenchStackOptions): Promise<BenchStack>
       PARLEY_RELAY_NEW_FLOWS_PER_IP_PER_SECOND: '0',
       // ICE-TCP off unless asked for: the default (443) may be taken on a shared machine.
       PARLEY_RELAY_TCP_PORT: String(relayTcpPort ?? 0),
+      PARLEY_RELAY_FLOW_JOURNAL: join(relayState, 'flows'),
       ...o.relayEnv,
     };
     const startRelay = async (env: Record<string, string> = {}, output?: (line: string) => void) => {
