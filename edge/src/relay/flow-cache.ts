@@ -30,6 +30,22 @@ export class FlowCacheError extends Error {
  * their last put), on an injected clock: lets the relay's recovery logic be
  * tested without NATS. Also two relays in one test process can share one.
  */
+/** The token stored for `client` if its entry is younger than ttlMs; an expired entry is removed. */
+export function liveToken(
+  entries: Map<string, { token: string; at: number }>,
+  client: string,
+  nowMs: number,
+  ttlMs: number,
+): string | undefined {
+  const e = entries.get(client);
+  if (e === undefined) return undefined;
+  if (nowMs - e.at > ttlMs) {
+    entries.delete(client);
+    return undefined;
+  }
+  return e.token;
+}
+
 export class MemoryFlowCacheStore implements FlowCacheStore {
   readonly entries = new Map<string, { token: string; at: number }>();
   constructor(
@@ -43,13 +59,7 @@ export class MemoryFlowCacheStore implements FlowCacheStore {
     this.entries.delete(client);
   }
   async get(client: string): Promise<string | undefined> {
-    const e = this.entries.get(client);
-    if (e === undefined) return undefined;
-    if (this.clock() - e.at > this.ttlMs) {
-      this.entries.delete(client);
-      return undefined;
-    }
-    return e.token;
+    return liveToken(this.entries, client, this.clock(), this.ttlMs);
   }
   async close(): Promise<void> {}
 }

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '@parley/shared/time/clock.js';
-import type { FlowCacheStore } from './flow-cache.js';
+import { type FlowCacheStore, liveToken } from './flow-cache.js';
 
 /**
  * The relay's flow cache on local disk: the same entries as the region's
@@ -124,13 +124,7 @@ export class JournalFlowCacheStore implements FlowCacheStore {
 
   /** The token for `client` if its entry is live; synchronous (a restarted relay asks before NATS is up). */
   peek(client: string): string | undefined {
-    const e = this.entries.get(client);
-    if (e === undefined) return undefined;
-    if (this.clock() - e.at > this.ttlMs) {
-      this.entries.delete(client);
-      return undefined;
-    }
-    return e.token;
+    return liveToken(this.entries, client, this.clock(), this.ttlMs);
   }
 
   async put(client: string, token: string): Promise<void> {
