@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { spawnTied } from '@parley/shared/lifecycle/spawn-tied.js';
@@ -226,7 +228,11 @@ describe('parley dev leaves nothing behind when it is killed', () => {
     String(await freeUdpPort()),
     '--quiet',
   ];
-  const devEnv = { NATS_URL: '', PARLEY_LOG_LEVEL: 'warn' };
+  // A SIGKILLed `parley dev` cannot remove its temporary directories (JetStream store, relay journal):
+  // they go under one of this suite's, removed when it ends.
+  const devTmp = mkdtempSync(join(tmpdir(), 'parley-shutdown-test-'));
+  afterAll(() => rmSync(devTmp, { recursive: true, force: true }));
+  const devEnv = { NATS_URL: '', PARLEY_LOG_LEVEL: 'warn', TMPDIR: devTmp };
 
   /** Waits until `parley dev` has at least `n` descendants, and returns them. */
   async function treeOf(pid: number, n: number, timeoutMs: number) {
