@@ -15,9 +15,9 @@ export const relayStartup: {
   execOffsetMs: number;
 } = { loadedFrom: 'modules', execOffsetMs: 0 };
 
-/** Ms since this relay process started, across an execve() (see execOffsetMs). */
-export function sinceStart(now: number): number {
-  return now + relayStartup.execOffsetMs;
+/** Ms since this relay process started, across an execve() (see execOffsetMs), at `at` (default: now). */
+export function sinceStart(at: number = performance.now()): number {
+  return at + relayStartup.execOffsetMs;
 }
 
 /** main.ts sets it to its performance.timeOrigin before execve() (see execOffsetMs). */

@@ -31,7 +31,7 @@ export function registerRelay(program: Command): void {
         // Started through main.js's execve() into the snapshot: the first program image's share.
         ...(relayStartup.execOffsetMs > 0 && { exec: relayStartup.execOffsetMs }),
         bootstrap: sinceStart(performance.nodeTiming.bootstrapComplete),
-        cli: sinceStart(performance.now()),
+        cli: sinceStart(),
       };
       const { loadRelayConfig } = await import('@parley/edge/relay/config.js');
       const config = configOrExit(() =>
@@ -42,7 +42,7 @@ export function registerRelay(program: Command): void {
           PARLEY_METRICS_PORT: o.metricsPort,
         }),
       );
-      phases.config = sinceStart(performance.now());
+      phases.config = sinceStart();
       // A crashed relay's successor starts while its calls are silent: it forwards first and loads its
       // telemetry afterwards. In handover mode the predecessor serves until the successor is ready, so the
       // successor loads everything first and then stalls nothing once the traffic is its own.
@@ -52,10 +52,10 @@ export function registerRelay(program: Command): void {
         telemetryStarted = r;
       });
       const run = async () => {
-        if (!lateTelemetry) phases.telemetry = sinceStart(performance.now());
+        if (!lateTelemetry) phases.telemetry = sinceStart();
         const { createLogger } = await import('@parley/shared/log.js');
         const { startRelayProcess } = await import('@parley/edge/relay/relay-process.js');
-        phases.modules = sinceStart(performance.now());
+        phases.modules = sinceStart();
         const log = createLogger('relay', config.PARLEY_LOG_LEVEL);
         // Late telemetry: instruments are created once it is up (onTelemetry below).
         const p = await startRelayProcess(config, { log, metrics: !lateTelemetry });
@@ -63,7 +63,7 @@ export function registerRelay(program: Command): void {
           const { registerRelayMetrics } = await import('@parley/edge/relay/relay-metrics.js');
           registerRelayMetrics(p.relay.counters, () => p.relay.flows);
         }
-        phases.listening = sinceStart(performance.now());
+        phases.listening = sinceStart();
         logStartupPhases(log, phases, {
           nats: p.natsReady,
           ...(p.flowCache && { flowCache: p.flowCacheReady }),
@@ -104,7 +104,7 @@ export function registerRelay(program: Command): void {
     });
 }
 
-/** Milliseconds since the process started (sinceStart(performance.now())) at the end of each start-up phase. */
+/** Milliseconds since the process started (sinceStart) at the end of each start-up phase. */
 type StartupPhases = Record<string, number>;
 
 /** After the flow cache opened: time for known calls' next packets to recover their flows before telemetry loads. */
@@ -129,7 +129,7 @@ function logStartupPhases(
   const done = Promise.all(
     Object.entries(waits).map(([name, p]) =>
       p.then(() => {
-        phases[name] = sinceStart(performance.now());
+        phases[name] = sinceStart();
       }),
     ),
   );
