@@ -87,6 +87,10 @@ export class JournalFlowCacheStore implements FlowCacheStore {
   private fd: number;
   private lines: number;
   private closed = false;
+  /** Lines queued this event-loop turn (append), and the promise of their write. */
+  private pending = '';
+  private pendingLines = 0;
+  private written: Promise<void> | undefined;
 
   /**
    * Opens (or creates) the journal at `path`, keeping the entries younger
@@ -132,12 +136,12 @@ export class JournalFlowCacheStore implements FlowCacheStore {
     const at = this.clock();
     this.entries.delete(client);
     this.entries.set(client, { token, at });
-    this.append(journalPutLine(client, token, at));
+    return this.append(journalPutLine(client, token, at));
   }
 
   async delete(client: string): Promise<void> {
     if (this.closed || !this.entries.delete(client)) return;
-    this.append(journalDeleteLine(client));
+    return this.append(journalDeleteLine(client));
   }
 
   async get(client: string): Promise<string | undefined> {
@@ -146,13 +150,37 @@ export class JournalFlowCacheStore implements FlowCacheStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     closeSync(this.fd);
   }
 
-  private append(line: string): void {
-    writeSync(this.fd, line);
-    if (++this.lines > 2 * this.entries.size + COMPACT_SLACK_LINES) {
+  /**
+   * Queues a line; the lines of one event-loop turn go out in one write.
+   * The flow cache re-puts live flows in batches (up to 1,000 at a time),
+   * and a write per line there would stall forwarding for milliseconds.
+   * Resolves once its line is written.
+   */
+  private append(line: string): Promise<void> {
+    this.pending += line;
+    this.pendingLines++;
+    this.written ??= new Promise((resolve) => {
+      setImmediate(() => {
+        this.flush();
+        resolve();
+      });
+    });
+    return this.written;
+  }
+
+  private flush(): void {
+    this.written = undefined;
+    if (this.pending === '' || this.closed) return;
+    writeSync(this.fd, this.pending);
+    this.pending = '';
+    this.lines += this.pendingLines;
+    this.pendingLines = 0;
+    if (this.lines > 2 * this.entries.size + COMPACT_SLACK_LINES) {
       closeSync(this.fd);
       this.fd = this.rewrite();
       this.lines = this.entries.size;
