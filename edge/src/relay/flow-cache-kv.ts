@@ -33,6 +33,12 @@ export async function openKvFlowCacheStore(
     put: async (client, token) => {
       await kv.put(kvKey(client), token);
     },
+    // A KV put is a JetStream publish to $KV.<bucket>.<key> (ADR-8); a plain core publish to the same
+    // subject is stored the same way, minus the acknowledgement round trip and its request machinery.
+    touch: (client, token) => {
+      if (nc.isClosed() || nc.isDraining()) throw new FlowCacheError('NATS connection closed');
+      nc.publish(`$KV.${bucket}.${kvKey(client)}`, token);
+    },
     delete: async (client) => {
       await kv.delete(kvKey(client));
     },

@@ -10,11 +10,13 @@ export function registerFlowCacheMetrics(cache: FlowCache): void {
   const meter = metrics.getMeter('parley.relay');
   const events = meter.createObservableCounter('parley_relay_flow_cache', {
     description:
-      'Shared flow cache: writes, write_errors, writes_dropped, lookups, hits, misses, lookup_errors, lookup_pending, negative_hits, lookup_overflow, lookup_rate_limited, rejected (cached token failed verification), recovered (flows rebuilt), superseded (a consent check rebuilt it first)',
+      'Shared flow cache: writes, write_errors, touches (unacknowledged refreshes of live flows), touch_errors, writes_dropped, lookups, hits, misses, lookup_errors, lookup_pending, negative_hits, lookup_overflow, lookup_rate_limited, rejected (cached token failed verification), recovered (flows rebuilt), superseded (a consent check rebuilt it first)',
   });
   const names: Record<keyof FlowCacheCounters, string> = {
     writes: 'writes',
     writeErrors: 'write_errors',
+    touches: 'touches',
+    touchErrors: 'touch_errors',
     writesDropped: 'writes_dropped',
     lookups: 'lookups',
     hits: 'hits',

@@ -139,6 +139,10 @@ export class JournalFlowCacheStore implements FlowCacheStore {
     return this.append(journalPutLine(client, token, at));
   }
 
+  touch(client: string, token: string): void {
+    void this.put(client, token);
+  }
+
   async delete(client: string): Promise<void> {
     if (this.closed || !this.entries.delete(client)) return;
     return this.append(journalDeleteLine(client));
@@ -157,8 +161,8 @@ export class JournalFlowCacheStore implements FlowCacheStore {
 
   /**
    * Queues a line; the lines of one event-loop turn go out in one write.
-   * The flow cache re-puts live flows in batches (up to 1,000 at a time),
-   * and a write per line there would stall forwarding for milliseconds.
+   * Flows open in bursts (and refreshes come a few per turn), and a write
+   * per line there would stall forwarding for milliseconds.
    * Resolves once its line is written.
    */
   private append(line: string): Promise<void> {

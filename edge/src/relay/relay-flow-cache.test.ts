@@ -117,6 +117,7 @@ describe.each(IO_PATHS)(
       });
       const slow: FlowCacheStore = {
         put: (c, t) => store.put(c, t),
+        touch: (c, t) => store.touch(c, t),
         delete: (c) => store.delete(c),
         get: (c) => gate.then(() => store.get(c)),
         close: async () => undefined,
@@ -242,6 +243,12 @@ describe('JetStream KV flow cache store against a real nats-server', () => {
     // A second relay opening the same bucket sees the same entries.
     const sibling = await openKvFlowCacheStore(nc, 'parley-relay-flows-test', 30_000);
     expect(await sibling.get('2001:db8::1:5000')).toBe('tokB');
+    // A touch (a core publish to the KV subject, no ack) is stored like a put.
+    store.touch('2001:db8::1:5000', 'tokB2');
+    await nc.flush();
+    const deadline = Date.now() + 2_000;
+    while ((await sibling.get('2001:db8::1:5000')) !== 'tokB2' && Date.now() < deadline) await sleep(10);
+    expect(await sibling.get('2001:db8::1:5000')).toBe('tokB2');
     expect(kvKey('2001:db8::1:5000')).toMatch(/^c\.[0-9a-f]+$/);
   });
 

@@ -111,6 +111,11 @@ export async function startRelayProcess(
               void journal?.put(c, t);
               return kvStore ? kvStore.put(c, t) : notReady();
             },
+            touch: (c, t) => {
+              void journal?.put(c, t);
+              if (kvStore === undefined) throw new FlowCacheError('flow cache KV not open yet');
+              kvStore.touch(c, t);
+            },
             delete: (c) => {
               void journal?.delete(c);
               return kvStore ? kvStore.delete(c) : notReady();
