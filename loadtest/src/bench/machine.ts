@@ -1,4 +1,5 @@
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
+import { type CpuIdleInfo, readCpuIdle } from './proc/core-awake.js';
 import { canPin, coreCount } from './proc/cpu-pin.js';
 
 /** The machine a result was measured on; stored with every result. */
@@ -12,6 +13,8 @@ export interface MachineInfo {
   loadAverage1m: number;
   /** Whether processes under test were pinned to one core with taskset. */
   pinning: boolean;
+  /** How idle cores sleep (a guest that halts at once adds a host round trip to every wake-up). */
+  cpuIdle?: CpuIdleInfo;
 }
 
 export function machineInfo(): MachineInfo {
@@ -24,6 +27,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     pinning: canPin(),
+    cpuIdle: readCpuIdle(),
   };
 }
 
@@ -37,5 +41,8 @@ export function loadNow(): { loadAverage1m: number; freeMemoryGiB: number } {
 
 /** One line for the report header, e.g. `2 × AMD EPYC, Node v20.20.2, load 1.2`. */
 export function describeMachine(m: MachineInfo): string {
-  return `${m.cores} cores × ${m.cpuModel}, Node ${m.node}, Linux ${m.kernel}, ${m.memoryGiB} GiB, load avg ${m.loadAverage1m} at start, pinning ${m.pinning ? 'taskset' : 'unavailable'}`;
+  const idle = m.cpuIdle?.driver
+    ? `, cpuidle ${m.cpuIdle.driver}${m.cpuIdle.guestHaltPollNs !== undefined ? ` (guest_halt_poll_ns ${m.cpuIdle.guestHaltPollNs})` : ''}`
+    : '';
+  return `${m.cores} cores × ${m.cpuModel}, Node ${m.node}, Linux ${m.kernel}, ${m.memoryGiB} GiB, load avg ${m.loadAverage1m} at start, pinning ${m.pinning ? 'taskset' : 'unavailable'}${idle}`;
 }

@@ -38,6 +38,10 @@ const program = new Command()
   .option('--out <dir>', 'where the JSON result goes', join(REPO, 'results'))
   .option('--no-coturn', 'skip the coturn comparison even when turnserver is installed')
   .option('--flows <n>', 'UDP flows in the relay bench (default 200 quick, 1000 full)')
+  .option(
+    '--awake-core',
+    'relay bench: keep the core under test out of idle with a SCHED_IDLE busy loop (a diagnostic for VMs whose idle vCPUs halt at once)',
+  )
   .option('--agent <name>', 'agent for the transceiver capacity sessions (default: the transceiver default)')
   .option(
     '--sessions <counts>',
@@ -68,6 +72,7 @@ const o = program.opts<{
   out: string;
   coturn: boolean;
   flows?: string;
+  awakeCore?: boolean;
   agent?: string;
   sessions?: string;
   profile?: string;
@@ -123,7 +128,14 @@ const report: BenchReport = {
 
 const runs: Record<BenchName, () => Promise<void>> = {
   relay: async () => {
-    report.relay = await benchRelay({ quick, flows, coturn: o.coturn, cpus, progress });
+    report.relay = await benchRelay({
+      quick,
+      flows,
+      coturn: o.coturn,
+      cpus,
+      progress,
+      ...(o.awakeCore && { awakeCore: true }),
+    });
   },
   transceiver: async () => {
     report.transceiver = await benchCapacity({

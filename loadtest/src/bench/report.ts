@@ -121,6 +121,12 @@ function relaySection(r: RelayBenchResult): string[] {
         .join('; ')}.`,
     );
   else if (r.hopCaptureSkipped) out.push(`Relay hop capture not run: ${r.hopCaptureSkipped}.`);
+  if (r.awakeCore)
+    out.push(
+      'skipped' in r.awakeCore
+        ? `--awake-core was asked for but not applied: ${r.awakeCore.skipped}.`
+        : `Run with --awake-core: cpu ${r.awakeCore.cpu} was kept out of idle by a SCHED_IDLE busy loop (its "core busy" reads 100 %), as on a host whose idle cores do not halt.`,
+    );
   return [...out, ''];
 }
 

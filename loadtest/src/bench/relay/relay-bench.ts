@@ -7,6 +7,7 @@ import { ANNOUNCE_SUBJECT, DISCOVER_SUBJECT } from '@parley/shared/nats/subjects
 import { freeTcpPort, freeUdpPort } from '@parley/shared/net/free-port.js';
 import { NatsServerProcess } from '@parley/shared/testing/nats-server.js';
 import { encodeToken, makeKeyring, routeIdOf } from '@parley/shared/token/routing-token.js';
+import { keepCoreAwake } from '../proc/core-awake.js';
 import type { CpuPlan } from '../proc/cpu-pin.js';
 import { pinToCpu } from '../proc/cpu-pin.js';
 import { startService } from '../proc/service-launcher.js';
@@ -34,6 +35,8 @@ export interface RelayBenchOptions {
   /** Compare with coturn when it is installed. */
   coturn: boolean;
   cpus: CpuPlan;
+  /** Keep the core under test out of idle (keepCoreAwake) for the whole run: a diagnostic. */
+  awakeCore?: boolean;
   progress: (line: string) => void;
 }
 
@@ -65,6 +68,8 @@ export interface RelayBenchResult {
   }[];
   /** Why the loopback capture of the relay hop did not run (tcpdump missing, no CAP_NET_RAW, turned off). */
   hopCaptureSkipped?: string;
+  /** With --awake-core: the core kept out of idle, or why it was not. */
+  awakeCore?: { cpu: number } | { skipped: string };
 }
 
 const ROUTE_NAME = 'bench-sink';
@@ -110,7 +115,24 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
   let coturn: RelayBenchResult['coturn'] = { skipped: 'disabled with --no-coturn' };
   const results: PathMeasurement[] = [];
   let hopCaptureSkipped: string | undefined;
+  let awakeCore: RelayBenchResult['awakeCore'];
   try {
+    if (o.awakeCore) {
+      const awake =
+        o.cpus.underTest === undefined
+          ? { skipped: 'no core under test (no pinning)' }
+          : keepCoreAwake(o.cpus.underTest);
+      if ('skipped' in awake) awakeCore = awake;
+      else {
+        cleanups.push(() => awake.stop());
+        awakeCore = { cpu: awake.cpu };
+      }
+      o.progress(
+        'skipped' in awake
+          ? `relay: --awake-core not applied: ${awake.skipped}`
+          : `relay: cpu ${awake.cpu} kept out of idle (SCHED_IDLE busy loop) for this run`,
+      );
+    }
     const sink = await worker('./udp-sink-worker.js', 'sink', loadCpu(1));
     const { port: sinkPort } = await sink.call<{ port: number }>('bind');
     const sinkAddr: Address = { ip: '127.0.0.1', port: sinkPort };
@@ -284,6 +306,7 @@ export async function benchRelay(o: RelayBenchOptions): Promise<RelayBenchResult
       : {}),
     addedLatencyMs,
     ...(hopCaptureSkipped !== undefined && { hopCaptureSkipped }),
+    ...(awakeCore !== undefined && { awakeCore }),
   };
 }
 
