@@ -16,16 +16,22 @@ async function send(sock: Socket, port: number, sink: UdpSink, n: number, ageMs:
     await new Promise((r) => setTimeout(r, 5));
 }
 
-describe('UdpSink tallies', () => {
-  const sink = new UdpSink();
-  const sock = createSocket('udp4');
+describe.each([
+  ['native/udp', true],
+  ['node:dgram', false],
+] as const)('UdpSink tallies on %s', (_name, nativeIo) => {
+  let sink = new UdpSink();
+  let sock: Socket = createSocket('udp4');
   afterEach(async () => {
     await sink.close();
     await new Promise<void>((r) => sock.close(() => r()));
+    sink = new UdpSink();
+    sock = createSocket('udp4');
   });
 
   it('keeps each selected path apart and pools its slices until reset', async () => {
-    const { port } = await sink.bind();
+    const { port, io } = await sink.bind({ nativeIo });
+    expect(io).toBe(nativeIo ? 'native' : 'dgram');
     sink.select('a');
     sink.reset();
     await send(sock, port, sink, 20, 5);
@@ -46,5 +52,13 @@ describe('UdpSink tallies', () => {
     expect(sink.read().received).toBe(0);
     sink.select('a');
     expect(sink.read().received).toBe(40);
+  });
+
+  it('counts datagrams that are not probes apart (the STUN request that opened a relay flow)', async () => {
+    const { port } = await sink.bind({ nativeIo });
+    sock.send(Buffer.from('not a probe'), port, '127.0.0.1');
+    const deadline = Date.now() + 2_000;
+    while (sink.read().other < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(sink.read()).toMatchObject({ other: 1, received: 0 });
   });
 });

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:dgram';
 import {
   type Address,
   buildTurnRequest,
@@ -22,6 +21,16 @@ export interface TurnChannelOptions {
   timeoutMs?: number;
 }
 
+/**
+ * What the TURN exchange needs of a socket connected to the server: a
+ * node:dgram Socket, or a member of the bench's native UDP group.
+ */
+export interface DatagramChannel {
+  send(msg: Buffer): void;
+  on(event: 'message', listener: (msg: Buffer) => void): unknown;
+  off(event: 'message', listener: (msg: Buffer) => void): unknown;
+}
+
 export interface TurnChannel {
   relayed: Address;
   channel: number;
@@ -42,7 +51,7 @@ export class TurnError extends Error {
  * CreatePermission → ChannelBind. `socket` must be connected to the server;
  * afterwards, data goes out as ChannelData on the same socket.
  */
-export async function openTurnChannel(socket: Socket, o: TurnChannelOptions): Promise<TurnChannel> {
+export async function openTurnChannel(socket: DatagramChannel, o: TurnChannelOptions): Promise<TurnChannel> {
   const deadline = Date.now() + (o.timeoutMs ?? 5_000);
   const first = await transact(socket, { method: Method.allocate, requestedTransportUdp: true }, deadline);
   let auth: LongTermAuth | undefined;
@@ -71,7 +80,7 @@ export async function openTurnChannel(socket: Socket, o: TurnChannelOptions): Pr
 
 /** An authenticated request; follows one 438 Stale Nonce with the new nonce. */
 async function authed(
-  socket: Socket,
+  socket: DatagramChannel,
   req: Omit<TurnRequestOptions, 'auth' | 'fingerprint'> & { method: TurnMethod },
   auth: LongTermAuth | undefined,
   deadline: number,
@@ -91,7 +100,7 @@ async function authed(
   throw new TurnError('TURN server kept answering 438 Stale Nonce', 438);
 }
 
-function transact(socket: Socket, req: TurnRequestOptions, deadline: number): Promise<TurnResponse> {
+function transact(socket: DatagramChannel, req: TurnRequestOptions, deadline: number): Promise<TurnResponse> {
   const msg = buildTurnRequest({ ...req, fingerprint: true });
   const tid = msg.subarray(8, 20);
   return new Promise((resolve, reject) => {
