@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForegroundGate } from './foreground-gate.js';
+import { FrameSpectrum, TALKER_FEATURES, type TalkerWeights } from './talker-score.js';
 
 describe('foreground gate (synthetic levels)', () => {
   it('learns the talker level and gates speech frames far below it near the noise floor', () => {
@@ -105,5 +106,77 @@ describe('foreground gate with the detector probability (opt-in)', () => {
     expect(g.frame(-29, true, -42, 0.97)).toBe(true);
     for (let i = 0; i < 5; i++) g.frame(-20, false, -42, 0.1);
     expect(g.frame(-25, true, -42, 0.6)).toBe(true);
+  });
+});
+
+describe('foreground gate with the talker score', () => {
+  /** A network whose output is `bias` whatever the features: keep (bias 5) or drop (-5) every speech frame. */
+  const constant = (bias: number): TalkerWeights => ({
+    mean: new Array(TALKER_FEATURES.length).fill(0),
+    std: new Array(TALKER_FEATURES.length).fill(1),
+    hidden: new Array(TALKER_FEATURES.length).fill(0),
+    hiddenBias: [0],
+    out: [0],
+    outBias: bias,
+    threshold: 0,
+    trainedOn: 'test',
+  });
+  const spectrum = () => {
+    const s = new FrameSpectrum();
+    s.push(new Int16Array(320).fill(100));
+    return s;
+  };
+
+  it('lets the score decide a frame the level tests would drop, and only with a spectrum', () => {
+    const s = spectrum();
+    const keep = new ForegroundGate({ talker: constant(5) });
+    const levels = new ForegroundGate({ talker: null });
+    for (let i = 0; i < 100; i++) {
+      keep.frame(-20, true, -42, 0.99, s);
+      levels.frame(-20, true, -42, 0.99, s);
+    }
+    for (let i = 0; i < 10; i++) {
+      levels.frame(-38, true, -42, 0.99, s);
+      keep.frame(-38, true, -42, 0.99, s);
+    }
+    // 10 frames after the talker's last loud one, 18 dB under them, near the floor: the level tests drop it.
+    expect(levels.frame(-38, true, -42, 0.99, s)).toBe(false);
+    expect(keep.frame(-38, true, -42, 0.99, s)).toBe(true);
+    expect(keep.scored).toBe(true);
+    // Without the spectrum the level tests decide.
+    expect(keep.frame(-38, true, -42, 0.99)).toBe(false);
+    // A score under the threshold drops even the talker's loud frame; not speech stays not speech.
+    const drop = new ForegroundGate({ talker: constant(-5) });
+    expect(drop.frame(-20, true, -42, 0.99, s)).toBe(false);
+    expect(keep.frame(-20, false, -42, 0.99, s)).toBe(false);
+  });
+
+  it('in a background that is itself speech, keeps nothing far from the talker however it scores', () => {
+    const s = spectrum();
+    const run = (backgroundIsSpeech: boolean) => {
+      const g = new ForegroundGate({ talker: constant(5), maxSinceLoud: 25, farFrames: 25 });
+      for (let i = 0; i < 100; i++) g.frame(-20, true, -42, 0.99, s);
+      // 20 s away from the talker: babble the model calls speech on most frames, or noise it does not.
+      let kept = 0;
+      let keptLate = 0;
+      for (let i = 0; i < 1_000; i++) {
+        const speech = backgroundIsSpeech ? i % 4 !== 0 : i % 20 === 0;
+        if (!g.frame(-38, speech, -42, 0.9, s)) continue;
+        kept++;
+        if (i >= 500) keptLate++;
+      }
+      return { kept, keptLate, share: g.backgroundSpeech };
+    };
+    const babble = run(true);
+    expect(babble.share).toBeGreaterThan(0.5);
+    // Only frames before the average (5 s) reached the speech-like mark: about 100 far frames at
+    // 3 in 4 speech, plus the 25 near the talker.
+    expect(babble.kept).toBeLessThan(100);
+    expect(babble.keptLate).toBe(0);
+    const noise = run(false);
+    expect(noise.share).toBeLessThan(0.1);
+    // The model's rare speech frames in a noise are the score's to judge (here: all kept).
+    expect(noise.kept).toBe(50);
+    expect(noise.keptLate).toBe(25);
   });
 });

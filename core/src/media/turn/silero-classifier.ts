@@ -3,6 +3,7 @@ import { EnergyClassifier, type EnergyOptions, type FrameClassifier } from '../v
 import { ForegroundGate, type ForegroundGateOptions } from './foreground-gate.js';
 import { LevelQuantile } from './level-quantile.js';
 import { SILERO_RATE, SILERO_WINDOW, type SileroStream } from './silero-onnx.js';
+import { FrameSpectrum } from './talker-score.js';
 
 export interface SileroClassifierOptions {
   /** Rate of the frames handed in; resampled to 16 kHz for the model when different. */
@@ -35,8 +36,9 @@ export interface SileroClassifierOptions {
   foregroundFloor?: 'minimum' | 'background';
   energy?: EnergyOptions;
   /**
-   * Foreground gating (foreground-gate.ts): speech frames far below the
-   * talker's level and near the noise floor are background talk; false: off.
+   * Foreground gating (foreground-gate.ts): which of the model's speech
+   * frames are the talker's, by the talker score over the frame's level,
+   * probability and spectrum (talker-score.ts); false: off.
    */
   foreground?: ForegroundGateOptions | false;
   /**
@@ -98,6 +100,8 @@ export class SileroClassifier implements FrameClassifier {
   private pendingN = 0;
   private readonly toModel?: Resampler;
   readonly foreground?: ForegroundGate;
+  /** Band levels of each frame at 16 kHz, for the foreground gate's talker score. */
+  readonly spectrum?: FrameSpectrum;
   private readonly skipSteady: boolean;
   private steady = 0;
   private readonly confidentP: number;
@@ -125,7 +129,10 @@ export class SileroClassifier implements FrameClassifier {
     this.steadyP = opts.steadyProbability ?? 0.9;
     this.resetAfterSkip = opts.resetAfterSkip ?? false;
     this.confidentP = opts.confidentProbability ?? 0.99;
-    if (opts.foreground !== false) this.foreground = new ForegroundGate(opts.foreground);
+    if (opts.foreground !== false) {
+      this.foreground = new ForegroundGate(opts.foreground);
+      this.spectrum = new FrameSpectrum();
+    }
     const rate = opts.rate ?? SILERO_RATE;
     if (rate !== SILERO_RATE) this.toModel = new Resampler(rate, SILERO_RATE, { prime: true });
   }
@@ -147,6 +154,7 @@ export class SileroClassifier implements FrameClassifier {
     if (this.quiet && this.pendingN < this.pending.length) this.pending[this.pendingN++] = db;
     if (open) this.windowOpen = true;
     const x = this.toModel ? this.toModel.process(pcm) : pcm;
+    this.spectrum?.push(x);
     for (let i = 0; i < x.length; i++) {
       this.buf[this.fill++] = (x[i] as number) / 32768;
       if (this.fill === SILERO_WINDOW) {
@@ -161,7 +169,7 @@ export class SileroClassifier implements FrameClassifier {
         ? Math.max(floor, this.quiet.level)
         : floor;
     this.decision = this.foreground
-      ? this.foreground.frame(db, this.speech, fgFloor, this.probability)
+      ? this.foreground.frame(db, this.speech, fgFloor, this.probability, this.spectrum)
       : this.speech;
     return this.decision;
   }
