@@ -44,18 +44,33 @@ export interface HeldoutVariant {
 
 /**
  * The default and what it was chosen against on the training seeds (README,
- * "Turn-taking"): the model's energy gate (quiet quantile and margin), the
- * foreground gate's floor margin and hold, and skipping more steady windows.
+ * "Turn-taking"): the talker score (the level tests alone before it, with
+ * the cue's final hangover of then; without the limit in a speech-like
+ * background; a tighter one), the model's energy gate (quiet quantile and
+ * margin), the foreground gate's floor margin and hold, and skipping more
+ * steady windows. Rows from before the talker score that set foreground
+ * options of their own now get the score too, unless they say `talker: null`.
  */
 export const HELDOUT_VARIANTS: HeldoutVariant[] = [
   { name: 'default', silero: {} },
+  {
+    name: 'level gate only (before)',
+    silero: { foreground: { talker: null } },
+    params: { finalHangoverMs: 250 },
+  },
+  { name: 'score, no babble limit', silero: { foreground: { maxSinceLoud: Number.POSITIVE_INFINITY } } },
+  { name: 'score, babble limit 12', silero: { foreground: { maxSinceLoud: 12 } } },
+  { name: 'score, babble limit always', silero: { foreground: { speechyBackground: 0 } } },
   { name: 'floor gate only (before)', silero: { quietMarginDb: false } },
   { name: 'quiet q0.9 m0', silero: { quietMarginDb: 0 } },
   { name: 'quiet q0.8 m1', silero: { quietMarginDb: 1, quietQuantile: 0.8 } },
   { name: 'quiet q0.95 m0', silero: { quietMarginDb: 0, quietQuantile: 0.95 } },
   { name: 'skip 2 of 3 steady', silero: { steadySkip: 2 } },
   { name: 'skip 3 of 4 steady', silero: { steadySkip: 3 } },
-  { name: 'fg floor 14 hold 5 (before)', silero: { foreground: { floorMarginDb: 14, holdFrames: 5 } } },
+  {
+    name: 'fg floor 14 hold 5 (before)',
+    silero: { foreground: { floorMarginDb: 14, holdFrames: 5, talker: null } },
+  },
   { name: 'fg floor 16 hold 5', silero: { foreground: { floorMarginDb: 16, holdFrames: 5 } } },
   { name: 'fg floor 20 hold 5', silero: { foreground: { floorMarginDb: 20, holdFrames: 5 } } },
   { name: 'fg floor 22 hold 5', silero: { foreground: { floorMarginDb: 22, holdFrames: 5 } } },

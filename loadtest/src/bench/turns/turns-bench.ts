@@ -87,6 +87,8 @@ interface Variant {
   detector: DetectorName;
   /** The prosodic end-of-turn cue with the detector's default final hangover. */
   cue?: boolean;
+  /** The cue's final hangover, if not the detector's default (a comparison row's own). */
+  finalHangoverMs?: number;
   make: () => {
     classify: (pcm: Int16Array) => boolean;
     /** After classify: the classifier is sure of its speech decision (undefined: no such notion). */
@@ -143,6 +145,11 @@ export const FLOOR_GATE_VARIANT = 'silero + gate + cue, model gate on the floor 
  */
 export const OLD_FOREGROUND_VARIANT =
   'silero + gate + cue as before (floor 14 dB, hold 5, floor-only model gate, reset)';
+/**
+ * The default before the talker score (talker-score.ts): the foreground gate's level tests alone,
+ * with the cue's final hangover of then (250 ms).
+ */
+export const LEVEL_GATE_VARIANT = 'silero + gate + cue, level tests alone, final 250 ms (before)';
 /** The foreground gate with the model's probability (opt-in: recall up, turn ends later). */
 const PROBABILITY_GATE_VARIANT = 'silero + probability gate + cue';
 /** The earlier default's hangover for plain Silero (no gate, no cue), for its comparison row. */
@@ -226,8 +233,24 @@ export async function benchTurns(opts: {
           new SileroClassifier(silero.stream(), {
             quietMarginDb: false,
             resetAfterSkip: true,
-            foreground: { floorMarginDb: 14, holdFrames: 5 },
+            foreground: { floorMarginDb: 14, holdFrames: 5, talker: null },
           }),
+      ),
+    });
+    variants.push({
+      name: LEVEL_GATE_VARIANT,
+      detector: 'silero',
+      cue: true,
+      finalHangoverMs: 250,
+      make: plain(() => new SileroClassifier(silero.stream(), { foreground: { talker: null } })),
+    });
+    variants.push({
+      name: 'silero + gate + cue, talker score without the babble limit',
+      detector: 'silero',
+      cue: true,
+      make: plain(
+        () =>
+          new SileroClassifier(silero.stream(), { foreground: { maxSinceLoud: Number.POSITIVE_INFINITY } }),
       ),
     });
     variants.push({
@@ -237,7 +260,7 @@ export async function benchTurns(opts: {
       make: plain(
         () =>
           new SileroClassifier(silero.stream(), {
-            foreground: { startProbability: 0.95, confidentProbability: 0.995 },
+            foreground: { startProbability: 0.95, confidentProbability: 0.995, talker: null },
           }),
       ),
     });
@@ -326,7 +349,7 @@ export async function benchTurns(opts: {
     decisions.set(v.name, perTrack);
     // The cue hears every frame and is asked at each pause; timed with the rest of the session's cost.
     const cueTrack = new Map<string, Float32Array>();
-    const finalHangoverMs = v.cue ? DEFAULT_FINAL_HANGOVER_MS[v.detector] : undefined;
+    const finalHangoverMs = v.cue ? (v.finalHangoverMs ?? DEFAULT_FINAL_HANGOVER_MS[v.detector]) : undefined;
     if (finalHangoverMs !== undefined) {
       const c0 = process.cpuUsage();
       for (const track of corpus.tracks)
