@@ -29,8 +29,8 @@ export interface TurnConfig {
 
 /**
  * Chosen by `npm run bench -- --only turns` (README, "Turn-taking"): Silero
- * where the runtime loads (at 10 dB SNR, behind its gates, precision 0.92 and
- * recall 0.86 against the energy detector's 0.74 and 0.50); barge-in confirmation, counting only
+ * where the runtime loads (at 10 dB SNR, behind its gates, precision 0.93 and
+ * recall 0.95 against the energy detector's 0.74 and 0.50); barge-in confirmation, counting only
  * speech Silero is >= 0.99 sure of, chosen on the training seeds
  * (loadtest heldout.js --sweep, 10 dB): the shortest that keeps false
  * barge-ins under 0.1 a minute, 700 ms (0.47/min at 500, 0.13 at 600, 0.04
