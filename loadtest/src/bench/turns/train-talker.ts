@@ -4,6 +4,10 @@
  *
  *   node loadtest/dist/bench/turns/train-talker.js [--write] [--sweep] [--threshold x]
  *
+ * (the shipped weights: `--threshold -0.75 --write`, then `npx biome format
+ * --write core/src/media/turn/talker-weights.ts`; seeded, so a rerun writes
+ * the same numbers).
+ *
  * Examples are the frames the model calls speech, with the default detector
  * in front as a session runs it (the level gate deciding, so the features
  * are what the score will see), labelled by the corpus's frame truth; from
