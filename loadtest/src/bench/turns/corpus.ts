@@ -12,8 +12,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from './rng.js';
+
+/** Where built corpora (and the trainers' cached examples) are kept between runs: building one runs espeak-ng and sox. */
+export const CORPUS_CACHE_DIR = join(tmpdir(), 'parley-turns-corpus');
 
 export const RATE = 16_000;
 export const FRAME_MS = 20;

@@ -10,8 +10,6 @@
  * Each prints frame precision/recall, end of turn, premature ends, false
  * barge-ins and CPU per session, as the bench scores them.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EOT_WEIGHTS } from '@parley/core/media/turn/eot-weights.js';
 import { SileroClassifier, type SileroClassifierOptions } from '@parley/core/media/turn/silero-classifier.js';
@@ -21,7 +19,7 @@ import {
   DEFAULT_HANGOVER_MS,
   TURN_DEFAULTS,
 } from '@parley/core/media/turn/turn-config.js';
-import { buildCorpus, type Corpus, FRAME, type Track } from './corpus.js';
+import { buildCorpus, CORPUS_CACHE_DIR, type Corpus, FRAME, type Track } from './corpus.js';
 import { cueProbabilities } from './pauses.js';
 import {
   DOUBTED,
@@ -34,6 +32,7 @@ import {
   summarize,
   type TurnParams,
 } from './score.js';
+import { handleScriptArgs } from './script-usage.js';
 import { HELDOUT_SEEDS, HELDOUT_VOICES, TRAIN_SEEDS, TRAIN_VOICES } from './train-eot.js';
 
 export interface HeldoutVariant {
@@ -83,7 +82,7 @@ export const HELDOUT_VARIANTS: HeldoutVariant[] = [
 ];
 
 function corpora(which: string[]): { name: string; corpus: Corpus }[] {
-  const dir = join(tmpdir(), 'parley-turns-corpus');
+  const dir = CORPUS_CACHE_DIR;
   const out: { name: string; corpus: Corpus }[] = [];
   const size = { snrs: [10], turnSeconds: 120, bargeSeconds: 180 };
   if (which.includes('bench')) out.push({ name: 'bench', corpus: buildCorpus({ dir, ...size }) });
@@ -99,7 +98,17 @@ function corpora(which: string[]): { name: string; corpus: Corpus }[] {
   return out;
 }
 
+const USAGE = `usage: node loadtest/dist/bench/turns/heldout.js [--variants a,b] [--splits bench,train,heldout] [--silero JSON] [--sweep]
+
+Turn-taking variants scored at 10 dB on the bench corpus and the training and held-out splits
+(frame precision/recall per noise, end of turn, premature ends, false barge-ins, CPU).
+  --variants  comma-separated variant names (default: all)
+  --splits    which corpora (default bench,train,heldout)
+  --silero    one more variant with these SileroClassifier options (JSON)
+  --sweep     also sweep hangover and end-of-turn settings`;
+
 async function main(): Promise<void> {
+  handleScriptArgs(USAGE, ['--variants', '--splits', '--silero', '--sweep', '--fresh']);
   const arg = (k: string) => {
     const i = process.argv.indexOf(k);
     return i > 0 ? process.argv[i + 1] : undefined;

@@ -14,15 +14,15 @@
  * at or under 5 % on the training split.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EotWeights } from '@parley/core/media/turn/eot-cue.js';
 import { EOT_FEATURES, eotProbability } from '@parley/core/media/turn/eot-cue.js';
 import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
 import { SileroUnavailable, sharedSilero } from '@parley/core/media/turn/silero-onnx.js';
-import { buildCorpus, FRAME, type Track } from './corpus.js';
+import { buildCorpus, CORPUS_CACHE_DIR, FRAME, type Track } from './corpus.js';
 import { type PauseExample, pauseExamples } from './pauses.js';
+import { handleScriptArgs } from './script-usage.js';
 
 export const TRAIN_VOICES = ['en-us', 'en-gb', 'en-us+f3', 'en-029'];
 export const HELDOUT_VOICES = ['en-gb-scotland', 'en-gb-x-rp+f2', 'en-us+m4'];
@@ -36,7 +36,7 @@ export function collectPauses(seeds: number[], voices: string[], seconds: number
   const out: PauseExample[] = [];
   for (const seed of seeds) {
     const corpus = buildCorpus({
-      dir: join(tmpdir(), 'parley-turns-corpus'),
+      dir: CORPUS_CACHE_DIR,
       seed,
       voices,
       snrs: [20, 10, 5],
@@ -51,7 +51,7 @@ export function collectPauses(seeds: number[], voices: string[], seconds: number
 
 /** The default detector's decisions on a track; cached, since Silero over every condition takes a while. */
 function segment(t: Track, seed: number): Uint8Array {
-  const cache = join(tmpdir(), 'parley-turns-corpus', `decisions-${seed}-${t.id.replaceAll('/', '_')}.bin`);
+  const cache = join(CORPUS_CACHE_DIR, `decisions-${seed}-${t.id.replaceAll('/', '_')}.bin`);
   if (existsSync(cache) && !process.argv.includes('--fresh')) return new Uint8Array(readFileSync(cache));
   const silero = sharedSilero();
   if (silero instanceof SileroUnavailable) throw silero;
@@ -152,7 +152,17 @@ export const EOT_WEIGHTS: EotWeights = ${JSON.stringify(w, null, 2).replace(/"(\
 `;
 }
 
+const USAGE = `usage: node loadtest/dist/bench/turns/train-eot.js [--write] [--sweep] [--by-condition] [--threshold x] [--fresh]
+
+Fits the prosodic end-of-turn cue on the training split and prints its figures on both splits.
+  --write         write core/src/media/turn/eot-weights.ts
+  --sweep         print false-final and final-recall rates over thresholds
+  --by-condition  the same per noise and SNR
+  --threshold     use this threshold instead of the fitted one
+  --fresh         segment the corpora again instead of reading the cached decisions`;
+
 async function main(): Promise<void> {
+  handleScriptArgs(USAGE, ['--write', '--sweep', '--by-condition', '--threshold', '--fresh']);
   const train = collectPauses(TRAIN_SEEDS, TRAIN_VOICES, 120);
   const held = collectPauses(HELDOUT_SEEDS, HELDOUT_VOICES, 120);
   const w = fit(train);

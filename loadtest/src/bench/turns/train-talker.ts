@@ -28,14 +28,14 @@
  * scores the detector as a session runs it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
 import { SileroUnavailable, sharedSilero } from '@parley/core/media/turn/silero-onnx.js';
 import { TALKER_FEATURES, type TalkerWeights, talkerLogit } from '@parley/core/media/turn/talker-score.js';
-import { buildCorpus, FRAME } from './corpus.js';
+import { buildCorpus, CORPUS_CACHE_DIR, FRAME } from './corpus.js';
 import { Rng } from './rng.js';
+import { handleScriptArgs } from './script-usage.js';
 import { HELDOUT_SEEDS, HELDOUT_VOICES, TRAIN_SEEDS, TRAIN_VOICES } from './train-eot.js';
 
 /** Frames of one split: the model's speech frames with their features and truth, and all truth frames per condition. */
@@ -57,7 +57,7 @@ export function collectExamples(seeds: number[], voices: readonly string[]): Tal
   const truthFrames = new Map<string, number>();
   for (const seed of seeds) {
     const corpus = buildCorpus({
-      dir: join(tmpdir(), 'parley-turns-corpus'),
+      dir: CORPUS_CACHE_DIR,
       seed,
       voices,
       snrs: [20, 10, 5],
@@ -219,7 +219,7 @@ const at10 = (c: string) => c.endsWith('/10');
 
 /** Examples of a split, from the cache in the corpus folder unless --fresh (Silero over 50 minutes of audio takes a while). */
 function cached(name: string, make: () => TalkerExamples): TalkerExamples {
-  const file = join(tmpdir(), 'parley-turns-corpus', `talker-examples-${name}.json`);
+  const file = join(CORPUS_CACHE_DIR, `talker-examples-${name}.json`);
   if (existsSync(file) && !process.argv.includes('--fresh')) {
     const j = JSON.parse(readFileSync(file, 'utf8')) as {
       f: number[][];
@@ -271,7 +271,18 @@ export const TALKER_WEIGHTS: TalkerWeights = ${JSON.stringify(w, null, 2).replac
 `;
 }
 
+const USAGE = `usage: node loadtest/dist/bench/turns/train-talker.js [--write] [--sweep] [--threshold x] [--precision p] [--hidden n] [--fresh]
+
+Fits the talker score on the training split and prints its figures on both splits.
+  --write      write core/src/media/turn/talker-weights.ts (shipped: --threshold -0.75 --write)
+  --sweep      print precision/recall over thresholds
+  --threshold  the score threshold (default: lowest with --precision on the training split)
+  --precision  frame precision the threshold must keep at 10 dB
+  --hidden     hidden units (default 32)
+  --fresh      collect the examples again instead of reading the cache`;
+
 async function main(): Promise<void> {
+  handleScriptArgs(USAGE, ['--write', '--sweep', '--threshold', '--precision', '--hidden', '--fresh']);
   const arg = (k: string) => {
     const i = process.argv.indexOf(k);
     return i > 0 ? process.argv[i + 1] : undefined;

@@ -5,8 +5,6 @@
  * barge-in policy replay each detector's decisions, and sweeps of hangover
  * and barge-in confirmation give the trade-off curves.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EOT_WEIGHTS } from '@parley/core/media/turn/eot-weights.js';
 import { RnnoiseModule } from '@parley/core/media/turn/rnnoise-wasm.js';
 import { SileroClassifier } from '@parley/core/media/turn/silero-classifier.js';
@@ -18,7 +16,7 @@ import {
   TURN_DEFAULTS,
 } from '@parley/core/media/turn/turn-config.js';
 import { EnergyClassifier, type FrameClassifier } from '@parley/core/media/vad.js';
-import { buildCorpus, type Corpus, FRAME, RATE, type Track } from './corpus.js';
+import { buildCorpus, CORPUS_CACHE_DIR, type Corpus, FRAME, RATE, type Track } from './corpus.js';
 import { cueProbabilities } from './pauses.js';
 import {
   DOUBTED,
@@ -164,7 +162,7 @@ export async function benchTurns(opts: {
   const { progress } = opts;
   const t0 = performance.now();
   const corpus = buildCorpus({
-    dir: join(tmpdir(), 'parley-turns-corpus'),
+    dir: CORPUS_CACHE_DIR,
     // Quick: 10 dB only (the targets' condition); full: 20, 10 and 5 dB. Three minutes of barge-in
     // per condition (about 8 quiet minutes at 10 dB over the three noises), so the false barge-in
     // target (1 per 10 minutes) is at least near what the corpus can resolve.
