@@ -127,25 +127,25 @@ describe('FlowCache', () => {
     expect(cache.counters).toMatchObject({ lookups: 4, negativeHits: 1 });
   });
 
-  it('refreshes live flows past a third of the TTL so long calls stay cached; closed ones are not refreshed', async () => {
+  it('refreshes live flows past a quarter of the TTL so long calls stay cached; closed ones are not refreshed', async () => {
     let now = 0;
-    const store = new MemoryFlowCacheStore(9_000, () => now);
-    const cache = new FlowCache({ store, ttlMs: 9_000, clock: () => now });
+    const store = new MemoryFlowCacheStore(8_000, () => now);
+    const cache = new FlowCache({ store, ttlMs: 8_000, clock: () => now });
     cache.flowOpened('a:1', 'ta');
     cache.flowOpened('b:1', 'tb');
     await new Promise((r) => setImmediate(r));
     cache.flowClosed('b:1');
     await new Promise((r) => setImmediate(r));
-    now = 2_000;
+    now = 1_900;
     cache.refresh();
     await new Promise((r) => setImmediate(r));
     expect(cache.counters).toMatchObject({ writes: 3, touches: 0 });
-    now = 3_000;
+    now = 2_000;
     cache.refresh();
     await new Promise((r) => setImmediate(r));
     // A refresh is a touch (unacknowledged re-put), not an acknowledged write.
     expect(cache.counters).toMatchObject({ writes: 3, touches: 1 });
-    now = 10_000; // past the first put's TTL, but refreshed at 3 s
+    now = 9_000; // past the first put's TTL, but refreshed at 2 s
     expect(await store.get('a:1')).toBe('ta');
     expect(await store.get('b:1')).toBeUndefined();
   });
@@ -153,11 +153,11 @@ describe('FlowCache', () => {
   it('spreads refreshes over event-loop turns, a few per turn, and counts the ones the store refuses', async () => {
     let now = 0;
     const store = new ManualStore();
-    const cache = new FlowCache({ store, ttlMs: 9_000, clock: () => now, touchesPerTurn: 3 });
+    const cache = new FlowCache({ store, ttlMs: 8_000, clock: () => now, touchesPerTurn: 3 });
     for (let i = 0; i < 7; i++) cache.flowOpened(`c:${i}`, `t${i}`);
     await store.settle();
     store.calls.length = 0;
-    now = 3_000;
+    now = 2_000;
     cache.refresh();
     expect(store.calls).toEqual([]); // not in the housekeeping tick's own turn
     const perTurn: number[] = [];
@@ -170,7 +170,7 @@ describe('FlowCache', () => {
     expect(store.calls[0]).toBe('touch c:0 t0'); // oldest first
     expect(cache.counters.touches).toBe(7);
     store.fail = true;
-    now = 6_000;
+    now = 4_000;
     cache.refresh();
     for (let turn = 0; turn < 5 && cache.backlog > 0; turn++) await new Promise((r) => setImmediate(r));
     expect(cache.counters).toMatchObject({ touches: 7, touchErrors: 7 });
@@ -179,10 +179,10 @@ describe('FlowCache', () => {
   it('does not touch a flow whose acknowledged write is still queued', async () => {
     let now = 0;
     const store = new ManualStore();
-    const cache = new FlowCache({ store, ttlMs: 9_000, clock: () => now, writeConcurrency: 1 });
+    const cache = new FlowCache({ store, ttlMs: 8_000, clock: () => now, writeConcurrency: 1 });
     cache.flowOpened('a:1', 'ta'); // in flight
     cache.flowOpened('b:1', 'tb'); // queued behind it
-    now = 3_000;
+    now = 2_000;
     cache.refresh();
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));

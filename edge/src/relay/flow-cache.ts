@@ -13,11 +13,12 @@ export interface FlowCacheStore {
   put(client: string, token: string): Promise<void>;
   /**
    * Re-puts an entry without waiting for the store's acknowledgement: the
-   * refresh of a live flow, which happens for every flow every third of the
+   * refresh of a live flow, which happens for every flow every quarter of the
    * TTL. An acknowledged put costs the relay ~0.2 ms of JavaScript (a
    * request, its timer and reply); done for hundreds of flows at once it
    * stalled forwarding for tens of milliseconds (relay bench, CPU profile).
-   * A lost touch is covered by the next one, a third of the TTL later.
+   * A lost touch is covered by the next one, a quarter of the TTL (plus at
+   * most one housekeeping tick) later.
    * Throws (synchronously) when the store cannot take it now.
    */
   touch(client: string, token: string): void;
@@ -148,7 +149,7 @@ export interface FlowCacheOptions {
   clock?: Clock;
   /** For the store operations' timeouts (default backgroundTimers: unref'd). */
   timers?: Timers;
-  /** Entries expire this long after their last put; live flows are refreshed after a third of it. */
+  /** Entries expire this long after their last put; live flows are refreshed after a quarter of it. */
   ttlMs: number;
   /** Most distinct queued writes (coalesced per client); beyond it new writes are dropped and counted. */
   maxQueuedWrites?: number;
@@ -244,8 +245,10 @@ export class FlowCache {
   }
 
   /**
-   * Refreshes live flows whose entry is past a third of its TTL (so one lost
-   * touch still leaves the next before expiry), oldest first and at most
+   * Refreshes live flows whose entry is past a quarter of its TTL (checked
+   * on the housekeeping tick, at most 5 s apart: with the default 30 s TTL
+   * one lost touch still leaves the next 15-25 s after the last put, before
+   * expiry), oldest first and at most
    * refreshBatch per call, so long calls stay in the cache; also forgets
    * expired misses. Called from the relay's housekeeping tick. The touches
    * go out a few per event-loop turn (touchesPerTurn).
@@ -254,7 +257,7 @@ export class FlowCache {
     const now = this.clock();
     let n = 0;
     for (const [client, e] of this.live) {
-      if (now - e.putAt < this.ttlMs / 3 || n >= this.refreshBatch) break; // oldest put first
+      if (now - e.putAt < this.ttlMs / 4 || n >= this.refreshBatch) break; // oldest put first
       this.live.delete(client);
       this.live.set(client, { token: e.token, putAt: now });
       // A write still queued for this client carries the token already.
