@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +33,8 @@ describe('NatsServerProcess when its test worker dies', () => {
   it('the nats-server goes with it (SIGKILL of the worker, checked in /proc)', async () => {
     // A stand-in for a test worker: a separate node process that starts nats-server and is then killed.
     const dist = fileURLToPath(new URL('../../dist/testing/nats-server.js', import.meta.url));
+    // Killed, the worker cannot remove its JetStream store: it gets a TMPDIR of its own, removed here.
+    const tmp = mkdtempSync(join(tmpdir(), 'parley-nats-worker-'));
     const worker = spawn(
       process.execPath,
       [
@@ -40,7 +45,7 @@ describe('NatsServerProcess when its test worker dies', () => {
          process.stdout.write(s.pid + '\\n');
          setInterval(() => {}, 1000);`,
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } },
     );
     try {
       const natsPid = await new Promise<number>((resolve, reject) => {
@@ -53,6 +58,7 @@ describe('NatsServerProcess when its test worker dies', () => {
       expect(await waitUntilGone([natsPid], 3_000)).toEqual([]);
     } finally {
       if (worker.exitCode === null) worker.kill('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
