@@ -245,12 +245,11 @@ export class FlowCache {
   }
 
   /**
-   * Refreshes live flows whose entry is past a quarter of its TTL (checked
-   * on the housekeeping tick, at most 5 s apart: with the default 30 s TTL
-   * one lost touch still leaves the next 15-25 s after the last put, before
-   * expiry), oldest first and at most
-   * refreshBatch per call, so long calls stay in the cache; also forgets
-   * expired misses. Called from the relay's housekeeping tick. The touches
+   * Refreshes live flows whose entry is past a quarter of its TTL, oldest
+   * first and at most refreshBatch per call, so long calls stay in the
+   * cache; also forgets expired misses. Called from the relay's housekeeping
+   * tick (at most 5 s apart: with the default 30 s TTL, after one lost touch
+   * the next comes 15-25 s after the last put, before expiry). The touches
    * go out a few per event-loop turn (touchesPerTurn).
    */
   refresh(): void {

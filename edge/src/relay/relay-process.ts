@@ -112,7 +112,7 @@ export async function startRelayProcess(
               return kvStore ? kvStore.put(c, t) : notReady();
             },
             touch: (c, t) => {
-              void journal?.put(c, t);
+              journal?.touch(c, t);
               if (kvStore === undefined) throw new FlowCacheError('flow cache KV not open yet');
               kvStore.touch(c, t);
             },

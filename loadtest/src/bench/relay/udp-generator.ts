@@ -33,9 +33,9 @@ export interface RunResult {
   sendErrors: number;
 }
 
-/** One flow's socket: a node:dgram socket connected to the target, or a member of the native group. */
+/** One flow: its socket seen as a channel to the target (a connected node:dgram socket or a native group member). */
 interface Flow {
-  port: DatagramChannel;
+  link: DatagramChannel;
   /** Native group member id, or -1 on node:dgram. */
   member: number;
   /** ChannelData header bytes before the probe (0 or 4). */
@@ -73,6 +73,8 @@ class MemberChannel extends EventEmitter implements DatagramChannel {
 export class UdpGenerator {
   private flows: Flow[] = [];
   private group: NativeUdpGroup | undefined;
+  /** The node:dgram sockets when the group is not used (closed one by one). */
+  private sockets: Socket[] = [];
   private target = { port: 0, ip4: 0 };
   private sendErrors = 0;
 
@@ -107,7 +109,7 @@ export class UdpGenerator {
         const { id } = group.open('127.0.0.1', 0, { sendBufferBytes: 1 << 20 });
         const ch = new MemberChannel(group, id, this.target);
         byId.set(id, ch);
-        this.flows.push({ port: ch, member: id, header, channel: CHANNEL_MIN, seq: 0 });
+        this.flows.push({ link: ch, member: id, header, channel: CHANNEL_MIN, seq: 0 });
       }
     } else {
       for (let i = 0; i < args.flows; i++) {
@@ -117,17 +119,18 @@ export class UdpGenerator {
         });
         await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
         await new Promise<void>((r) => socket.connect(args.target.port, args.target.ip, () => r()));
-        this.flows.push({ port: socket, member: -1, header, channel: CHANNEL_MIN, seq: 0 });
+        this.sockets.push(socket);
+        this.flows.push({ link: socket, member: -1, header, channel: CHANNEL_MIN, seq: 0 });
       }
     }
     if (mode.kind === 'parley') {
       // The relay opens a flow for a Binding Request whose USERNAME carries a valid routing token.
       this.flows.forEach((f, i) => {
-        f.port.send(buildBindingRequest({ username: mode.usernames[i] as string }));
+        f.link.send(buildBindingRequest({ username: mode.usernames[i] as string }));
       });
     } else if (mode.kind === 'turn') {
       await inBatches(this.flows, 32, async (f) => {
-        await openTurnChannel(f.port, {
+        await openTurnChannel(f.link, {
           username: mode.username,
           password: mode.password,
           peer: mode.peer,
@@ -180,7 +183,7 @@ export class UdpGenerator {
           rows[r + 2] = len;
           rows[r + 3] = this.target.port;
           rows[r + 4] = this.target.ip4;
-        } else f.port.send(buf);
+        } else f.link.send(buf);
       }
       if (group && slab && rows && n > 0) group.sendMany(slab, rows, n);
       sent += n;
@@ -200,15 +203,12 @@ export class UdpGenerator {
   }
 
   async close(): Promise<void> {
-    const flows = this.flows;
     this.flows = [];
     this.group?.close();
     this.group = undefined;
-    await Promise.all(
-      flows.map((f) =>
-        f.member >= 0 ? Promise.resolve() : new Promise<void>((r) => (f.port as Socket).close(() => r())),
-      ),
-    );
+    const sockets = this.sockets;
+    this.sockets = [];
+    await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }
 
